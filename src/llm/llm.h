@@ -1,0 +1,152 @@
+// The inference layer: a Backend turns a conversation into a stream of reply text. Two
+// backends exist: the local llama.cpp engine (one thread owns the llama_context and batches
+// many conversations continuously) and a remote OpenAI-compatible server.
+//
+// Thread-safety: Backend::submit and Reply are safe to use from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+
+namespace os1::llm {
+
+struct Message {
+    std::string role;  // "system", "user" or "assistant"
+    std::string content;
+};
+
+// Greedy decoding when temperature <= 0; a fixed seed makes sampling reproducible.
+struct SamplingParams {
+    float temperature = 0.7f;
+    float top_p = 0.95f;
+    float min_p = 0.05f;
+    float repeat_penalty = 1.1f;
+    int32_t repeat_last_n = 64;
+    uint32_t seed = 0xFFFFFFFF;  // 0xFFFFFFFF: a random seed
+    int32_t max_tokens = 512;
+};
+
+enum class StopReason { EndOfGeneration, MaxTokens, Cancelled, ContextFull, Error };
+
+const char* to_string(StopReason reason);
+
+struct ReplyStats {
+    int32_t prompt_tokens = 0;     // tokens in the prompt that was sent
+    int32_t reused_tokens = 0;     // prompt tokens whose KV cache was reused from earlier turns
+    int32_t prefill_tokens = 0;    // prompt tokens actually processed for this reply
+    int32_t generated_tokens = 0;  // tokens sampled for the reply
+    int32_t dropped_messages = 0;  // oldest messages left out so that the prompt fits the context
+    double ttft_ms = 0;            // from submit() to the first reply token
+    double prefill_ms = 0;         // time spent processing the prompt
+    double gen_tps = 0;            // generated tokens per second after the first
+    StopReason stop_reason = StopReason::EndOfGeneration;
+};
+
+struct ReplyEvent {
+    enum class Kind { Text, Done, Failed };
+    Kind kind = Kind::Text;
+    std::string text;   // Text: valid UTF-8 piece; Failed: the error message
+    ReplyStats stats;   // Done and Failed: final statistics
+};
+
+// One reply being generated. The consumer reads events in order; the backend produces them.
+// After a Done or Failed event, next() keeps returning that terminal event.
+class Reply {
+public:
+    // Blocks until the next event.
+    ReplyEvent next();
+    // Waits at most `timeout`; nullopt when nothing arrived in time.
+    std::optional<ReplyEvent> next_for(std::chrono::milliseconds timeout);
+    // Asks the backend to stop; the reply then ends with StopReason::Cancelled.
+    void cancel();
+    bool cancelled() const;
+
+    // Reads the whole reply; returns the text and fills `stats`, or the failure.
+    ErrorOr<std::string> collect(ReplyStats* stats = nullptr);
+
+    // Producer side, used by backends.
+    void push_text(std::string text);
+    void finish(const ReplyStats& stats);
+    void fail(std::string message, const ReplyStats& stats = {});
+
+    Reply();
+    ~Reply();
+    Reply(const Reply&) = delete;
+    Reply& operator=(const Reply&) = delete;
+
+private:
+    struct State;
+    std::unique_ptr<State> m_state;
+};
+
+struct ChatRequest {
+    // Conversations with the same id share a KV cache across turns; empty means one-off.
+    std::string conversation;
+    std::vector<Message> messages;
+    SamplingParams sampling;
+};
+
+struct BackendInfo {
+    std::string name;             // "local" or "openai"
+    std::string model;            // model description or remote model id
+    std::string chat_template;    // template in use ("chatml", "llama3", ... or "remote")
+    bool template_is_fallback = false;
+    int32_t context_size = 0;     // tokens available to one conversation
+    int32_t parallel = 1;         // conversations served at once
+};
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+
+    // Starts generating a reply; never blocks on generation. Errors arrive as a Failed event.
+    virtual std::shared_ptr<Reply> submit(ChatRequest request) = 0;
+    virtual BackendInfo info() const = 0;
+
+    // KV persistence: saves a conversation's cache so a restart costs no re-prefill.
+    virtual ErrorOr<void> save_conversation(const std::string& conversation, const std::filesystem::path& file);
+    // Returns false (not an error) when the file is absent or belongs to another model.
+    virtual ErrorOr<bool> restore_conversation(const std::string& conversation, const std::filesystem::path& file);
+    // Drops a conversation's cache, for example after /reset.
+    virtual void forget_conversation(const std::string& conversation);
+};
+
+struct LocalEngineOptions {
+    std::filesystem::path model_path;
+    int32_t context_size = 4096;  // tokens per conversation
+    int32_t parallel = 4;         // conversations held in the KV cache and decoded together
+    int32_t batch_size = 512;     // tokens per llama_decode call
+    int32_t threads = 0;          // 0: all cores
+    int32_t gpu_layers = 0;
+    // Called during loading with progress in [0, 1].
+    std::function<void(float)> on_load_progress;
+};
+
+// Loads a GGUF model and starts the engine thread. Checks the file first, so a missing,
+// truncated, foreign or oversized file gets a clear error instead of a crash.
+ErrorOr<std::unique_ptr<Backend>> open_local_engine(const LocalEngineOptions& options);
+
+struct OpenAIOptions {
+    std::string base_url;        // for example http://127.0.0.1:8080/v1
+    std::string api_key;         // optional bearer token
+    std::string model;           // model id; empty: the first one the server lists
+    int32_t context_size = 8192;
+    std::chrono::seconds timeout{300};
+};
+
+// Connects to an OpenAI-compatible server (llama-server, vLLM, Ollama) and streams replies
+// over server-sent events.
+ErrorOr<std::unique_ptr<Backend>> open_openai_backend(const OpenAIOptions& options);
+
+// Silences llama.cpp's own logging (the default) or sends it to stderr.
+void set_llama_logging(bool verbose);
+
+}  // namespace os1::llm

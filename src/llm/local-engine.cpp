@@ -1,0 +1,533 @@
+// The local inference engine. One thread owns the llama_context; it serves many
+// conversations at once, each as its own sequence in the KV cache, and decodes them together
+// in one batch per step (continuous batching: a reply joins and leaves the batch whenever it
+// starts or ends). Callers render and tokenize on their own thread; the engine thread only
+// decodes and samples.
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "core/handles.h"
+#include "llm/chat-template.h"
+#include "llm/kv-file.h"
+#include "llm/llm.h"
+#include "llm/model-check.h"
+#include "llm/prompt-fit.h"
+#include "llm/sampler.h"
+#include "llm/tokens.h"
+#include "llm/utf8.h"
+
+namespace os1::llm {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double milliseconds_between(Clock::time_point from, Clock::time_point to) {
+    return std::chrono::duration<double, std::milli>(to - from).count();
+}
+
+// A submitted request, rendered and checked on the caller's thread.
+struct Job {
+    std::shared_ptr<Reply> reply;
+    std::string conversation;
+    std::string prompt_text;  // the rendered prompt, BOS text included when the model adds one
+    int32_t prompt_tokens = 0;
+    int32_t dropped_messages = 0;
+    SamplingParams sampling;
+    Clock::time_point submitted;
+};
+
+// One sequence of the KV cache. It belongs to a conversation between turns, so the next turn
+// only prefills what is new.
+struct Slot {
+    llama_seq_id seq = 0;
+    std::string conversation;          // empty: unowned
+    std::vector<llama_token> tokens;   // exactly the tokens in this sequence's cache
+    std::vector<uint64_t> text_ends;   // end offset in `text` of each token
+    std::string text;                  // what `tokens` spell, as rendered in prompts
+    Clock::time_point last_used{};
+
+    // The reply in progress, if any.
+    std::unique_ptr<Job> job;
+    std::vector<llama_token> prompt;   // tokens still to prefill
+    size_t prompt_done = 0;
+    LlamaSamplerPtr sampler;
+    Utf8Buffer utf8;
+    llama_token next_token = LLAMA_TOKEN_NULL;  // sampled, not yet decoded
+    std::string next_piece;
+    int32_t logits_index = -1;         // row of this slot's logits in the last batch
+    ReplyStats stats;
+    Clock::time_point prefill_start{};
+    Clock::time_point first_token_at{};
+
+    bool busy() const { return job != nullptr; }
+
+    void append(llama_token token, const std::string& piece) {
+        tokens.push_back(token);
+        text += piece;
+        text_ends.push_back(text.size());
+    }
+
+    void truncate(size_t count) {
+        tokens.resize(count);
+        text_ends.resize(count);
+        text.resize(count == 0 ? 0 : text_ends.back());
+    }
+};
+
+class LocalEngine final : public Backend {
+public:
+    LocalEngine(LlamaModelPtr model, LlamaContextPtr context, const LocalEngineOptions& options)
+        : m_model(std::move(model)), m_context(std::move(context)), m_vocab(llama_model_get_vocab(m_model.get())),
+          m_template(ChatTemplate::for_model(m_model.get())), m_batch_size(options.batch_size),
+          m_context_per_sequence(int32_t(llama_n_ctx_seq(m_context.get()))) {
+        int32_t parallel = int32_t(llama_n_seq_max(m_context.get()));
+        m_slots.resize(size_t(parallel));
+        for (int32_t i = 0; i < parallel; ++i)
+            m_slots[size_t(i)].seq = i;
+        m_batch = llama_batch_init(m_batch_size, 0, 1);
+        if (llama_vocab_get_add_bos(m_vocab))
+            m_bos_text = token_piece(m_vocab, llama_vocab_bos(m_vocab), Special::Render);
+
+        char description[256] = {};
+        llama_model_desc(m_model.get(), description, sizeof description);
+        m_description = description;
+        m_fingerprint = std::hash<std::string>{}(m_description + "|" + std::to_string(llama_model_n_params(m_model.get())) +
+                                                 "|" + std::to_string(llama_model_size(m_model.get())) + "|" +
+                                                 std::to_string(m_context_per_sequence));
+        m_thread = std::thread([this] { run(); });
+    }
+
+    ~LocalEngine() override {
+        {
+            std::lock_guard lock(m_mutex);
+            m_stopping = true;
+        }
+        m_wake.notify_all();
+        m_thread.join();
+        llama_batch_free(m_batch);
+    }
+
+    std::shared_ptr<Reply> submit(ChatRequest request) override {
+        auto reply = std::make_shared<Reply>();
+        auto job = std::make_unique<Job>();
+        job->reply = reply;
+        job->conversation = std::move(request.conversation);
+        job->sampling = request.sampling;
+        job->submitted = Clock::now();
+        if (auto prepared = prepare(*job, request.messages); prepared.is_error()) {
+            reply->fail(prepared.error().message);
+            return reply;
+        }
+        {
+            std::lock_guard lock(m_mutex);
+            m_queue.push_back(std::move(job));
+        }
+        m_wake.notify_all();
+        return reply;
+    }
+
+    BackendInfo info() const override {
+        BackendInfo info;
+        info.name = "local";
+        info.model = m_description;
+        info.chat_template = m_template.description();
+        info.template_is_fallback = m_template.is_fallback();
+        info.context_size = m_context_per_sequence;
+        info.parallel = int32_t(m_slots.size());
+        return info;
+    }
+
+    ErrorOr<void> save_conversation(const std::string& conversation, const std::filesystem::path& file) override {
+        return run_on_engine<ErrorOr<void>>([&]() -> ErrorOr<void> {
+            Slot* slot = find_slot(conversation);
+            if (!slot || slot->tokens.empty())
+                return make_error("conversation '" + conversation + "' has no cache to save");
+            KvSnapshot snapshot;
+            snapshot.model_fingerprint = m_fingerprint;
+            snapshot.tokens = slot->tokens;
+            snapshot.text_ends = slot->text_ends;
+            snapshot.text = slot->text;
+            snapshot.state.resize(llama_state_seq_get_size(m_context.get(), slot->seq));
+            size_t written = llama_state_seq_get_data(m_context.get(), snapshot.state.data(), snapshot.state.size(),
+                                                      slot->seq);
+            snapshot.state.resize(written);
+            return write_kv_snapshot(file, snapshot);
+        });
+    }
+
+    ErrorOr<bool> restore_conversation(const std::string& conversation, const std::filesystem::path& file) override {
+        std::error_code ec;
+        if (!std::filesystem::exists(file, ec))
+            return false;
+        KvSnapshot snapshot = OS1_TRY(read_kv_snapshot(file));
+        if (snapshot.model_fingerprint != m_fingerprint || int64_t(snapshot.tokens.size()) >= m_context_per_sequence)
+            return false;
+        return run_on_engine<ErrorOr<bool>>([&]() -> ErrorOr<bool> {
+            Slot* slot = claim_slot(conversation);
+            if (!slot)
+                return make_error("every sequence is busy; cannot restore conversation '" + conversation + "' now");
+            size_t read = llama_state_seq_set_data(m_context.get(), snapshot.state.data(), snapshot.state.size(),
+                                                   slot->seq);
+            if (read == 0) {
+                release(*slot);
+                return make_error(file.string() + ": llama.cpp rejected the saved conversation state");
+            }
+            slot->tokens = std::move(snapshot.tokens);
+            slot->text_ends = std::move(snapshot.text_ends);
+            slot->text = std::move(snapshot.text);
+            return true;
+        });
+    }
+
+    void forget_conversation(const std::string& conversation) override {
+        {
+            std::lock_guard lock(m_mutex);
+            m_dropped.erase(conversation);
+        }
+        run_on_engine<int>([&] {
+            if (Slot* slot = find_slot(conversation); slot && !slot->busy())
+                release(*slot);
+            return 0;
+        });
+    }
+
+private:
+    // Caller thread: render, fit into the context, and check the request.
+    ErrorOr<void> prepare(Job& job, const std::vector<Message>& messages) {
+        int32_t already_dropped = 0;
+        if (!job.conversation.empty()) {
+            std::lock_guard lock(m_mutex);
+            if (auto it = m_dropped.find(job.conversation); it != m_dropped.end())
+                already_dropped = it->second;
+        }
+        std::string rendered;
+        auto count_tokens = [&](const std::vector<Message>& candidate) -> ErrorOr<int32_t> {
+            rendered = OS1_TRY(m_template.render(candidate, /*add_assistant=*/true));
+            return int32_t(tokenize(m_vocab, rendered, AddSpecial::Yes).size());
+        };
+        const int32_t reserve = std::min(std::max(job.sampling.max_tokens, 1), m_context_per_sequence / 4);
+        FittedPrompt fitted = OS1_TRY(fit_prompt(messages, already_dropped, m_context_per_sequence - reserve,
+                                                 m_context_per_sequence - 1, count_tokens));
+        job.prompt_text = m_bos_text + rendered;
+        job.prompt_tokens = fitted.tokens;
+        job.dropped_messages = fitted.dropped - std::min(already_dropped, fitted.dropped);
+        if (!job.conversation.empty()) {
+            std::lock_guard lock(m_mutex);
+            m_dropped[job.conversation] = fitted.dropped;
+        }
+        return {};
+    }
+
+    // Runs `task` on the engine thread between decode steps and returns its result.
+    template <typename T>
+    T run_on_engine(std::function<T()> task) {
+        std::packaged_task<T()> packaged(std::move(task));
+        std::future<T> result = packaged.get_future();
+        {
+            std::lock_guard lock(m_mutex);
+            m_tasks.push_back([&packaged] { packaged(); });
+        }
+        m_wake.notify_all();
+        return result.get();
+    }
+
+    Slot* find_slot(const std::string& conversation) {
+        if (conversation.empty())
+            return nullptr;
+        for (Slot& slot : m_slots) {
+            if (slot.conversation == conversation)
+                return &slot;
+        }
+        return nullptr;
+    }
+
+    // The conversation's own slot, else an unowned one, else the least recently used idle
+    // one (whose cache is dropped). Null when all are busy.
+    Slot* claim_slot(const std::string& conversation) {
+        if (Slot* own = find_slot(conversation))
+            return own->busy() ? nullptr : own;
+        Slot* best = nullptr;
+        for (Slot& slot : m_slots) {
+            if (slot.busy())
+                continue;
+            if (slot.conversation.empty() && slot.tokens.empty()) {
+                best = &slot;
+                break;
+            }
+            if (!best || slot.last_used < best->last_used)
+                best = &slot;
+        }
+        if (!best)
+            return nullptr;
+        release(*best);
+        best->conversation = conversation;
+        return best;
+    }
+
+    void release(Slot& slot) {
+        llama_memory_seq_rm(llama_get_memory(m_context.get()), slot.seq, -1, -1);
+        slot.conversation.clear();
+        slot.truncate(0);
+    }
+
+    // Engine thread: reuse the longest cached prefix whose text matches the new prompt, then
+    // queue the rest for prefill. Matching on text rather than tokens keeps the cache valid
+    // even when a reply's tokens would tokenize differently if re-read.
+    void start(Slot& slot, std::unique_ptr<Job> job) {
+        const std::string& prompt = job->prompt_text;
+        size_t common = 0;
+        const size_t limit = std::min(slot.text.size(), prompt.size());
+        while (common < limit && slot.text[common] == prompt[common])
+            ++common;
+        size_t keep = 0;
+        while (keep < slot.tokens.size() && slot.text_ends[keep] <= common)
+            ++keep;
+        // At least one prompt token must be decoded to get logits for the first reply token.
+        std::vector<llama_token> suffix;
+        for (;;) {
+            size_t text_start = keep == 0 ? 0 : slot.text_ends[keep - 1];
+            std::string_view rest = std::string_view(prompt).substr(text_start);
+            if (keep == 0 && !m_bos_text.empty() && rest.starts_with(m_bos_text))
+                rest.remove_prefix(m_bos_text.size());
+            suffix = tokenize(m_vocab, rest, keep == 0 ? AddSpecial::Yes : AddSpecial::No);
+            if (!suffix.empty() || keep == 0)
+                break;
+            --keep;
+        }
+        llama_memory_seq_rm(llama_get_memory(m_context.get()), slot.seq, llama_pos(keep), -1);
+        slot.truncate(keep);
+
+        slot.stats = ReplyStats{};
+        slot.stats.prompt_tokens = int32_t(keep + suffix.size());
+        slot.stats.reused_tokens = int32_t(keep);
+        slot.stats.prefill_tokens = int32_t(suffix.size());
+        slot.stats.dropped_messages = job->dropped_messages;
+        slot.prompt = std::move(suffix);
+        slot.prompt_done = 0;
+        slot.sampler = make_sampler(m_vocab, job->sampling);
+        slot.utf8 = Utf8Buffer{};
+        slot.next_token = LLAMA_TOKEN_NULL;
+        slot.prefill_start = Clock::now();
+        slot.job = std::move(job);
+        if (int64_t(slot.tokens.size() + slot.prompt.size()) >= m_context_per_sequence)
+            finish(slot, StopReason::ContextFull, "the prompt does not fit in the context");
+    }
+
+    void finish(Slot& slot, StopReason reason, const std::string& failure = {}) {
+        slot.job->reply->push_text(slot.utf8.flush());
+        ReplyStats& stats = slot.stats;
+        stats.stop_reason = reason;
+        if (stats.generated_tokens > 1 && stats.ttft_ms > 0) {
+            double seconds = std::chrono::duration<double>(Clock::now() - slot.first_token_at).count();
+            stats.gen_tps = seconds > 0 ? (stats.generated_tokens - 1) / seconds : 0;
+        }
+        if (!failure.empty() && reason != StopReason::ContextFull)
+            slot.job->reply->fail(failure, stats);
+        else
+            slot.job->reply->finish(stats);
+        slot.job.reset();
+        slot.sampler.reset();
+        slot.prompt.clear();
+        slot.last_used = Clock::now();
+        if (slot.conversation.empty())
+            release(slot);  // one-off requests leave nothing behind
+    }
+
+    void assign_queued_jobs() {
+        for (auto it = m_queue.begin(); it != m_queue.end();) {
+            Slot* slot = (*it)->conversation.empty() ? claim_slot({}) : claim_slot((*it)->conversation);
+            if (!slot) {
+                ++it;
+                continue;
+            }
+            std::unique_ptr<Job> job = std::move(*it);
+            it = m_queue.erase(it);
+            start(*slot, std::move(job));
+        }
+    }
+
+    // Fills the batch: every generating slot's next token first (they are latency-bound),
+    // then prompt chunks from the slots that are prefilling, up to the batch size.
+    void fill_batch() {
+        m_batch.n_tokens = 0;
+        auto add = [&](Slot& slot, llama_token token, bool logits) {
+            int32_t i = m_batch.n_tokens++;
+            m_batch.token[i] = token;
+            m_batch.pos[i] = llama_pos(slot.tokens.size());
+            m_batch.n_seq_id[i] = 1;
+            m_batch.seq_id[i][0] = slot.seq;
+            m_batch.logits[i] = logits;
+            if (logits)
+                slot.logits_index = i;
+        };
+        for (Slot& slot : m_slots) {
+            slot.logits_index = -1;
+            if (slot.busy() && slot.next_token != LLAMA_TOKEN_NULL) {
+                add(slot, slot.next_token, true);
+                slot.append(slot.next_token, slot.next_piece);
+                slot.next_token = LLAMA_TOKEN_NULL;
+            }
+        }
+        for (Slot& slot : m_slots) {
+            while (slot.busy() && slot.prompt_done < slot.prompt.size() && m_batch.n_tokens < m_batch_size) {
+                llama_token token = slot.prompt[slot.prompt_done++];
+                add(slot, token, slot.prompt_done == slot.prompt.size());
+                slot.append(token, token_piece(m_vocab, token, Special::Render));
+            }
+        }
+    }
+
+    void sample(Slot& slot) {
+        llama_token token = llama_sampler_sample(slot.sampler.get(), m_context.get(), slot.logits_index);
+        Clock::time_point now = Clock::now();
+        if (slot.stats.generated_tokens == 0) {
+            slot.stats.prefill_ms = milliseconds_between(slot.prefill_start, now);
+            slot.stats.ttft_ms = milliseconds_between(slot.job->submitted, now);
+            slot.first_token_at = now;
+        }
+        if (llama_vocab_is_eog(m_vocab, token))
+            return finish(slot, StopReason::EndOfGeneration);
+        ++slot.stats.generated_tokens;
+        std::string piece = token_piece(m_vocab, token, Special::Plain);
+        slot.job->reply->push_text(slot.utf8.push(piece));
+        if (slot.stats.generated_tokens >= slot.job->sampling.max_tokens)
+            return finish(slot, StopReason::MaxTokens);
+        if (int64_t(slot.tokens.size()) + 1 >= m_context_per_sequence)
+            return finish(slot, StopReason::ContextFull);
+        slot.next_token = token;
+        slot.next_piece = std::move(piece);
+    }
+
+    void step() {
+        for (Slot& slot : m_slots) {
+            if (slot.busy() && slot.job->reply->cancelled())
+                finish(slot, StopReason::Cancelled);
+        }
+        fill_batch();
+        if (m_batch.n_tokens == 0)
+            return;
+        int32_t status = llama_decode(m_context.get(), m_batch);
+        if (status != 0) {
+            std::string message = "llama_decode failed with status " + std::to_string(status) +
+                                  (status == 1 ? " (the KV cache is full)" : "");
+            for (Slot& slot : m_slots) {
+                if (slot.busy() && slot.logits_index >= 0) {
+                    release(slot);
+                    finish(slot, StopReason::Error, message);
+                }
+            }
+            return;
+        }
+        for (Slot& slot : m_slots) {
+            if (slot.busy() && slot.logits_index >= 0)
+                sample(slot);
+        }
+    }
+
+    void run() {
+        for (;;) {
+            std::deque<std::function<void()>> tasks;
+            {
+                std::unique_lock lock(m_mutex);
+                auto active = [&] {
+                    return std::any_of(m_slots.begin(), m_slots.end(), [](const Slot& s) { return s.busy(); });
+                };
+                m_wake.wait(lock, [&] { return m_stopping || !m_tasks.empty() || !m_queue.empty() || active(); });
+                if (m_stopping)
+                    break;
+                tasks.swap(m_tasks);
+                assign_queued_jobs();
+            }
+            for (auto& task : tasks)
+                task();
+            step();
+        }
+        // Shutting down: end every reply so no consumer waits forever.
+        std::lock_guard lock(m_mutex);
+        for (Slot& slot : m_slots) {
+            if (slot.busy())
+                finish(slot, StopReason::Cancelled);
+        }
+        for (auto& job : m_queue)
+            job->reply->fail("the engine shut down before this request started");
+        for (auto& task : m_tasks)
+            task();
+    }
+
+    LlamaModelPtr m_model;
+    LlamaContextPtr m_context;
+    const llama_vocab* m_vocab;
+    ChatTemplate m_template;
+    int32_t m_batch_size;
+    int32_t m_context_per_sequence;
+    std::string m_bos_text;
+    std::string m_description;
+    uint64_t m_fingerprint = 0;
+    llama_batch m_batch{};
+    std::vector<Slot> m_slots;  // engine thread only, except under m_mutex in assign_queued_jobs
+
+    std::mutex m_mutex;
+    std::condition_variable m_wake;
+    std::deque<std::unique_ptr<Job>> m_queue;
+    std::deque<std::function<void()>> m_tasks;
+    std::map<std::string, int32_t> m_dropped;  // per conversation: messages cut from the front
+    bool m_stopping = false;
+    std::thread m_thread;
+};
+
+struct LoadProgress {
+    const std::function<void(float)>* callback;
+};
+
+bool report_progress(float progress, void* user_data) {
+    auto* load = static_cast<LoadProgress*>(user_data);
+    if (*load->callback)
+        (*load->callback)(progress);
+    return true;
+}
+
+}  // namespace
+
+ErrorOr<std::unique_ptr<Backend>> open_local_engine(const LocalEngineOptions& options) {
+    OS1_TRY(check_model_file(options.model_path));
+    static std::once_flag backend_initialised;
+    std::call_once(backend_initialised, [] { llama_backend_init(); });
+
+    LoadProgress progress{&options.on_load_progress};
+    llama_model_params model_params = llama_model_default_params();
+    model_params.n_gpu_layers = options.gpu_layers;
+    model_params.progress_callback = report_progress;
+    model_params.progress_callback_user_data = &progress;
+    LlamaModelPtr model(llama_model_load_from_file(options.model_path.c_str(), model_params));
+    if (!model)
+        return make_error(options.model_path.string() +
+                          ": llama.cpp could not load this model (unsupported architecture or corrupt tensors); "
+                          "run with --verbose to see llama.cpp's log");
+
+    const int32_t parallel = std::max(options.parallel, 1);
+    const int32_t threads = options.threads > 0 ? options.threads : int32_t(std::max(1u, std::thread::hardware_concurrency()));
+    llama_context_params context_params = llama_context_default_params();
+    context_params.n_ctx = uint32_t(std::max(options.context_size, 64) * parallel);
+    context_params.n_seq_max = uint32_t(parallel);
+    context_params.n_batch = uint32_t(options.batch_size);
+    context_params.n_ubatch = uint32_t(options.batch_size);
+    context_params.n_threads = threads;
+    context_params.n_threads_batch = threads;
+    context_params.kv_unified = false;  // each conversation gets its own window of n_ctx / parallel
+    context_params.no_perf = true;
+    LlamaContextPtr context(llama_init_from_model(model.get(), context_params));
+    if (!context)
+        return make_error(options.model_path.string() + ": could not create an inference context of " +
+                          std::to_string(context_params.n_ctx) + " tokens (not enough memory?); try a smaller --ctx-size");
+    return std::unique_ptr<Backend>(new LocalEngine(std::move(model), std::move(context), options));
+}
+
+}  // namespace os1::llm
