@@ -1,0 +1,78 @@
+#include "memory/conversation-store.h"
+
+namespace os1::memory {
+
+namespace {
+
+const std::vector<Database::Migration> migrations = {
+    {1, R"sql(
+        CREATE TABLE conversations (
+            id         INTEGER PRIMARY KEY,
+            title      TEXT NOT NULL DEFAULT '',
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE TABLE turns (
+            id              INTEGER PRIMARY KEY,
+            conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+            role            TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant')),
+            content         TEXT NOT NULL,
+            created_at      INTEGER NOT NULL
+        );
+        CREATE INDEX turns_by_conversation ON turns(conversation_id, id);
+    )sql"},
+};
+
+}  // namespace
+
+ErrorOr<ConversationStore> ConversationStore::open(const std::filesystem::path& user_dir) {
+    Database db = OS1_TRY(Database::open(user_dir / "os1.db", migrations));
+    return ConversationStore(std::move(db));
+}
+
+ErrorOr<int64_t> ConversationStore::create_conversation(const std::string& title, int64_t now) {
+    auto insert = OS1_TRY(m_db.prepare("INSERT INTO conversations (title, created_at, updated_at) VALUES (?, ?, ?)"));
+    OS1_TRY(insert.bind(1, title).bind(2, now).bind(3, now).run());
+    return m_db.last_insert_id();
+}
+
+ErrorOr<std::optional<Conversation>> ConversationStore::latest_conversation() {
+    auto query = OS1_TRY(m_db.prepare(
+        "SELECT id, title, created_at, updated_at FROM conversations ORDER BY updated_at DESC, id DESC LIMIT 1"));
+    if (!OS1_TRY(query.step()))
+        return std::optional<Conversation>();
+    return std::optional<Conversation>(
+        Conversation{query.column_int(0), query.column_text(1), query.column_int(2), query.column_int(3)});
+}
+
+ErrorOr<int64_t> ConversationStore::append_turn(int64_t conversation_id, const std::string& role,
+                                                const std::string& content, int64_t now) {
+    int64_t id = 0;
+    OS1_TRY(in_transaction(m_db, [&]() -> ErrorOr<void> {
+        auto insert = OS1_TRY(
+            m_db.prepare("INSERT INTO turns (conversation_id, role, content, created_at) VALUES (?, ?, ?, ?)"));
+        OS1_TRY(insert.bind(1, conversation_id).bind(2, role).bind(3, content).bind(4, now).run());
+        id = m_db.last_insert_id();
+        auto touch = OS1_TRY(m_db.prepare("UPDATE conversations SET updated_at = ? WHERE id = ?"));
+        return touch.bind(1, now).bind(2, conversation_id).run();
+    }));
+    return id;
+}
+
+ErrorOr<std::vector<Turn>> ConversationStore::turns(int64_t conversation_id) {
+    auto query = OS1_TRY(m_db.prepare(
+        "SELECT id, conversation_id, role, content, created_at FROM turns WHERE conversation_id = ? ORDER BY id"));
+    query.bind(1, conversation_id);
+    std::vector<Turn> out;
+    while (OS1_TRY(query.step()))
+        out.push_back(Turn{query.column_int(0), query.column_int(1), query.column_text(2), query.column_text(3),
+                           query.column_int(4)});
+    return out;
+}
+
+ErrorOr<void> ConversationStore::clear_conversation(int64_t conversation_id) {
+    auto remove = OS1_TRY(m_db.prepare("DELETE FROM turns WHERE conversation_id = ?"));
+    return remove.bind(1, conversation_id).run();
+}
+
+}  // namespace os1::memory

@@ -1,0 +1,53 @@
+// Conversations and their turns, one SQLite database per user. Every turn is committed
+// (WAL, synchronous=FULL) before append_turn returns, so an acknowledged turn survives a
+// crash or kill -9.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "memory/database.h"
+
+namespace os1::memory {
+
+struct Turn {
+    int64_t id = 0;
+    int64_t conversation_id = 0;
+    std::string role;  // "system", "user" or "assistant"
+    std::string content;
+    int64_t created_at = 0;  // unix seconds
+};
+
+struct Conversation {
+    int64_t id = 0;
+    std::string title;
+    int64_t created_at = 0;
+    int64_t updated_at = 0;
+};
+
+class ConversationStore {
+public:
+    // Opens <user_dir>/os1.db, creating and migrating it as needed.
+    static ErrorOr<ConversationStore> open(const std::filesystem::path& user_dir);
+
+    ErrorOr<int64_t> create_conversation(const std::string& title, int64_t now);
+    // The most recently updated conversation, if any.
+    ErrorOr<std::optional<Conversation>> latest_conversation();
+    ErrorOr<int64_t> append_turn(int64_t conversation_id, const std::string& role, const std::string& content,
+                                 int64_t now);
+    ErrorOr<std::vector<Turn>> turns(int64_t conversation_id);
+    // Removes every turn of a conversation (the conversation itself stays).
+    ErrorOr<void> clear_conversation(int64_t conversation_id);
+
+    Database& database() { return m_db; }
+
+private:
+    explicit ConversationStore(Database db) : m_db(std::move(db)) {}
+    Database m_db;
+};
+
+}  // namespace os1::memory

@@ -1,0 +1,117 @@
+#include "memory/database.h"
+
+namespace os1::memory {
+
+Statement& Statement::bind(int index, int64_t value) {
+    sqlite3_bind_int64(m_statement.get(), index, value);
+    return *this;
+}
+
+Statement& Statement::bind(int index, std::string_view value) {
+    sqlite3_bind_text(m_statement.get(), index, value.data(), int(value.size()), SQLITE_TRANSIENT);
+    return *this;
+}
+
+Statement& Statement::bind_null(int index) {
+    sqlite3_bind_null(m_statement.get(), index);
+    return *this;
+}
+
+ErrorOr<bool> Statement::step() {
+    int rc = sqlite3_step(m_statement.get());
+    if (rc == SQLITE_ROW)
+        return true;
+    if (rc == SQLITE_DONE)
+        return false;
+    const char* file = sqlite3_db_filename(m_db, "main");
+    return make_error(std::string(file ? file : "database") + ": " + sqlite3_errmsg(m_db));
+}
+
+ErrorOr<void> Statement::run() {
+    while (OS1_TRY(step())) {
+    }
+    return {};
+}
+
+int64_t Statement::column_int(int index) const { return sqlite3_column_int64(m_statement.get(), index); }
+
+std::string Statement::column_text(int index) const {
+    const auto* text = sqlite3_column_text(m_statement.get(), index);
+    int size = sqlite3_column_bytes(m_statement.get(), index);
+    return text ? std::string(reinterpret_cast<const char*>(text), size_t(size)) : std::string();
+}
+
+bool Statement::column_is_null(int index) const {
+    return sqlite3_column_type(m_statement.get(), index) == SQLITE_NULL;
+}
+
+Error Database::last_error(std::string_view doing) const {
+    return make_error(m_path.string() + ": " + std::string(doing) + ": " + sqlite3_errmsg(m_db.get()));
+}
+
+ErrorOr<Statement> Database::prepare(std::string_view sql) {
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(m_db.get(), sql.data(), int(sql.size()), &raw, nullptr) != SQLITE_OK)
+        return last_error("cannot prepare a statement");
+    return Statement(SqliteStmtPtr(raw), m_db.get());
+}
+
+ErrorOr<void> Database::exec(const char* sql) {
+    char* message = nullptr;
+    if (sqlite3_exec(m_db.get(), sql, nullptr, nullptr, &message) != SQLITE_OK) {
+        std::string text = message ? message : sqlite3_errmsg(m_db.get());
+        sqlite3_free(message);
+        return make_error(m_path.string() + ": " + text);
+    }
+    return {};
+}
+
+int64_t Database::last_insert_id() const { return sqlite3_last_insert_rowid(m_db.get()); }
+
+ErrorOr<Database> Database::open(const std::filesystem::path& file, const std::vector<Migration>& migrations) {
+    Database db;
+    db.m_path = file;
+    sqlite3* raw = nullptr;
+    int rc = sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             nullptr);
+    db.m_db.reset(raw);
+    if (rc != SQLITE_OK)
+        return make_error(file.string() + ": cannot open the database: " +
+                          (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+    sqlite3_busy_timeout(raw, 5000);
+
+    // An unreadable header shows up on the first real query, so check integrity before anything else.
+    {
+        auto check = db.prepare("PRAGMA integrity_check");
+        if (check.is_error())
+            return make_error(file.string() + ": the database is corrupt or not a database (" + check.error().message +
+                              "); move it aside (os1 then starts a new one) or restore it from a backup");
+        auto row = check->step();
+        if (row.is_error())
+            return make_error(row.error().message + "; the database is corrupt: move it aside (os1 then starts a new one) or "
+                                                    "restore it from a backup");
+        if (row.value() && check->column_text(0) != "ok")
+            return make_error(file.string() + ": integrity check failed: " + check->column_text(0) +
+                              "; move it aside (os1 then starts a new one) or restore it from a backup");
+    }
+    OS1_TRY(db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
+
+    auto version_query = OS1_TRY(db.prepare("PRAGMA user_version"));
+    OS1_TRY(version_query.step());
+    int version = int(version_query.column_int(0));
+    int latest = migrations.empty() ? 0 : migrations.back().to;
+    if (version > latest)
+        return make_error(file.string() + ": schema version " + std::to_string(version) +
+                          " is newer than this build (" + std::to_string(latest) + "); upgrade os1");
+    for (const Migration& migration : migrations) {
+        if (migration.to <= version)
+            continue;
+        OS1_TRY(in_transaction(db, [&]() -> ErrorOr<void> {
+            OS1_TRY(db.exec(migration.sql));
+            return db.exec(("PRAGMA user_version = " + std::to_string(migration.to)).c_str());
+        }));
+    }
+    return db;
+}
+
+}  // namespace os1::memory

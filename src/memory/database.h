@@ -1,0 +1,78 @@
+// A thin layer over SQLite: opening with os1's settings (WAL, full sync, foreign keys, busy
+// timeout, integrity check), schema migrations keyed by PRAGMA user_version, and prepared
+// statements with typed binds. Not thread-safe: one Database per thread.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "core/handles.h"
+
+namespace os1::memory {
+
+class Statement {
+public:
+    Statement(SqliteStmtPtr statement, sqlite3* db) : m_statement(std::move(statement)), m_db(db) {}
+
+    Statement& bind(int index, int64_t value);
+    Statement& bind(int index, std::string_view value);
+    Statement& bind_null(int index);
+
+    // Advances; true while a row is available. Errors end the iteration and set error().
+    ErrorOr<bool> step();
+    // Runs to completion, for statements that return no rows.
+    ErrorOr<void> run();
+
+    int64_t column_int(int index) const;
+    std::string column_text(int index) const;
+    bool column_is_null(int index) const;
+
+private:
+    SqliteStmtPtr m_statement;
+    sqlite3* m_db;
+};
+
+class Database {
+public:
+    // A migration brings the schema from version `to - 1` to `to`.
+    struct Migration {
+        int to;
+        const char* sql;
+    };
+
+    // Opens (creating if needed) and migrates. Fails on a corrupt file, on a schema newer than
+    // `migrations` knows, and when another process holds the write lock for too long.
+    static ErrorOr<Database> open(const std::filesystem::path& file, const std::vector<Migration>& migrations);
+
+    ErrorOr<Statement> prepare(std::string_view sql);
+    ErrorOr<void> exec(const char* sql);
+    int64_t last_insert_id() const;
+    const std::filesystem::path& path() const { return m_path; }
+    sqlite3* handle() const { return m_db.get(); }
+
+    // "file: message" for the last SQLite error.
+    Error last_error(std::string_view doing) const;
+
+private:
+    SqlitePtr m_db;
+    std::filesystem::path m_path;
+};
+
+// Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back if it fails.
+template <typename Body>
+ErrorOr<void> in_transaction(Database& db, Body&& body) {
+    OS1_TRY(db.exec("BEGIN IMMEDIATE"));
+    ErrorOr<void> result = body();
+    if (result.is_error()) {
+        (void)db.exec("ROLLBACK");
+        return result;
+    }
+    return db.exec("COMMIT");
+}
+
+}  // namespace os1::memory
