@@ -60,10 +60,13 @@ private:
 
 // Evaluates an ErrorOr expression; returns its error from the enclosing function, or yields
 // its value. GNU statement expression, supported by GCC and Clang.
-#define OS1_TRY(expression)                                  \
-    __extension__({                                                       \
-        auto _os1_result = (expression);                     \
-        if (_os1_result.is_error())                          \
-            return _os1_result.release_error();              \
-        _os1_result.release_value();                         \
+#define OS1_TRY(expression) OS1_TRY_IMPL(expression, OS1_CONCAT(os1_try_result_, __COUNTER__))
+#define OS1_TRY_IMPL(expression, result)           \
+    __extension__({                                \
+        auto result = (expression);                \
+        if (result.is_error())                     \
+            return result.release_error();         \
+        result.release_value();                    \
     })
+#define OS1_CONCAT(a, b) OS1_CONCAT_INNER(a, b)
+#define OS1_CONCAT_INNER(a, b) a##b

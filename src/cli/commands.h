@@ -1,0 +1,22 @@
+// Subcommands of `os1`. Each register_* function adds one subcommand to `app`; when it runs,
+// its callback stores the process exit code in `exit_code` (0 success, 1 failure, 2 usage).
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace os1::cli {
+
+struct GlobalOptions {
+    std::string home;  // --home DIR; empty: $OS1_HOME or the XDG data folder
+    bool verbose = false;
+};
+
+void register_chat(CLI::App& app, GlobalOptions& global, int& exit_code);
+void register_pull(CLI::App& app, GlobalOptions& global, int& exit_code);
+void register_models(CLI::App& app, GlobalOptions& global, int& exit_code);
+void register_dev(CLI::App& app, GlobalOptions& global, int& exit_code);
+void register_bench(CLI::App& app, GlobalOptions& global, int& exit_code);
+
+}  // namespace os1::cli

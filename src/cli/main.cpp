@@ -1,0 +1,35 @@
+// The os1 command: a thin dispatcher over the subcommands in this folder.
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+    using namespace os1::cli;
+    CLI::App app{"os1: a local AI companion that you can talk to, that remembers you, and that runs privately on "
+                 "your own machine"};
+    app.set_version_flag("--version", "os1 0.1.0");
+    app.require_subcommand(1);
+    app.fallthrough();
+
+    GlobalOptions global;
+    app.add_option("--home", global.home, "Data folder (default: $OS1_HOME, else $XDG_DATA_HOME/os1)");
+    app.add_flag("-v,--verbose", global.verbose, "Show llama.cpp's own log output");
+
+    int exit_code = 0;
+    register_chat(app, global, exit_code);
+    register_pull(app, global, exit_code);
+    register_models(app, global, exit_code);
+    register_dev(app, global, exit_code);
+    register_bench(app, global, exit_code);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "os1: %s\n", e.what());
+        return 1;
+    }
+    return exit_code;
+}

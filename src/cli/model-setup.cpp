@@ -1,0 +1,105 @@
+#include "cli/model-setup.h"
+
+#include <cstdio>
+#include <iostream>
+#include <unistd.h>
+
+#include "cli/progress-bar.h"
+#include "models/models.h"
+
+namespace os1::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Shows "Loading model ... 42%" on stderr while llama.cpp reads the weights.
+std::function<void(float)> load_progress(const std::string& name) {
+    const bool terminal = ::isatty(STDERR_FILENO);
+    auto last_shown = std::make_shared<int>(-1);
+    return [name, terminal, last_shown](float progress) {
+        int percent = int(progress * 100.0f);
+        if (percent == *last_shown || (!terminal && percent % 25 != 0 && percent != 100))
+            return;
+        *last_shown = percent;
+        std::fprintf(stderr, terminal ? "\rLoading %s … %3d%%" : "Loading %s … %d%%\n", name.c_str(), percent);
+        if (terminal && percent >= 100)
+            std::fprintf(stderr, "\n");
+        std::fflush(stderr);
+    };
+}
+
+bool ask_yes(const std::string& question) {
+    std::fprintf(stderr, "%s [Y/n] ", question.c_str());
+    std::fflush(stderr);
+    std::string answer;
+    if (!std::getline(std::cin, answer))
+        return false;
+    return answer.empty() || answer[0] == 'y' || answer[0] == 'Y';
+}
+
+ErrorOr<fs::path> choose_local_model(const BackendOptions& options, const fs::path& data_home,
+                                     Interaction interaction) {
+    const models::ModelStores stores = models::model_stores(data_home);
+    if (!options.model.empty())
+        return models::resolve_model(options.model, stores);
+    if (auto installed = models::default_model(stores))
+        return installed->path;
+
+    const models::CatalogEntry& entry = models::default_catalog_entry();
+    const std::string alternatives = std::string("no model is installed; ") + models::k_offline_hint +
+                                     ", or download one with 'os1 pull'";
+    if (interaction == Interaction::Script || !::isatty(STDIN_FILENO))
+        return make_error(alternatives);
+    if (!ask_yes("No model is installed yet. Download " + entry.name + " (" + models::format_bytes(entry.approx_bytes) +
+                 ", " + entry.description + ") now?"))
+        return make_error(alternatives);
+    return pull_with_progress(entry, stores.os1_dir);
+}
+
+}  // namespace
+
+void add_backend_options(CLI::App& command, BackendOptions& options) {
+    command.add_option("-m,--model", options.model,
+                       "Model: a GGUF file, an installed model name, or an Ollama model such as qwen2.5:0.5b "
+                       "(default: the installed default model)");
+    command.add_option("--backend", options.backend, "Inference backend: local (llama.cpp) or openai (a remote server)")
+        ->check(CLI::IsMember({"local", "openai"}))
+        ->default_val("local");
+    command.add_option("--base-url", options.base_url,
+                       "With --backend openai: the server's API root, for example http://127.0.0.1:8080/v1");
+    command.add_option("--api-key", options.api_key, "With --backend openai: bearer token (default: $OS1_API_KEY)")
+        ->envname("OS1_API_KEY");
+    command.add_option("--remote-model", options.remote_model,
+                       "With --backend openai: model id (default: the first one the server lists)");
+    command.add_option("-c,--ctx-size", options.context_size, "Context size per conversation, in tokens")
+        ->default_val(4096)
+        ->check(CLI::Range(128, 1 << 20));
+    command.add_option("-t,--threads", options.threads, "CPU threads for inference (default: all cores)");
+    command.add_option("--gpu-layers", options.gpu_layers, "Layers to offload to the GPU (CUDA builds)");
+}
+
+ErrorOr<std::unique_ptr<llm::Backend>> open_backend(const BackendOptions& options, const fs::path& data_home,
+                                                    Interaction interaction) {
+    if (options.backend == "openai") {
+        if (options.base_url.empty())
+            return make_error("--backend openai needs --base-url URL, for example http://127.0.0.1:8080/v1");
+        llm::OpenAIOptions remote;
+        remote.base_url = options.base_url;
+        remote.api_key = options.api_key;
+        remote.model = options.remote_model;
+        remote.context_size = options.context_size;
+        return llm::open_openai_backend(remote);
+    }
+    fs::path model = OS1_TRY(choose_local_model(options, data_home, interaction));
+    llm::LocalEngineOptions local;
+    local.model_path = model;
+    local.context_size = options.context_size;
+    local.parallel = options.parallel;
+    local.threads = options.threads;
+    local.gpu_layers = options.gpu_layers;
+    local.on_load_progress = load_progress(model.filename().string());
+    return llm::open_local_engine(local);
+}
+
+}  // namespace os1::cli

@@ -1,0 +1,39 @@
+// Choosing and opening the inference backend from command-line options; shared by the
+// commands that talk to a model (chat, bench, serve).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "core/error.h"
+#include "llm/llm.h"
+#include "cli/progress-bar.h"
+
+namespace os1::cli {
+
+struct BackendOptions {
+    std::string backend = "local";  // "local" or "openai"
+    std::string model;              // a path, an installed name or an Ollama name; empty: the default
+    std::string base_url;
+    std::string api_key;
+    std::string remote_model;
+    int32_t context_size = 4096;
+    int32_t threads = 0;
+    int32_t parallel = 1;
+    int32_t gpu_layers = 0;
+};
+
+// Whether a person is there to answer a question (offer a download) or a script is running.
+enum class Interaction { Ask, Script };
+
+void add_backend_options(CLI::App& command, BackendOptions& options);
+
+// Opens the backend the options describe. With no local model installed it offers to pull
+// the default one (Interaction::Ask on a terminal), else explains the alternatives.
+ErrorOr<std::unique_ptr<llm::Backend>> open_backend(const BackendOptions& options,
+                                                    const std::filesystem::path& data_home, Interaction interaction);
+
+}  // namespace os1::cli

@@ -1,0 +1,15 @@
+# Generates the small models that `model` tests run on, once per build tree.
+foreach(spec "tiny;qwen2;f16" "tiny;llama;f16" "tiny;qwen2;q8_0")
+    list(GET spec 0 preset)
+    list(GET spec 1 arch)
+    list(GET spec 2 quant)
+    set(file ${OUT}/${preset}-${arch}-${quant}.gguf)
+    if(NOT EXISTS ${file})
+        execute_process(COMMAND ${OS1} dev make-model --preset ${preset} --arch ${arch} --quant ${quant}
+                                --seed 1 --out ${file}
+                        RESULT_VARIABLE rc)
+        if(NOT rc EQUAL 0)
+            message(FATAL_ERROR "os1 dev make-model failed for ${file}")
+        endif()
+    endif()
+endforeach()

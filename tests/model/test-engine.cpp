@@ -1,0 +1,293 @@
+// The local engine on a generated model (real tokenizer, random weights): the mechanics of
+// streaming, sampling, KV reuse, persistence, batching, cancellation and context overflow.
+// Random weights produce gibberish, so nothing here asserts wording.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "core/handles.h"
+#include "llm/llm.h"
+#include "llm/model-check.h"
+#include "llm/utf8.h"
+
+using namespace os1;
+using namespace os1::llm;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path qwen_model = fs::path(OS1_TEST_MODELS_DIR) / "tiny-qwen2-f16.gguf";
+const fs::path llama_arch_model = fs::path(OS1_TEST_MODELS_DIR) / "tiny-llama-f16.gguf";
+
+std::unique_ptr<Backend> open_engine(int32_t parallel = 1, int32_t context = 1024, const fs::path& model = qwen_model) {
+    LocalEngineOptions options;
+    options.model_path = model;
+    options.parallel = parallel;
+    options.context_size = context;
+    options.threads = 1;  // ctest runs tests in parallel; spinning OpenMP threads must not oversubscribe
+    auto engine = open_local_engine(options);
+    EXPECT_TRUE(engine) << (engine ? "" : engine.error().message);
+    return engine ? engine.release_value() : nullptr;
+}
+
+SamplingParams greedy(int32_t max_tokens) {
+    SamplingParams params;
+    params.temperature = 0;
+    params.max_tokens = max_tokens;
+    return params;
+}
+
+struct Result {
+    std::string text;
+    ReplyStats stats;
+};
+
+Result ask(Backend& engine, const std::string& conversation, std::vector<Message> messages, SamplingParams params) {
+    Result result;
+    auto text = engine.submit({conversation, std::move(messages), params})->collect(&result.stats);
+    EXPECT_TRUE(text) << (text ? "" : text.error().message);
+    if (text)
+        result.text = text.value();
+    return result;
+}
+
+// Token count of `text` when tokenized on its own (special tokens parsed, no BOS).
+int32_t count_tokens(const std::string& text) {
+    llama_model_params params = llama_model_default_params();
+    params.vocab_only = true;
+    LlamaModelPtr model(llama_model_load_from_file(qwen_model.c_str(), params));
+    const llama_vocab* vocab = llama_model_get_vocab(model.get());
+    return -llama_tokenize(vocab, text.data(), int32_t(text.size()), nullptr, 0, false, true);
+}
+
+class Engine : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() { set_llama_logging(false); }
+};
+
+}  // namespace
+
+TEST_F(Engine, StreamsValidUtf8PiecesAndReportsStats) {
+    auto engine = open_engine();
+    ASSERT_TRUE(engine);
+    auto reply = engine->submit({"", {{"system", "Be brief."}, {"user", "Hello there"}}, greedy(24)});
+    std::string text;
+    int pieces = 0;
+    for (;;) {
+        ReplyEvent event = reply->next();
+        if (event.kind == ReplyEvent::Kind::Text) {
+            EXPECT_TRUE(is_valid_utf8(event.text));
+            text += event.text;
+            ++pieces;
+            continue;
+        }
+        ASSERT_EQ(event.kind, ReplyEvent::Kind::Done) << event.text;
+        EXPECT_GT(event.stats.prompt_tokens, 5);
+        EXPECT_EQ(event.stats.prefill_tokens, event.stats.prompt_tokens);
+        EXPECT_GT(event.stats.generated_tokens, 0);
+        EXPECT_LE(event.stats.generated_tokens, 24);
+        EXPECT_GT(event.stats.ttft_ms, 0);
+        break;
+    }
+    EXPECT_GT(pieces, 0);
+}
+
+TEST_F(Engine, GreedyAndSeededSamplingAreReproducible) {
+    auto engine = open_engine();
+    ASSERT_TRUE(engine);
+    std::vector<Message> messages{{"user", "Tell me a story"}};
+    EXPECT_EQ(ask(*engine, "", messages, greedy(20)).text, ask(*engine, "", messages, greedy(20)).text);
+
+    SamplingParams seeded;
+    seeded.temperature = 1.0f;
+    seeded.max_tokens = 20;
+    seeded.seed = 1234;
+    EXPECT_EQ(ask(*engine, "", messages, seeded).text, ask(*engine, "", messages, seeded).text);
+}
+
+TEST_F(Engine, LaterTurnsPrefillOnlyTheNewTokens) {
+    auto engine = open_engine();
+    ASSERT_TRUE(engine);
+    std::vector<Message> history{{"system", "You are a test companion."}};
+    ReplyStats previous;
+    for (int turn = 1; turn <= 5; ++turn) {
+        std::string user_text = "This is message number " + std::to_string(turn) + ", how are you?";
+        history.push_back({"user", user_text});
+        Result result = ask(*engine, "conversation", history, greedy(12));
+        const ReplyStats& stats = result.stats;
+        EXPECT_EQ(stats.reused_tokens + stats.prefill_tokens, stats.prompt_tokens);
+        if (turn == 1) {
+            EXPECT_EQ(stats.reused_tokens, 0);
+        } else {
+            // The previous reply's last token was sampled but never decoded when it stopped on
+            // max_tokens; it is the only old token that must be prefilled again.
+            int32_t carried = previous.stop_reason == StopReason::MaxTokens ? 1 : 0;
+            int32_t expected = count_tokens("<|im_end|>\n<|im_start|>user\n" + user_text +
+                                            "<|im_end|>\n<|im_start|>assistant\n") + carried;
+            EXPECT_EQ(stats.prefill_tokens, expected) << "turn " << turn;
+            EXPECT_EQ(stats.reused_tokens, previous.prompt_tokens + previous.generated_tokens - carried)
+                << "turn " << turn;
+        }
+        history.push_back({"assistant", result.text});
+        previous = stats;
+    }
+}
+
+TEST_F(Engine, ConcurrentConversationsEachMatchTheirSoloOutput) {
+    auto engine = open_engine(4);
+    ASSERT_TRUE(engine);
+    const std::vector<std::string> prompts = {"What is the weather like?", "Write a haiku about autumn leaves",
+                                              "Count from one to ten", "Why is the sky blue? Explain simply."};
+    std::vector<std::string> solo;
+    for (const std::string& prompt : prompts)
+        solo.push_back(ask(*engine, "", {{"user", prompt}}, greedy(32)).text);
+
+    std::vector<std::shared_ptr<Reply>> replies;
+    for (size_t i = 0; i < prompts.size(); ++i)
+        replies.push_back(engine->submit({"c" + std::to_string(i), {{"user", prompts[i]}}, greedy(32)}));
+    for (size_t i = 0; i < prompts.size(); ++i) {
+        auto text = replies[i]->collect();
+        ASSERT_TRUE(text) << text.error().message;
+        EXPECT_EQ(text.value(), solo[i]) << "conversation " << i << " changed when batched with others";
+    }
+}
+
+TEST_F(Engine, CancelStopsTheReplyNotTheEngine) {
+    auto engine = open_engine();
+    ASSERT_TRUE(engine);
+    auto reply = engine->submit({"", {{"user", "Talk forever"}}, greedy(100000)});
+    ASSERT_EQ(reply->next().kind, ReplyEvent::Kind::Text);
+    reply->cancel();
+    ReplyStats stats;
+    ASSERT_TRUE(reply->collect(&stats));
+    EXPECT_EQ(stats.stop_reason, StopReason::Cancelled);
+    EXPECT_LT(stats.generated_tokens, 100000);
+    // The engine still serves the next request.
+    EXPECT_EQ(ask(*engine, "", {{"user", "Still there?"}}, greedy(4)).stats.stop_reason, StopReason::MaxTokens);
+}
+
+TEST_F(Engine, SavedConversationResumesWithoutReprefill) {
+    const fs::path file = fs::path(::testing::TempDir()) / "engine-resume.kv";
+    std::vector<Message> history{{"system", "You remember."}, {"user", "My name is Ada and I like tea."}};
+    Result first;
+    {
+        auto engine = open_engine();
+        ASSERT_TRUE(engine);
+        first = ask(*engine, "ada", history, greedy(10));
+        ASSERT_TRUE(engine->save_conversation("ada", file)) << "save failed";
+    }
+    history.push_back({"assistant", first.text});
+    history.push_back({"user", "What do I like?"});
+
+    auto engine = open_engine();
+    ASSERT_TRUE(engine);
+    auto restored = engine->restore_conversation("ada", file);
+    ASSERT_TRUE(restored) << restored.error().message;
+    ASSERT_TRUE(restored.value());
+    Result second = ask(*engine, "ada", history, greedy(10));
+    EXPECT_GE(second.stats.reused_tokens, first.stats.prompt_tokens + first.stats.generated_tokens - 1);
+    EXPECT_LT(second.stats.prefill_tokens, 20);
+}
+
+TEST_F(Engine, RestoreRejectsCorruptAndForeignCaches) {
+    const fs::path dir = ::testing::TempDir();
+    auto engine = open_engine();
+    ASSERT_TRUE(engine);
+    ask(*engine, "x", {{"user", "hello"}}, greedy(4));
+    ASSERT_TRUE(engine->save_conversation("x", dir / "good.kv"));
+
+    std::ofstream(dir / "garbage.kv") << "this is not a cache";
+    auto garbage = engine->restore_conversation("y", dir / "garbage.kv");
+    ASSERT_TRUE(garbage.is_error());
+    EXPECT_NE(garbage.error().message.find("wrong magic"), std::string::npos);
+
+    fs::copy_file(dir / "good.kv", dir / "cut.kv", fs::copy_options::overwrite_existing);
+    fs::resize_file(dir / "cut.kv", fs::file_size(dir / "good.kv") / 2);
+    auto cut = engine->restore_conversation("y", dir / "cut.kv");
+    ASSERT_TRUE(cut.is_error());
+    EXPECT_NE(cut.error().message.find("corrupt or truncated"), std::string::npos);
+
+    auto absent = engine->restore_conversation("y", dir / "absent.kv");
+    ASSERT_TRUE(absent);
+    EXPECT_FALSE(absent.value());
+
+    auto other = open_engine(1, 1024, llama_arch_model);
+    ASSERT_TRUE(other);
+    auto foreign = other->restore_conversation("x", dir / "good.kv");
+    ASSERT_TRUE(foreign);
+    EXPECT_FALSE(foreign.value()) << "a cache from another model must not be loaded";
+}
+
+TEST_F(Engine, OverflowDropsOldestTurnsButKeepsTheSystemPrompt) {
+    auto engine = open_engine(1, 256);
+    ASSERT_TRUE(engine);
+    std::vector<Message> history{{"system", "SYSTEM PROMPT STAYS"}};
+    for (int i = 0; i < 30; ++i) {
+        history.push_back({"user", "Here is an older message with several words, number " + std::to_string(i)});
+        history.push_back({"assistant", "And an older reply to it, also with words " + std::to_string(i)});
+    }
+    history.push_back({"user", "And now the newest question?"});
+    Result result = ask(*engine, "long", history, greedy(8));
+    EXPECT_GT(result.stats.dropped_messages, 0);
+    EXPECT_LE(result.stats.prompt_tokens, 256 - 8);
+    EXPECT_NE(result.stats.stop_reason, StopReason::Error);
+
+    // The next turn keeps the same cut, so the cache stays reusable.
+    history.push_back({"assistant", result.text});
+    history.push_back({"user", "One more?"});
+    Result next = ask(*engine, "long", history, greedy(8));
+    EXPECT_EQ(next.stats.dropped_messages, 0);
+    EXPECT_GT(next.stats.reused_tokens, 0);
+}
+
+TEST_F(Engine, InputLongerThanTheContextIsAClearError) {
+    auto engine = open_engine(1, 256);
+    ASSERT_TRUE(engine);
+    std::string huge;
+    for (int i = 0; i < 400; ++i)
+        huge += "word" + std::to_string(i) + " ";
+    auto text = engine->submit({"", {{"user", huge}}, greedy(8)})->collect();
+    ASSERT_TRUE(text.is_error());
+    EXPECT_NE(text.error().message.find("longer than the whole context"), std::string::npos) << text.error().message;
+}
+
+TEST_F(Engine, BadModelFilesGetClearErrors) {
+    const fs::path dir = ::testing::TempDir();
+    auto message_for = [](const fs::path& path) {
+        LocalEngineOptions options;
+        options.model_path = path;
+        auto engine = open_local_engine(options);
+        EXPECT_TRUE(engine.is_error());
+        return engine.is_error() ? engine.error().message : std::string();
+    };
+    EXPECT_NE(message_for(dir / "missing.gguf").find("not found"), std::string::npos);
+
+    std::ofstream(dir / "wrong-magic.gguf") << "PK\x03\x04 this is a zip file, not a model";
+    EXPECT_NE(message_for(dir / "wrong-magic.gguf").find("wrong magic"), std::string::npos);
+
+    {
+        std::ofstream random(dir / "random.gguf", std::ios::binary);
+        std::mt19937 rng(7);
+        for (int i = 0; i < 1 << 16; ++i)
+            random.put(char(rng()));
+    }
+    EXPECT_NE(message_for(dir / "random.gguf").find("not a GGUF"), std::string::npos);
+
+    fs::copy_file(qwen_model, dir / "truncated.gguf", fs::copy_options::overwrite_existing);
+    fs::resize_file(dir / "truncated.gguf", fs::file_size(qwen_model) * 2 / 3);
+    EXPECT_NE(message_for(dir / "truncated.gguf").find("truncated"), std::string::npos);
+
+    fs::copy_file(qwen_model, dir / "header-only.gguf", fs::copy_options::overwrite_existing);
+    fs::resize_file(dir / "header-only.gguf", 64);
+    EXPECT_NE(message_for(dir / "header-only.gguf").find("corrupt or truncated"), std::string::npos);
+}
+
+TEST_F(Engine, ModelLargerThanMemoryIsRefusedBeforeLoading) {
+    auto info = check_model_file(qwen_model, /*available_memory_bytes=*/1024 * 1024);
+    ASSERT_TRUE(info.is_error());
+    EXPECT_NE(info.error().message.find("of memory but only"), std::string::npos) << info.error().message;
+    EXPECT_TRUE(check_model_file(qwen_model));
+}
