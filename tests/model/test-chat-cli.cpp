@@ -1,0 +1,136 @@
+// `os1 chat` as a user runs it: a real process, a real data folder, a generated model.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "support/subprocess.h"
+
+using namespace os1::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string model = (fs::path(OS1_TEST_MODELS_DIR) / "tiny-qwen2-f16.gguf").string();
+
+fs::path fresh_home(const std::string& name) {
+    fs::path home = fs::path(::testing::TempDir()) / ("os1-chat-" + name);
+    fs::remove_all(home);
+    return home;
+}
+
+std::vector<std::string> chat(const fs::path& home, std::vector<std::string> extra) {
+    std::vector<std::string> args = {OS1_BINARY, "--home", home.string(), "chat", "--model", model,
+                                     "--temperature", "0", "-t", "1"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+}
+
+}  // namespace
+
+TEST(ChatCli, OnceJsonReportsReplyAndTimings) {
+    auto result = run_process(chat(fresh_home("json"), {"--once", "Hello there", "--json", "--max-tokens", "8"}));
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    auto json = nlohmann::json::parse(result.out);
+    for (const char* field : {"reply", "tokens", "prefill_tokens", "ttft_ms", "gen_tps"})
+        EXPECT_TRUE(json.contains(field)) << field;
+    EXPECT_EQ(json["tokens"], 8);
+    EXPECT_GT(json["prefill_tokens"].get<int>(), 0);
+    EXPECT_GT(json["ttft_ms"].get<double>(), 0);
+}
+
+TEST(ChatCli, OnceReadsTheTextFromStdin) {
+    auto result = run_process(chat(fresh_home("stdin"), {"--once", "--json", "--max-tokens", "4"}), "Hi from stdin\n");
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(nlohmann::json::parse(result.out)["tokens"], 4);
+}
+
+TEST(ChatCli, EmptyInputIsAnError) {
+    auto result = run_process(chat(fresh_home("empty"), {"--once"}), "   \n");
+    EXPECT_EQ(result.exit_code, 1);
+    EXPECT_NE(result.err.find("the input is empty"), std::string::npos) << result.err;
+}
+
+TEST(ChatCli, InvalidUtf8OnStdinIsAnError) {
+    auto result = run_process(chat(fresh_home("utf8"), {"--once"}), "caf\xC3 \xFF\xFE\n");
+    EXPECT_EQ(result.exit_code, 1);
+    EXPECT_NE(result.err.find("not valid UTF-8"), std::string::npos) << result.err;
+}
+
+TEST(ChatCli, InputLongerThanTheContextIsAnError) {
+    std::string huge;
+    for (int i = 0; i < 3000; ++i)
+        huge += "token" + std::to_string(i) + " ";
+    auto result = run_process(chat(fresh_home("huge"), {"--once", "--ctx-size", "512"}), huge);
+    EXPECT_EQ(result.exit_code, 1);
+    EXPECT_NE(result.err.find("longer than the whole context"), std::string::npos) << result.err;
+}
+
+TEST(ChatCli, MissingAndBrokenModelsAreErrors) {
+    fs::path home = fresh_home("models");
+    auto missing = run_process({OS1_BINARY, "--home", home.string(), "chat", "--model", "/nonexistent/m.gguf",
+                                "--once", "hi"});
+    EXPECT_EQ(missing.exit_code, 1);
+    EXPECT_NE(missing.err.find("no such file"), std::string::npos) << missing.err;
+
+    fs::create_directories(home);
+    std::ofstream(home / "bad.gguf") << "not a model at all";
+    auto bad = run_process({OS1_BINARY, "--home", home.string(), "chat", "--model", (home / "bad.gguf").string(),
+                            "--once", "hi"});
+    EXPECT_EQ(bad.exit_code, 1);
+    EXPECT_NE(bad.err.find("not a GGUF"), std::string::npos) << bad.err;
+}
+
+TEST(ChatCli, NoModelInstalledNamesTheAlternatives) {
+    fs::path home = fresh_home("nomodel");
+    auto result = run_process({OS1_BINARY, "--home", home.string(), "chat", "--once", "hi"});
+    EXPECT_EQ(result.exit_code, 1);
+    EXPECT_NE(result.err.find("no model is installed"), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find("--model FILE"), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find("--backend openai"), std::string::npos) << result.err;
+}
+
+TEST(ChatCli, UnwritableDataFolderIsAnError) {
+    // A data folder below a regular file can never be created, even by root.
+    fs::path blocker = fresh_home("blocker");
+    std::ofstream(blocker) << "a file, not a folder";
+    auto result = run_process(chat(blocker / "home", {"--once", "hi"}));
+    EXPECT_EQ(result.exit_code, 1);
+    EXPECT_NE(result.err.find("cannot create the data folder"), std::string::npos) << result.err;
+}
+
+TEST(ChatCli, CtrlCStopsTheReplyAndExits) {
+    Subprocess process(chat(fresh_home("sigint"), {"--once", "Talk for a long time", "--max-tokens", "100000"}));
+    std::string partial = process.wait_for_output(1, 60000);
+    ASSERT_FALSE(partial.empty()) << "no reply started";
+    process.signal(SIGINT);
+    ProcessResult result = process.finish();
+    EXPECT_EQ(result.exit_code, 130) << result.err;
+    EXPECT_NE(result.err.find("stopped by Ctrl-C"), std::string::npos) << result.err;
+}
+
+TEST(ChatCli, ConversationIsStoredAndResumedWithItsCache) {
+    fs::path home = fresh_home("resume");
+    auto first = run_process(chat(home, {"--max-tokens", "6"}), "My name is Ada\n/quit\n");
+    ASSERT_EQ(first.exit_code, 0) << first.err;
+    EXPECT_TRUE(fs::exists(home / "users" / "default" / "os1.db"));
+
+    auto second = run_process(chat(home, {"--max-tokens", "6"}), "/stats\n");
+    ASSERT_EQ(second.exit_code, 0) << second.err;
+    EXPECT_NE(second.err.find("Resuming our conversation (2 earlier messages, context restored from disk)"),
+              std::string::npos)
+        << second.err;
+}
+
+TEST(ChatCli, SlashCommandsWork) {
+    auto result = run_process(chat(fresh_home("slash"), {"--max-tokens", "4"}),
+                              "/help\nhello\n/stats\n/reset\n/bogus\n/quit\n");
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_NE(result.out.find("/reset"), std::string::npos);
+    EXPECT_NE(result.out.find("prefilled"), std::string::npos);
+    EXPECT_NE(result.out.find("started a new conversation"), std::string::npos);
+    EXPECT_NE(result.out.find("unknown command /bogus"), std::string::npos);
+}
