@@ -8,6 +8,7 @@
 #include <curl/curl.h>
 #include <sqlite3.h>
 
+#include "ggml.h"
 #include "gguf.h"
 #include "llama.h"
 
@@ -18,6 +19,7 @@ struct LlamaModelDeleter { void operator()(llama_model* p) const { llama_model_f
 struct LlamaContextDeleter { void operator()(llama_context* p) const { llama_free(p); } };
 struct LlamaSamplerDeleter { void operator()(llama_sampler* p) const { llama_sampler_free(p); } };
 struct LlamaBatchDeleter { void operator()(llama_batch* p) const { llama_batch_free(*p); delete p; } };
+struct GgmlContextDeleter { void operator()(ggml_context* p) const { ggml_free(p); } };
 struct GgufDeleter { void operator()(gguf_context* p) const { gguf_free(p); } };
 struct SqliteDeleter { void operator()(sqlite3* p) const { sqlite3_close_v2(p); } };
 struct SqliteStmtDeleter { void operator()(sqlite3_stmt* p) const { sqlite3_finalize(p); } };
@@ -30,6 +32,7 @@ using LlamaModelPtr = std::unique_ptr<llama_model, detail::LlamaModelDeleter>;
 using LlamaContextPtr = std::unique_ptr<llama_context, detail::LlamaContextDeleter>;
 using LlamaSamplerPtr = std::unique_ptr<llama_sampler, detail::LlamaSamplerDeleter>;
 using LlamaBatchPtr = std::unique_ptr<llama_batch, detail::LlamaBatchDeleter>;
+using GgmlContextPtr = std::unique_ptr<ggml_context, detail::GgmlContextDeleter>;
 using GgufPtr = std::unique_ptr<gguf_context, detail::GgufDeleter>;
 using SqlitePtr = std::unique_ptr<sqlite3, detail::SqliteDeleter>;
 using SqliteStmtPtr = std::unique_ptr<sqlite3_stmt, detail::SqliteStmtDeleter>;
