@@ -17,6 +17,7 @@ void register_chat(CLI::App& app, GlobalOptions& global, int& exit_code);
 void register_pull(CLI::App& app, GlobalOptions& global, int& exit_code);
 void register_models(CLI::App& app, GlobalOptions& global, int& exit_code);
 void register_dev(CLI::App& app, GlobalOptions& global, int& exit_code);
+void register_affect(CLI::App& app, GlobalOptions& global, int& exit_code);
 void register_bench(CLI::App& app, GlobalOptions& global, int& exit_code);
 
 }  // namespace os1::cli

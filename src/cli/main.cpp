@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
     register_pull(app, global, exit_code);
     register_models(app, global, exit_code);
     register_dev(app, global, exit_code);
+    register_affect(app, global, exit_code);
     register_bench(app, global, exit_code);
 
     try {
