@@ -58,6 +58,7 @@ void ProgressBar::update(const models::DownloadProgress& progress) {
 void ProgressBar::done() {
     if (m_terminal && m_started)
         std::fprintf(stderr, "\n");
+    m_started = false;  // the next update starts a fresh line and rate measurement
 }
 
 ErrorOr<std::filesystem::path> pull_with_progress(const models::CatalogEntry& entry,
