@@ -26,7 +26,8 @@ const std::vector<Database::Migration> migrations = {
 }  // namespace
 
 ErrorOr<ConversationStore> ConversationStore::open(const std::filesystem::path& user_dir) {
-    Database db = OS1_TRY(Database::open(user_dir / "os1.db", migrations));
+    Database db = OS1_TRY(Database::open(user_dir / "os1.db"));
+    OS1_TRY(db.migrate("conversations", migrations));
     return ConversationStore(std::move(db));
 }
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "core/error.h"
-#include "memory/database.h"
+#include "core/database.h"
 
 namespace os1::memory {
 

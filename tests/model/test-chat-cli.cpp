@@ -134,3 +134,13 @@ TEST(ChatCli, SlashCommandsWork) {
     EXPECT_NE(result.out.find("started a new conversation"), std::string::npos);
     EXPECT_NE(result.out.find("unknown command /bogus"), std::string::npos);
 }
+
+TEST(ChatCli, CtrlCInAConversationStopsOnlyTheReply) {
+    Subprocess process(chat(fresh_home("sigint-chat"), {"--max-tokens", "100000"}), "Talk for a long time\n/stats\n");
+    ASSERT_FALSE(process.wait_for_output(1, 60000).empty()) << "no reply started";
+    process.signal(SIGINT);
+    ProcessResult result = process.finish();
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_NE(result.err.find("(stopped)"), std::string::npos) << result.err;
+    EXPECT_NE(result.out.find("stopped: cancelled"), std::string::npos) << "the chat went on to run /stats";
+}

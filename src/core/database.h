@@ -1,6 +1,10 @@
 // A thin layer over SQLite: opening with os1's settings (WAL, full sync, foreign keys, busy
-// timeout, integrity check), schema migrations keyed by PRAGMA user_version, and prepared
-// statements with typed binds. Not thread-safe: one Database per thread.
+// timeout, integrity check), per-component schema migrations, and prepared statements with
+// typed binds. Not thread-safe: one Database per thread.
+//
+// Each module that stores data (conversations, memory, affect, persona) owns its tables and
+// its list of migrations, applied with migrate("component", ...); the versions are kept in the
+// table schema_migrations, so modules evolve their schemas independently in one file.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +17,7 @@
 #include "core/error.h"
 #include "core/handles.h"
 
-namespace os1::memory {
+namespace os1 {
 
 class Statement {
 public:
@@ -45,9 +49,13 @@ public:
         const char* sql;
     };
 
-    // Opens (creating if needed) and migrates. Fails on a corrupt file, on a schema newer than
-    // `migrations` knows, and when another process holds the write lock for too long.
-    static ErrorOr<Database> open(const std::filesystem::path& file, const std::vector<Migration>& migrations);
+    // Opens (creating if needed) and checks integrity. Fails with a clear message on a corrupt
+    // file or one that is not a database.
+    static ErrorOr<Database> open(const std::filesystem::path& file);
+
+    // Brings `component`'s tables up to the last migration, each step in its own transaction.
+    // Fails when the file holds a newer schema of `component` than this build knows.
+    ErrorOr<void> migrate(std::string_view component, const std::vector<Migration>& migrations);
 
     ErrorOr<Statement> prepare(std::string_view sql);
     ErrorOr<void> exec(const char* sql);
@@ -75,4 +83,4 @@ ErrorOr<void> in_transaction(Database& db, Body&& body) {
     return db.exec("COMMIT");
 }
 
-}  // namespace os1::memory
+}  // namespace os1

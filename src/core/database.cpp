@@ -1,6 +1,6 @@
-#include "memory/database.h"
+#include "core/database.h"
 
-namespace os1::memory {
+namespace os1 {
 
 Statement& Statement::bind(int index, int64_t value) {
     sqlite3_bind_int64(m_statement.get(), index, value);
@@ -68,7 +68,7 @@ ErrorOr<void> Database::exec(const char* sql) {
 
 int64_t Database::last_insert_id() const { return sqlite3_last_insert_rowid(m_db.get()); }
 
-ErrorOr<Database> Database::open(const std::filesystem::path& file, const std::vector<Migration>& migrations) {
+ErrorOr<Database> Database::open(const std::filesystem::path& file) {
     Database db;
     db.m_path = file;
     sqlite3* raw = nullptr;
@@ -96,22 +96,31 @@ ErrorOr<Database> Database::open(const std::filesystem::path& file, const std::v
     }
     OS1_TRY(db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
 
-    auto version_query = OS1_TRY(db.prepare("PRAGMA user_version"));
-    OS1_TRY(version_query.step());
-    int version = int(version_query.column_int(0));
-    int latest = migrations.empty() ? 0 : migrations.back().to;
-    if (version > latest)
-        return make_error(file.string() + ": schema version " + std::to_string(version) +
-                          " is newer than this build (" + std::to_string(latest) + "); upgrade os1");
-    for (const Migration& migration : migrations) {
-        if (migration.to <= version)
-            continue;
-        OS1_TRY(in_transaction(db, [&]() -> ErrorOr<void> {
-            OS1_TRY(db.exec(migration.sql));
-            return db.exec(("PRAGMA user_version = " + std::to_string(migration.to)).c_str());
-        }));
-    }
+    OS1_TRY(db.exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                    "component TEXT PRIMARY KEY, version INTEGER NOT NULL)"));
     return db;
 }
 
-}  // namespace os1::memory
+ErrorOr<void> Database::migrate(std::string_view component, const std::vector<Migration>& migrations) {
+    auto version_query = OS1_TRY(prepare("SELECT version FROM schema_migrations WHERE component = ?"));
+    version_query.bind(1, component);
+    int version = OS1_TRY(version_query.step()) ? int(version_query.column_int(0)) : 0;
+    int latest = migrations.empty() ? 0 : migrations.back().to;
+    if (version > latest)
+        return make_error(m_path.string() + ": schema version " + std::to_string(version) + " of " +
+                          std::string(component) + " is newer than this build (" + std::to_string(latest) +
+                          "); upgrade os1");
+    for (const Migration& migration : migrations) {
+        if (migration.to <= version)
+            continue;
+        OS1_TRY(in_transaction(*this, [&]() -> ErrorOr<void> {
+            OS1_TRY(exec(migration.sql));
+            auto record = OS1_TRY(prepare("INSERT INTO schema_migrations (component, version) VALUES (?, ?) "
+                                          "ON CONFLICT (component) DO UPDATE SET version = excluded.version"));
+            return record.bind(1, component).bind(2, int64_t(migration.to)).run();
+        }));
+    }
+    return {};
+}
+
+}  // namespace os1
