@@ -2,7 +2,8 @@
 add_library(os1_flags INTERFACE)
 if(OS1_ALL_WARNINGS)
     target_compile_options(os1_flags INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wcast-qual
-                                               -Wnon-virtual-dtor -Wmissing-declarations)
+                                               -Wnon-virtual-dtor -Wmissing-declarations
+                                               -Wno-missing-field-initializers)
 endif()
 if(OS1_FATAL_WARNINGS)
     target_compile_options(os1_flags INTERFACE -Werror)

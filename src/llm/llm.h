@@ -92,6 +92,9 @@ struct ChatRequest {
     std::string conversation;
     std::vector<Message> messages;
     SamplingParams sampling;
+    // Optional GBNF grammar (root rule "root") that the reply must follow, for structured
+    // output such as JSON. The local engine enforces it while sampling.
+    std::string grammar;
 };
 
 struct BackendInfo {

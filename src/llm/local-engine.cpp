@@ -41,6 +41,7 @@ struct Job {
     int32_t prompt_tokens = 0;
     int32_t dropped_messages = 0;
     SamplingParams sampling;
+    std::string grammar;
     Clock::time_point submitted;
 };
 
@@ -121,6 +122,7 @@ public:
         job->reply = reply;
         job->conversation = std::move(request.conversation);
         job->sampling = request.sampling;
+        job->grammar = std::move(request.grammar);
         job->submitted = Clock::now();
         if (auto prepared = prepare(*job, request.messages); prepared.is_error()) {
             reply->fail(prepared.error().message);
@@ -312,11 +314,14 @@ private:
         slot.stats.dropped_messages = job->dropped_messages;
         slot.prompt = std::move(suffix);
         slot.prompt_done = 0;
-        slot.sampler = make_sampler(m_vocab, job->sampling);
+        auto sampler = make_sampler(m_vocab, job->sampling, job->grammar);
         slot.utf8 = Utf8Buffer{};
         slot.next_token = LLAMA_TOKEN_NULL;
         slot.prefill_start = Clock::now();
         slot.job = std::move(job);
+        if (sampler.is_error())
+            return finish(slot, StopReason::Error, sampler.error().message);
+        slot.sampler = sampler.release_value();
         if (int64_t(slot.tokens.size() + slot.prompt.size()) >= m_context_per_sequence)
             finish(slot, StopReason::ContextFull, "the prompt does not fit in the context");
     }

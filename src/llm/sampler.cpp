@@ -2,10 +2,17 @@
 
 namespace os1::llm {
 
-LlamaSamplerPtr make_sampler(const llama_vocab* vocab, const SamplingParams& params) {
+ErrorOr<LlamaSamplerPtr> make_sampler(const llama_vocab* vocab, const SamplingParams& params,
+                                      const std::string& grammar) {
     llama_sampler_chain_params chain_params = llama_sampler_chain_default_params();
     chain_params.no_perf = true;
     LlamaSamplerPtr chain(llama_sampler_chain_init(chain_params));
+    if (!grammar.empty()) {
+        llama_sampler* constrained = llama_sampler_init_grammar(vocab, grammar.c_str(), "root");
+        if (!constrained)
+            return make_error("the reply grammar does not parse (GBNF with a 'root' rule expected)");
+        llama_sampler_chain_add(chain.get(), constrained);
+    }
     if (params.repeat_penalty != 1.0f && params.repeat_last_n != 0) {
         llama_sampler_chain_add(chain.get(), llama_sampler_init_penalties(llama_vocab_n_tokens(vocab),
                                                                           params.repeat_last_n,

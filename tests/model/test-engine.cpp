@@ -291,3 +291,18 @@ TEST_F(Engine, ModelLargerThanMemoryIsRefusedBeforeLoading) {
     EXPECT_NE(info.error().message.find("of memory but only"), std::string::npos) << info.error().message;
     EXPECT_TRUE(check_model_file(qwen_model));
 }
+
+TEST_F(Engine, GrammarConstrainsTheReply) {
+    auto engine = open_engine();
+    ASSERT_TRUE(engine);
+    ChatRequest request{"", {{"user", "Answer yes or no"}}, greedy(16)};
+    request.grammar = R"(root ::= "{\"answer\": " ("\"yes\"" | "\"no\"") "}")";
+    auto text = engine->submit(request)->collect();
+    ASSERT_TRUE(text) << text.error().message;
+    EXPECT_TRUE(text.value() == R"({"answer": "yes"})" || text.value() == R"({"answer": "no"})") << text.value();
+
+    request.grammar = "root ::= this is not gbnf (";
+    auto broken = engine->submit(request)->collect();
+    ASSERT_TRUE(broken.is_error());
+    EXPECT_NE(broken.error().message.find("grammar does not parse"), std::string::npos);
+}
