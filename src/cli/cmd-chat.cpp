@@ -1,5 +1,7 @@
 // `os1 chat`: talk to the companion in the terminal, or get one reply for a script (--once).
 #include <atomic>
+#include <clocale>
+#include <langinfo.h>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -181,8 +183,11 @@ std::optional<std::string> read_line(bool terminal) {
             return std::nullopt;
         return line;
     }
+    // libedit decodes the prompt and input as multibyte text, which needs the user's locale.
+    static const bool locale_set = std::setlocale(LC_CTYPE, "") != nullptr;
+    const bool utf8_prompt = locale_set && std::string_view(nl_langinfo(CODESET)) == "UTF-8";
     for (;;) {
-        char* raw = readline("you › ");
+        char* raw = readline(utf8_prompt ? "you › " : "you > ");
         if (!raw) {
             if (g_interrupted.exchange(false)) {
                 std::printf("\n(type /quit or press Ctrl-D to leave)\n");
