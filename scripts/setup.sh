@@ -29,13 +29,16 @@ done
 step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # --- Debian packages --------------------------------------------------------------------
-packages=(build-essential cmake pkg-config git nodejs npm
+packages=(build-essential cmake pkg-config git
           libsqlite3-dev nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev libcpp-httplib-dev
           libsodium-dev libedit-dev libgtest-dev libgmock-dev)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
+# Node.js may come from elsewhere than Debian (its own npm included); only install it if absent.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
     step "installing Debian packages: ${missing[*]}"
     sudo_cmd=()
