@@ -13,6 +13,10 @@ ErrorOr<LlamaSamplerPtr> make_sampler(const llama_vocab* vocab, const SamplingPa
             return make_error("the reply grammar does not parse (GBNF with a 'root' rule expected)");
         llama_sampler_chain_add(chain.get(), constrained);
     }
+    // top-k first: the later samplers then touch 64 candidates instead of the whole vocabulary
+    // (150k for Qwen), which matters for the repetition penalty's per-candidate lookup. Greedy
+    // picks the same token either way unless all 64 leading candidates were penalised.
+    llama_sampler_chain_add(chain.get(), llama_sampler_init_top_k(64));
     if (params.repeat_penalty != 1.0f && params.repeat_last_n != 0) {
         llama_sampler_chain_add(chain.get(), llama_sampler_init_penalties(llama_vocab_n_tokens(vocab),
                                                                           params.repeat_last_n,
@@ -22,8 +26,6 @@ ErrorOr<LlamaSamplerPtr> make_sampler(const llama_vocab* vocab, const SamplingPa
         llama_sampler_chain_add(chain.get(), llama_sampler_init_greedy());
         return chain;
     }
-    // top-k bounds the work of the later samplers on 150k-token vocabularies.
-    llama_sampler_chain_add(chain.get(), llama_sampler_init_top_k(64));
     llama_sampler_chain_add(chain.get(), llama_sampler_init_top_p(params.top_p, 1));
     llama_sampler_chain_add(chain.get(), llama_sampler_init_min_p(params.min_p, 1));
     llama_sampler_chain_add(chain.get(), llama_sampler_init_temp(params.temperature));
