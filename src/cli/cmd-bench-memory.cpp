@@ -1,0 +1,104 @@
+// `os1 bench memory`: recall@k on the synthetic evaluation set, search latency at 10k and
+// 100k stored memories, and ingest rate, on a scratch database that is removed afterwards.
+#include <unistd.h>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "memory/bench.h"
+
+namespace os1::cli {
+
+namespace {
+
+struct MemoryBenchArgs {
+    bool json = false;
+    uint64_t seed = 42;
+    std::vector<size_t> sizes = {10000, 100000};
+    int queries = 300;
+    std::string dir;
+};
+
+double rounded(double x, double scale = 1000.0) {
+    return double(int64_t(x * scale + 0.5)) / scale;
+}
+
+int run(const MemoryBenchArgs& args) {
+    namespace fs = std::filesystem;
+    memory::MemoryBenchOptions options;
+    options.seed = args.seed;
+    options.sizes = args.sizes;
+    options.queries = args.queries;
+    const bool scratch = args.dir.empty();
+    options.work_dir =
+        scratch ? fs::temp_directory_path() / ("os1-bench-memory-" + std::to_string(getpid())) : fs::path(args.dir);
+    if (!args.json)
+        std::fprintf(stderr, "building stores of %zu sizes in %s ...\n", options.sizes.size(),
+                     options.work_dir.c_str());
+    auto result = memory::run_memory_bench(options);
+    if (scratch) {
+        std::error_code ec;
+        fs::remove_all(options.work_dir, ec);
+    }
+    if (result.is_error()) {
+        std::fprintf(stderr, "os1 bench memory: %s\n", result.error().message.c_str());
+        return 1;
+    }
+    const memory::MemoryBenchResult& r = result.value();
+    nlohmann::ordered_json p50 = nlohmann::ordered_json::object(), p95 = nlohmann::ordered_json::object(),
+                           recall10 = nlohmann::ordered_json::object(), ingest = nlohmann::ordered_json::object();
+    for (const memory::ScaleResult& s : r.scales) {
+        std::string key = std::to_string(s.memories);
+        p50[key] = rounded(s.search_p50_ms);
+        p95[key] = rounded(s.search_p95_ms);
+        recall10[key] = rounded(s.recall_at_10);
+        ingest[key] = rounded(s.ingest_per_s, 1);
+    }
+    nlohmann::ordered_json by_category = nlohmann::ordered_json::object();
+    for (const auto& [category, value] : r.recall_at_5_by_category)
+        by_category[category] = rounded(value);
+    nlohmann::ordered_json out = {
+        {"questions", r.questions},
+        {"recall_at", {{"1", rounded(r.recall_at_1)}, {"5", rounded(r.recall_at_5)}, {"10", rounded(r.recall_at_10)}}},
+        {"recall_at_5_by_category", by_category},
+        {"recall_at_10_by_size", recall10},
+        {"search_p50_ms", p50},
+        {"search_p95_ms", p95},
+        {"ingest_per_s", rounded(r.ingest_per_s, 1)},
+        {"ingest_per_s_by_size", ingest},
+    };
+    if (args.json) {
+        std::printf("%s\n", out.dump().c_str());
+        return 0;
+    }
+    std::printf("questions %zu   recall@1 %.3f   recall@5 %.3f   recall@10 %.3f\n", r.questions, r.recall_at_1,
+                r.recall_at_5, r.recall_at_10);
+    for (const auto& [category, value] : r.recall_at_5_by_category)
+        std::printf("  recall@5 %-17s %.3f\n", category.c_str(), value);
+    for (const memory::ScaleResult& s : r.scales)
+        std::printf("%7zu memories   search p50 %.2f ms   p95 %.2f ms   recall@10 %.3f   ingest %.0f/s\n", s.memories,
+                    s.search_p50_ms, s.search_p95_ms, s.recall_at_10, s.ingest_per_s);
+    return 0;
+}
+
+}  // namespace
+
+void register_memory_bench(CLI::App* bench, GlobalOptions&, int& exit_code) {
+    auto args = std::make_shared<MemoryBenchArgs>();
+    CLI::App* memory = bench->add_subcommand(
+        "memory",
+        "Memory recall (recall@1/5/10 on a synthetic multi-session set), search latency p50/p95 at 10k and "
+        "100k memories, and ingest rate");
+    memory->add_flag("--json", args->json, "Print one JSON object");
+    memory->add_option("--seed", args->seed, "Seed of the synthetic set (default 42)");
+    memory->add_option("--sizes", args->sizes, "Store sizes to time (default 10000 100000)");
+    memory->add_option("--queries", args->queries, "Timed searches per size (default 300)");
+    memory->add_option("--dir", args->dir, "Keep the stores in DIR instead of a removed temporary folder");
+    memory->callback([args, &exit_code] { exit_code = run(*args); });
+}
+
+}  // namespace os1::cli

@@ -1,0 +1,330 @@
+// `os1 memory`: the user's long-term memory from the command line: import conversation
+// exports, search, list, show, edit, forget (one or all, securely) and export as JSON.
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "core/paths.h"
+#include "memory/memory.h"
+
+namespace os1::cli {
+
+namespace {
+
+using nlohmann::ordered_json;
+namespace mem = os1::memory;
+
+struct MemoryArgs {
+    std::string user = "default";
+    bool json = false;
+    std::string file;
+    std::string format = "os1-jsonl";
+    std::string query;
+    int k = 10;
+    std::string at;
+    size_t budget = 0;
+    int64_t id = 0;
+    std::string text;
+    bool all = false;
+    std::string kind;
+    size_t limit = 50;
+};
+
+int fail(const char* command, const MemoryArgs& args, const std::string& message) {
+    std::fprintf(stderr, "os1 memory %s: %s\n", command, message.c_str());
+    if (args.json)
+        std::printf("%s\n", ordered_json({{"error", message}}).dump().c_str());
+    return 1;
+}
+
+ErrorOr<mem::MemoryStore> open_store(const GlobalOptions& global, const std::string& user) {
+    if (user.empty() || user == "." || user == ".." || user.find('/') != std::string::npos || !mem::is_valid_utf8(user))
+        return make_error("--user \"" + user + "\" is not a valid user name");
+    return mem::MemoryStore::open(resolve_data_home(global.home) / "users" / user);
+}
+
+double rounded(double x) {
+    return std::round(x * 10000.0) / 10000.0;
+}
+
+ordered_json memory_json(const mem::Memory& m) {
+    ordered_json j = {{"id", m.id},
+                      {"kind", mem::to_string(m.kind)},
+                      {"text", m.text},
+                      {"time", mem::format_iso8601(m.time)},
+                      {"importance", rounded(m.importance)}};
+    if (m.kind == mem::Kind::Episode) {
+        j["source_id"] = m.source_id;
+        j["conversation"] = m.conversation;
+        j["speaker"] = m.speaker;
+        j["role"] = m.role;
+    }
+    if (m.kind == mem::Kind::Fact) {
+        j["subject"] = m.subject;
+        j["predicate"] = m.predicate;
+        j["valid_from"] = mem::format_iso8601(m.time);
+        j["valid_to"] = m.valid_to ? ordered_json(mem::format_iso8601(*m.valid_to)) : ordered_json(nullptr);
+        j["superseded_by"] = m.superseded_by ? ordered_json(*m.superseded_by) : ordered_json(nullptr);
+    }
+    if (!m.sources.empty())
+        j["sources"] = m.sources;
+    j["source_turns"] = m.source_turns;
+    return j;
+}
+
+void print_memory_line(const mem::Memory& m) {
+    std::string extra;
+    if (m.kind == mem::Kind::Fact && m.valid_to)
+        extra = "  (until " + mem::format_iso8601(*m.valid_to) + ")";
+    std::printf("%6lld  %-10s %s  %s%s\n", static_cast<long long>(m.id), mem::to_string(m.kind),
+                mem::format_iso8601(m.time).c_str(), m.text.c_str(), extra.c_str());
+}
+
+int run_import(const GlobalOptions& global, const MemoryArgs& args) {
+    auto format = mem::parse_import_format(args.format);
+    if (format.is_error())
+        return fail("import", args, format.error().message);
+    auto turns = mem::read_import_file(args.file, format.value());
+    if (turns.is_error())
+        return fail("import", args, turns.error().message + "; nothing was imported");
+    auto store = open_store(global, args.user);
+    if (store.is_error())
+        return fail("import", args, store.error().message);
+    auto ids = store->import_episodes(turns.value());
+    if (ids.is_error())
+        return fail("import", args, args.file + ": " + ids.error().message);
+    if (args.json)
+        std::printf("%s\n", ordered_json({{"imported", ids->size()}, {"file", args.file}}).dump().c_str());
+    else
+        std::printf("imported %zu turns from %s\n", ids->size(), args.file.c_str());
+    return 0;
+}
+
+int run_search(const GlobalOptions& global, const MemoryArgs& args) {
+    mem::SearchOptions options;
+    options.k = args.k;
+    options.token_budget = args.budget;
+    if (!args.at.empty()) {
+        auto at = mem::parse_iso8601(args.at);
+        if (at.is_error())
+            return fail("search", args, "--at: " + at.error().message);
+        options.now = at.value();
+    }
+    auto store = open_store(global, args.user);
+    if (store.is_error())
+        return fail("search", args, store.error().message);
+    if (auto synced = store->sync_conversation_turns(); synced.is_error())
+        return fail("search", args, synced.error().message);
+    auto hits = store->search(args.query, options);
+    if (hits.is_error())
+        return fail("search", args, hits.error().message);
+    if (args.json) {
+        ordered_json list = ordered_json::array();
+        for (const mem::Hit& hit : hits.value())
+            list.push_back({{"id", hit.id},
+                            {"kind", mem::to_string(hit.kind)},
+                            {"text", hit.text},
+                            {"score", rounded(hit.score)},
+                            {"time", mem::format_iso8601(hit.time)},
+                            {"source_turns", hit.source_turns},
+                            {"context", hit.context}});
+        std::printf("%s\n", ordered_json({{"hits", std::move(list)}}).dump().c_str());
+        return 0;
+    }
+    if (hits->empty())
+        std::printf("no memories match\n");
+    for (const mem::Hit& hit : hits.value())
+        std::printf("%6lld  %.3f  %-10s %s  %s\n", static_cast<long long>(hit.id), hit.score, mem::to_string(hit.kind),
+                    mem::format_iso8601(hit.time).c_str(), hit.text.c_str());
+    return 0;
+}
+
+int run_list(const GlobalOptions& global, const MemoryArgs& args) {
+    std::optional<mem::Kind> kind;
+    if (args.kind == "episode")
+        kind = mem::Kind::Episode;
+    else if (args.kind == "fact")
+        kind = mem::Kind::Fact;
+    else if (args.kind == "reflection")
+        kind = mem::Kind::Reflection;
+    else if (!args.kind.empty())
+        return fail("list", args, "--kind must be episode, fact or reflection");
+    auto store = open_store(global, args.user);
+    if (store.is_error())
+        return fail("list", args, store.error().message);
+    auto list = store->list(kind, args.limit);
+    if (list.is_error())
+        return fail("list", args, list.error().message);
+    if (args.json) {
+        ordered_json out = ordered_json::array();
+        for (const mem::Memory& m : list.value())
+            out.push_back(memory_json(m));
+        std::printf("%s\n", ordered_json({{"memories", std::move(out)}}).dump().c_str());
+        return 0;
+    }
+    for (const mem::Memory& m : list.value())
+        print_memory_line(m);
+    return 0;
+}
+
+int run_show(const GlobalOptions& global, const MemoryArgs& args) {
+    auto store = open_store(global, args.user);
+    if (store.is_error())
+        return fail("show", args, store.error().message);
+    auto found = store->get(args.id);
+    if (found.is_error())
+        return fail("show", args, found.error().message);
+    if (!found.value())
+        return fail("show", args, "no memory " + std::to_string(args.id));
+    if (args.json) {
+        std::printf("%s\n", memory_json(*found.value()).dump().c_str());
+        return 0;
+    }
+    std::printf("%s\n", memory_json(*found.value()).dump(2).c_str());
+    return 0;
+}
+
+int run_edit(const GlobalOptions& global, const MemoryArgs& args) {
+    auto store = open_store(global, args.user);
+    if (store.is_error())
+        return fail("edit", args, store.error().message);
+    auto edited = store->edit(args.id, args.text);
+    if (edited.is_error())
+        return fail("edit", args, edited.error().message);
+    if (!edited.value())
+        return fail("edit", args, "no memory " + std::to_string(args.id));
+    if (args.json)
+        std::printf("%s\n", ordered_json({{"edited", args.id}}).dump().c_str());
+    else
+        std::printf("memory %lld edited\n", static_cast<long long>(args.id));
+    return 0;
+}
+
+int run_forget(const GlobalOptions& global, const MemoryArgs& args, bool id_given) {
+    if (args.all == id_given)
+        return fail("forget", args, "give either a memory ID or --all");
+    auto store = open_store(global, args.user);
+    if (store.is_error())
+        return fail("forget", args, store.error().message);
+    if (args.all) {
+        if (auto done = store->forget_all(); done.is_error())
+            return fail("forget", args, done.error().message);
+        if (args.json)
+            std::printf("%s\n", ordered_json({{"forgotten", "all"}}).dump().c_str());
+        else
+            std::printf("all memories of %s forgotten\n", args.user.c_str());
+        return 0;
+    }
+    auto forgotten = store->forget(args.id);
+    if (forgotten.is_error())
+        return fail("forget", args, forgotten.error().message);
+    if (!forgotten.value())
+        return fail("forget", args, "no memory " + std::to_string(args.id));
+    if (args.json)
+        std::printf("%s\n", ordered_json({{"forgotten", args.id}}).dump().c_str());
+    else
+        std::printf("memory %lld forgotten\n", static_cast<long long>(args.id));
+    return 0;
+}
+
+int run_export(const GlobalOptions& global, const MemoryArgs& args) {
+    auto store = open_store(global, args.user);
+    if (store.is_error())
+        return fail("export", args, store.error().message);
+    auto count = store->count();
+    if (count.is_error())
+        return fail("export", args, count.error().message);
+    auto all = store->list(std::nullopt, count.value());
+    if (all.is_error())
+        return fail("export", args, all.error().message);
+    ordered_json memories = ordered_json::array();
+    for (auto it = all->rbegin(); it != all->rend(); ++it) {
+        auto full = store->get(it->id);  // with the reflection sources
+        if (full.is_error())
+            return fail("export", args, full.error().message);
+        memories.push_back(memory_json(full.value() ? *full.value() : *it));
+    }
+    ordered_json core = ordered_json::object();
+    for (const char* name : {"persona", "human"}) {
+        auto block = store->core_block(name);
+        if (block.is_error())
+            return fail("export", args, block.error().message);
+        core[name] = block.value();
+    }
+    std::printf("%s\n",
+                ordered_json({{"user", args.user}, {"memories", std::move(memories)}, {"core", std::move(core)}})
+                    .dump(args.json ? -1 : 2)
+                    .c_str());
+    return 0;
+}
+
+}  // namespace
+
+void register_memory(CLI::App& app, GlobalOptions& global, int& exit_code) {
+    CLI::App* memory = app.add_subcommand("memory", "Long-term memory: import, search, inspect and forget");
+    memory->require_subcommand(1);
+    auto args = std::make_shared<MemoryArgs>();
+    auto common = [&](CLI::App* sub) {
+        sub->add_option("--user", args->user, "Whose memory (default: default)");
+        sub->add_flag("--json", args->json, "Print JSON");
+    };
+
+    CLI::App* import = memory->add_subcommand(
+        "import",
+        "Import a conversation export; a malformed line is reported with its number and nothing from the "
+        "file is imported");
+    import->add_option("file", args->file, "The export file")->required();
+    import->add_option("--format", args->format, "os1-jsonl (default), sillytavern or chatgpt");
+    common(import);
+    import->callback([&global, &exit_code, args] { exit_code = run_import(global, *args);
+});
+
+CLI::App* search = memory->add_subcommand(
+    "search",
+    "Find memories: BM25 with stemming, recency, importance and time expressions (\"last week\", "
+    "\"in May\", \"3 days ago\")");
+search->add_option("query", args->query, "What to look for")->required();
+search->add_option("-k", args->k, "Hits to return (default 10)")->check(CLI::Range(1, 1000));
+search->add_option("--at", args->at, "Reference time, ISO 8601 (default: now)");
+search->add_option("--budget", args->budget, "Token budget for the hits and their context (~4 bytes/token)");
+common(search);
+search->callback([&global, &exit_code, args] { exit_code = run_search(global, *args); });
+
+CLI::App* list = memory->add_subcommand("list", "List memories, newest first");
+list->add_option("--kind", args->kind, "episode, fact or reflection");
+list->add_option("--limit", args->limit, "At most this many (default 50)");
+common(list);
+list->callback([&global, &exit_code, args] { exit_code = run_list(global, *args); });
+
+CLI::App* show = memory->add_subcommand("show", "Show one memory with its provenance");
+show->add_option("id", args->id, "Memory id")->required();
+common(show);
+show->callback([&global, &exit_code, args] { exit_code = run_show(global, *args); });
+
+CLI::App* edit = memory->add_subcommand("edit", "Change a memory's text");
+edit->add_option("id", args->id, "Memory id")->required();
+edit->add_option("text", args->text, "The new text")->required();
+common(edit);
+edit->callback([&global, &exit_code, args] { exit_code = run_edit(global, *args); });
+
+CLI::App* forget =
+    memory->add_subcommand("forget",
+                           "Delete one memory, or with --all every memory and core block, overwriting the freed space "
+                           "(secure_delete, VACUUM, WAL checkpoint)");
+forget->add_option("id", args->id, "Memory id");
+forget->add_flag("--all", args->all, "Forget everything");
+common(forget);
+forget->callback([&global, &exit_code, args, forget] {
+    exit_code = run_forget(global, *args, forget->count("id") > 0);
+});
+
+CLI::App* exported = memory->add_subcommand("export", "Write every memory and the core blocks as JSON");
+common(exported);
+exported->callback([&global, &exit_code, args] { exit_code = run_export(global, *args); });
+}  // namespace os1::cli
+
+}  // namespace os1::cli

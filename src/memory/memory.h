@@ -1,0 +1,201 @@
+// Long-term memory of one user, kept in the user's os1.db beside the conversation store:
+// episodes (turns, imported or copied from conversations), facts with a validity interval
+// (a new fact in the same subject+predicate slot closes the old one), reflections linked to
+// the memories they summarise, and the two size-limited core blocks "persona" and "human".
+// Every derived memory records the episodes it came from (provenance). Recall is hybrid:
+// BM25 over an FTS5 index with stemming, recency, importance, time expressions ("last week",
+// "in May") and neighbouring turns, packed into a token budget.
+//
+// Not thread-safe: one MemoryStore per thread (open one per thread or process; SQLite's busy
+// timeout serialises writers).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/database.h"
+#include "core/error.h"
+
+namespace os1::llm {
+class Backend;
+}
+
+namespace os1::memory {
+
+// Texts longer than this are refused with an error rather than stored.
+inline constexpr size_t max_text_bytes = 32 * 1024;
+// Size limit of each core block ("persona", "human"), in bytes.
+inline constexpr size_t core_block_limit = 2000;
+
+enum class Kind { Episode, Fact, Reflection };
+const char* to_string(Kind kind);
+
+// One turn as it comes from an import or a conversation.
+struct EpisodeInput {
+    std::string source_id;     // the id as imported ("t42"); unique per user
+    std::string conversation;  // conversation name or id as imported
+    std::string speaker;       // display name; may equal the role
+    std::string role;          // "user", "assistant" or "system"
+    int64_t time = 0;          // unix seconds
+    std::string text;
+};
+
+struct FactInput {
+    std::string subject;      // "user", or a person or thing in the user's world
+    std::string predicate;    // "lives_in", "likes", ...: the slot with the subject
+    std::string text;         // the fact as a sentence
+    double importance = 0.5;  // [0, 1]
+    int64_t valid_from = 0;   // unix seconds
+};
+
+struct Memory {
+    int64_t id = 0;
+    Kind kind = Kind::Episode;
+    std::string text;
+    int64_t time = 0;  // episodes: when said; facts: valid_from; reflections: created
+    double importance = 0.5;
+    // Episodes.
+    std::string source_id, conversation, speaker, role;
+    // Facts.
+    std::string subject, predicate;
+    std::optional<int64_t> valid_to;  // set when superseded
+    std::optional<int64_t> superseded_by;
+    // Provenance: source ids of the episodes this memory came from (an episode: itself).
+    std::vector<std::string> source_turns;
+    // Reflections: the memory ids they were drawn from.
+    std::vector<int64_t> sources;
+};
+
+struct SearchOptions {
+    int k = 10;
+    int64_t now = 0;          // reference time for recency and time expressions (unix seconds)
+    size_t token_budget = 0;  // 0: no limit; else hits are packed until ~4 bytes/token is spent
+    int neighbours = 1;       // turns of context on each side of an episode hit
+    double recency_half_life_days = 90;
+};
+
+struct Hit {
+    int64_t id = 0;
+    Kind kind = Kind::Episode;
+    std::string text;
+    double score = 0;
+    int64_t time = 0;
+    std::vector<std::string> source_turns;
+    std::vector<std::string> context;  // neighbouring turns, "speaker: text", in order
+};
+
+// A time range [begin, end) in unix seconds, as parsed from the query.
+struct TimeRange {
+    int64_t begin = 0;
+    int64_t end = 0;
+};
+
+// Finds "today", "yesterday", "last week|month|year", "this week|month|year", "N days|weeks|
+// months ago", "in May" (the latest May not after `now`) and "on 2024-05-03" in `query`,
+// relative to `now` (UTC). Removes the expression from `query` when one is found.
+std::optional<TimeRange> parse_time_expression(std::string& query, int64_t now);
+
+// "2024-05-03", "2024-05-03T10:00:00Z", "2024-05-03 10:00:00+02:00", with optional fractions.
+ErrorOr<int64_t> parse_iso8601(std::string_view text);
+std::string format_iso8601(int64_t unix_seconds);
+
+// Strict UTF-8 check (no overlong forms, no surrogates).
+bool is_valid_utf8(std::string_view text);
+
+struct ExtractionResult {
+    std::vector<int64_t> stored;        // ids of the facts stored, or of the duplicates they matched
+    std::vector<std::string> rejected;  // one reason per rejected item: "fact 2: importance 1.5 is outside [0, 1]"
+};
+
+enum class ImportFormat { Os1Jsonl, SillyTavern, ChatGpt };
+// "os1-jsonl", "sillytavern" or "chatgpt".
+ErrorOr<ImportFormat> parse_import_format(std::string_view name);
+
+// Reads a whole export into turns, checking every one (UTF-8, size, fields, time). The first
+// problem is an error naming the file and line ("chat.jsonl:7: ...") or conversation, so that
+// a caller can import all or nothing.
+//   os1-jsonl: one {"id","conversation","speaker","role","time" (ISO 8601),"text"} per line.
+//   sillytavern: a chat .jsonl (a metadata line, then {"name","is_user","send_date","mes"}).
+//   chatgpt: conversations.json from a ChatGPT data export.
+ErrorOr<std::vector<EpisodeInput>> read_import_file(const std::filesystem::path& file, ImportFormat format);
+
+class MemoryStore {
+public:
+    // Opens <user_dir>/os1.db, creating and migrating the memory tables as needed.
+    static ErrorOr<MemoryStore> open(const std::filesystem::path& user_dir);
+    // Uses an open database (for example the conversation store's).
+    static ErrorOr<MemoryStore> attach(Database db);
+
+    // Stores turns in one transaction: all or nothing. Fails on non-UTF-8 or oversized text and
+    // on a source id already stored. Returns the new memory ids in order.
+    ErrorOr<std::vector<int64_t>> import_episodes(const std::vector<EpisodeInput>& episodes);
+    // Copies turns of the conversation store not yet copied (source id "turn:<id>"); returns
+    // how many were added. A database without a conversation store adds nothing.
+    ErrorOr<size_t> sync_conversation_turns();
+
+    // Stores a fact with its source episodes (source ids). A fact equal to a current one is a
+    // duplicate: its provenance is merged and the existing id returned. A different fact in the
+    // same subject+predicate slot closes the current one (valid_to = the new valid_from).
+    ErrorOr<int64_t> add_fact(const FactInput& fact, const std::vector<std::string>& source_turns);
+    // Current facts (valid_to unset), newest first.
+    ErrorOr<std::vector<Memory>> current_facts();
+    // Every fact that held the slot, oldest first.
+    ErrorOr<std::vector<Memory>> fact_history(std::string_view subject, std::string_view predicate);
+
+    // Stores a reflection drawn from `sources` (memory ids); its provenance is the union of
+    // theirs.
+    ErrorOr<int64_t> add_reflection(std::string_view text, double importance, const std::vector<int64_t>& sources,
+                                    int64_t now);
+
+    // Core blocks "persona" and "human": empty until written. Writes past core_block_limit fail
+    // and change nothing.
+    ErrorOr<std::string> core_block(std::string_view name);
+    ErrorOr<void> core_append(std::string_view name, std::string_view text);
+    // Replaces the first occurrence of `old_text` (which must occur) with `new_text`.
+    ErrorOr<void> core_replace(std::string_view name, std::string_view old_text, std::string_view new_text);
+
+    ErrorOr<std::vector<Hit>> search(std::string_view query, const SearchOptions& options);
+
+    ErrorOr<std::optional<Memory>> get(int64_t id);
+    // Memories of one kind (all kinds when nullopt), newest first, at most `limit`.
+    ErrorOr<std::vector<Memory>> list(std::optional<Kind> kind, size_t limit);
+    ErrorOr<size_t> count();
+    // Changes a memory's text; false when there is no such memory.
+    ErrorOr<bool> edit(int64_t id, std::string_view text);
+    // Deletes a memory and its links; false when there is no such memory.
+    ErrorOr<bool> forget(int64_t id);
+    // Deletes every memory, then overwrites freed pages: secure_delete, VACUUM and a WAL
+    // checkpoint, so the text is gone from the database and its -wal file.
+    ErrorOr<void> forget_all();
+
+    // Validates model output (the JSON that fact_grammar describes) and stores the valid
+    // facts with `source_turns` as provenance (an item's own "turns" must be among them).
+    // `system_prompt` is the text the model was shown as instructions and persona: facts
+    // copied from it are rejected. Malformed JSON is an error; invalid items are reported in
+    // the result and skipped.
+    ErrorOr<ExtractionResult> store_extracted_facts(std::string_view json, const std::vector<std::string>& source_turns,
+                                                    std::string_view system_prompt, int64_t now);
+
+    Database& database() { return m_db; }
+
+private:
+    explicit MemoryStore(Database db) : m_db(std::move(db)) {}
+    ErrorOr<std::vector<std::string>> source_turns_of(int64_t id);
+    Database m_db;
+};
+
+// GBNF grammar (root rule "root") for fact extraction output:
+// {"facts":[{"subject":"user","predicate":"lives_in","text":"...","importance":0.8,"turns":["t1"]}]}
+extern const char* const fact_grammar;
+
+// Builds the extraction prompt for `turns`, asks `backend` for JSON under fact_grammar
+// (greedy), and stores the valid facts with the turns as provenance.
+ErrorOr<ExtractionResult> extract_facts(llm::Backend& backend, MemoryStore& store,
+                                        const std::vector<EpisodeInput>& turns, std::string_view system_prompt,
+                                        int64_t now);
+
+}  // namespace os1::memory

@@ -1,0 +1,299 @@
+// Hybrid recall: BM25 candidates from FTS5 (porter stemming), rescored with recency and
+// importance, filtered by a time expression in the query, de-duplicated, given neighbouring
+// turns as context and packed into a token budget.
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "memory/memory.h"
+#include "memory/text-util.h"
+
+namespace os1::memory {
+
+namespace {
+
+bool is_stopword(const std::string& w) {
+    static const std::unordered_set<std::string> stopwords = {
+        "a",      "about", "am",    "an",       "and",  "are",  "as",   "at",   "be",   "did",   "do",
+        "does",   "for",   "from",  "had",      "has",  "have", "how",  "i",    "in",   "is",    "it",
+        "me",     "my",    "of",    "on",       "or",   "our",  "s",    "so",   "that", "the",   "their",
+        "them",   "then",  "there", "they",     "this", "to",   "was",  "we",   "were", "what",  "when",
+        "where",  "which", "who",   "why",      "will", "with", "you",  "your", "can",  "could", "would",
+        "should", "t",     "tell",  "remember", "know", "any",  "ever", "again"};
+    return stopwords.count(w) > 0;
+}
+
+// The distinct query words that carry meaning.
+std::vector<std::string> query_terms(const std::string& query) {
+    std::vector<std::string> out;
+    std::unordered_set<std::string> seen;
+    for (const std::string& w : words(query))
+        if (!is_stopword(w) && seen.insert(w).second)
+            out.push_back(w);
+    return out;
+}
+
+std::string quote_term(const std::string& term) {
+    return "\"" + term + "\"";
+}
+
+std::string joined(const std::vector<std::string>& terms, const char* op) {
+    std::string out;
+    for (const std::string& t : terms)
+        out += (out.empty() ? "" : op) + quote_term(t);
+    return terms.size() > 1 ? "(" + out + ")" : out;
+}
+
+// A term in more memories than this is "common": it only narrows, it does not widen, the
+// matches. Matching every memory that holds one common word would rank tens of thousands of
+// rows per search at 100k memories.
+constexpr int64_t common_df = 1000;
+// At most this many matches (the most recent) are ranked.
+constexpr int64_t ranked_cap = 4000;
+
+ErrorOr<int64_t> capped_document_frequency(Database& db, const std::string& term) {
+    auto q = OS1_TRY(
+        db.prepare("SELECT count(*) FROM (SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?1 LIMIT ?2)"));
+    q.bind(1, quote_term(term)).bind(2, common_df);
+    OS1_TRY(q.step());
+    return q.column_int(0);
+}
+
+// FTS5 expressions to try in order: rare words OR'ed (plus all common words together), then,
+// when every word is common, all of them together and finally any of them.
+ErrorOr<std::vector<std::string>> match_expressions(Database& db, const std::vector<std::string>& terms) {
+    std::vector<std::string> rare, common;
+    for (const std::string& t : terms)
+        (OS1_TRY(capped_document_frequency(db, t)) >= common_df ? common : rare).push_back(t);
+    if (!rare.empty()) {
+        std::string expression = joined(rare, " OR ");
+        if (common.size() > 1)
+            expression += " OR " + joined(common, " AND ");
+        return std::vector<std::string>{expression};
+    }
+    if (common.size() > 1)
+        return std::vector<std::string>{joined(common, " AND "), joined(common, " OR ")};
+    if (common.size() == 1)
+        return std::vector<std::string>{quote_term(common[0])};
+    return std::vector<std::string>{};
+}
+
+struct Candidate {
+    int64_t id = 0;
+    Kind kind = Kind::Episode;
+    std::string text;
+    int64_t time = 0;
+    double importance = 0;
+    std::string conversation;
+    std::string speaker;
+    std::string source_id;
+    bool superseded = false;
+    double bm25 = 0;
+    double score = 0;
+};
+
+Kind kind_of(const std::string& s) {
+    return s == "fact" ? Kind::Fact : s == "reflection" ? Kind::Reflection : Kind::Episode;
+}
+
+constexpr const char* candidate_columns =
+    "m.id, m.kind, m.text, m.time, m.importance, m.conversation, m.speaker, m.valid_to IS NOT NULL, m.source_id";
+
+Candidate read_candidate(const Statement& q) {
+    Candidate c;
+    c.id = q.column_int(0);
+    c.kind = kind_of(q.column_text(1));
+    c.text = q.column_text(2);
+    c.time = q.column_int(3);
+    c.importance = double(q.column_int(4)) / 1000.0;
+    c.conversation = q.column_text(5);
+    c.speaker = q.column_text(6);
+    c.superseded = q.column_int(7) != 0;
+    c.source_id = q.column_text(8);
+    return c;
+}
+
+// Memories in the range, most important first, when the query has no words to match.
+ErrorOr<std::vector<Candidate>> in_range(Database& db, TimeRange range, int64_t limit) {
+    auto q = OS1_TRY(db.prepare(std::string("SELECT ") + candidate_columns +
+                                " FROM memories m WHERE m.time >= ?1 AND m.time < ?2 "
+                                "ORDER BY m.importance DESC, m.time DESC LIMIT ?3"));
+    q.bind(1, range.begin).bind(2, range.end).bind(3, limit);
+    std::vector<Candidate> out;
+    while (OS1_TRY(q.step())) {
+        out.push_back(read_candidate(q));
+        out.back().bm25 = 1.0;
+    }
+    return out;
+}
+
+// The `limit` best BM25 matches of `match` (among the ranked_cap most recent), in the range
+// when one is given.
+ErrorOr<std::vector<Candidate>> matches(Database& db, const std::string& match, std::optional<TimeRange> range,
+                                        int64_t limit) {
+    std::string sql = range ? "SELECT f.rowid, CAST(-bm25(memories_fts) * 1000000 AS INTEGER) FROM memories_fts f "
+                              "JOIN memories m ON m.id = f.rowid WHERE memories_fts MATCH ?1 "
+                              "AND m.time >= ?3 AND m.time < ?4 ORDER BY f.rowid DESC LIMIT ?2"
+                            : "SELECT rowid, CAST(-bm25(memories_fts) * 1000000 AS INTEGER) FROM memories_fts "
+                              "WHERE memories_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2";
+    auto q = OS1_TRY(db.prepare(sql));
+    q.bind(1, match).bind(2, ranked_cap);
+    if (range)
+        q.bind(3, range->begin).bind(4, range->end);
+    std::vector<std::pair<double, int64_t>> ranked;  // bm25, id
+    while (OS1_TRY(q.step()))
+        ranked.push_back({double(q.column_int(1)) / 1e6, q.column_int(0)});
+    std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    if (int64_t(ranked.size()) > limit)
+        ranked.resize(size_t(limit));
+    if (ranked.empty())
+        return std::vector<Candidate>();
+
+    std::string ids;
+    for (const auto& [score, id] : ranked)
+        ids += (ids.empty() ? "" : ",") + std::to_string(id);
+    auto details = OS1_TRY(
+        db.prepare(std::string("SELECT ") + candidate_columns + " FROM memories m WHERE m.id IN (" + ids + ")"));
+    std::unordered_map<int64_t, Candidate> by_id;
+    while (OS1_TRY(details.step())) {
+        Candidate c = read_candidate(details);
+        by_id.emplace(c.id, std::move(c));
+    }
+    std::vector<Candidate> out;
+    for (const auto& [score, id] : ranked) {
+        auto it = by_id.find(id);
+        if (it == by_id.end())
+            continue;
+        it->second.bm25 = score;
+        out.push_back(std::move(it->second));
+    }
+    return out;
+}
+
+ErrorOr<std::vector<Candidate>> candidates(Database& db, const std::vector<std::string>& expressions,
+                                           std::optional<TimeRange> range, int64_t limit, size_t enough) {
+    std::vector<Candidate> out;
+    std::unordered_set<int64_t> seen;
+    for (const std::string& expression : expressions) {
+        for (Candidate& c : OS1_TRY(matches(db, expression, range, limit)))
+            if (seen.insert(c.id).second)
+                out.push_back(std::move(c));
+        if (out.size() >= enough)
+            break;
+    }
+    return out;
+}
+
+ErrorOr<std::vector<std::string>> neighbours(Database& db, const Candidate& c, int n) {
+    std::vector<std::string> before, after;
+    if (n <= 0 || c.conversation.empty())
+        return before;
+    auto prev =
+        OS1_TRY(db.prepare("SELECT speaker, text FROM memories WHERE kind = 'episode' AND conversation = ?1 "
+                           "AND (time < ?2 OR (time = ?2 AND id < ?3)) ORDER BY time DESC, id DESC LIMIT ?4"));
+    prev.bind(1, c.conversation).bind(2, c.time).bind(3, c.id).bind(4, int64_t(n));
+    while (OS1_TRY(prev.step()))
+        before.push_back(prev.column_text(0) + ": " + prev.column_text(1));
+    auto next =
+        OS1_TRY(db.prepare("SELECT speaker, text FROM memories WHERE kind = 'episode' AND conversation = ?1 "
+                           "AND (time > ?2 OR (time = ?2 AND id > ?3)) ORDER BY time, id LIMIT ?4"));
+    next.bind(1, c.conversation).bind(2, c.time).bind(3, c.id).bind(4, int64_t(n));
+    while (OS1_TRY(next.step()))
+        after.push_back(next.column_text(0) + ": " + next.column_text(1));
+    std::reverse(before.begin(), before.end());
+    before.insert(before.end(), after.begin(), after.end());
+    return before;
+}
+
+size_t estimate_tokens(const Hit& hit) {
+    size_t bytes = hit.text.size();
+    for (const std::string& line : hit.context)
+        bytes += line.size() + 1;
+    return bytes / 4 + 1;
+}
+
+}  // namespace
+
+ErrorOr<std::vector<Hit>> MemoryStore::search(std::string_view query_view, const SearchOptions& options) {
+    if (!is_valid_utf8(query_view))
+        return make_error("search: the query is not valid UTF-8");
+    if (query_view.size() > max_text_bytes)
+        return make_error("search: the query of " + std::to_string(query_view.size()) + " bytes is over the limit of " +
+                          std::to_string(max_text_bytes));
+    if (options.k <= 0)
+        return std::vector<Hit>();
+    const int64_t now = options.now ? options.now : int64_t(std::time(nullptr));
+    std::string query(query_view);
+    std::optional<TimeRange> range = parse_time_expression(query, now);
+    std::vector<std::string> terms = query_terms(query);
+    if (terms.empty() && !range)
+        return std::vector<Hit>();
+    std::vector<std::string> expressions = OS1_TRY(match_expressions(m_db, terms));
+
+    const int64_t limit = std::max<int64_t>(50, int64_t(options.k) * 5);
+    const size_t enough = size_t(options.k);
+    std::vector<Candidate> found;
+    if (expressions.empty()) {
+        found = OS1_TRY(in_range(m_db, *range, limit));
+    } else {
+        found = OS1_TRY(candidates(m_db, expressions, range, limit, enough));
+        // Nothing in the range matches the words: the range alone, then the words alone.
+        if (found.empty() && range)
+            found = OS1_TRY(in_range(m_db, *range, limit));
+        if (found.empty() && range)
+            found = OS1_TRY(candidates(m_db, expressions, std::nullopt, limit, enough));
+    }
+
+    double best = 0;
+    for (const Candidate& c : found)
+        best = std::max(best, c.bm25);
+    const double half_life = std::max(options.recency_half_life_days, 0.001);
+    for (Candidate& c : found) {
+        double relevance = best > 0 ? c.bm25 / best : 0;
+        double age_days = double(std::max<int64_t>(0, now - c.time)) / 86400.0;
+        double recency = std::pow(0.5, age_days / half_life);
+        c.score = 0.65 * relevance + 0.15 * recency + 0.2 * c.importance;
+        if (c.superseded)
+            c.score *= 0.5;
+    }
+    std::stable_sort(found.begin(), found.end(),
+                     [](const Candidate& a, const Candidate& b) { return a.score > b.score; });
+
+    std::vector<Hit> hits;
+    std::unordered_set<std::string> seen;
+    size_t used_tokens = 0;
+    for (const Candidate& c : found) {
+        if (int(hits.size()) >= options.k)
+            break;
+        if (!seen.insert(normalize(c.text)).second)
+            continue;
+        Hit hit;
+        hit.id = c.id;
+        hit.kind = c.kind;
+        hit.text = c.text;
+        hit.score = c.score;
+        hit.time = c.time;
+        if (c.kind == Kind::Episode)
+            hit.context = OS1_TRY(neighbours(m_db, c, options.neighbours));
+        if (options.token_budget) {
+            size_t cost = estimate_tokens(hit);
+            if (used_tokens + cost > options.token_budget) {
+                hit.context.clear();
+                cost = estimate_tokens(hit);
+            }
+            if (used_tokens + cost > options.token_budget)
+                continue;
+            used_tokens += cost;
+        }
+        if (c.kind == Kind::Episode)
+            hit.source_turns = {c.source_id};
+        else
+            hit.source_turns = OS1_TRY(source_turns_of(c.id));
+        hits.push_back(std::move(hit));
+    }
+    return hits;
+}
+
+}  // namespace os1::memory

@@ -1,0 +1,28 @@
+// Internal helpers of the memory module: text normalisation and storage steps shared by its
+// source files. Not part of the public API (memory.h).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/database.h"
+#include "memory/memory.h"
+
+namespace os1::memory {
+
+// Without leading and trailing whitespace.
+std::string trim(std::string_view text);
+// Lowercase ASCII, every run of ASCII punctuation or whitespace as one space, trimmed; other
+// bytes (non-ASCII letters) kept. "Lives_In!" -> "lives in".
+std::string normalize(std::string_view text);
+// The words of normalize(text).
+std::vector<std::string> words(std::string_view text);
+
+namespace detail {
+// add_fact without its own transaction, for callers that hold one.
+ErrorOr<int64_t> add_fact_in(Database& db, const FactInput& fact, const std::vector<std::string>& source_turns);
+}  // namespace detail
+
+}  // namespace os1::memory

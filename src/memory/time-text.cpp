@@ -1,0 +1,276 @@
+// Time parsing (ISO 8601, relative expressions in queries) and UTF-8 validation.
+#include <cctype>
+#include <cstdio>
+#include <ctime>
+#include <vector>
+
+#include "memory/memory.h"
+
+namespace os1::memory {
+
+namespace {
+
+constexpr int64_t day_seconds = 86400;
+
+int64_t start_of_day(int64_t t) {
+    return t - ((t % day_seconds) + day_seconds) % day_seconds;
+}
+
+std::tm utc(int64_t t) {
+    std::time_t raw = std::time_t(t);
+    std::tm out{};
+    gmtime_r(&raw, &out);
+    return out;
+}
+
+int64_t make_utc(int year, int month0, int day) {
+    std::tm tm{};
+    tm.tm_year = year - 1900;
+    tm.tm_mon = month0;
+    tm.tm_mday = day;
+    return int64_t(timegm(&tm));  // timegm normalises month overflow
+}
+
+TimeRange month_range(int year, int month0) {
+    return {make_utc(year, month0, 1), make_utc(year, month0 + 1, 1)};
+}
+TimeRange year_range(int year) {
+    return {make_utc(year, 0, 1), make_utc(year + 1, 0, 1)};
+}
+
+// Monday 00:00 of the week holding `t`.
+int64_t start_of_week(int64_t t) {
+    std::tm tm = utc(t);
+    int since_monday = (tm.tm_wday + 6) % 7;
+    return start_of_day(t) - since_monday * day_seconds;
+}
+
+std::string lowercase(std::string_view s) {
+    std::string out(s);
+    for (char& c : out)
+        c = char(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+}  // namespace
+
+bool is_valid_utf8(std::string_view s) {
+    size_t i = 0;
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        size_t length = 0;
+        unsigned char low = 0x80, high = 0xBF;
+        if (c >= 0xC2 && c <= 0xDF) {
+            length = 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            length = 3;
+            if (c == 0xE0)
+                low = 0xA0;
+            if (c == 0xED)
+                high = 0x9F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            length = 4;
+            if (c == 0xF0)
+                low = 0x90;
+            if (c == 0xF4)
+                high = 0x8F;
+        } else {
+            return false;
+        }
+        if (i + length > s.size())
+            return false;
+        const auto second = static_cast<unsigned char>(s[i + 1]);
+        if (second < low || second > high)
+            return false;
+        for (size_t k = 2; k < length; ++k)
+            if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80)
+                return false;
+        i += length;
+    }
+    return true;
+}
+
+ErrorOr<int64_t> parse_iso8601(std::string_view text) {
+    int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+    std::string s(text);
+    int used = 0;
+    if (std::sscanf(s.c_str(), "%4d-%2d-%2d%n", &year, &month, &day, &used) != 3 || used != 10)
+        return make_error("\"" + s + "\" is not an ISO 8601 time (2024-05-03T10:00:00Z)");
+    size_t pos = 10;
+    int64_t offset = 0;
+    if (pos < s.size() && (s[pos] == 'T' || s[pos] == 't' || s[pos] == ' ')) {
+        int n = 0;
+        if (std::sscanf(s.c_str() + pos + 1, "%2d:%2d%n", &hour, &minute, &n) != 2 || n != 5)
+            return make_error("\"" + s + "\" is not an ISO 8601 time (2024-05-03T10:00:00Z)");
+        pos += 1 + 5;
+        if (pos < s.size() && s[pos] == ':') {
+            if (std::sscanf(s.c_str() + pos + 1, "%2d%n", &second, &n) != 1 || n != 2)
+                return make_error("\"" + s + "\" has a malformed seconds field");
+            pos += 3;
+            if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
+                ++pos;
+                while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos])))
+                    ++pos;
+            }
+        }
+        if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
+            ++pos;
+        } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
+            const int sign = s[pos] == '-' ? -1 : 1;
+            int oh = 0, om = 0;
+            if (std::sscanf(s.c_str() + pos + 1, "%2d:%2d%n", &oh, &om, &n) == 2 && n == 5) {
+                pos += 6;
+            } else if (std::sscanf(s.c_str() + pos + 1, "%2d%2d%n", &oh, &om, &n) == 2 && n == 4) {
+                pos += 5;
+            } else {
+                return make_error("\"" + s + "\" has a malformed time zone offset");
+            }
+            offset = sign * (oh * 3600 + om * 60);
+        }
+    }
+    if (pos != s.size())
+        return make_error("\"" + s + "\" has trailing characters after the time");
+    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+        return make_error("\"" + s + "\" is out of range");
+    return make_utc(year, month - 1, day) + hour * 3600 + minute * 60 + second - offset;
+}
+
+std::string format_iso8601(int64_t t) {
+    std::tm tm = utc(t);
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec);
+    return buffer;
+}
+
+namespace {
+
+struct Word {
+    std::string text;           // lowercase
+    size_t begin = 0, end = 0;  // bytes in the query
+};
+
+// Runs of ASCII letters, digits and '-' (so that 2024-05-03 stays one word).
+std::vector<Word> time_words(const std::string& query) {
+    std::vector<Word> out;
+    size_t i = 0;
+    while (i < query.size()) {
+        auto c = static_cast<unsigned char>(query[i]);
+        if (!(std::isalnum(c) || c == '-') || c >= 0x80) {
+            ++i;
+            continue;
+        }
+        Word w;
+        w.begin = i;
+        while (i < query.size() && static_cast<unsigned char>(query[i]) < 0x80 &&
+               (std::isalnum(static_cast<unsigned char>(query[i])) || query[i] == '-'))
+            ++i;
+        w.end = i;
+        w.text = lowercase(std::string_view(query).substr(w.begin, w.end - w.begin));
+        out.push_back(std::move(w));
+    }
+    return out;
+}
+
+bool all_digits(const std::string& s, size_t min, size_t max) {
+    if (s.size() < min || s.size() > max)
+        return false;
+    for (char c : s)
+        if (!std::isdigit(static_cast<unsigned char>(c)))
+            return false;
+    return true;
+}
+
+// "day", "days" -> "day"; empty for anything else.
+std::string unit_of(const std::string& w) {
+    for (const char* unit : {"day", "week", "month", "year"})
+        if (w == unit || w == std::string(unit) + "s")
+            return unit;
+    return {};
+}
+
+int full_month_index(const std::string& w) {
+    static const char* const names[] = {"january", "february", "march",     "april",   "may",      "june",
+                                        "july",    "august",   "september", "october", "november", "december"};
+    for (int i = 0; i < 12; ++i)
+        if (w == names[i] || (w.size() == 3 && w != "may" && w.compare(0, 3, names[i], 3) == 0) ||
+            (w == "sept" && i == 8))
+            return i;
+    return -1;
+}
+
+}  // namespace
+
+std::optional<TimeRange> parse_time_expression(std::string& query, int64_t now) {
+    const std::vector<Word> w = time_words(query);
+    const std::tm today = utc(now);
+    const int year_now = today.tm_year + 1900;
+    const int64_t day0 = start_of_day(now);
+    std::optional<TimeRange> range;
+    size_t first = 0, last = 0;  // words [first, last] form the expression
+    for (size_t i = 0; i < w.size() && !range; ++i) {
+        const std::string& t = w[i].text;
+        const std::string next = i + 1 < w.size() ? w[i + 1].text : std::string();
+        first = last = i;
+        if (t == "yesterday") {
+            range = TimeRange{day0 - day_seconds, day0};
+        } else if (t == "today") {
+            range = TimeRange{day0, day0 + day_seconds};
+        } else if (all_digits(t, 1, 4) && !unit_of(next).empty() && i + 2 < w.size() && w[i + 2].text == "ago") {
+            const int n = std::stoi(t);
+            const std::string unit = unit_of(next);
+            last = i + 2;
+            if (unit == "day")
+                range = TimeRange{day0 - n * day_seconds, day0 - (n - 1) * day_seconds};
+            else if (unit == "week")
+                range = TimeRange{day0 - (7 * n + 3) * day_seconds, day0 - (7 * n - 4) * day_seconds};
+            else if (unit == "month")
+                range = month_range(year_now, today.tm_mon - n);
+            else
+                range = year_range(year_now - n);
+        } else if ((t == "last" || t == "this" || t == "past") &&
+                   (next == "week" || next == "month" || next == "year")) {
+            last = i + 1;
+            if (t == "past") {
+                const int64_t span = next == "week" ? 7 : next == "month" ? 31 : 366;
+                range = TimeRange{now - span * day_seconds, now + 1};
+            } else {
+                const int back = t == "last" ? 1 : 0;
+                if (next == "week") {
+                    const int64_t week = start_of_week(now) - back * 7 * day_seconds;
+                    range = TimeRange{week, week + 7 * day_seconds};
+                } else if (next == "month") {
+                    range = month_range(year_now, today.tm_mon - back);
+                } else {
+                    range = year_range(year_now - back);
+                }
+            }
+        } else if (t == "on" && next.size() == 10) {
+            if (auto date = parse_iso8601(next)) {
+                last = i + 1;
+                range = TimeRange{date.value(), date.value() + day_seconds};
+            }
+        } else if ((t == "in" || t == "during") && full_month_index(next) >= 0) {
+            const int month = full_month_index(next);
+            int year = month > today.tm_mon ? year_now - 1 : year_now;
+            last = i + 1;
+            if (i + 2 < w.size() && all_digits(w[i + 2].text, 4, 4)) {
+                year = std::stoi(w[i + 2].text);
+                last = i + 2;
+            }
+            range = month_range(year, month);
+        } else if (t == "in" && all_digits(next, 4, 4) && (next[0] == '1' || next[0] == '2')) {
+            last = i + 1;
+            range = year_range(std::stoi(next));
+        }
+    }
+    if (range)
+        query = query.substr(0, w[first].begin) + " " + query.substr(w[last].end);
+    return range;
+}
+
+}  // namespace os1::memory

@@ -1,0 +1,232 @@
+// `os1 memory` and `os1 bench memory`, run in-process through CLI11 (the subcommands are wired
+// into the os1 binary separately).
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+
+namespace os1::cli {
+void register_memory(CLI::App& app, GlobalOptions& global, int& exit_code);
+void register_memory_bench(CLI::App* bench, GlobalOptions& global, int& exit_code);
+}  // namespace os1::cli
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct CliResult {
+    int exit_code = -1;
+    std::string out;
+    std::string err;
+};
+
+class MemoryCli : public ::testing::Test {
+protected:
+    void SetUp() override {
+        m_home = fs::path(::testing::TempDir()) /
+                 ("os1-memory-cli-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+        fs::remove_all(m_home);
+        fs::create_directories(m_home);
+    }
+
+    CliResult run(std::vector<std::string> args) {
+        CLI::App app{"os1"};
+        app.require_subcommand(1);
+        os1::cli::GlobalOptions global;
+        global.home = m_home.string();
+        int exit_code = 0;
+        os1::cli::register_memory(app, global, exit_code);
+        CLI::App* bench = app.add_subcommand("bench", "bench");
+        os1::cli::register_memory_bench(bench, global, exit_code);
+        args.insert(args.begin(), "os1");
+        std::vector<char*> argv;
+        for (std::string& a : args)
+            argv.push_back(a.data());
+        ::testing::internal::CaptureStdout();
+        ::testing::internal::CaptureStderr();
+        CliResult result;
+        try {
+            app.parse(int(argv.size()), argv.data());
+            result.exit_code = exit_code;
+        } catch (const CLI::ParseError& e) {
+            result.exit_code = e.get_exit_code() ? 2 : 0;
+        }
+        std::fflush(stdout);
+        std::fflush(stderr);
+        result.out = ::testing::internal::GetCapturedStdout();
+        result.err = ::testing::internal::GetCapturedStderr();
+        return result;
+    }
+
+    fs::path write(const std::string& name, const std::string& text) {
+        fs::path file = m_home / name;
+        std::ofstream(file, std::ios::binary) << text;
+        return file;
+    }
+
+    fs::path m_home;
+};
+
+const char* const good_jsonl =
+    R"({"id":"a1","conversation":"c1","speaker":"Sam","role":"user","time":"2024-04-02T08:00:00Z","text":"My sister Lena works as a nurse."}
+{"id":"a2","conversation":"c1","speaker":"Juniper","role":"assistant","time":"2024-04-02T08:00:20Z","text":"Nursing is demanding work."}
+
+{"id":"a3","conversation":"c2","speaker":"Sam","role":"user","time":"2024-05-20T19:00:00+02:00","text":"I adopted a kitten named Pixel."}
+)";
+
+}  // namespace
+
+TEST_F(MemoryCli, ImportSearchShowEditForgetExport) {
+    fs::path file = write("chat.jsonl", good_jsonl);
+    CliResult r = run({"memory", "import", file.string(), "--user", "sam", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(json::parse(r.out)["imported"], 3);
+
+    r = run({"memory", "search", "what does my sister work as", "--user", "sam", "-k", "2", "--at",
+             "2024-06-01T00:00:00Z", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    json hits = json::parse(r.out)["hits"];
+    ASSERT_GE(hits.size(), 1u);
+    EXPECT_EQ(hits[0]["text"], "My sister Lena works as a nurse.");
+    EXPECT_EQ(hits[0]["source_turns"], json::array({"a1"}));
+    EXPECT_EQ(hits[0]["kind"], "episode");
+    EXPECT_EQ(hits[0]["time"], "2024-04-02T08:00:00Z");
+    for (const char* key : {"id", "score"})
+        EXPECT_TRUE(hits[0].contains(key)) << key;
+    const int64_t id = hits[0]["id"];
+
+    r = run({"memory", "search", "what happened in May", "--user", "sam", "--at", "2024-06-01T00:00:00Z", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    hits = json::parse(r.out)["hits"];
+    ASSERT_EQ(hits.size(), 1u);
+    EXPECT_EQ(hits[0]["source_turns"], json::array({"a3"}));
+
+    r = run({"memory", "edit", std::to_string(id), "My sister Lena works as a surgeon.", "--user", "sam"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = run({"memory", "show", std::to_string(id), "--user", "sam", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(json::parse(r.out)["text"], "My sister Lena works as a surgeon.");
+
+    r = run({"memory", "forget", std::to_string(id), "--user", "sam", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = run({"memory", "show", std::to_string(id), "--user", "sam"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("no memory"), std::string::npos) << r.err;
+
+    r = run({"memory", "list", "--user", "sam", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(json::parse(r.out)["memories"].size(), 2u);
+
+    r = run({"memory", "export", "--user", "sam", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    json exported = json::parse(r.out);
+    EXPECT_EQ(exported["memories"].size(), 2u);
+    EXPECT_EQ(exported["memories"][0]["source_id"], "a2");
+    EXPECT_TRUE(exported["core"].contains("human"));
+
+    r = run({"memory", "forget", "--all", "--user", "sam", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = run({"memory", "export", "--user", "sam", "--json"});
+    EXPECT_TRUE(json::parse(r.out)["memories"].empty());
+    r = run({"memory", "forget", "--user", "sam"});
+    EXPECT_EQ(r.exit_code, 1);
+}
+
+TEST_F(MemoryCli, BrokenImportNamesTheLineAndImportsNothing) {
+    std::string broken = good_jsonl;
+    broken += "{\"id\":\"a4\",\"conversation\":\"c2\",\"role\":\"user\",\"time\":\"yesterday\",\"text\":\"x\"}\n";
+    fs::path file = write("broken.jsonl", broken);
+    CliResult r = run({"memory", "import", file.string(), "--user", "sam"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("broken.jsonl:5:"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("nothing was imported"), std::string::npos) << r.err;
+
+    fs::path truncated = write("truncated.jsonl", std::string(good_jsonl) + "{\"id\":\"a9\",\"text\":\n");
+    r = run({"memory", "import", truncated.string(), "--user", "sam"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("truncated.jsonl:5: not a JSON object"), std::string::npos) << r.err;
+
+    fs::path bad_utf8 = write("bad.jsonl", std::string(good_jsonl) +
+                                               "{\"id\":\"a5\",\"conversation\":\"c\",\"role\":\"user\",\"time\":"
+                                               "\"2024-01-01\",\"text\":\"caf\xE9\"}\n");
+    r = run({"memory", "import", bad_utf8.string(), "--user", "sam"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("bad.jsonl:5: not valid UTF-8"), std::string::npos) << r.err;
+
+    fs::path huge = write("huge.jsonl",
+                          "{\"id\":\"h\",\"conversation\":\"c\",\"role\":\"user\",\"time\":\"2024-01-01\","
+                          "\"text\":\"" +
+                              std::string(40000, 'a') + "\"}\n");
+    r = run({"memory", "import", huge.string(), "--user", "sam"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("huge.jsonl:1: the text of 40000 bytes is over the limit"), std::string::npos) << r.err;
+
+    r = run({"memory", "export", "--user", "sam", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(json::parse(r.out)["memories"].empty());
+
+    r = run({"memory", "import", file.string(), "--user", "sam", "--format", "csv"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("unknown import format"), std::string::npos);
+    r = run({"memory", "list", "--user", "../escape"});
+    EXPECT_EQ(r.exit_code, 1);
+}
+
+TEST_F(MemoryCli, ImportsSillyTavernAndChatGptExports) {
+    fs::path st = write("Juniper - 2024-05-01.jsonl",
+                        R"({"user_name":"Sam","character_name":"Juniper","create_date":"2024-05-01@10h00m00s"}
+{"name":"Sam","is_user":true,"is_system":false,"send_date":"May 1, 2024 10:02am","mes":"I just started learning the cello."}
+{"name":"Juniper","is_user":false,"is_system":false,"send_date":"2024-05-01T10:02:30Z","mes":"How exciting!"}
+)");
+    CliResult r = run({"memory", "import", st.string(), "--format", "sillytavern", "--user", "sam", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(json::parse(r.out)["imported"], 2);
+
+    fs::path gpt =
+        write("conversations.json", R"([{"title":"Trip","create_time":1714557600.5,"conversation_id":"conv-1",
+      "mapping":{
+        "root":{"id":"root","message":null,"parent":null,"children":["m1"]},
+        "m0":{"id":"m0","message":{"id":"m0","author":{"role":"system"},"create_time":null,"content":{"content_type":"text","parts":[""]}}},
+        "m2":{"id":"m2","message":{"id":"m2","author":{"role":"assistant"},"create_time":1714557700.0,"content":{"content_type":"text","parts":["Porto in spring is lovely."]}}},
+        "m1":{"id":"m1","message":{"id":"m1","author":{"role":"user"},"create_time":1714557650.0,"content":{"content_type":"text","parts":["I am planning a trip to Porto."]}}}
+      }}])");
+    r = run({"memory", "import", gpt.string(), "--format", "chatgpt", "--user", "sam", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(json::parse(r.out)["imported"], 2);
+
+    r = run({"memory", "search", "cello", "--user", "sam", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    json hits = json::parse(r.out)["hits"];
+    ASSERT_EQ(hits.size(), 1u);
+    EXPECT_EQ(hits[0]["source_turns"], json::array({"Juniper - 2024-05-01:2"}));
+    EXPECT_EQ(hits[0]["time"], "2024-05-01T10:02:00Z");
+
+    r = run({"memory", "search", "trip", "--user", "sam", "--json"});
+    hits = json::parse(r.out)["hits"];
+    ASSERT_EQ(hits.size(), 1u);
+    EXPECT_EQ(hits[0]["source_turns"], json::array({"m1"}));
+    EXPECT_EQ(hits[0]["context"], json::array({"assistant: Porto in spring is lovely."}));
+}
+
+TEST_F(MemoryCli, BenchReportsRecallLatencyAndIngest) {
+    CliResult r = run({"bench", "memory", "--sizes", "1000", "3000", "--queries", "20", "--json", "--dir",
+                       (m_home / "bench").string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    json out = json::parse(r.out);
+    for (const char* k : {"1", "5", "10"}) {
+        ASSERT_TRUE(out["recall_at"].contains(k));
+        EXPECT_GE(out["recall_at"][k].get<double>(), 0.0);
+        EXPECT_LE(out["recall_at"][k].get<double>(), 1.0);
+    }
+    EXPECT_TRUE(out["search_p50_ms"].contains("1000"));
+    EXPECT_TRUE(out["search_p95_ms"].contains("3000"));
+    EXPECT_GT(out["ingest_per_s"].get<double>(), 0.0);
+    EXPECT_GE(out["recall_at"]["10"].get<double>(), out["recall_at"]["1"].get<double>());
+}
