@@ -1,0 +1,356 @@
+#include "affect/companion-state.h"
+
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+namespace os1::affect {
+
+namespace {
+
+using nlohmann::json;
+
+const std::vector<Database::Migration> migrations = {
+    {1, R"sql(
+        CREATE TABLE companion_state (
+            id         INTEGER PRIMARY KEY CHECK (id = 1),
+            state_json TEXT NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE TABLE journal (
+            id          INTEGER PRIMARY KEY,
+            created_at  INTEGER NOT NULL,
+            day         INTEGER NOT NULL,
+            text        TEXT NOT NULL,
+            digest_json TEXT NOT NULL
+        );
+        CREATE TABLE affect_changes (
+            id         INTEGER PRIMARY KEY,
+            created_at INTEGER NOT NULL,
+            kind       TEXT NOT NULL CHECK (kind IN ('trait', 'relationship')),
+            what       TEXT NOT NULL,
+            from_value TEXT NOT NULL,
+            to_value   TEXT NOT NULL,
+            reason     TEXT NOT NULL,
+            journal_id INTEGER REFERENCES journal(id)
+        );
+    )sql"},
+};
+
+int64_t millis(Timestamp t) {
+    return t.time_since_epoch().count();
+}
+
+Timestamp from_millis(int64_t ms) {
+    return Timestamp(std::chrono::milliseconds(ms));
+}
+
+std::string number_text(double x) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.4f", x);
+    return buffer;
+}
+
+std::string cause_for(const Appraisal& a) {
+    if (auto e = a.emotions.dominant(0.3)) {
+        switch (*e) {
+            case Emotion::joy:
+                return "they shared something happy";
+            case Emotion::sadness:
+                return "they seem sad";
+            case Emotion::anger:
+                return "they are angry";
+            case Emotion::fear:
+                return "they sound worried";
+            case Emotion::surprise:
+                return "something surprising came up";
+            case Emotion::affection:
+                return "they were affectionate";
+            case Emotion::loneliness:
+                return "they feel lonely";
+            case Emotion::gratitude:
+                return "they thanked you";
+        }
+    }
+    if (a.valence > 0.3)
+        return "the conversation is going well";
+    if (a.valence < -0.3)
+        return "the conversation turned unpleasant";
+    return {};
+}
+
+ErrorOr<void> insert_change(Database& db, const ChangeRecord& c) {
+    auto insert = OS1_TRY(
+        db.prepare("INSERT INTO affect_changes (created_at, kind, what, from_value, to_value, reason, journal_id) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?)"));
+    insert.bind(1, millis(c.at)).bind(2, c.kind).bind(3, c.what).bind(4, c.from).bind(5, c.to).bind(6, c.reason);
+    if (c.journal_entry)
+        insert.bind(7, *c.journal_entry);
+    else
+        insert.bind_null(7);
+    return insert.run();
+}
+
+}  // namespace
+
+Timestamp system_now() {
+    return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
+ErrorOr<CompanionState> CompanionState::open(const std::filesystem::path& user_dir, const BigFive& baseline,
+                                             Clock clock) {
+    return attach(OS1_TRY(Database::open(user_dir / "os1.db")), baseline, std::move(clock));
+}
+
+ErrorOr<CompanionState> CompanionState::attach(Database db, const BigFive& baseline, Clock clock) {
+    OS1_TRY(db.migrate("affect", migrations));
+    const Timestamp now = clock();
+    CompanionState state(std::move(db), std::move(clock), Mood(now), Personality(baseline), Relationship(now));
+    OS1_TRY(state.load());
+    return state;
+}
+
+ErrorOr<void> CompanionState::load() {
+    auto query = OS1_TRY(m_db.prepare("SELECT state_json FROM companion_state WHERE id = 1"));
+    if (!OS1_TRY(query.step()))
+        return {};
+    const std::string where = m_db.path().string() + ": companion_state: ";
+    json j = json::parse(query.column_text(0), nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        return make_error(where + "not a JSON object");
+    auto mood = Mood::from_json(j.value("mood", json()).dump(), MoodConfig{});
+    if (mood.is_error())
+        return make_error(where + mood.error().message);
+    auto personality = Personality::from_json(j.value("personality", json()));
+    if (personality.is_error())
+        return make_error(where + personality.error().message);
+    auto relationship = Relationship::from_json(j.value("relationship", json()));
+    if (relationship.is_error())
+        return make_error(where + relationship.error().message);
+    auto trajectory = EmotionalTrajectory::from_json(j.value("trajectory", json::array()));
+    if (trajectory.is_error())
+        return make_error(where + trajectory.error().message);
+    if (j.contains("pending")) {
+        auto pending = DayDigest::from_json(j["pending"]);
+        if (pending.is_error())
+            return make_error(where + pending.error().message);
+        m_pending = pending.release_value();
+    }
+    m_mood = mood.release_value();
+    m_personality = personality.release_value();
+    m_relationship = relationship.release_value();
+    m_trajectory = trajectory.release_value();
+    if (auto s = j.find("snapshot"); s != j.end() && s->is_object())
+        m_snapshot = {s->value("closeness", 0.0), s->value("trust", 0.1), s->value("familiarity", 0.0)};
+    m_last_contact_day = j.value("last_contact_day", int64_t(-1));
+    m_mood_cause = j.value("mood_cause", std::string());
+    return {};
+}
+
+ErrorOr<void> CompanionState::save_state() {
+    json j = {
+        {"mood", json::parse(m_mood.to_json())},
+        {"personality", m_personality.to_json()},
+        {"relationship", m_relationship.to_json()},
+        {"trajectory", m_trajectory.to_json()},
+        {"pending", m_pending.to_json()},
+        {"snapshot",
+         {{"closeness", m_snapshot.closeness}, {"trust", m_snapshot.trust}, {"familiarity", m_snapshot.familiarity}}},
+        {"last_contact_day", m_last_contact_day},
+        {"mood_cause", m_mood_cause},
+    };
+    auto upsert = OS1_TRY(m_db.prepare(
+        "INSERT INTO companion_state (id, state_json, updated_at) VALUES (1, ?, ?) "
+        "ON CONFLICT(id) DO UPDATE SET state_json = excluded.state_json, updated_at = excluded.updated_at"));
+    return upsert.bind(1, j.dump()).bind(2, millis(now())).run();
+}
+
+ErrorOr<void> CompanionState::save() {
+    return in_transaction(m_db, [&] { return save_state(); });
+}
+
+ErrorOr<void> CompanionState::observe_user_message(std::string_view text, const Appraisal& appraisal) {
+    const Timestamp t = now();
+    OS1_TRY(reflect(t));
+    const int64_t day = day_number(t);
+    if (m_pending.day != day) {
+        m_pending = DayDigest{};
+        m_pending.day = day;
+        m_pending.days_since_previous = m_last_contact_day >= 0 ? day - m_last_contact_day : 0;
+        m_pending.before = m_snapshot;
+    }
+    m_last_contact_day = day;
+
+    m_mood.apply(appraisal, t);
+    if (std::string cause = cause_for(appraisal); !cause.empty())
+        m_mood_cause = std::move(cause);
+    const InteractionSignals signals = signals_for(text, appraisal);
+    m_relationship.record(signals, t);
+    m_trajectory.record(signals.valence, t);
+
+    ++m_pending.messages;
+    m_pending.valence_sum += signals.valence;
+    m_pending.disclosures += signals.self_disclosure >= 0.3;
+    m_pending.shared_moments += signals.shared_moment;
+    for (Emotion e : all_emotions)
+        m_pending.emotion_sums[std::size_t(e)] += appraisal.emotions[e];
+    return save();
+}
+
+ErrorOr<std::optional<int64_t>> CompanionState::reflect_if_due() {
+    return reflect(now());
+}
+
+ErrorOr<std::optional<int64_t>> CompanionState::reflect(Timestamp t) {
+    if (m_pending.day < 0 || m_pending.messages == 0 || m_pending.day >= day_number(t))
+        return std::optional<int64_t>();
+
+    DayDigest digest = m_pending;
+    digest.after = m_relationship.scores();
+    digest.mood_label = std::string(mood_label_name(m_mood.label()));
+    const std::string summary = compose_reflection(digest);
+    std::string text = summary;
+    if (m_writer) {
+        if (auto prose = m_writer(summary); prose && !prose->empty())
+            text = *prose;
+    }
+
+    Personality personality = m_personality;
+    int64_t entry_id = 0;
+    OS1_TRY(in_transaction(m_db, [&]() -> ErrorOr<void> {
+        auto insert =
+            OS1_TRY(m_db.prepare("INSERT INTO journal (created_at, day, text, digest_json) VALUES (?, ?, ?, ?)"));
+        OS1_TRY(insert.bind(1, millis(t)).bind(2, digest.day).bind(3, text).bind(4, digest.to_json().dump()).run());
+        entry_id = m_db.last_insert_id();
+        const std::string day = day_text(digest.day);
+
+        std::vector<TraitChange> traits;
+        auto nudge = [&](Trait trait, double delta, std::string reason) {
+            if (auto change = personality.nudge(trait, delta, std::move(reason), entry_id, t))
+                traits.push_back(std::move(*change));
+        };
+        const double avg = digest.average_valence();
+        char avg_text[16];
+        std::snprintf(avg_text, sizeof avg_text, "%+.2f", avg);
+        if (avg > 0.3 && digest.messages >= 3) {
+            nudge(Trait::extraversion, 0.01, "a warm, talkative day on " + day + " (average valence " + avg_text + ")");
+            nudge(Trait::agreeableness, 0.005, "kindness received on " + day);
+        }
+        if (avg < -0.3) {
+            nudge(Trait::neuroticism, 0.01, "a heavy day on " + day + " (average valence " + avg_text + ")");
+            nudge(Trait::extraversion, -0.005, "a heavy day on " + day);
+        }
+        if (digest.disclosures >= 2)
+            nudge(Trait::openness, 0.005, "they shared a lot about themselves on " + day);
+        if (digest.days_since_previous > 14)
+            nudge(Trait::neuroticism, 0.01,
+                  "a long silence: " + std::to_string(digest.days_since_previous) + " days without talking before " +
+                      day);
+        if (digest.shared_moments >= 2)
+            nudge(Trait::neuroticism, -0.005, "good moments shared on " + day);
+        for (const TraitChange& c : traits) {
+            OS1_TRY(
+                insert_change(m_db, ChangeRecord{0, c.at, "trait", std::string(trait_name(c.trait)),
+                                                 number_text(c.from), number_text(c.to), c.reason, c.journal_entry}));
+        }
+
+        const RelationshipStage before = stage_for(digest.before);
+        const RelationshipStage after = stage_for(digest.after);
+        if (before != after) {
+            std::string reason = after > before ? "we grew closer" : "we drifted apart";
+            if (digest.days_since_previous > 5)
+                reason += " after " + std::to_string(digest.days_since_previous) + " days apart";
+            reason += " (reflection on " + day + ")";
+            OS1_TRY(insert_change(m_db, ChangeRecord{0, t, "relationship", "stage", std::string(stage_name(before)),
+                                                     std::string(stage_name(after)), reason, entry_id}));
+        }
+        const double closeness_shift = digest.after.closeness - digest.before.closeness;
+        if (std::abs(closeness_shift) >= 0.05) {
+            OS1_TRY(insert_change(m_db,
+                                  ChangeRecord{0, t, "relationship", "closeness", number_text(digest.before.closeness),
+                                               number_text(digest.after.closeness),
+                                               std::string(closeness_shift > 0 ? "closer" : "more distant") +
+                                                   " since the last reflection (on " + day + ")",
+                                               entry_id}));
+        }
+
+        const Personality previous = m_personality;
+        const DayDigest previous_pending = m_pending;
+        const RelationshipScores previous_snapshot = m_snapshot;
+        m_personality = personality;
+        m_pending = DayDigest{};
+        m_snapshot = digest.after;
+        auto saved = save_state();
+        if (saved.is_error()) {
+            m_personality = previous;
+            m_pending = previous_pending;
+            m_snapshot = previous_snapshot;
+        }
+        return saved;
+    }));
+    return std::optional<int64_t>(entry_id);
+}
+
+std::string CompanionState::mood_cause() const {
+    if (now() - m_mood.updated_at() > 2 * m_mood.config().half_life)
+        return {};
+    return m_mood_cause;
+}
+
+Relationship CompanionState::relationship_now() const {
+    Relationship r = m_relationship;
+    r.fade_to(now());
+    return r;
+}
+
+std::string CompanionState::prompt_fragment() const {
+    std::string out = mood_prompt_line(mood_now(), mood_cause());
+    out += "\n" + relationship_now().prompt_fragment();
+    out += "\n" + m_personality.prompt_fragment();
+    if (auto noticed = m_trajectory.notice(now()))
+        out += "\nYou have noticed that " + *noticed + "; mention it gently if it fits.";
+    return out;
+}
+
+ErrorOr<std::vector<JournalEntry>> CompanionState::journal(int64_t limit) {
+    auto query =
+        OS1_TRY(m_db.prepare("SELECT id, created_at, day, text, digest_json FROM journal ORDER BY id DESC LIMIT ?"));
+    query.bind(1, limit);
+    std::vector<JournalEntry> out;
+    while (OS1_TRY(query.step())) {
+        JournalEntry e;
+        e.id = query.column_int(0);
+        e.at = from_millis(query.column_int(1));
+        e.day = query.column_int(2);
+        e.text = query.column_text(3);
+        json digest = json::parse(query.column_text(4), nullptr, false);
+        if (auto parsed = DayDigest::from_json(digest))
+            e.digest = parsed.release_value();
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+ErrorOr<std::vector<ChangeRecord>> CompanionState::changes(int64_t limit) {
+    auto query = OS1_TRY(
+        m_db.prepare("SELECT id, created_at, kind, what, from_value, to_value, reason, journal_id FROM affect_changes "
+                     "ORDER BY id DESC LIMIT ?"));
+    query.bind(1, limit);
+    std::vector<ChangeRecord> out;
+    while (OS1_TRY(query.step())) {
+        ChangeRecord c;
+        c.id = query.column_int(0);
+        c.at = from_millis(query.column_int(1));
+        c.kind = query.column_text(2);
+        c.what = query.column_text(3);
+        c.from = query.column_text(4);
+        c.to = query.column_text(5);
+        c.reason = query.column_text(6);
+        if (!query.column_is_null(7))
+            c.journal_entry = query.column_int(7);
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
+}  // namespace os1::affect
