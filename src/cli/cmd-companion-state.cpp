@@ -1,0 +1,228 @@
+// `os1 mood`, `os1 relationship` and `os1 journal`: what the companion feels, how it stands with
+// a user, and what it wrote about their days, read from the user's os1.db.
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "affect/companion-state.h"
+#include "cli/commands.h"
+#include "core/paths.h"
+#include "persona/persona.h"
+
+namespace os1::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct StateArgs {
+    std::string user = "default";
+    bool json = false;
+    int64_t limit = 10;
+};
+
+double rounded(double x) {
+    return std::round(x * 1000.0) / 1000.0;
+}
+
+std::string time_text(affect::Timestamp t) {
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(std::chrono::system_clock::time_point(t));
+    std::tm tm{};
+    gmtime_r(&seconds, &tm);
+    char buffer[32];
+    std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M UTC", &tm);
+    return buffer;
+}
+
+// The user's companion state, with the personality baseline from the user's persona card.
+ErrorOr<affect::CompanionState> open_state(const GlobalOptions& global, const std::string& user) {
+    if (user.empty() || user.find('/') != std::string::npos || user == "." || user == "..")
+        return make_error("--user: \"" + user + "\" is not a valid user name");
+    const fs::path user_dir = resolve_data_home(global.home) / "users" / user;
+    OS1_TRY(ensure_writable_dir(user_dir));
+    auto store = OS1_TRY(persona::PersonaStore::open(user_dir));
+    const persona::CharacterCard card = OS1_TRY(store.card());
+    auto baseline = persona::big_five_baseline(card);
+    if (baseline.is_error())
+        return make_error("persona card: " + baseline.error().message);
+    return affect::CompanionState::attach(std::move(store.database()), baseline.value());
+}
+
+int fail(const char* command, const std::string& message) {
+    std::fprintf(stderr, "os1 %s: %s\n", command, message.c_str());
+    return 1;
+}
+
+int run_mood(const StateArgs& args, const GlobalOptions& global) {
+    auto state = open_state(global, args.user);
+    if (state.is_error())
+        return fail("mood", state.error().message);
+    const affect::Pad pad = state->mood_now();
+    const auto sampling = state->sampling();
+    const auto prosody = state->prosody();
+    const std::string line = affect::mood_prompt_line(pad, state->mood_cause());
+    if (args.json) {
+        nlohmann::ordered_json out = {
+            {"label", affect::mood_label_name(affect::label_for(pad))},
+            {"pleasure", rounded(pad.pleasure)},
+            {"arousal", rounded(pad.arousal)},
+            {"dominance", rounded(pad.dominance)},
+            {"cause", state->mood_cause()},
+            {"prompt_line", line},
+            {"sampling",
+             {{"temperature_delta", rounded(sampling.temperature_delta)},
+              {"top_p_delta", rounded(sampling.top_p_delta)}}},
+            {"prosody",
+             {{"rate", rounded(prosody.rate)},
+              {"pitch_semitones", rounded(prosody.pitch_semitones)},
+              {"volume", rounded(prosody.volume)}}},
+        };
+        std::printf("%s\n", out.dump(2).c_str());
+        return 0;
+    }
+    std::printf("%s\n", line.c_str());
+    std::printf("pleasure %+.2f  arousal %+.2f  dominance %+.2f\n", pad.pleasure, pad.arousal, pad.dominance);
+    std::printf("sampling: temperature %+.2f, top-p %+.2f\n", sampling.temperature_delta, sampling.top_p_delta);
+    std::printf("voice: rate x%.2f, pitch %+.1f semitones, volume x%.2f\n", prosody.rate, prosody.pitch_semitones,
+                prosody.volume);
+    return 0;
+}
+
+int run_relationship(const StateArgs& args, const GlobalOptions& global) {
+    auto state = open_state(global, args.user);
+    if (state.is_error())
+        return fail("relationship", state.error().message);
+    const affect::Relationship r = state->relationship_now();
+    const auto& s = r.scores();
+    const auto noticed = state->trajectory().notice(state->now());
+    if (args.json) {
+        nlohmann::ordered_json traits = nlohmann::ordered_json::object();
+        for (affect::Trait t : affect::all_traits)
+            traits[std::string(affect::trait_name(t))] = {{"baseline", rounded(state->personality().baseline()[t])},
+                                                          {"current", rounded(state->personality().current()[t])}};
+        nlohmann::ordered_json out = {
+            {"stage", affect::stage_name(r.stage())},
+            {"closeness", rounded(s.closeness)},
+            {"trust", rounded(s.trust)},
+            {"familiarity", rounded(s.familiarity)},
+            {"days_of_contact", r.days_of_contact()},
+            {"messages", r.messages()},
+            {"last_contact_ms", r.messages() ? nlohmann::ordered_json(r.last_contact().time_since_epoch().count())
+                                             : nlohmann::ordered_json()},
+            {"tone", r.prompt_fragment()},
+            {"noticed", noticed ? nlohmann::ordered_json(*noticed) : nlohmann::ordered_json()},
+            {"personality", traits},
+        };
+        std::printf("%s\n", out.dump(2).c_str());
+        return 0;
+    }
+    std::printf("%s: closeness %.2f, trust %.2f, familiarity %.2f\n",
+                std::string(affect::stage_name(r.stage())).c_str(), s.closeness, s.trust, s.familiarity);
+    if (r.messages())
+        std::printf("%lld messages over %lld days; last contact %s\n", (long long)r.messages(),
+                    (long long)r.days_of_contact(), time_text(r.last_contact()).c_str());
+    else
+        std::printf("no conversations yet\n");
+    std::printf("tone: %s\n", r.prompt_fragment().c_str());
+    if (noticed)
+        std::printf("noticed: %s\n", noticed->c_str());
+    std::printf("%s\n", state->personality().prompt_fragment().c_str());
+    return 0;
+}
+
+int run_journal(const StateArgs& args, const GlobalOptions& global) {
+    auto state = open_state(global, args.user);
+    if (state.is_error())
+        return fail("journal", state.error().message);
+    // A finished day that was never reflected on gets its entry now.
+    if (auto reflected = state->reflect_if_due(); reflected.is_error())
+        return fail("journal", reflected.error().message);
+    auto entries = state->journal(args.limit);
+    if (entries.is_error())
+        return fail("journal", entries.error().message);
+    auto changes = state->changes(100000);
+    if (changes.is_error())
+        return fail("journal", changes.error().message);
+
+    auto changes_for = [&](int64_t entry) {
+        std::vector<const affect::ChangeRecord*> out;
+        for (const auto& c : changes.value()) {
+            if (c.journal_entry == entry)
+                out.push_back(&c);
+        }
+        return out;
+    };
+
+    if (args.json) {
+        nlohmann::ordered_json out = nlohmann::ordered_json::array();
+        for (const auto& e : entries.value()) {
+            nlohmann::ordered_json cited = nlohmann::ordered_json::array();
+            for (const auto* c : changes_for(e.id))
+                cited.push_back({{"id", c->id},
+                                 {"kind", c->kind},
+                                 {"what", c->what},
+                                 {"from", c->from},
+                                 {"to", c->to},
+                                 {"reason", c->reason}});
+            out.push_back({{"id", e.id},
+                           {"day", affect::day_text(e.day)},
+                           {"written_at_ms", e.at.time_since_epoch().count()},
+                           {"text", e.text},
+                           {"changes", cited}});
+        }
+        std::printf("%s\n", out.dump(2).c_str());
+        return 0;
+    }
+    if (entries->empty()) {
+        std::printf("the journal is empty: entries are written after each day of conversation\n");
+        return 0;
+    }
+    for (const auto& e : entries.value()) {
+        std::printf("#%lld %s\n  %s\n", (long long)e.id, affect::day_text(e.day).c_str(), e.text.c_str());
+        for (const auto* c : changes_for(e.id))
+            std::printf("  - %s %s: %s -> %s (%s)\n", c->kind.c_str(), c->what.c_str(), c->from.c_str(), c->to.c_str(),
+                        c->reason.c_str());
+    }
+    return 0;
+}
+
+void add_common(CLI::App& command, const std::shared_ptr<StateArgs>& args) {
+    command.add_option("--user", args->user, "Whose companion state (each user has their own)")->default_val("default");
+    command.add_flag("--json", args->json, "Print JSON");
+}
+
+}  // namespace
+
+void register_mood(CLI::App& app, GlobalOptions& global, int& exit_code) {
+    auto args = std::make_shared<StateArgs>();
+    CLI::App* mood =
+        app.add_subcommand("mood", "The companion's mood now (PAD), why, and how it shapes its sampling and voice");
+    add_common(*mood, args);
+    mood->callback([args, &global, &exit_code] { exit_code = run_mood(*args, global); });
+}
+
+void register_relationship(CLI::App& app, GlobalOptions& global, int& exit_code) {
+    auto args = std::make_shared<StateArgs>();
+    CLI::App* relationship = app.add_subcommand(
+        "relationship", "How the companion stands with you: stage, closeness, trust, familiarity, personality");
+    add_common(*relationship, args);
+    relationship->callback([args, &global, &exit_code] { exit_code = run_relationship(*args, global); });
+}
+
+void register_journal(CLI::App& app, GlobalOptions& global, int& exit_code) {
+    auto args = std::make_shared<StateArgs>();
+    CLI::App* journal = app.add_subcommand(
+        "journal", "The companion's journal: one reflection per day of conversation, with the changes it caused");
+    add_common(*journal, args);
+    journal->add_option("--limit", args->limit, "How many entries, newest first")
+        ->default_val(10)
+        ->check(CLI::PositiveNumber);
+    journal->callback([args, &global, &exit_code] { exit_code = run_journal(*args, global); });
+}
+
+}  // namespace os1::cli
