@@ -209,7 +209,7 @@ int run_engine_bench(const BenchOptions& options) {
 
 }  // namespace
 
-void register_bench(CLI::App& app, GlobalOptions&, int& exit_code) {
+void register_bench(CLI::App& app, GlobalOptions& global, int& exit_code) {
     CLI::App* bench = app.add_subcommand("bench", "Measure os1's speed");
     bench->require_subcommand(1);
     auto options = std::make_shared<BenchOptions>();
@@ -227,6 +227,7 @@ void register_bench(CLI::App& app, GlobalOptions&, int& exit_code) {
                      "Print {\"pp_tps\", \"gen_tps\", \"ref_pp_tps\", \"ref_gen_tps\", \"ttft_turn1_ms\", "
                      "\"ttft_turn20_ms\", \"aggregate_tps\": {\"1\", \"2\", \"4\", \"8\"}}");
     engine->callback([options, &exit_code] { exit_code = run_engine_bench(*options); });
+    register_memory_bench(bench, global, exit_code);
 }
 
 }  // namespace os1::cli

@@ -3,6 +3,7 @@
 #include <clocale>
 #include <langinfo.h>
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
@@ -17,7 +18,9 @@
 #include "core/paths.h"
 #include "llm/llm.h"
 #include "llm/utf8.h"
+#include "companion/companion.h"
 #include "memory/conversation-store.h"
+#include "persona/onboarding.h"
 
 namespace os1::cli {
 
@@ -25,14 +28,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* default_system_prompt =
-    "You are os1, a companion who lives on this computer. You are warm, curious and witty, and you have views of "
-    "your own: you say what you think, kindly, and you never flatter. You keep replies short unless asked for more.";
-
 struct ChatOptions {
     BackendOptions backend;
     std::string user = "default";
-    std::string system_prompt = default_system_prompt;
+    std::string system_prompt;  // empty: the persona card's
     bool once = false;
     std::string once_text;
     bool json = false;
@@ -93,17 +92,15 @@ void print_stats(const llm::ReplyStats& stats, const llm::BackendInfo& info) {
 }
 
 void print_help() {
-    std::printf("/help   show this help\n"
-                "/reset  forget this conversation and start a new one\n"
-                "/stats  show the model and the last reply's statistics\n"
-                "/quit   leave (Ctrl-D too); Ctrl-C stops a reply that is being written\n");
-}
-
-std::vector<llm::Message> to_messages(const std::string& system_prompt, const std::vector<memory::Turn>& turns) {
-    std::vector<llm::Message> messages{{"system", system_prompt}};
-    for (const memory::Turn& turn : turns)
-        messages.push_back({turn.role, turn.content});
-    return messages;
+    std::printf("/help           show this help\n"
+                "/reset          start a new conversation (memories stay)\n"
+                "/stats          show the model and the last reply's statistics\n"
+                "/mood           how I feel, and why\n"
+                "/journal        my journal: what I learned about you and about myself\n"
+                "/remember TEXT  remember TEXT about you\n"
+                "/forget ID      forget memory ID (/why shows the ids)\n"
+                "/why            which memories shaped my last reply\n"
+                "/quit           leave (Ctrl-D too); Ctrl-C stops a reply that is being written\n");
 }
 
 ErrorOr<std::string> read_stdin() {
@@ -121,7 +118,8 @@ std::string trim(std::string text) {
 }
 
 // One question, one answer; prints the reply (or JSON) and exits.
-int run_once(ChatOptions& options, llm::Backend& backend, memory::ConversationStore& store) {
+int run_once(ChatOptions& options, llm::Backend& backend, memory::ConversationStore& store,
+             companion::Companion& companion) {
     std::string text = options.once_text;
     if (text.empty())
         text = read_stdin().release_value();
@@ -144,7 +142,16 @@ int run_once(ChatOptions& options, llm::Backend& backend, memory::ConversationSt
         return 1;
     }
     install_interrupt_handler();
-    llm::ChatRequest request{"once", {{"system", options.system_prompt}, {"user", text}}, options.sampling};
+    if (auto observed = companion.observe_user(text); observed.is_error()) {
+        std::fprintf(stderr, "os1 chat: %s\n", observed.error().message.c_str());
+        return 1;
+    }
+    auto messages = companion.compose({{0, conversation.value(), "user", text, unix_now()}});
+    if (messages.is_error()) {
+        std::fprintf(stderr, "os1 chat: %s\n", messages.error().message.c_str());
+        return 1;
+    }
+    llm::ChatRequest request{"once", messages.release_value(), companion.adjust(options.sampling)};
     llm::ReplyStats stats;
     auto reply = stream_reply(backend.submit(std::move(request)), !options.json, stats);
     if (reply.is_error()) {
@@ -156,6 +163,7 @@ int run_once(ChatOptions& options, llm::Backend& backend, memory::ConversationSt
         std::fprintf(stderr, "os1 chat: %s\n", stored.error().message.c_str());
         return 1;
     }
+    companion.after_reply(nullptr);  // into long-term memory; no extraction in a one-shot process
     if (options.json) {
         nlohmann::json out = {{"reply", reply.value()},
                               {"tokens", stats.generated_tokens},
@@ -203,14 +211,141 @@ std::optional<std::string> read_line(bool terminal) {
     }
 }
 
+// First run: a short interview, after which the companion chooses its own name.
+ErrorOr<void> run_onboarding(companion::Companion& companion, llm::Backend& backend, bool terminal) {
+    persona::Onboarding onboarding;
+    std::printf("Before we start, I'd like to get to know you a little.\n");
+    while (!onboarding.question().empty()) {
+        std::printf("%s\n", onboarding.question().c_str());
+        std::optional<std::string> line = read_line(terminal);
+        if (!line)
+            return make_error("onboarding was interrupted; it starts again next time");
+        if (auto answered = onboarding.answer(trim(*line)); answered.is_error())
+            std::printf("(%s)\n", answered.error().message.c_str());
+    }
+    std::printf("Let me think of a name for myself…\n");
+    persona::CompanionName name = OS1_TRY(companion.finish_onboarding(std::move(onboarding), &backend));
+    std::printf("I'll be %s. %s\n", name.name.c_str(), name.reason.c_str());
+    return {};
+}
+
+enum class CommandResult { Handled, Quit, NotACommand };
+
+struct Session {
+    llm::Backend& backend;
+    memory::ConversationStore& store;
+    companion::Companion& companion;
+    int64_t conversation_id = 0;
+    std::string conversation_key;
+    fs::path kv_file;
+    std::vector<memory::Turn> turns;
+    llm::ReplyStats last_stats;
+};
+
+ErrorOr<void> switch_conversation(Session& session, int64_t conversation_id, const fs::path& user_dir) {
+    session.conversation_id = conversation_id;
+    session.conversation_key = "conversation-" + std::to_string(conversation_id);
+    session.kv_file = user_dir / "kv" / (session.conversation_key + ".kv");
+    session.turns = OS1_TRY(session.store.turns(conversation_id));
+    return {};
+}
+
+ErrorOr<CommandResult> handle_command(Session& session, const std::string& text, const fs::path& user_dir) {
+    if (!text.starts_with("/"))
+        return CommandResult::NotACommand;
+    const std::string command = text.substr(0, text.find(' '));
+    const std::string argument = trim(text.substr(command.size()));
+    if (command == "/quit" || command == "/exit")
+        return CommandResult::Quit;
+    if (command == "/help") {
+        print_help();
+    } else if (command == "/stats") {
+        print_stats(session.last_stats, session.backend.info());
+    } else if (command == "/mood") {
+        std::printf("%s\n", session.companion.mood_report().c_str());
+    } else if (command == "/journal") {
+        std::printf("%s", OS1_TRY(session.companion.journal_report(3)).c_str());
+    } else if (command == "/why") {
+        if (session.companion.last_recall().empty())
+            std::printf("(no memories were recalled for the last reply)\n");
+        for (const memory::Hit& hit : session.companion.last_recall())
+            std::printf("#%lld %s (score %.2f)\n", (long long)hit.id, hit.text.c_str(), hit.score);
+    } else if (command == "/remember") {
+        if (argument.empty()) {
+            std::printf("usage: /remember TEXT\n");
+            return CommandResult::Handled;
+        }
+        int64_t id = OS1_TRY(session.companion.remember(argument));
+        std::printf("(remembered as #%lld)\n", (long long)id);
+    } else if (command == "/forget") {
+        char* end = nullptr;
+        long long id = std::strtoll(argument.c_str(), &end, 10);
+        if (argument.empty() || *end != '\0') {
+            std::printf("usage: /forget ID (the ids are shown by /why and 'os1 memory list')\n");
+            return CommandResult::Handled;
+        }
+        bool forgotten = OS1_TRY(session.companion.forget(id));
+        std::printf(forgotten ? "(forgotten)\n" : "(there is no memory #%lld)\n", id);
+    } else if (command == "/reset") {
+        session.backend.forget_conversation(session.conversation_key);
+        std::error_code ignored;
+        fs::remove(session.kv_file, ignored);
+        OS1_TRY(switch_conversation(session, OS1_TRY(session.store.create_conversation("", unix_now())), user_dir));
+        std::printf("(started a new conversation)\n");
+    } else {
+        std::printf("unknown command %s; /help lists the commands\n", command.c_str());
+    }
+    return CommandResult::Handled;
+}
+
+// One exchange: store the user's turn, reply, store the reply.
+ErrorOr<void> exchange(Session& session, ChatOptions& options, const std::string& text, bool terminal) {
+    int64_t user_turn = OS1_TRY(session.store.append_turn(session.conversation_id, "user", text, unix_now()));
+    session.turns.push_back({user_turn, session.conversation_id, "user", text, unix_now()});
+    OS1_TRY(session.companion.observe_user(text));
+    auto messages = OS1_TRY(session.companion.compose(session.turns));
+
+    llm::ChatRequest request{session.conversation_key, std::move(messages), session.companion.adjust(options.sampling)};
+    if (terminal)
+        std::printf("%s › ", session.companion.name().c_str());
+    std::fflush(stdout);
+    auto reply = stream_reply(session.backend.submit(std::move(request)), true, session.last_stats);
+    std::printf("\n");
+    if (reply.is_error()) {
+        std::fprintf(stderr, "os1 chat: %s\n", reply.error().message.c_str());
+        return {};
+    }
+    const llm::ReplyStats& stats = session.last_stats;
+    if (stats.stop_reason == llm::StopReason::Cancelled)
+        std::fprintf(stderr, "(stopped)\n");
+    if (stats.dropped_messages > 0)
+        std::fprintf(stderr,
+                     "(our conversation outgrew the context: the oldest %d messages no longer fit and were left out of "
+                     "what I see now; they are still saved)\n",
+                     stats.dropped_messages);
+    if (stats.stop_reason == llm::StopReason::ContextFull)
+        std::fprintf(stderr, "(the reply was cut short: the context is full)\n");
+    int64_t reply_turn =
+        OS1_TRY(session.store.append_turn(session.conversation_id, "assistant", reply.value(), unix_now()));
+    session.turns.push_back({reply_turn, session.conversation_id, "assistant", reply.value(), unix_now()});
+    session.companion.after_reply(&session.backend);
+    return {};
+}
+
 int run_interactive(ChatOptions& options, llm::Backend& backend, memory::ConversationStore& store,
-                    const fs::path& user_dir) {
+                    companion::Companion& companion, const fs::path& user_dir) {
     const bool terminal = ::isatty(STDIN_FILENO);
     auto fail = [](const Error& error) {
         std::fprintf(stderr, "os1 chat: %s\n", error.message.c_str());
         return 1;
     };
+    install_interrupt_handler();
+    if (terminal && companion.needs_onboarding()) {
+        if (auto onboarded = run_onboarding(companion, backend, terminal); onboarded.is_error())
+            return fail(onboarded.error());
+    }
 
+    Session session{backend, store, companion};
     int64_t conversation_id = 0;
     if (!options.new_conversation) {
         auto latest = store.latest_conversation();
@@ -225,22 +360,17 @@ int run_interactive(ChatOptions& options, llm::Backend& backend, memory::Convers
             return fail(created.error());
         conversation_id = created.value();
     }
-    auto turns = store.turns(conversation_id);
-    if (turns.is_error())
-        return fail(turns.error());
-    const std::string conversation_key = "conversation-" + std::to_string(conversation_id);
-    const fs::path kv_file = user_dir / "kv" / (conversation_key + ".kv");
-    if (!turns.value().empty()) {
-        auto restored = backend.restore_conversation(conversation_key, kv_file);
+    if (auto switched = switch_conversation(session, conversation_id, user_dir); switched.is_error())
+        return fail(switched.error());
+    if (!session.turns.empty()) {
+        auto restored = backend.restore_conversation(session.conversation_key, session.kv_file);
         std::fprintf(stderr, "Resuming our conversation (%zu earlier messages%s). /help lists commands.\n",
-                     turns.value().size(),
-                     restored && restored.value() ? ", context restored from disk" : "");
+                     session.turns.size(), restored && restored.value() ? ", context restored from disk" : "");
     } else {
-        std::fprintf(stderr, "Hello! Type a message and press Enter. /help lists commands.\n");
+        std::fprintf(stderr, "Hello, I'm %s! Type a message and press Enter. /help lists commands.\n",
+                     companion.name().c_str());
     }
 
-    install_interrupt_handler();
-    llm::ReplyStats last_stats;
     for (;;) {
         std::optional<std::string> line = read_line(terminal);
         if (!line)
@@ -248,72 +378,25 @@ int run_interactive(ChatOptions& options, llm::Backend& backend, memory::Convers
         std::string text = trim(*line);
         if (text.empty())
             continue;
-        if (text == "/quit" || text == "/exit")
+        auto command = handle_command(session, text, user_dir);
+        if (command.is_error())
+            return fail(command.error());
+        if (command.value() == CommandResult::Quit)
             break;
-        if (text == "/help") {
-            print_help();
+        if (command.value() == CommandResult::Handled)
             continue;
-        }
-        if (text == "/stats") {
-            print_stats(last_stats, backend.info());
-            continue;
-        }
-        if (text == "/reset") {
-            backend.forget_conversation(conversation_key);
-            std::error_code ignored;
-            fs::remove(kv_file, ignored);
-            auto created = store.create_conversation("", unix_now());
-            if (created.is_error())
-                return fail(created.error());
-            conversation_id = created.value();
-            turns.value().clear();
-            std::printf("(started a new conversation)\n");
-            continue;
-        }
-        if (text.starts_with("/")) {
-            std::printf("unknown command %s; /help lists the commands\n", text.c_str());
-            continue;
-        }
         if (!llm::is_valid_utf8(text)) {
             std::fprintf(stderr, "os1 chat: that line is not valid UTF-8; it was not sent\n");
             continue;
         }
-
-        auto stored = store.append_turn(conversation_id, "user", text, unix_now());
-        if (stored.is_error())
-            return fail(stored.error());
-        turns.value().push_back({stored.value(), conversation_id, "user", text, unix_now()});
-
-        llm::ChatRequest request{conversation_key, to_messages(options.system_prompt, turns.value()),
-                                 options.sampling};
-        if (terminal)
-            std::printf("os1 › ");
-        std::fflush(stdout);
-        auto reply = stream_reply(backend.submit(std::move(request)), true, last_stats);
-        std::printf("\n");
-        if (reply.is_error()) {
-            std::fprintf(stderr, "os1 chat: %s\n", reply.error().message.c_str());
-            continue;
-        }
-        if (last_stats.stop_reason == llm::StopReason::Cancelled)
-            std::fprintf(stderr, "(stopped)\n");
-        if (last_stats.dropped_messages > 0)
-            std::fprintf(stderr,
-                         "(our conversation outgrew the context: the oldest %d messages no longer fit and were left "
-                         "out of what I see now; they are still saved)\n",
-                         last_stats.dropped_messages);
-        if (last_stats.stop_reason == llm::StopReason::ContextFull)
-            std::fprintf(stderr, "(the reply was cut short: the context is full)\n");
-        auto saved = store.append_turn(conversation_id, "assistant", reply.value(), unix_now());
-        if (saved.is_error())
-            return fail(saved.error());
-        turns.value().push_back({saved.value(), conversation_id, "assistant", reply.value(), unix_now()});
+        if (auto exchanged = exchange(session, options, text, terminal); exchanged.is_error())
+            return fail(exchanged.error());
     }
 
-    if (backend.info().name == "local" && !turns.value().empty()) {
+    if (backend.info().name == "local" && !session.turns.empty()) {
         std::error_code ec;
-        fs::create_directories(kv_file.parent_path(), ec);
-        if (auto saved = backend.save_conversation(conversation_key, kv_file); saved.is_error())
+        fs::create_directories(session.kv_file.parent_path(), ec);
+        if (auto saved = backend.save_conversation(session.conversation_key, session.kv_file); saved.is_error())
             std::fprintf(stderr, "os1 chat: could not keep the context for next time: %s\n",
                          saved.error().message.c_str());
     }
@@ -338,9 +421,16 @@ int run_chat(ChatOptions& options, const GlobalOptions& global) {
         std::fprintf(stderr, "os1 chat: %s\n", backend.error().message.c_str());
         return 1;
     }
+    companion::CompanionOptions companion_options;
+    companion_options.system_prompt = options.system_prompt;
+    auto companion = companion::Companion::open(user_dir, companion_options);
+    if (companion.is_error()) {
+        std::fprintf(stderr, "os1 chat: %s\n", companion.error().message.c_str());
+        return 1;
+    }
     if (options.once)
-        return run_once(options, *backend.value(), store.value());
-    return run_interactive(options, *backend.value(), store.value(), user_dir);
+        return run_once(options, *backend.value(), store.value(), *companion.value());
+    return run_interactive(options, *backend.value(), store.value(), *companion.value(), user_dir);
 }
 
 }  // namespace
@@ -355,9 +445,10 @@ void register_chat(CLI::App& app, GlobalOptions& global, int& exit_code) {
                  "  os1 chat --once \"hi\" --json           one reply as JSON, for scripts\n"
                  "  os1 chat --backend openai --base-url http://127.0.0.1:8080/v1");
     add_backend_options(*chat, options->backend);
+    options->backend.parallel = 2;  // the conversation, and background work such as fact extraction
     chat->add_option("--user", options->user, "Whose conversations to use (each user has their own store)")
         ->default_val("default");
-    chat->add_option("--system", options->system_prompt, "System prompt (default: os1's own persona)");
+    chat->add_option("--system", options->system_prompt, "System prompt (default: the persona card's, see os1 persona)");
     chat->add_flag("--new", options->new_conversation, "Start a new conversation instead of resuming the last one");
     CLI::Option* once = chat->add_option("--once", options->once_text,
                                          "Reply once to TEXT (or to stdin when TEXT is empty) and exit")

@@ -18,6 +18,13 @@ void register_pull(CLI::App& app, GlobalOptions& global, int& exit_code);
 void register_models(CLI::App& app, GlobalOptions& global, int& exit_code);
 void register_dev(CLI::App& app, GlobalOptions& global, int& exit_code);
 void register_affect(CLI::App& app, GlobalOptions& global, int& exit_code);
+void register_persona(CLI::App& app, GlobalOptions& global, int& exit_code);
+void register_mood(CLI::App& app, GlobalOptions& global, int& exit_code);
+void register_relationship(CLI::App& app, GlobalOptions& global, int& exit_code);
+void register_journal(CLI::App& app, GlobalOptions& global, int& exit_code);
+void register_memory(CLI::App& app, GlobalOptions& global, int& exit_code);
+// Adds `os1 bench memory` under the bench command.
+void register_memory_bench(CLI::App* bench, GlobalOptions& global, int& exit_code);
 void register_bench(CLI::App& app, GlobalOptions& global, int& exit_code);
 
 }  // namespace os1::cli

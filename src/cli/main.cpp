@@ -22,6 +22,11 @@ int main(int argc, char** argv) {
     register_models(app, global, exit_code);
     register_dev(app, global, exit_code);
     register_affect(app, global, exit_code);
+    register_memory(app, global, exit_code);
+    register_persona(app, global, exit_code);
+    register_mood(app, global, exit_code);
+    register_relationship(app, global, exit_code);
+    register_journal(app, global, exit_code);
     register_bench(app, global, exit_code);
 
     try {
