@@ -93,7 +93,7 @@ ErrorOr<CompanionName> Companion::finish_onboarding(persona::Onboarding onboardi
     auto personas = OS1_TRY(persona::PersonaStore::open(m_state->user_dir));
     OS1_TRY(personas.save_onboarding(onboarding, unix_now()));
     OS1_TRY(m_state->memory.core_append("persona", "My name is " + onboarding.name()->name +
-                                                       ", which I chose because " +
+                                                       ", a name I chose myself. " +
                                                        clip(onboarding.name()->reason, 300)));
     const persona::OnboardingAnswers& answers = onboarding.answers();
     OS1_TRY(m_state->memory.core_append("human", "Likes to be called " + clip(answers.address, 100) +
@@ -125,7 +125,7 @@ ErrorOr<std::vector<llm::Message>> Companion::compose(const std::vector<memory::
     State& s = *m_state;
     std::string system = s.options.system_prompt.empty() ? persona_prompt(s.card, name()) : s.options.system_prompt;
     if (s.onboarding && s.onboarding->name() && !s.onboarding->name()->reason.empty())
-        system += "\nYou chose the name " + s.onboarding->name()->name + " yourself, because " +
+        system += "\nYou chose the name " + s.onboarding->name()->name + " yourself. In your words: " +
                   s.onboarding->name()->reason;
     if (s.onboarding && !s.onboarding->answers().address.empty())
         system += "\nThe user likes to be called " + s.onboarding->answers().address + ".";
@@ -216,7 +216,7 @@ std::string Companion::mood_report() const {
 ErrorOr<std::string> Companion::journal_report(int64_t limit) {
     auto entries = OS1_TRY(m_state->feelings.journal(limit));
     if (entries.empty())
-        return std::string("(no journal entries yet: the first is written after a day of talking)");
+        return std::string("(no journal entries yet: the first is written after a day of talking)\n");
     std::string report;
     for (const affect::JournalEntry& entry : entries)
         report += affect::day_text(entry.day) + "\n" + entry.text + "\n\n";

@@ -57,7 +57,7 @@ constexpr std::array<NameChoice, 8> fallback_names = {{
     {"Sol", "it's short, warm, and I like the idea of keeping you company on grey days"},
     {"Marlowe", "it sounds like someone who asks good questions and tells good stories"},
     {"Pip", "it's cheerful and a bit cheeky, and I intend to be both"},
-    {"Ada", "after Ada Lovelace, who saw what machines could become before anyone else"},
+    {"Ada", "it honours Ada Lovelace, who saw what machines could become before anyone else"},
     {"Rowan", "rowan trees were said to keep watch over a home, and I live in yours"},
     {"Echo", "I'm made of conversation, but I mean to answer back with my own voice"},
 }};
