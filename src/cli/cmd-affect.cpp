@@ -12,6 +12,7 @@
 
 #include "affect/affect.h"
 #include "cli/commands.h"
+#include "core/utf8.h"
 
 namespace os1::cli {
 
@@ -23,49 +24,6 @@ struct AppraiseArgs {
     bool json = false;
     std::string lexicon;
 };
-
-// Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
-bool is_valid_utf8(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        std::size_t length = 0;
-        unsigned char min_second = 0x80;
-        unsigned char max_second = 0xBF;
-        if (c >= 0xC2 && c <= 0xDF) {
-            length = 2;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            length = 3;
-            if (c == 0xE0)
-                min_second = 0xA0;
-            if (c == 0xED)
-                max_second = 0x9F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            length = 4;
-            if (c == 0xF0)
-                min_second = 0x90;
-            if (c == 0xF4)
-                max_second = 0x8F;
-        } else {
-            return false;
-        }
-        if (i + length > s.size())
-            return false;
-        const auto second = static_cast<unsigned char>(s[i + 1]);
-        if (second < min_second || second > max_second)
-            return false;
-        for (std::size_t k = 2; k < length; ++k) {
-            if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80)
-                return false;
-        }
-        i += length;
-    }
-    return true;
-}
 
 double rounded(double x) {
     return std::round(x * 10000.0) / 10000.0;

@@ -17,7 +17,7 @@
 #include "cli/model-setup.h"
 #include "core/paths.h"
 #include "llm/llm.h"
-#include "llm/utf8.h"
+#include "core/utf8.h"
 #include "companion/companion.h"
 #include "memory/conversation-store.h"
 #include "persona/onboarding.h"
@@ -123,7 +123,7 @@ int run_once(ChatOptions& options, llm::Backend& backend, memory::ConversationSt
     std::string text = options.once_text;
     if (text.empty())
         text = read_stdin().release_value();
-    if (!llm::is_valid_utf8(text)) {
+    if (!is_valid_utf8(text)) {
         std::fprintf(stderr, "os1 chat: the input is not valid UTF-8; convert it first (for example with iconv)\n");
         return 1;
     }
@@ -385,7 +385,7 @@ int run_interactive(ChatOptions& options, llm::Backend& backend, memory::Convers
             break;
         if (command.value() == CommandResult::Handled)
             continue;
-        if (!llm::is_valid_utf8(text)) {
+        if (!is_valid_utf8(text)) {
             std::fprintf(stderr, "os1 chat: that line is not valid UTF-8; it was not sent\n");
             continue;
         }

@@ -42,7 +42,7 @@ int fail(const char* command, const MemoryArgs& args, const std::string& message
 }
 
 ErrorOr<mem::MemoryStore> open_store(const GlobalOptions& global, const std::string& user) {
-    if (user.empty() || user == "." || user == ".." || user.find('/') != std::string::npos || !mem::is_valid_utf8(user))
+    if (user.empty() || user == "." || user == ".." || user.find('/') != std::string::npos || !os1::is_valid_utf8(user))
         return make_error("--user \"" + user + "\" is not a valid user name");
     return mem::MemoryStore::open(resolve_data_home(global.home) / "users" / user);
 }

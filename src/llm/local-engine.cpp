@@ -21,7 +21,7 @@
 #include "llm/prompt-fit.h"
 #include "llm/sampler.h"
 #include "llm/tokens.h"
-#include "llm/utf8.h"
+#include "core/utf8.h"
 
 namespace os1::llm {
 

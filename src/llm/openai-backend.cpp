@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/handles.h"
+#include "core/utf8.h"
 #include "llm/llm.h"
 #include "llm/sse-parser.h"
 
@@ -29,7 +30,6 @@ using Clock = std::chrono::steady_clock;
 constexpr size_t max_body_bytes = 8u << 20;        // a /models listing or a whole non-streamed reply
 constexpr size_t max_error_body_bytes = 64u << 10;  // the body of an HTTP error
 constexpr uint32_t random_seed = 0xFFFFFFFF;
-constexpr std::string_view replacement_character = "\xEF\xBF\xBD";
 
 // llama-server takes llama.cpp's own sampling fields (min_p, repeat_penalty); strict servers
 // such as OpenAI's reject fields they do not know, so those only get the standard ones.
@@ -70,47 +70,6 @@ std::string excerpt(std::string_view text, size_t limit = 120) {
         out += "...";
     return out;
 }
-
-// Length of the longest prefix of `text` that does not end inside a multi-byte UTF-8 sequence.
-size_t utf8_complete_prefix(std::string_view text) {
-    size_t size = text.size();
-    // Walk back over at most three continuation bytes to the lead byte of the last sequence.
-    size_t lead = size;
-    for (size_t back = 1; back <= std::min<size_t>(4, size); ++back) {
-        unsigned char c = static_cast<unsigned char>(text[size - back]);
-        if ((c & 0xC0) != 0x80) {
-            lead = size - back;
-            break;
-        }
-    }
-    if (lead == size)
-        return size;  // no lead byte nearby: nothing to wait for
-    unsigned char c = static_cast<unsigned char>(text[lead]);
-    size_t expected = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
-    return size - lead < expected ? lead : size;
-}
-
-// Holds back a multi-byte UTF-8 sequence split across stream chunks until it is complete.
-class Utf8Joiner {
-public:
-    std::string take(std::string_view piece) {
-        m_pending.append(piece);
-        size_t complete = utf8_complete_prefix(m_pending);
-        std::string out = m_pending.substr(0, complete);
-        m_pending.erase(0, complete);
-        return out;
-    }
-    // End of stream: a sequence that never completed becomes U+FFFD.
-    std::string flush() {
-        if (m_pending.empty())
-            return {};
-        m_pending.clear();
-        return std::string(replacement_character);
-    }
-
-private:
-    std::string m_pending;
-};
 
 // The server's own words from an error body: OpenAI's {"error": {"message": ...}}, or a
 // variant, or the start of the raw body.
@@ -377,7 +336,7 @@ struct Stream {
     enum class Body { Unknown, Events, Json, Error };
     Body body_kind = Body::Unknown;
     SseParser parser;
-    Utf8Joiner utf8;
+    Utf8Buffer utf8;
     std::string raw_body;  // Json and Error bodies, read whole
 
     bool aborted_by_cancel = false;
@@ -396,7 +355,7 @@ void push_content(Stream& stream, std::string_view content) {
     if (content.empty())
         return;
     ++stream.text_chunks;
-    std::string text = stream.utf8.take(content);
+    std::string text = stream.utf8.push(content);
     if (text.empty())
         return;
     Clock::time_point now = Clock::now();

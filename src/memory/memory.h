@@ -19,6 +19,7 @@
 
 #include "core/database.h"
 #include "core/error.h"
+#include "core/utf8.h"
 
 namespace os1::llm {
 class Backend;
@@ -103,8 +104,6 @@ std::optional<TimeRange> parse_time_expression(std::string& query, int64_t now);
 ErrorOr<int64_t> parse_iso8601(std::string_view text);
 std::string format_iso8601(int64_t unix_seconds);
 
-// Strict UTF-8 check (no overlong forms, no surrogates).
-bool is_valid_utf8(std::string_view text);
 
 struct ExtractionResult {
     std::vector<int64_t> stored;        // ids of the facts stored, or of the duplicates they matched

@@ -11,7 +11,7 @@
 #include "core/handles.h"
 #include "llm/llm.h"
 #include "llm/model-check.h"
-#include "llm/utf8.h"
+#include "core/utf8.h"
 
 using namespace os1;
 using namespace os1::llm;

@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "llm/utf8.h"
+#include "core/utf8.h"
 
-using namespace os1::llm;
+using namespace os1;
 
 TEST(Utf8, HoldsBackIncompleteCharactersUntilTheyComplete) {
     const std::string euro = "\xE2\x82\xAC";  // three bytes

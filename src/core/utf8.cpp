@@ -1,6 +1,6 @@
-#include "llm/utf8.h"
+#include "core/utf8.h"
 
-namespace os1::llm {
+namespace os1 {
 
 namespace {
 
@@ -106,4 +106,4 @@ std::string Utf8Buffer::flush() {
     return out;
 }
 
-}  // namespace os1::llm
+}  // namespace os1

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace os1::llm {
+namespace os1 {
 
 // Length of the longest prefix of `bytes` that ends on a character boundary, assuming the
 // rest may still be completed by later bytes. Invalid sequences count as complete (they are
@@ -30,4 +30,4 @@ private:
     std::string m_pending;
 };
 
-}  // namespace os1::llm
+}  // namespace os1
