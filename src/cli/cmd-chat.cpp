@@ -310,11 +310,18 @@ ErrorOr<void> exchange(Session& session, ChatOptions& options, const std::string
         std::printf("%s › ", session.companion.name().c_str());
     std::fflush(stdout);
     auto reply = stream_reply(session.backend.submit(std::move(request)), true, session.last_stats);
-    std::printf("\n");
     if (reply.is_error()) {
+        std::printf("\n");
         std::fprintf(stderr, "os1 chat: %s\n", reply.error().message.c_str());
         return {};
     }
+    // The reply is committed before the line ends: once the user sees the next prompt, the
+    // turn survives a crash or kill -9.
+    int64_t reply_turn =
+        OS1_TRY(session.store.append_turn(session.conversation_id, "assistant", reply.value(), unix_now()));
+    session.turns.push_back({reply_turn, session.conversation_id, "assistant", reply.value(), unix_now()});
+    std::printf("\n");
+    std::fflush(stdout);
     const llm::ReplyStats& stats = session.last_stats;
     if (stats.stop_reason == llm::StopReason::Cancelled)
         std::fprintf(stderr, "(stopped)\n");
@@ -325,9 +332,6 @@ ErrorOr<void> exchange(Session& session, ChatOptions& options, const std::string
                      stats.dropped_messages);
     if (stats.stop_reason == llm::StopReason::ContextFull)
         std::fprintf(stderr, "(the reply was cut short: the context is full)\n");
-    int64_t reply_turn =
-        OS1_TRY(session.store.append_turn(session.conversation_id, "assistant", reply.value(), unix_now()));
-    session.turns.push_back({reply_turn, session.conversation_id, "assistant", reply.value(), unix_now()});
     session.companion.after_reply(&session.backend);
     return {};
 }

@@ -1,12 +1,15 @@
 // `os1 chat` as a user runs it: a real process, a real data folder, a generated model.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
 
+#include "memory/conversation-store.h"
 #include "support/subprocess.h"
 
 using namespace os1::test;
@@ -143,4 +146,39 @@ TEST(ChatCli, CtrlCInAConversationStopsOnlyTheReply) {
     EXPECT_EQ(result.exit_code, 0) << result.err;
     EXPECT_NE(result.err.find("(stopped)"), std::string::npos) << result.err;
     EXPECT_NE(result.out.find("stopped: cancelled"), std::string::npos) << "the chat went on to run /stats";
+}
+
+TEST(ChatCli, KillNineLosesNoAcknowledgedTurn) {
+    // Each reply's line ends only after it is committed, so every completed line is a turn
+    // that must be in the database after SIGKILL, wherever the process was.
+    fs::path home = fresh_home("kill9");
+    std::string input;
+    for (int i = 0; i < 50; ++i)
+        input += "message number " + std::to_string(i) + "\n";
+    Subprocess process(chat(home, {"--max-tokens", "3"}), input);
+    std::string out = process.wait_for_output(1, 60000);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::count(out.begin(), out.end(), '\n') < 3 && std::chrono::steady_clock::now() < deadline)
+        out = process.wait_for_output(out.size() + 1, 1000);
+    process.signal(SIGKILL);
+    ProcessResult result = process.finish();
+    EXPECT_EQ(result.exit_code, 128 + SIGKILL);
+    // stdout holds only the replies, each ended by a newline once it is committed.
+    const std::string acknowledged = result.out.substr(0, result.out.rfind('\n') + 1);
+    ASSERT_GE(std::count(acknowledged.begin(), acknowledged.end(), '\n'), 3) << "the test needs a few replies";
+
+    // Every acknowledged reply, and the question before it, is in the store.
+    auto store = os1::memory::ConversationStore::open(home / "users" / "default");
+    ASSERT_TRUE(store) << store.error().message;
+    auto latest = store->latest_conversation();
+    ASSERT_TRUE(latest && latest.value());
+    auto turns = store->turns(latest.value()->id).value();
+    std::string stored;
+    for (size_t i = 0; i < turns.size(); ++i) {
+        if (turns[i].role == "assistant") {
+            stored += turns[i].content + "\n";
+            EXPECT_EQ(turns[i - 1].content, "message number " + std::to_string(i / 2));
+        }
+    }
+    EXPECT_TRUE(stored.starts_with(acknowledged)) << "a reply the user saw completed is missing from the store";
 }
