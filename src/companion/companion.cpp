@@ -27,8 +27,9 @@ std::string clip(const std::string& text, size_t limit) {
     return text.substr(0, end) + "…";
 }
 
-// The persona part of the system prompt, from the card's fields.
-std::string persona_prompt(const persona::CharacterCard& card, const std::string& name) {
+// The persona part of the system prompt, from the card's fields, with {{char}} and {{user}}
+// filled in.
+std::string persona_prompt(const persona::CharacterCard& card, const std::string& name, const std::string& user) {
     std::string prompt;
     if (!card.system_prompt.empty())
         prompt += card.system_prompt + "\n";
@@ -39,7 +40,7 @@ std::string persona_prompt(const persona::CharacterCard& card, const std::string
         prompt += "\nPersonality: " + card.personality;
     if (!card.scenario.empty())
         prompt += "\nSetting: " + card.scenario;
-    return prompt;
+    return persona::expand_macros(prompt, name, user);
 }
 
 }  // namespace
@@ -123,7 +124,10 @@ ErrorOr<void> Companion::observe_user(const std::string& text) {
 
 ErrorOr<std::vector<llm::Message>> Companion::compose(const std::vector<memory::Turn>& turns) {
     State& s = *m_state;
-    std::string system = s.options.system_prompt.empty() ? persona_prompt(s.card, name()) : s.options.system_prompt;
+    const std::string user =
+        s.onboarding && !s.onboarding->answers().address.empty() ? s.onboarding->answers().address : "the user";
+    std::string system =
+        s.options.system_prompt.empty() ? persona_prompt(s.card, name(), user) : s.options.system_prompt;
     if (s.onboarding && s.onboarding->name() && !s.onboarding->name()->reason.empty())
         system += "\nYou chose the name " + s.onboarding->name()->name + " yourself. In your words: " +
                   s.onboarding->name()->reason;

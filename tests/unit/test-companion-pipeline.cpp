@@ -83,4 +83,5 @@ TEST(CompanionPipeline, OnboardingNamesTheCompanionAndPersists) {
     ASSERT_TRUE(messages);
     EXPECT_NE(messages.value()[0].content.find("You are " + reopened.value()->name()), std::string::npos);
     EXPECT_NE(messages.value()[0].content.find("called Theo"), std::string::npos);
+    EXPECT_EQ(messages.value()[0].content.find("{{"), std::string::npos) << "card macros must be filled in";
 }
