@@ -65,18 +65,10 @@ constexpr const char* memory_columns =
     "id, kind, text, time, importance, source_id, conversation, speaker, role, subject, predicate, valid_to, "
     "superseded_by";
 
-Kind kind_from(const std::string& s) {
-    if (s == "fact")
-        return Kind::Fact;
-    if (s == "reflection")
-        return Kind::Reflection;
-    return Kind::Episode;
-}
-
 Memory read_memory(const Statement& q) {
     Memory m;
     m.id = q.column_int(0);
-    m.kind = kind_from(q.column_text(1));
+    m.kind = kind_from_string(q.column_text(1));
     m.text = q.column_text(2);
     m.time = q.column_int(3);
     m.importance = double(q.column_int(4)) / 1000.0;
@@ -111,6 +103,14 @@ ErrorOr<void> check_core_name(std::string_view name) {
 }
 
 }  // namespace
+
+Kind kind_from_string(std::string_view text) {
+    if (text == "fact")
+        return Kind::Fact;
+    if (text == "reflection")
+        return Kind::Reflection;
+    return Kind::Episode;
+}
 
 const char* to_string(Kind kind) {
     switch (kind) {
@@ -269,16 +269,20 @@ ErrorOr<int64_t> MemoryStore::add_fact(const FactInput& fact, const std::vector<
     return id;
 }
 
+ErrorOr<std::vector<Memory>> MemoryStore::read_memories(Statement& query) {
+    std::vector<Memory> out;
+    while (OS1_TRY(query.step()))
+        out.push_back(read_memory(query));
+    for (Memory& m : out)
+        m.source_turns = OS1_TRY(source_turns_of(m.id));
+    return out;
+}
+
 ErrorOr<std::vector<Memory>> MemoryStore::current_facts() {
     auto q =
         OS1_TRY(m_db.prepare(std::string("SELECT ") + memory_columns +
                              " FROM memories WHERE kind = 'fact' AND valid_to IS NULL ORDER BY time DESC, id DESC"));
-    std::vector<Memory> out;
-    while (OS1_TRY(q.step()))
-        out.push_back(read_memory(q));
-    for (Memory& m : out)
-        m.source_turns = OS1_TRY(source_turns_of(m.id));
-    return out;
+    return read_memories(q);
 }
 
 ErrorOr<std::vector<Memory>> MemoryStore::fact_history(std::string_view subject, std::string_view predicate) {
@@ -286,12 +290,7 @@ ErrorOr<std::vector<Memory>> MemoryStore::fact_history(std::string_view subject,
                                   " FROM memories WHERE kind = 'fact' AND subject = ? AND predicate = ? "
                                   "ORDER BY time, id"));
     q.bind(1, normalize(subject)).bind(2, normalize(predicate));
-    std::vector<Memory> out;
-    while (OS1_TRY(q.step()))
-        out.push_back(read_memory(q));
-    for (Memory& m : out)
-        m.source_turns = OS1_TRY(source_turns_of(m.id));
-    return out;
+    return read_memories(q);
 }
 
 ErrorOr<int64_t> MemoryStore::add_reflection(std::string_view text, double importance,
@@ -402,12 +401,7 @@ ErrorOr<std::vector<Memory>> MemoryStore::list(std::optional<Kind> kind, size_t 
     q.bind(1, int64_t(limit));
     if (kind)
         q.bind(2, to_string(*kind));
-    std::vector<Memory> out;
-    while (OS1_TRY(q.step()))
-        out.push_back(read_memory(q));
-    for (Memory& m : out)
-        m.source_turns = OS1_TRY(source_turns_of(m.id));
-    return out;
+    return read_memories(q);
 }
 
 ErrorOr<size_t> MemoryStore::count() {

@@ -184,6 +184,8 @@ public:
 private:
     explicit MemoryStore(Database db) : m_db(std::move(db)) {}
     ErrorOr<std::vector<std::string>> source_turns_of(int64_t id);
+    // Every row of `query` (selecting memory_columns) with its provenance.
+    ErrorOr<std::vector<Memory>> read_memories(Statement& query);
     Database m_db;
 };
 

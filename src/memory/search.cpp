@@ -94,17 +94,13 @@ struct Candidate {
     double score = 0;
 };
 
-Kind kind_of(const std::string& s) {
-    return s == "fact" ? Kind::Fact : s == "reflection" ? Kind::Reflection : Kind::Episode;
-}
-
 constexpr const char* candidate_columns =
     "m.id, m.kind, m.text, m.time, m.importance, m.conversation, m.speaker, m.valid_to IS NOT NULL, m.source_id";
 
 Candidate read_candidate(const Statement& q) {
     Candidate c;
     c.id = q.column_int(0);
-    c.kind = kind_of(q.column_text(1));
+    c.kind = kind_from_string(q.column_text(1));
     c.text = q.column_text(2);
     c.time = q.column_int(3);
     c.importance = double(q.column_int(4)) / 1000.0;

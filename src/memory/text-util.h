@@ -20,6 +20,9 @@ std::string normalize(std::string_view text);
 // The words of normalize(text).
 std::vector<std::string> words(std::string_view text);
 
+// The kind stored in memories.kind ("episode", "fact", "reflection"); the inverse of to_string.
+Kind kind_from_string(std::string_view text);
+
 namespace detail {
 // add_fact without its own transaction, for callers that hold one.
 ErrorOr<int64_t> add_fact_in(Database& db, const FactInput& fact, const std::vector<std::string>& source_turns);
