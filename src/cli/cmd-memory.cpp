@@ -94,13 +94,18 @@ int run_import(const GlobalOptions& global, const MemoryArgs& args) {
     auto store = open_store(global, args.user);
     if (store.is_error())
         return fail("import", args, store.error().message);
-    auto ids = store->import_episodes(turns.value());
-    if (ids.is_error())
-        return fail("import", args, args.file + ": " + ids.error().message);
+    auto report = store->import_new_episodes(turns.value());
+    if (report.is_error())
+        return fail("import", args, args.file + ": " + report.error().message);
     if (args.json)
-        std::printf("%s\n", ordered_json({{"imported", ids->size()}, {"file", args.file}}).dump().c_str());
+        std::printf("%s\n", ordered_json({{"imported", report->added.size()},
+                                          {"already_present", report->already_present},
+                                          {"file", args.file}})
+                                .dump()
+                                .c_str());
     else
-        std::printf("imported %zu turns from %s\n", ids->size(), args.file.c_str());
+        std::printf("imported %zu new turns from %s, %zu already present\n", report->added.size(),
+                    args.file.c_str(), report->already_present);
     return 0;
 }
 
@@ -276,7 +281,8 @@ void register_memory(CLI::App& app, GlobalOptions& global, int& exit_code) {
     CLI::App* import = memory->add_subcommand(
         "import",
         "Import a conversation export; a malformed line is reported with its number and nothing from the "
-        "file is imported");
+        "file is imported. Importing a file again adds only turns not yet stored; an id stored with other "
+        "text is an error");
     import->add_option("file", args->file, "The export file")->required();
     import->add_option("--format", args->format, "os1-jsonl (default), sillytavern or chatgpt");
     common(import);

@@ -81,8 +81,11 @@ ErrorOr<int64_t> sillytavern_time(const json& value) {
     return make_error("send_date \"" + text + "\" is not a time this reader knows");
 }
 
-ErrorOr<std::vector<EpisodeInput>> read_os1_jsonl(const std::filesystem::path& file, const std::string& data) {
-    std::vector<EpisodeInput> turns;
+// Calls `read_line(object, number, where)` for each non-blank line of a JSON Lines file, once
+// the line has proved to be UTF-8 and a JSON object; `where` is "file:number: ". The first
+// error, the reader's or the line's, stops the reading.
+template <typename ReadLine>
+ErrorOr<void> for_each_json_line(const std::filesystem::path& file, const std::string& data, ReadLine&& read_line) {
     size_t number = 0;
     for (const std::string& line : lines_of(data)) {
         ++number;
@@ -94,6 +97,14 @@ ErrorOr<std::vector<EpisodeInput>> read_os1_jsonl(const std::filesystem::path& f
         json object = json::parse(line, nullptr, false);
         if (object.is_discarded() || !object.is_object())
             return make_error(where + "not a JSON object");
+        OS1_TRY(read_line(object, number, where));
+    }
+    return {};
+}
+
+ErrorOr<std::vector<EpisodeInput>> read_os1_jsonl(const std::filesystem::path& file, const std::string& data) {
+    std::vector<EpisodeInput> turns;
+    OS1_TRY(for_each_json_line(file, data, [&](json& object, size_t, const std::string& where) -> ErrorOr<void> {
         EpisodeInput turn;
         auto id = id_field(object, "id");
         auto conversation = id_field(object, "conversation");
@@ -121,27 +132,18 @@ ErrorOr<std::vector<EpisodeInput>> read_os1_jsonl(const std::filesystem::path& f
         if (auto ok = check_turn(turn); ok.is_error())
             return make_error(where + ok.error().message);
         turns.push_back(std::move(turn));
-    }
+        return {};
+    }));
     return turns;
 }
 
 ErrorOr<std::vector<EpisodeInput>> read_sillytavern(const std::filesystem::path& file, const std::string& data) {
     std::vector<EpisodeInput> turns;
     const std::string stem = file.stem().string();
-    size_t number = 0;
-    for (const std::string& line : lines_of(data)) {
-        ++number;
-        const std::string where = file.string() + ":" + std::to_string(number) + ": ";
-        if (trim(line).empty())
-            continue;
-        if (!is_valid_utf8(line))
-            return make_error(where + "not valid UTF-8");
-        json object = json::parse(line, nullptr, false);
-        if (object.is_discarded() || !object.is_object())
-            return make_error(where + "not a JSON object");
+    OS1_TRY(for_each_json_line(file, data, [&](json& object, size_t number, const std::string& where) -> ErrorOr<void> {
         if (!object.contains("mes")) {
             if (number == 1)
-                continue;  // the chat's metadata line
+                return {};  // the chat's metadata line
             return make_error(where + "\"mes\" is missing");
         }
         if (!object["mes"].is_string())
@@ -163,11 +165,12 @@ ErrorOr<std::vector<EpisodeInput>> read_sillytavern(const std::filesystem::path&
             return make_error(where + time.error().message);
         turn.time = time.value();
         if (trim(turn.text).empty())
-            continue;  // swiped-away or empty messages
+            return {};  // swiped-away or empty messages
         if (auto ok = check_turn(turn); ok.is_error())
             return make_error(where + ok.error().message);
         turns.push_back(std::move(turn));
-    }
+        return {};
+    }));
     return turns;
 }
 

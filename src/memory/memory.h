@@ -110,6 +110,11 @@ struct ExtractionResult {
     std::vector<std::string> rejected;  // one reason per rejected item: "fact 2: importance 1.5 is outside [0, 1]"
 };
 
+struct ImportReport {
+    std::vector<int64_t> added;  // memory ids of the turns stored now, in order
+    size_t already_present = 0;  // turns skipped because the same turn was stored before
+};
+
 enum class ImportFormat { Os1Jsonl, SillyTavern, ChatGpt };
 // "os1-jsonl", "sillytavern" or "chatgpt".
 ErrorOr<ImportFormat> parse_import_format(std::string_view name);
@@ -132,6 +137,11 @@ public:
     // Stores turns in one transaction: all or nothing. Fails on non-UTF-8 or oversized text and
     // on a source id already stored. Returns the new memory ids in order.
     ErrorOr<std::vector<int64_t>> import_episodes(const std::vector<EpisodeInput>& episodes);
+    // Re-import: stores the turns whose source ids are new and counts those already stored
+    // with the same conversation, role and text, so importing a file twice is a no-op. An id
+    // stored (or repeated in `episodes`) with different content is an error naming it, and
+    // nothing is written. All or nothing, like import_episodes.
+    ErrorOr<ImportReport> import_new_episodes(const std::vector<EpisodeInput>& episodes);
     // Copies turns of the conversation store not yet copied (source id "turn:<id>"); returns
     // how many were added. A database without a conversation store adds nothing.
     ErrorOr<size_t> sync_conversation_turns();

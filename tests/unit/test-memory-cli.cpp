@@ -179,6 +179,32 @@ TEST_F(MemoryCli, BrokenImportNamesTheLineAndImportsNothing) {
     EXPECT_EQ(r.exit_code, 1);
 }
 
+TEST_F(MemoryCli, ImportingTheSameFileTwiceIsACleanNoOp) {
+    fs::path file = write("chat.jsonl", good_jsonl);
+    CliResult r = run({"memory", "import", file.string(), "--user", "sam", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = run({"memory", "import", file.string(), "--user", "sam", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    json report = json::parse(r.out);
+    EXPECT_EQ(report["imported"], 0);
+    EXPECT_EQ(report["already_present"], 3);
+    r = run({"memory", "import", file.string(), "--user", "sam"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("imported 0 new turns from " + file.string() + ", 3 already present"), std::string::npos)
+        << r.out;
+
+    std::string changed = good_jsonl;
+    changed.replace(changed.find("works as a nurse"), 16, "works as a pilot");
+    changed += R"({"id":"a4","conversation":"c2","role":"user","time":"2024-05-21T10:00:00Z","text":"Pixel sleeps a lot."})";
+    fs::path conflicting = write("changed.jsonl", changed);
+    r = run({"memory", "import", conflicting.string(), "--user", "sam"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("turn a1: this id is already stored"), std::string::npos) << r.err;
+    r = run({"memory", "list", "--user", "sam", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(json::parse(r.out)["memories"].size(), 3u) << "a conflicting import must write nothing";
+}
+
 TEST_F(MemoryCli, ImportsSillyTavernAndChatGptExports) {
     fs::path st = write("Juniper - 2024-05-01.jsonl",
                         R"({"user_name":"Sam","character_name":"Juniper","create_date":"2024-05-01@10h00m00s"}

@@ -175,6 +175,48 @@ TEST(MemoryStore, DuplicateIdsImportNothing) {
     EXPECT_EQ(store.count().value(), 5u);
 }
 
+TEST(MemoryStore, ReimportSkipsStoredTurnsAndRefusesConflictingIds) {
+    MemoryStore store = open_store("reimport");
+    auto first = store.import_new_episodes(sample_turns());
+    ASSERT_TRUE(first) << first.error().message;
+    EXPECT_EQ(first->added.size(), 5u);
+    EXPECT_EQ(first->already_present, 0u);
+
+    auto again = store.import_new_episodes(sample_turns());
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_TRUE(again->added.empty());
+    EXPECT_EQ(again->already_present, 5u);
+    EXPECT_EQ(store.count().value(), 5u);
+
+    // A longer export of the same chat: only the new turn is added; a turn repeated inside
+    // one file counts once.
+    auto longer = sample_turns();
+    longer.push_back({"t6", "c2", "Sam", "user", at("2024-05-11T09:00:00Z"), "The new flat has a balcony."});
+    longer.push_back(longer.back());
+    auto grown = store.import_new_episodes(longer);
+    ASSERT_TRUE(grown) << grown.error().message;
+    EXPECT_EQ(grown->added.size(), 1u);
+    EXPECT_EQ(grown->already_present, 6u);
+    EXPECT_EQ(store.count().value(), 6u);
+
+    // Same id, different text: an error naming the id, and nothing from the batch is written.
+    std::vector<EpisodeInput> conflicting = {
+        {"t7", "c3", "Sam", "user", 1, "a new turn that must not stay"},
+        {"t1", "c1", "Sam", "user", at("2024-03-01T10:00:00Z"), "I live in Rome."},
+    };
+    auto conflict = store.import_new_episodes(conflicting);
+    ASSERT_TRUE(conflict.is_error());
+    EXPECT_NE(conflict.error().message.find("turn t1: this id is already stored"), std::string::npos)
+        << conflict.error().message;
+    EXPECT_NE(conflict.error().message.find("nothing was imported"), std::string::npos);
+    EXPECT_EQ(store.count().value(), 6u);
+
+    std::vector<EpisodeInput> clash_inside = {{"t8", "c3", "Sam", "user", 1, "first version"},
+                                              {"t8", "c3", "Sam", "user", 1, "second version"}};
+    EXPECT_TRUE(store.import_new_episodes(clash_inside).is_error());
+    EXPECT_EQ(store.count().value(), 6u);
+}
+
 TEST(MemoryStore, RejectsNonUtf8AndHugeTextStoringNothing) {
     MemoryStore store = open_store("bad-text");
     std::vector<EpisodeInput> bad = sample_turns();
