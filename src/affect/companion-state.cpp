@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include <sqlite3.h>
 #include <nlohmann/json.hpp>
 
 namespace os1::affect {
@@ -33,6 +34,26 @@ const std::vector<Database::Migration> migrations = {
             to_value   TEXT NOT NULL,
             reason     TEXT NOT NULL,
             journal_id INTEGER REFERENCES journal(id)
+        );
+    )sql"},
+    // The model may rewrite an entry after the fact (summary kept, author recorded), and model
+    // appraisals are logged with what they did to the mood.
+    {2, R"sql(
+        ALTER TABLE journal ADD COLUMN summary TEXT;
+        ALTER TABLE journal ADD COLUMN author TEXT NOT NULL DEFAULT 'summary' CHECK (author IN ('summary', 'model'));
+        ALTER TABLE journal ADD COLUMN writer_tried INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE journal ADD COLUMN writer_note TEXT NOT NULL DEFAULT '';
+        UPDATE journal SET summary = text, writer_tried = 1;
+        CREATE TABLE model_appraisals (
+            id              INTEGER PRIMARY KEY,
+            created_at      INTEGER NOT NULL,
+            message_at      INTEGER NOT NULL,
+            status          TEXT NOT NULL CHECK (status IN ('blended', 'rejected', 'stale')),
+            rule_json       TEXT NOT NULL DEFAULT '',
+            model_json      TEXT NOT NULL DEFAULT '',
+            blended_json    TEXT NOT NULL DEFAULT '',
+            mood_delta_json TEXT NOT NULL DEFAULT '',
+            note            TEXT NOT NULL DEFAULT ''
         );
     )sql"},
 };
@@ -79,6 +100,23 @@ std::string cause_for(const Appraisal& a) {
     return {};
 }
 
+ErrorOr<void> insert_model_appraisal(Database& db, const ModelAppraisalRecord& r) {
+    auto insert = OS1_TRY(
+        db.prepare("INSERT INTO model_appraisals (created_at, message_at, status, rule_json, model_json, blended_json, "
+                   "mood_delta_json, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+    const json delta = {
+        {"pleasure", r.mood_delta.pleasure}, {"arousal", r.mood_delta.arousal}, {"dominance", r.mood_delta.dominance}};
+    return insert.bind(1, millis(r.at))
+        .bind(2, millis(r.message_at))
+        .bind(3, r.status)
+        .bind(4, r.rule_json)
+        .bind(5, r.model_json)
+        .bind(6, r.blended_json)
+        .bind(7, delta.dump())
+        .bind(8, r.note)
+        .run();
+}
+
 ErrorOr<void> insert_change(Database& db, const ChangeRecord& c) {
     auto insert = OS1_TRY(
         db.prepare("INSERT INTO affect_changes (created_at, kind, what, from_value, to_value, reason, journal_id) "
@@ -91,6 +129,30 @@ ErrorOr<void> insert_change(Database& db, const ChangeRecord& c) {
     return insert.run();
 }
 
+// Journal rows matching `where` (a fixed condition, never user input), newest first.
+ErrorOr<std::vector<JournalEntry>> read_journal(Database& db, const char* where, int64_t limit) {
+    auto query = OS1_TRY(db.prepare(std::string("SELECT id, created_at, day, text, digest_json, summary, author, "
+                                                "writer_note FROM journal WHERE ") +
+                                    where + " ORDER BY id DESC LIMIT ?"));
+    query.bind(1, limit);
+    std::vector<JournalEntry> out;
+    while (OS1_TRY(query.step())) {
+        JournalEntry e;
+        e.id = query.column_int(0);
+        e.at = from_millis(query.column_int(1));
+        e.day = query.column_int(2);
+        e.text = query.column_text(3);
+        json digest = json::parse(query.column_text(4), nullptr, false);
+        if (auto parsed = DayDigest::from_json(digest))
+            e.digest = parsed.release_value();
+        e.summary = query.column_is_null(5) ? e.text : query.column_text(5);
+        e.author = query.column_text(6) == "model" ? JournalAuthor::model : JournalAuthor::summary;
+        e.writer_note = query.column_text(7);
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
 }  // namespace
 
 Timestamp system_now() {
@@ -98,14 +160,15 @@ Timestamp system_now() {
 }
 
 ErrorOr<CompanionState> CompanionState::open(const std::filesystem::path& user_dir, const BigFive& baseline,
-                                             Clock clock) {
-    return attach(OS1_TRY(Database::open(user_dir / "os1.db")), baseline, std::move(clock));
+                                             Clock clock, UtcOffset zone) {
+    return attach(OS1_TRY(Database::open(user_dir / "os1.db")), baseline, std::move(clock), std::move(zone));
 }
 
-ErrorOr<CompanionState> CompanionState::attach(Database db, const BigFive& baseline, Clock clock) {
+ErrorOr<CompanionState> CompanionState::attach(Database db, const BigFive& baseline, Clock clock, UtcOffset zone) {
     OS1_TRY(db.migrate("affect", migrations));
     const Timestamp now = clock();
-    CompanionState state(std::move(db), std::move(clock), Mood(now), Personality(baseline), Relationship(now));
+    CompanionState state(std::move(db), std::move(clock), std::move(zone), Mood(now), Personality(baseline),
+                         Relationship(now));
     OS1_TRY(state.load());
     return state;
 }
@@ -172,7 +235,7 @@ ErrorOr<void> CompanionState::save() {
 ErrorOr<void> CompanionState::observe_user_message(std::string_view text, const Appraisal& appraisal) {
     const Timestamp t = now();
     OS1_TRY(reflect(t));
-    const int64_t day = day_number(t);
+    const int64_t day = local_day(t, m_zone);
     if (m_pending.day != day) {
         m_pending = DayDigest{};
         m_pending.day = day;
@@ -181,12 +244,13 @@ ErrorOr<void> CompanionState::observe_user_message(std::string_view text, const 
     }
     m_last_contact_day = day;
 
+    m_last_observed = ObservedMessage{t, m_mood, appraisal};
     m_mood.apply(appraisal, t);
     if (std::string cause = cause_for(appraisal); !cause.empty())
         m_mood_cause = std::move(cause);
     const InteractionSignals signals = signals_for(text, appraisal);
-    m_relationship.record(signals, t);
-    m_trajectory.record(signals.valence, t);
+    m_relationship.record(signals, t, day);
+    m_trajectory.record(signals.valence, day);
 
     ++m_pending.messages;
     m_pending.valence_sum += signals.valence;
@@ -202,25 +266,26 @@ ErrorOr<std::optional<int64_t>> CompanionState::reflect_if_due() {
 }
 
 ErrorOr<std::optional<int64_t>> CompanionState::reflect(Timestamp t) {
-    if (m_pending.day < 0 || m_pending.messages == 0 || m_pending.day >= day_number(t))
+    if (m_pending.day < 0 || m_pending.messages == 0 || m_pending.day >= local_day(t, m_zone))
         return std::optional<int64_t>();
 
     DayDigest digest = m_pending;
     digest.after = m_relationship.scores();
     digest.mood_label = std::string(mood_label_name(m_mood.label()));
-    const std::string summary = compose_reflection(digest);
-    std::string text = summary;
-    if (m_writer) {
-        if (auto prose = m_writer(summary); prose && !prose->empty())
-            text = *prose;
-    }
+    const std::string text = compose_reflection(digest);
 
     Personality personality = m_personality;
     int64_t entry_id = 0;
     OS1_TRY(in_transaction(m_db, [&]() -> ErrorOr<void> {
         auto insert =
-            OS1_TRY(m_db.prepare("INSERT INTO journal (created_at, day, text, digest_json) VALUES (?, ?, ?, ?)"));
-        OS1_TRY(insert.bind(1, millis(t)).bind(2, digest.day).bind(3, text).bind(4, digest.to_json().dump()).run());
+            OS1_TRY(m_db.prepare("INSERT INTO journal (created_at, day, text, digest_json, summary, author) "
+                                 "VALUES (?, ?, ?, ?, ?, 'summary')"));
+        OS1_TRY(insert.bind(1, millis(t))
+                    .bind(2, digest.day)
+                    .bind(3, text)
+                    .bind(4, digest.to_json().dump())
+                    .bind(5, text)
+                    .run());
         entry_id = m_db.last_insert_id();
         const std::string day = day_text(digest.day);
 
@@ -307,26 +372,109 @@ std::string CompanionState::prompt_fragment() const {
     std::string out = mood_prompt_line(mood_now(), mood_cause());
     out += "\n" + relationship_now().prompt_fragment();
     out += "\n" + m_personality.prompt_fragment();
-    if (auto noticed = m_trajectory.notice(now()))
-        out += "\nYou have noticed that " + *noticed + "; mention it gently if it fits.";
+    if (auto seen = noticed())
+        out += "\nYou have noticed that " + *seen + "; mention it gently if it fits.";
     return out;
 }
 
 ErrorOr<std::vector<JournalEntry>> CompanionState::journal(int64_t limit) {
-    auto query =
-        OS1_TRY(m_db.prepare("SELECT id, created_at, day, text, digest_json FROM journal ORDER BY id DESC LIMIT ?"));
+    return read_journal(m_db, "1", limit);
+}
+
+ErrorOr<std::vector<JournalEntry>> journal_entries_awaiting_writer(Database& db, int64_t limit) {
+    return read_journal(db, "author = 'summary' AND writer_tried = 0", limit);
+}
+
+ErrorOr<void> store_model_journal_text(Database& db, int64_t entry_id, std::string_view text) {
+    auto update = OS1_TRY(
+        db.prepare("UPDATE journal SET text = ?, author = 'model', writer_tried = 1, writer_note = '' WHERE id = ?"));
+    OS1_TRY(update.bind(1, std::string(text)).bind(2, entry_id).run());
+    if (sqlite3_changes(db.handle()) != 1)
+        return make_error("journal: no entry " + std::to_string(entry_id));
+    return {};
+}
+
+ErrorOr<void> note_journal_writer_failure(Database& db, int64_t entry_id, std::string_view why) {
+    auto update = OS1_TRY(db.prepare("UPDATE journal SET writer_tried = 1, writer_note = ? WHERE id = ?"));
+    OS1_TRY(update.bind(1, std::string(why)).bind(2, entry_id).run());
+    if (sqlite3_changes(db.handle()) != 1)
+        return make_error("journal: no entry " + std::to_string(entry_id));
+    return {};
+}
+
+ErrorOr<std::optional<Appraisal>> CompanionState::apply_model_appraisal(Timestamp message_at, const Appraisal& model,
+                                                                        const BlendWeights& weights) {
+    ModelAppraisalRecord record;
+    record.at = now();
+    record.message_at = message_at;
+    record.model_json = appraisal_to_json(model);
+    if (!m_last_observed || m_last_observed->at != message_at) {
+        record.status = "stale";
+        record.note = "a newer message was appraised first; the mood has moved on";
+        OS1_TRY(insert_model_appraisal(m_db, record));
+        return std::optional<Appraisal>();
+    }
+    const ObservedMessage& seen = *m_last_observed;
+    const Appraisal blended = blend_appraisals(seen.rule, model, weights);
+    Mood by_rules = seen.mood_before;
+    by_rules.apply(seen.rule, seen.at);
+    Mood by_blend = seen.mood_before;
+    by_blend.apply(blended, seen.at);
+    const Pad delta{by_blend.pad().pleasure - by_rules.pad().pleasure, by_blend.pad().arousal - by_rules.pad().arousal,
+                    by_blend.pad().dominance - by_rules.pad().dominance};
+    record.status = "blended";
+    record.rule_json = appraisal_to_json(seen.rule);
+    record.blended_json = appraisal_to_json(blended);
+    record.mood_delta = delta;
+    char note[128];
+    std::snprintf(note, sizeof note, "mood corrected by pleasure %+.3f, arousal %+.3f, dominance %+.3f", delta.pleasure,
+                  delta.arousal, delta.dominance);
+    record.note = note;
+
+    const Mood previous = m_mood;
+    m_mood.shift(delta, seen.at, record.at);
+    auto saved = in_transaction(m_db, [&]() -> ErrorOr<void> {
+        OS1_TRY(insert_model_appraisal(m_db, record));
+        return save_state();
+    });
+    if (saved.is_error()) {
+        m_mood = previous;
+        return saved.release_error();
+    }
+    return std::optional<Appraisal>(blended);
+}
+
+ErrorOr<void> CompanionState::record_model_appraisal_rejection(Timestamp message_at, std::string_view why) {
+    ModelAppraisalRecord record;
+    record.at = now();
+    record.message_at = message_at;
+    record.status = "rejected";
+    if (m_last_observed && m_last_observed->at == message_at)
+        record.rule_json = appraisal_to_json(m_last_observed->rule);
+    record.note = std::string(why);
+    return insert_model_appraisal(m_db, record);
+}
+
+ErrorOr<std::vector<ModelAppraisalRecord>> CompanionState::model_appraisals(int64_t limit) {
+    auto query = OS1_TRY(
+        m_db.prepare("SELECT id, created_at, message_at, status, rule_json, model_json, blended_json, mood_delta_json, "
+                     "note FROM model_appraisals ORDER BY id DESC LIMIT ?"));
     query.bind(1, limit);
-    std::vector<JournalEntry> out;
+    std::vector<ModelAppraisalRecord> out;
     while (OS1_TRY(query.step())) {
-        JournalEntry e;
-        e.id = query.column_int(0);
-        e.at = from_millis(query.column_int(1));
-        e.day = query.column_int(2);
-        e.text = query.column_text(3);
-        json digest = json::parse(query.column_text(4), nullptr, false);
-        if (auto parsed = DayDigest::from_json(digest))
-            e.digest = parsed.release_value();
-        out.push_back(std::move(e));
+        ModelAppraisalRecord r;
+        r.id = query.column_int(0);
+        r.at = from_millis(query.column_int(1));
+        r.message_at = from_millis(query.column_int(2));
+        r.status = query.column_text(3);
+        r.rule_json = query.column_text(4);
+        r.model_json = query.column_text(5);
+        r.blended_json = query.column_text(6);
+        const json delta = json::parse(query.column_text(7), nullptr, false);
+        if (delta.is_object())
+            r.mood_delta = {delta.value("pleasure", 0.0), delta.value("arousal", 0.0), delta.value("dominance", 0.0)};
+        r.note = query.column_text(8);
+        out.push_back(std::move(r));
     }
     return out;
 }

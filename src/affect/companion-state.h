@@ -1,7 +1,9 @@
 // Everything the companion feels and remembers about one user, persisted in that user's os1.db
 // (component "affect"): the PAD mood, the personality, the relationship, the user's emotional
 // trajectory, and the journal with a log of every personality and relationship change, each
-// citing the journal entry that caused it. The clock is injected, so months can be simulated.
+// citing the journal entry that caused it. The clock and the user's time zone are injected, so
+// months can be simulated in any zone; days (journal, trajectory, days of contact) are the
+// user's local days.
 // Not thread-safe: one CompanionState per thread.
 #pragma once
 
@@ -15,6 +17,8 @@
 
 #include "affect/appraisal.h"
 #include "affect/journal.h"
+#include "affect/local-day.h"
+#include "affect/model-appraisal.h"
 #include "affect/mood-expression.h"
 #include "affect/mood.h"
 #include "affect/personality.h"
@@ -41,27 +45,75 @@ struct ChangeRecord {
     std::optional<int64_t> journal_entry;
 };
 
+// The user message observed last, as the rule appraisal saw it; a late model appraisal of the
+// same message is measured against it.
+struct ObservedMessage {
+    Timestamp at;
+    Mood mood_before;
+    Appraisal rule;
+};
+
+// One model appraisal and what became of it: "blended" (the mood was corrected), "rejected"
+// (the reply failed validation or the model failed) or "stale" (a newer message came first).
+struct ModelAppraisalRecord {
+    int64_t id = 0;
+    Timestamp at;
+    Timestamp message_at;
+    std::string status;
+    std::string rule_json;     // empty when unknown
+    std::string model_json;    // the validated model appraisal; empty when rejected
+    std::string blended_json;  // empty unless blended
+    Pad mood_delta;            // the correction the blend made to the mood at the message's time
+    std::string note;          // the rejection, or what was done
+};
+
+// Off-the-hot-path journal writing (any thread, its own connection to the user's os1.db, after
+// CompanionState has migrated it). Entries whose text is still the summary and that no writer
+// has tried yet, newest first.
+ErrorOr<std::vector<JournalEntry>> journal_entries_awaiting_writer(Database& db, int64_t limit);
+// Makes `text` the entry's text, written by the model; the summary stays beside it.
+ErrorOr<void> store_model_journal_text(Database& db, int64_t entry_id, std::string_view text);
+// Records why the model's entry could not be used; the entry keeps the summary as its text.
+ErrorOr<void> note_journal_writer_failure(Database& db, int64_t entry_id, std::string_view why);
+
 class CompanionState {
 public:
     // Opens <user_dir>/os1.db, migrates the affect tables and loads the stored state, or starts
     // fresh with the persona's Big Five `baseline`.
     static ErrorOr<CompanionState> open(const std::filesystem::path& user_dir, const BigFive& baseline,
-                                        Clock clock = system_now);
-    static ErrorOr<CompanionState> attach(Database db, const BigFive& baseline, Clock clock = system_now);
+                                        Clock clock = system_now, UtcOffset zone = system_utc_offset);
+    static ErrorOr<CompanionState> attach(Database db, const BigFive& baseline, Clock clock = system_now,
+                                          UtcOffset zone = system_utc_offset);
 
     // Takes in one user message: first reflects on any earlier day not yet in the journal, then
     // moves the mood, the relationship and the trajectory, and saves.
     ErrorOr<void> observe_user_message(std::string_view text, const Appraisal& appraisal);
 
-    // Writes the journal entry for the last day of contact once that day is over, drifts the
-    // personality and logs relationship changes, citing the entry. Returns the entry id, or
-    // nothing when no finished day is waiting.
+    // Writes the journal entry (the structured summary) for the last day of contact once that
+    // local day is over, drifts the personality and logs relationship changes, citing the entry.
+    // Returns the entry id, or nothing when no finished day is waiting. Never calls a model.
     ErrorOr<std::optional<int64_t>> reflect_if_due();
 
-    // Turns the structured day summary into prose (for example with a model).
-    void set_reflection_writer(ReflectionWriter writer) { m_writer = std::move(writer); }
+    // The last user message observed in this session, if any.
+    const std::optional<ObservedMessage>& last_observed() const { return m_last_observed; }
+
+    // Takes in the model's (validated) appraisal of the message observed at `message_at`: blends
+    // it with the rule appraisal and corrects the mood by the difference the blend makes, i.e.
+    // by (mood after the blend) - (mood after the rules), both from the mood before that
+    // message, faded since then like any push; logs it and saves. When that message is no longer
+    // the last observed one, the mood has moved on: it is only logged, as stale. Returns the
+    // blend, or nothing when stale.
+    ErrorOr<std::optional<Appraisal>> apply_model_appraisal(Timestamp message_at, const Appraisal& model,
+                                                            const BlendWeights& weights = {});
+    // Logs that the model's appraisal of the message at `message_at` was rejected, and why.
+    ErrorOr<void> record_model_appraisal_rejection(Timestamp message_at, std::string_view why);
+    // Newest first.
+    ErrorOr<std::vector<ModelAppraisalRecord>> model_appraisals(int64_t limit);
 
     Timestamp now() const { return m_clock(); }
+    // The user's local day now.
+    int64_t today() const { return local_day(now(), m_zone); }
+    const UtcOffset& zone() const { return m_zone; }
     const Mood& mood() const { return m_mood; }
     Pad mood_now() const { return m_mood.pad_at(now()); }
     // What last moved the mood; empty once two half-lives have passed since then.
@@ -71,6 +123,8 @@ public:
     // The relationship as it stands now, after any fading since the last contact.
     Relationship relationship_now() const;
     const EmotionalTrajectory& trajectory() const { return m_trajectory; }
+    // What a friend would notice about the user's recent days ("you've seemed down since Tuesday").
+    std::optional<std::string> noticed() const { return m_trajectory.notice(today()); }
 
     // The mood line, the relationship's tone, the temperament and any noticed trajectory.
     std::string prompt_fragment() const;
@@ -84,9 +138,11 @@ public:
     ErrorOr<void> save();
 
 private:
-    CompanionState(Database db, Clock clock, Mood mood, Personality personality, Relationship relationship)
+    CompanionState(Database db, Clock clock, UtcOffset zone, Mood mood, Personality personality,
+                   Relationship relationship)
         : m_db(std::move(db)),
           m_clock(std::move(clock)),
+          m_zone(std::move(zone)),
           m_mood(std::move(mood)),
           m_personality(std::move(personality)),
           m_relationship(std::move(relationship)) {}
@@ -97,6 +153,7 @@ private:
 
     Database m_db;
     Clock m_clock;
+    UtcOffset m_zone;
     Mood m_mood;
     Personality m_personality;
     Relationship m_relationship;
@@ -105,7 +162,7 @@ private:
     RelationshipScores m_snapshot;  // the relationship at the last reflection
     int64_t m_last_contact_day = -1;
     std::string m_mood_cause;
-    ReflectionWriter m_writer;
+    std::optional<ObservedMessage> m_last_observed;  // not persisted: late appraisals die with the session
 };
 
 }  // namespace os1::affect

@@ -83,6 +83,10 @@ ErrorOr<DayDigest> DayDigest::from_json(const nlohmann::json& j) {
     return d;
 }
 
+std::string_view journal_author_name(JournalAuthor author) {
+    return author == JournalAuthor::model ? "model" : "summary";
+}
+
 std::string day_text(int64_t day) {
     const std::chrono::year_month_day ymd{std::chrono::sys_days{std::chrono::days{day}}};
     char buffer[32];

@@ -1,13 +1,15 @@
-// The companion's journal: one self-reflection per day of contact. Without a model the entry
-// is a structured summary of the day (the user's messages and mood, the companion's mood, how
-// the relationship moved); a writer can turn that summary into prose.
+// The companion's journal: one self-reflection per day of contact (the user's local day). The
+// entry is first a structured summary of the day (the user's messages and mood, the companion's
+// mood, how the relationship moved), written at once; when a model is loaded, the companion
+// later asks it for the entry in prose, grounded in the summary and that day's memories, off the
+// hot path (src/companion/journal-writer.h). The summary is kept either way.
 #pragma once
 
 #include <array>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -44,14 +46,18 @@ std::string day_text(int64_t day);
 // The model-free reflection: a short structured summary of the digest.
 std::string compose_reflection(const DayDigest& digest);
 
-// Turns the structured summary into the entry's text; nothing keeps the summary as the entry.
-using ReflectionWriter = std::function<std::optional<std::string>(const std::string& summary)>;
+// Who wrote an entry's text: the structured summary itself, or the model.
+enum class JournalAuthor { summary, model };
+std::string_view journal_author_name(JournalAuthor author);  // "summary", "model"
 
 struct JournalEntry {
     int64_t id = 0;
     Timestamp at;
-    int64_t day = 0;
+    int64_t day = 0;  // the user's local day
     std::string text;
+    std::string summary;  // the structured summary, also when the model wrote `text`
+    JournalAuthor author = JournalAuthor::summary;
+    std::string writer_note;  // why the model's entry is not the text, when it was asked and failed
     DayDigest digest;
 };
 

@@ -124,6 +124,17 @@ void Mood::decay_to(Timestamp now) {
     m_updated_at = now;
 }
 
+void Mood::shift(const Pad& delta, Timestamp since, Timestamp now) {
+    decay_to(now);
+    const double elapsed = std::max(0.0, std::chrono::duration<double>(m_updated_at - since).count());
+    const double half_life = std::chrono::duration<double>(m_config.half_life).count();
+    const double left = std::exp2(-elapsed / half_life);
+    auto finite = [](double x) { return std::isfinite(x) ? x : 0.0; };
+    m_pad.pleasure = clamp_unit(m_pad.pleasure + left * finite(delta.pleasure));
+    m_pad.arousal = clamp_unit(m_pad.arousal + left * finite(delta.arousal));
+    m_pad.dominance = clamp_unit(m_pad.dominance + left * finite(delta.dominance));
+}
+
 void Mood::apply(const Appraisal& appraisal, Timestamp now) {
     decay_to(now);
     const EmotionScores& e = appraisal.emotions;

@@ -57,6 +57,10 @@ public:
     // has halved. A `now` earlier than the last update changes nothing.
     void decay_to(Timestamp now);
 
+    // A late correction: adds `delta` as if it had been added at `since`, so it has faded by
+    // `now` exactly as a push at `since` would have. The result stays in range.
+    void shift(const Pad& delta, Timestamp since, Timestamp now);
+
     const Pad& pad() const { return m_pad; }
     MoodLabel label() const { return label_for(m_pad); }
     Timestamp updated_at() const { return m_updated_at; }

@@ -44,10 +44,6 @@ double unit(const nlohmann::json& j, const char* key, double fallback) {
 
 }  // namespace
 
-int64_t day_number(Timestamp t) {
-    return std::chrono::floor<std::chrono::days>(t).time_since_epoch().count();
-}
-
 std::string_view stage_name(RelationshipStage stage) {
     switch (stage) {
         case RelationshipStage::fresh:
@@ -73,7 +69,10 @@ RelationshipStage stage_for(const RelationshipScores& s) {
 }
 
 InteractionSignals signals_for(std::string_view text, const Appraisal& appraisal) {
-    const std::string t = " " + lowered(text) + " ";
+    // Built by appending: GCC 12 warns falsely (-Wrestrict) about " " + std::string&&.
+    std::string t = " ";
+    t += lowered(text);
+    t += ' ';
     static constexpr std::array<std::string_view, 12> confiding = {
         "i feel",  "i'm feeling", "i've never told", "to be honest", "honestly",   "i'm afraid",
         "i worry", "my family",   "my mom",          "my dad",       "i'm scared", "i struggle",
@@ -108,9 +107,8 @@ void Relationship::fade_to(Timestamp now) {
     m_faded_until = now;
 }
 
-void Relationship::record(const InteractionSignals& signals, Timestamp now) {
+void Relationship::record(const InteractionSignals& signals, Timestamp now, int64_t day) {
     fade_to(now);
-    const int64_t day = day_number(now);
     if (day != m_day) {
         m_day = day;
         m_messages_today = 0;

@@ -53,8 +53,9 @@ public:
     explicit Relationship(Timestamp now, RelationshipConfig config = {})
         : m_config(config), m_last_contact(now), m_faded_until(now) {}
 
-    // Fades to `now`, then takes in one user message.
-    void record(const InteractionSignals& signals, Timestamp now);
+    // Fades to `now`, then takes in one user message sent on the user's local day `day` (see
+    // local-day.h); days of contact are counted in the user's calendar.
+    void record(const InteractionSignals& signals, Timestamp now, int64_t day);
     // Applies the fading for any absence beyond the grace period up to `now`.
     void fade_to(Timestamp now);
 
@@ -75,13 +76,10 @@ private:
     RelationshipScores m_scores;
     Timestamp m_last_contact;
     Timestamp m_faded_until;
-    int64_t m_day = -1;  // day number of the last contact
+    int64_t m_day = -1;  // the user's local day of the last contact
     int64_t m_messages_today = 0;
     int64_t m_days_of_contact = 0;
     int64_t m_messages = 0;
 };
-
-// Days since the Unix epoch (UTC) of a timestamp.
-int64_t day_number(Timestamp t);
 
 }  // namespace os1::affect

@@ -18,10 +18,9 @@ const char* weekday_name(int64_t day) {
 
 }  // namespace
 
-void EmotionalTrajectory::record(double valence, Timestamp now) {
+void EmotionalTrajectory::record(double valence, int64_t day) {
     if (!std::isfinite(valence))
         return;
-    const int64_t day = std::chrono::floor<std::chrono::days>(now).time_since_epoch().count();
     if (m_days.empty() || m_days.back().day < day)
         m_days.push_back(DayValence{day, 0.0, 0});
     // A timestamp older than the last day lands in the last day: the trajectory only moves forward.
@@ -31,8 +30,7 @@ void EmotionalTrajectory::record(double valence, Timestamp now) {
         m_days.erase(m_days.begin(), m_days.begin() + std::ptrdiff_t(m_days.size() - max_days));
 }
 
-std::optional<std::string> EmotionalTrajectory::notice(Timestamp now) const {
-    const int64_t today = std::chrono::floor<std::chrono::days>(now).time_since_epoch().count();
+std::optional<std::string> EmotionalTrajectory::notice(int64_t today) const {
     std::vector<DayValence> window;
     for (const DayValence& d : m_days) {
         if (d.day > today - 14 && d.day <= today)

@@ -39,11 +39,18 @@ std::string time_text(affect::Timestamp t) {
     return buffer;
 }
 
-// The user's companion state, with the personality baseline from the user's persona card.
+// The user's companion state, with the personality baseline from the user's persona card. These
+// commands only read how things stand, so a user who never talked to os1 is an error, not a new
+// empty user (a typo in --user would otherwise look like a companion with no history).
 ErrorOr<affect::CompanionState> open_state(const GlobalOptions& global, const std::string& user) {
     if (user.empty() || user.find('/') != std::string::npos || user == "." || user == "..")
         return make_error("--user: \"" + user + "\" is not a valid user name");
-    const fs::path user_dir = resolve_data_home(global.home) / "users" / user;
+    const fs::path users = resolve_data_home(global.home) / "users";
+    const fs::path user_dir = users / user;
+    std::error_code error;
+    if (!fs::exists(user_dir / "os1.db", error))
+        return make_error("no user \"" + user + "\" in " + users.string() + "; start with `os1 chat --user " + user +
+                          "` (or check --user and --home)");
     OS1_TRY(ensure_writable_dir(user_dir));
     auto store = OS1_TRY(persona::PersonaStore::open(user_dir));
     const persona::CharacterCard card = OS1_TRY(store.card());
@@ -66,6 +73,10 @@ int run_mood(const StateArgs& args, const GlobalOptions& global) {
     const auto sampling = state->sampling();
     const auto prosody = state->prosody();
     const std::string line = affect::mood_prompt_line(pad, state->mood_cause());
+    auto model_appraisals = state->model_appraisals(1);
+    if (model_appraisals.is_error())
+        return fail("mood", model_appraisals.error().message);
+    const affect::ModelAppraisalRecord* last_model = model_appraisals->empty() ? nullptr : &model_appraisals->front();
     if (args.json) {
         nlohmann::ordered_json out = {
             {"label", affect::mood_label_name(affect::label_for(pad))},
@@ -81,6 +92,14 @@ int run_mood(const StateArgs& args, const GlobalOptions& global) {
              {{"rate", rounded(prosody.rate)},
               {"pitch_semitones", rounded(prosody.pitch_semitones)},
               {"volume", rounded(prosody.volume)}}},
+            {"model_appraisal",
+             last_model ? nlohmann::ordered_json{{"status", last_model->status},
+                                                 {"message_at_ms", last_model->message_at.time_since_epoch().count()},
+                                                 {"pleasure_delta", rounded(last_model->mood_delta.pleasure)},
+                                                 {"arousal_delta", rounded(last_model->mood_delta.arousal)},
+                                                 {"dominance_delta", rounded(last_model->mood_delta.dominance)},
+                                                 {"note", last_model->note}}
+                        : nlohmann::ordered_json()},
         };
         std::printf("%s\n", out.dump(2).c_str());
         return 0;
@@ -90,6 +109,8 @@ int run_mood(const StateArgs& args, const GlobalOptions& global) {
     std::printf("sampling: temperature %+.2f, top-p %+.2f\n", sampling.temperature_delta, sampling.top_p_delta);
     std::printf("voice: rate x%.2f, pitch %+.1f semitones, volume x%.2f\n", prosody.rate, prosody.pitch_semitones,
                 prosody.volume);
+    if (last_model)
+        std::printf("model's last appraisal: %s (%s)\n", last_model->status.c_str(), last_model->note.c_str());
     return 0;
 }
 
@@ -99,7 +120,7 @@ int run_relationship(const StateArgs& args, const GlobalOptions& global) {
         return fail("relationship", state.error().message);
     const affect::Relationship r = state->relationship_now();
     const auto& s = r.scores();
-    const auto noticed = state->trajectory().notice(state->now());
+    const auto noticed = state->noticed();
     if (args.json) {
         nlohmann::ordered_json traits = nlohmann::ordered_json::object();
         for (affect::Trait t : affect::all_traits)
@@ -173,6 +194,9 @@ int run_journal(const StateArgs& args, const GlobalOptions& global) {
                            {"day", affect::day_text(e.day)},
                            {"written_at_ms", e.at.time_since_epoch().count()},
                            {"text", e.text},
+                           {"author", affect::journal_author_name(e.author)},
+                           {"summary", e.summary},
+                           {"writer_note", e.writer_note},
                            {"changes", cited}});
         }
         std::printf("%s\n", out.dump(2).c_str());
@@ -183,7 +207,10 @@ int run_journal(const StateArgs& args, const GlobalOptions& global) {
         return 0;
     }
     for (const auto& e : entries.value()) {
-        std::printf("#%lld %s\n  %s\n", (long long)e.id, affect::day_text(e.day).c_str(), e.text.c_str());
+        std::printf("#%lld %s%s\n  %s\n", (long long)e.id, affect::day_text(e.day).c_str(),
+                    e.author == affect::JournalAuthor::model ? " (written by the model)" : "", e.text.c_str());
+        if (e.author == affect::JournalAuthor::model)
+            std::printf("  summary: %s\n", e.summary.c_str());
         for (const auto* c : changes_for(e.id))
             std::printf("  - %s %s: %s -> %s (%s)\n", c->kind.c_str(), c->what.c_str(), c->from.c_str(), c->to.c_str(),
                         c->reason.c_str());

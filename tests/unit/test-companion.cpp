@@ -6,9 +6,12 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -35,6 +38,14 @@ const Appraiser& appraiser() {
 
 // 2026-01-05, a Monday, at midnight UTC.
 const Timestamp start{std::chrono::sys_days{std::chrono::year{2026} / 1 / 5}.time_since_epoch()};
+const int64_t start_day = std::chrono::sys_days{std::chrono::year{2026} / 1 / 5}.time_since_epoch().count();
+
+// The tests below run in UTC unless they say otherwise, whatever the machine's zone.
+const UtcOffset utc = fixed_utc_offset(std::chrono::seconds(0));
+
+int64_t utc_day(Timestamp t) {
+    return local_day(t, utc);
+}
 
 std::filesystem::path fresh_dir(const std::string& name) {
     auto dir = std::filesystem::temp_directory_path() / ("os1-test-companion-" + name);
@@ -98,8 +109,10 @@ TEST(Relationship, GrowsWithDailyWarmthAndFadesAfterGrace) {
     EXPECT_EQ(r.stage(), RelationshipStage::fresh);
     InteractionSignals warm{0.7, 0.4, true};
     for (int day = 0; day < 40; ++day) {
-        for (int m = 0; m < 4; ++m)
-            r.record(warm, start + std::chrono::days(day) + std::chrono::hours(18) + std::chrono::minutes(m));
+        for (int m = 0; m < 4; ++m) {
+            const Timestamp t = start + std::chrono::days(day) + std::chrono::hours(18) + std::chrono::minutes(m);
+            r.record(warm, t, utc_day(t));
+        }
     }
     EXPECT_GE(r.stage(), RelationshipStage::friends);
     EXPECT_EQ(r.days_of_contact(), 40);
@@ -117,15 +130,16 @@ TEST(Relationship, GrowsWithDailyWarmthAndFadesAfterGrace) {
     // Many messages on one day build less than the same number spread over days.
     Relationship binge(start), spread(start);
     for (int m = 0; m < 20; ++m) {
-        binge.record(warm, start + std::chrono::minutes(m));
-        spread.record(warm, start + std::chrono::days(m));
+        binge.record(warm, start + std::chrono::minutes(m), utc_day(start + std::chrono::minutes(m)));
+        spread.record(warm, start + std::chrono::days(m), utc_day(start + std::chrono::days(m)));
     }
     EXPECT_LT(binge.scores().familiarity, spread.scores().familiarity);
 
     // Hostility erodes trust.
     Relationship hostile = r;
     for (int m = 0; m < 10; ++m)
-        hostile.record({-0.9, 0.0, false}, r.last_contact() + std::chrono::minutes(m + 1));
+        hostile.record({-0.9, 0.0, false}, r.last_contact() + std::chrono::minutes(m + 1),
+                       utc_day(r.last_contact() + std::chrono::minutes(m + 1)));
     EXPECT_LT(hostile.scores().trust, before.trust);
 
     auto restored = Relationship::from_json(r.to_json());
@@ -148,24 +162,24 @@ TEST(Trajectory, NoticesWhenTheUserSeemsDown) {
     EmotionalTrajectory t;
     // Monday to Thursday fine, then low from Friday 2026-01-09 on.
     for (int day = 0; day < 4; ++day)
-        t.record(0.5, start + std::chrono::days(day) + 10h);
-    EXPECT_FALSE(t.notice(start + std::chrono::days(3) + 20h));
+        t.record(0.5, start_day + day);
+    EXPECT_FALSE(t.notice(start_day + 3));
     for (int day = 4; day < 7; ++day) {
-        t.record(-0.6, start + std::chrono::days(day) + 10h);
-        t.record(-0.4, start + std::chrono::days(day) + 11h);
+        t.record(-0.6, start_day + day);
+        t.record(-0.4, start_day + day);
     }
-    auto noticed = t.notice(start + std::chrono::days(6) + 20h);
+    auto noticed = t.notice(start_day + 6);
     ASSERT_TRUE(noticed);
     EXPECT_EQ(*noticed, "you've seemed down since Friday");
 
     for (int day = 7; day < 10; ++day)
-        t.record(0.7, start + std::chrono::days(day) + 10h);
-    auto brighter = t.notice(start + std::chrono::days(9) + 20h);
+        t.record(0.7, start_day + day);
+    auto brighter = t.notice(start_day + 9);
     ASSERT_TRUE(brighter);
     EXPECT_EQ(*brighter, "you've seemed brighter since Monday");
 
     // Weeks later there is nothing recent to notice.
-    EXPECT_FALSE(t.notice(start + std::chrono::days(60)));
+    EXPECT_FALSE(t.notice(start_day + 60));
 
     auto restored = EmotionalTrajectory::from_json(t.to_json());
     ASSERT_TRUE(restored);
@@ -220,7 +234,8 @@ struct Simulation {
     std::filesystem::path dir;
 
     os1::ErrorOr<CompanionState> open() {
-        return CompanionState::open(dir, baseline(), [this] { return clock; });
+        return CompanionState::open(
+            dir, baseline(), [this] { return clock; }, utc);
     }
 
     // One day of talk: `count` messages from `messages`, from 19:00 on.
@@ -280,11 +295,20 @@ TEST(CompanionState, SixMonthsOfConversation) {
 
     sim.talk(state, 150, kind_messages, 5);
     EXPECT_LT(state.relationship().stage(), stage_before_absence);
+    const double closeness_on_return = state.relationship().scores().closeness;
 
-    // A month back together: it recovers.
-    for (int day = 151; day < 181; ++day)
+    // A month back together: it recovers, day by day.
+    double previous_closeness = closeness_on_return;
+    for (int day = 151; day < 181; ++day) {
         sim.talk(state, day, kind_messages, 5);
+        const double closeness = state.relationship().scores().closeness;
+        EXPECT_GE(closeness, previous_closeness - 1e-9) << "day " << day;
+        previous_closeness = closeness;
+    }
     EXPECT_GE(state.relationship().stage(), RelationshipStage::friends);
+    EXPECT_GT(state.relationship().scores().closeness, closeness_on_return + 0.2);
+    EXPECT_TRUE(state.mood().label() == MoodLabel::happy || state.mood().label() == MoodLabel::excited)
+        << mood_label_name(state.mood().label());
 
     // The last day is reflected once it is over.
     sim.clock = start + std::chrono::days(182);
@@ -306,6 +330,8 @@ TEST(CompanionState, SixMonthsOfConversation) {
     // Traits drifted, within bounds, each change with its reason and journal entry.
     const BigFive& now = state.personality().current();
     EXPECT_GT(now[Trait::extraversion], baseline()[Trait::extraversion]);
+    // Months of warm days took extraversion as far as drift may go, and no further.
+    EXPECT_NEAR(now[Trait::extraversion], baseline()[Trait::extraversion] + 0.15, 1e-9);
     for (Trait t : all_traits)
         EXPECT_LE(std::abs(now[t] - baseline()[t]), 0.15 + 1e-9) << trait_name(t);
 
@@ -331,9 +357,16 @@ TEST(CompanionState, SixMonthsOfConversation) {
     for (const auto& [from, to] : stage_changes)
         dropped |= (from == "friends" || from == "close") && (to == "acquainted" || to == "new");
     EXPECT_TRUE(dropped);
+    // The silence left a trace in the temperament: more neurotic, citing the day they came back.
     bool silence_logged = false;
-    for (const auto& c : changes.value())
-        silence_logged |= c.reason.find("days without talking") != std::string::npos;
+    for (const auto& c : changes.value()) {
+        if (c.reason.find("days without talking") == std::string::npos)
+            continue;
+        silence_logged = true;
+        EXPECT_EQ(c.what, "neuroticism");
+        EXPECT_GT(std::stod(c.to), std::stod(c.from));
+        EXPECT_NE(c.reason.find("91 days"), std::string::npos) << c.reason;
+    }
     EXPECT_TRUE(silence_logged);
 }
 
@@ -351,24 +384,141 @@ TEST(CompanionState, SadDaysLowerMoodAndAreNoticed) {
     EXPECT_NE(state->prompt_fragment().find("you've seemed down since Friday"), std::string::npos)
         << state->prompt_fragment();
 
-    std::string seen_summary;
-    state->set_reflection_writer([&](const std::string& summary) -> std::optional<std::string> {
-        seen_summary = summary;
-        return "A hard week for them. I want to be gentle tomorrow.";
-    });
+    // The entry is the structured summary at once; a writer (the model, off the hot path) may
+    // later replace the text through its own connection, and the summary stays beside it.
     sim.clock += std::chrono::days(1);
     auto id = state->reflect_if_due();
     ASSERT_TRUE(id && id.value());
     auto journal = state->journal(1);
     ASSERT_TRUE(journal);
-    EXPECT_EQ(journal->front().text, "A hard week for them. I want to be gentle tomorrow.");
-    EXPECT_NE(seen_summary.find("They seemed low"), std::string::npos) << seen_summary;
+    EXPECT_EQ(journal->front().author, JournalAuthor::summary);
+    EXPECT_EQ(journal->front().text, journal->front().summary);
+    EXPECT_NE(journal->front().summary.find("They seemed low"), std::string::npos) << journal->front().summary;
+    {
+        auto db = os1::Database::open(sim.dir / "os1.db");
+        ASSERT_TRUE(db) << db.error().message;
+        auto waiting = journal_entries_awaiting_writer(db.value(), 10);
+        ASSERT_TRUE(waiting) << waiting.error().message;
+        ASSERT_FALSE(waiting->empty());
+        EXPECT_EQ(waiting->front().id, *id.value());
+        ASSERT_TRUE(store_model_journal_text(db.value(), *id.value(), "A hard week for them. I want to be gentle."));
+        EXPECT_FALSE(store_model_journal_text(db.value(), 999999, "no such entry"));
+        auto after = journal_entries_awaiting_writer(db.value(), 10);
+        ASSERT_TRUE(after);
+        for (const auto& e : after.value())
+            EXPECT_NE(e.id, *id.value());
+    }
+    journal = state->journal(1);
+    ASSERT_TRUE(journal);
+    EXPECT_EQ(journal->front().text, "A hard week for them. I want to be gentle.");
+    EXPECT_EQ(journal->front().author, JournalAuthor::model);
+    EXPECT_NE(journal->front().summary.find("They seemed low"), std::string::npos) << journal->front().summary;
     auto changes = state->changes(100);
     ASSERT_TRUE(changes);
     bool heavy = false;
     for (const auto& c : changes.value())
         heavy |= c.what == "neuroticism" && c.reason.find("a heavy day") != std::string::npos;
     EXPECT_TRUE(heavy);
+}
+
+// Sets TZ for this (single-threaded) test process, and restores it afterwards.
+class ScopedTimeZone {
+public:
+    explicit ScopedTimeZone(const char* zone) {
+        if (const char* old = std::getenv("TZ"))
+            m_old = old;
+        ::setenv("TZ", zone, 1);
+        ::tzset();
+    }
+    ~ScopedTimeZone() {
+        if (m_old)
+            ::setenv("TZ", m_old->c_str(), 1);
+        else
+            ::unsetenv("TZ");
+        ::tzset();
+    }
+
+private:
+    std::optional<std::string> m_old;
+};
+
+int64_t civil_day(int y, unsigned m, unsigned d) {
+    return std::chrono::sys_days{std::chrono::year{y} / m / d}.time_since_epoch().count();
+}
+
+// The instant when the wall clock in the current TZ shows y-m-d hh:mm (no DST jump near it).
+Timestamp wall_time(int y, unsigned m, unsigned d, int hh, int mm) {
+    const Timestamp as_utc{
+        (std::chrono::sys_days{std::chrono::year{y} / m / d} + std::chrono::hours(hh) + std::chrono::minutes(mm))
+            .time_since_epoch()};
+    return as_utc - system_utc_offset(as_utc - system_utc_offset(as_utc));
+}
+
+TEST(LocalDay, FollowsTheSystemTimeZone) {
+    {
+        ScopedTimeZone zone("America/Los_Angeles");
+        const Timestamp jan = wall_time(2026, 1, 14, 23, 30);
+        EXPECT_EQ(system_utc_offset(jan), -std::chrono::hours(8));
+        EXPECT_EQ(system_utc_offset(wall_time(2026, 7, 14, 12, 0)), -std::chrono::hours(7));  // daylight time
+        EXPECT_EQ(local_day(jan, system_utc_offset), civil_day(2026, 1, 14));
+        EXPECT_EQ(utc_day(jan), civil_day(2026, 1, 15));  // already tomorrow in UTC
+        // Local midnight, including across the spring-forward night of 2026-03-08.
+        const Timestamp utc_midnight{std::chrono::sys_days{std::chrono::year{2026} / 1 / 14}.time_since_epoch()};
+        EXPECT_EQ(local_day_start(civil_day(2026, 1, 14), system_utc_offset), utc_midnight + std::chrono::hours(8));
+        const Timestamp march9{std::chrono::sys_days{std::chrono::year{2026} / 3 / 9}.time_since_epoch()};
+        EXPECT_EQ(local_day_start(civil_day(2026, 3, 8), system_utc_offset),
+                  march9 - std::chrono::days(1) + std::chrono::hours(8));
+        EXPECT_EQ(local_day_start(civil_day(2026, 3, 9), system_utc_offset), march9 + std::chrono::hours(7));
+    }
+    {
+        ScopedTimeZone zone("Asia/Tokyo");
+        const Timestamp morning = wall_time(2026, 1, 15, 7, 0);
+        EXPECT_EQ(system_utc_offset(morning), std::chrono::hours(9));
+        EXPECT_EQ(local_day(wall_time(2026, 1, 14, 23, 30), system_utc_offset), civil_day(2026, 1, 14));
+        EXPECT_EQ(local_day(morning, system_utc_offset), civil_day(2026, 1, 15));
+        EXPECT_EQ(utc_day(morning), civil_day(2026, 1, 14));  // still yesterday in UTC
+    }
+    // A zone with a half-hour offset keeps its minutes.
+    const UtcOffset india = fixed_utc_offset(std::chrono::minutes(330));
+    const Timestamp day_start = local_day_start(civil_day(2026, 1, 14), india);
+    EXPECT_EQ(local_day(day_start, india), civil_day(2026, 1, 14));
+    EXPECT_EQ(local_day(day_start - std::chrono::milliseconds(1), india), civil_day(2026, 1, 13));
+}
+
+// A message at 23:30 and the next one at breakfast fall on the same UTC day in both zones, but
+// on two local days: the journal and the trajectory must see two days.
+TEST(CompanionState, DaysFollowTheUsersLocalTime) {
+    const std::pair<const char*, const char*> zones[] = {{"America/Los_Angeles", "la"}, {"Asia/Tokyo", "tokyo"}};
+    for (const auto& [zone_name, short_name] : zones) {
+        SCOPED_TRACE(zone_name);
+        ScopedTimeZone zone(zone_name);
+        Timestamp clock = wall_time(2026, 1, 14, 23, 30);
+        const Timestamp breakfast = wall_time(2026, 1, 15, 7, 0);
+        ASSERT_EQ(utc_day(clock), utc_day(breakfast));
+
+        auto state = CompanionState::open(fresh_dir(std::string("local-days-") + short_name), baseline(),
+                                          [&clock] { return clock; });
+        ASSERT_TRUE(state) << state.error().message;
+        const std::string late = "I had a wonderful evening with my family, thank you!";
+        ASSERT_TRUE(state->observe_user_message(late, appraiser().appraise(late)));
+        EXPECT_EQ(state->today(), civil_day(2026, 1, 14));
+
+        clock = breakfast;
+        const std::string early = "Good morning! I slept well.";
+        ASSERT_TRUE(state->observe_user_message(early, appraiser().appraise(early)));
+        auto journal = state->journal(10);
+        ASSERT_TRUE(journal) << journal.error().message;
+        ASSERT_EQ(journal->size(), 1u);  // the evening's local day is over, so it was reflected on
+        EXPECT_EQ(day_text(journal->front().day), "2026-01-14");
+        EXPECT_EQ(journal->front().digest.messages, 1);
+        EXPECT_EQ(journal->front().text.rfind("2026-01-14: 1 message", 0), 0u) << journal->front().text;
+
+        const auto& days = state->trajectory().days();
+        ASSERT_EQ(days.size(), 2u);
+        EXPECT_EQ(days[0].day, civil_day(2026, 1, 14));
+        EXPECT_EQ(days[1].day, civil_day(2026, 1, 15));
+        EXPECT_EQ(state->relationship().days_of_contact(), 2);
+    }
 }
 
 TEST(CompanionState, CorruptStateIsAnError) {
