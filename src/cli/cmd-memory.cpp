@@ -331,6 +331,8 @@ forget->callback([&global, &exit_code, args, forget] {
 CLI::App* exported = memory->add_subcommand("export", "Write every memory and the core blocks as JSON");
 common(exported);
 exported->callback([&global, &exit_code, args] { exit_code = run_export(global, *args); });
+
+register_memory_core(memory, global, exit_code);
 }  // namespace os1::cli
 
 }  // namespace os1::cli

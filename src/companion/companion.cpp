@@ -194,13 +194,16 @@ void Companion::after_reply(llm::Backend* backend) {
     if (s.extractor.joinable())
         s.extractor.join();
     // The worker opens its own connection: SQLite handles are per thread.
-    s.extractor = std::thread([user_dir = s.user_dir, exchange = std::move(exchange), backend,
+    memory::ReflectionOptions reflection;
+    reflection.threshold = s.options.reflection_threshold;
+    s.extractor = std::thread([user_dir = s.user_dir, exchange = std::move(exchange), backend, reflection,
                                system = s.card.system_prompt + "\n" + s.card.description] {
         auto store = memory::MemoryStore::open(user_dir);
         if (store.is_error())
             return;
         // Failures here only mean nothing new was learned from this exchange.
         (void)memory::extract_facts(*backend, store.value(), exchange, system, unix_now());
+        (void)memory::reflect_if_due(*backend, store.value(), system, unix_now(), reflection);
     });
 }
 

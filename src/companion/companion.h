@@ -1,8 +1,9 @@
 // The turn pipeline around the model: before a reply, the user's message is appraised (mood,
 // relationship) and memories are recalled; the prompt is composed from the persona card, the
 // core memory blocks, the companion's mood and relationship, the recalled memories and the
-// recent turns. After a reply, the turns are copied into long-term memory and facts are
-// extracted on a background thread, so the reply is never delayed.
+// recent turns. After a reply, the turns are copied into long-term memory, and facts and core
+// block edits are extracted (and a reflection is made when one is due) on a background thread,
+// so the reply is never delayed.
 //
 // Not thread-safe: one Companion per conversation thread (it owns a background worker).
 #pragma once
@@ -27,6 +28,8 @@ struct CompanionOptions {
     size_t recall_budget_tokens = 300;
     int recall_k = 5;
     bool extract_facts = true;     // run fact extraction after each reply (needs a backend)
+    // Reflect once the importance stored since the last reflection reaches this (see memory.h).
+    double reflection_threshold = memory::default_reflection_threshold;
 };
 
 class Companion {

@@ -59,6 +59,15 @@ const std::vector<Database::Migration> migrations = {
             INSERT INTO memories_fts(rowid, text) VALUES (new.id, new.text);
         END;
     )sql"},
+    {2, R"sql(
+        -- Reflection: memories with ids up to last_memory_id have been reflected on. An existing
+        -- store starts past its history, so an upgrade does not reflect on everything at once.
+        CREATE TABLE reflection_marker (
+            id             INTEGER PRIMARY KEY CHECK (id = 1),
+            last_memory_id INTEGER NOT NULL
+        );
+        INSERT INTO reflection_marker (id, last_memory_id) SELECT 1, coalesce(max(id), 0) FROM memories;
+    )sql"},
 };
 
 constexpr const char* memory_columns =
@@ -410,6 +419,11 @@ ErrorOr<void> MemoryStore::core_replace(std::string_view name, std::string_view 
     return write_core(m_db, name, old_text, updated);
 }
 
+ErrorOr<void> MemoryStore::core_set(std::string_view name, std::string_view text) {
+    std::string old_text = OS1_TRY(core_block(name));
+    return write_core(m_db, name, old_text, trim(text));
+}
+
 ErrorOr<std::vector<std::string>> MemoryStore::source_turns_of(int64_t id) {
     auto q =
         OS1_TRY(m_db.prepare("WITH RECURSIVE s(id) AS (SELECT ?1 UNION SELECT ms.source FROM memory_sources ms JOIN s "
@@ -474,7 +488,8 @@ ErrorOr<void> MemoryStore::forget_all() {
     OS1_TRY(in_transaction(m_db, [&]() -> ErrorOr<void> {
         OS1_TRY(
             m_db.exec("DELETE FROM memory_sources; DELETE FROM core_blocks; DELETE FROM memories; "
-                      "INSERT INTO memories_fts(memories_fts) VALUES ('delete-all');"));
+                      "INSERT INTO memories_fts(memories_fts) VALUES ('delete-all'); "
+                      "UPDATE reflection_marker SET last_memory_id = 0;"));
         return {};
     }));
     OS1_TRY(m_db.exec("VACUUM"));

@@ -108,6 +108,27 @@ std::string format_iso8601(int64_t unix_seconds);
 struct ExtractionResult {
     std::vector<int64_t> stored;        // ids of the facts stored, or of the duplicates they matched
     std::vector<std::string> rejected;  // one reason per rejected item: "fact 2: importance 1.5 is outside [0, 1]"
+    std::vector<std::string> core_edits;  // core block edits applied: "human: append \"...\""
+};
+
+// Reflection (as in Generative Agents): once the summed importance of the episodes and facts
+// stored since the last reflection reaches a threshold, the model draws insights from them.
+// The default, 15, is the paper's 150 on its 1-10 importance scale; an exchange of two turns
+// adds 0.8, so a reflection comes about every 15-20 exchanges.
+inline constexpr double default_reflection_threshold = 15.0;
+// Reflections longer than this are refused.
+inline constexpr size_t max_reflection_bytes = 600;
+
+struct ReflectionOptions {
+    double threshold = default_reflection_threshold;
+    size_t max_memories = 30;  // the newest memories since the last reflection that the model sees
+};
+
+struct ReflectionResult {
+    bool ran = false;                   // false: the threshold was not reached
+    std::vector<int64_t> shown;         // the memory ids shown to the model
+    std::vector<int64_t> stored;        // ids of the reflections stored
+    std::vector<std::string> rejected;  // "insight 2: source 99 was not among the memories shown"
 };
 
 struct ImportReport {
@@ -167,6 +188,23 @@ public:
     // Replaces the first occurrence of `old_text` (which must occur) with `new_text`.
     ErrorOr<void> core_replace(std::string_view name, std::string_view old_text, std::string_view new_text);
 
+    // Core blocks as the user edits them (os1 memory core set): replaces the whole block.
+    ErrorOr<void> core_set(std::string_view name, std::string_view text);
+
+    // Summed importance of the episodes and facts stored since the last reflection (the marker
+    // is kept in the database, so it survives restarts).
+    ErrorOr<double> importance_since_reflection();
+    // When that sum has reached options.threshold: moves the marker past every memory stored so
+    // far and returns the newest of them (at most options.max_memories, oldest first) to reflect
+    // on, all in one transaction, so exactly one caller wins each crossing. Else nullopt.
+    ErrorOr<std::optional<std::vector<Memory>>> claim_reflection(const ReflectionOptions& options);
+    // Validates model output (the JSON that reflection_grammar describes) and stores the valid
+    // insights as reflections: sources must be non-empty and among `shown`, the text valid
+    // UTF-8 within max_reflection_bytes, importance in [0, 1], not an instruction, not copied
+    // from `system_prompt`, and not a repeat of a stored reflection. Malformed JSON is an error.
+    ErrorOr<ReflectionResult> store_reflections(std::string_view json, const std::vector<int64_t>& shown,
+                                                std::string_view system_prompt, int64_t now);
+
     ErrorOr<std::vector<Hit>> search(std::string_view query, const SearchOptions& options);
 
     ErrorOr<std::optional<Memory>> get(int64_t id);
@@ -199,9 +237,25 @@ private:
     Database m_db;
 };
 
-// GBNF grammar (root rule "root") for fact extraction output:
-// {"facts":[{"subject":"user","predicate":"lives_in","text":"...","importance":0.8,"turns":["t1"]}]}
+// GBNF grammar (root rule "root") for fact extraction output, with optional edits of the core
+// blocks (the companion's memory tools, as in Letta):
+// {"facts":[{"subject":"user","predicate":"lives_in","text":"...","importance":0.8,"turns":["t1"]}],
+//  "core":[{"block":"human","op":"append","text":"...","turns":["t1"]},
+//          {"block":"persona","op":"replace","old":"...","new":"...","turns":[]}]}
+// An edit of the human block must cite user turns that say what it writes; edits that are
+// guesses, instructions, about the assistant, copied from the system prompt, over the block's
+// limit, or replace text that does not occur are rejected.
 extern const char* const fact_grammar;
+
+// GBNF grammar for reflection output:
+// {"insights":[{"text":"...","importance":0.7,"sources":[12,15]}]}
+extern const char* const reflection_grammar;
+
+// When the importance threshold is reached: claims the memories, asks `backend` (greedy, under
+// reflection_grammar) for insights with the memory ids they come from, and stores the valid
+// ones. Output that is not complete JSON is reported in `rejected`, not as an error.
+ErrorOr<ReflectionResult> reflect_if_due(llm::Backend& backend, MemoryStore& store, std::string_view system_prompt,
+                                         int64_t now, const ReflectionOptions& options = {});
 
 // Builds the extraction prompt for `turns`, asks `backend` for JSON under fact_grammar
 // (greedy), and stores the valid facts with the turns as provenance.
