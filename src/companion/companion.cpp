@@ -7,6 +7,7 @@
 
 #include "affect/affect.h"
 #include "affect/companion-state.h"
+#include "companion/affect-followup.h"
 #include "persona/persona.h"
 
 namespace os1::companion {
@@ -55,10 +56,12 @@ struct Companion::State {
     affect::Appraiser appraiser;
     std::vector<std::string> recent_user_texts;  // for lorebook keys
     std::thread extractor;
+    AffectFollowUp followup;  // the model's appraisal and journal prose, run on the extractor thread
 
     ~State() {
         if (extractor.joinable())
             extractor.join();
+        (void)followup.apply(feelings);  // a late appraisal still reaches the mood and its log
     }
 };
 
@@ -107,6 +110,9 @@ ErrorOr<CompanionName> Companion::finish_onboarding(persona::Onboarding onboardi
 }
 
 ErrorOr<void> Companion::observe_user(const std::string& text) {
+    // The model's appraisal of the previous message, if it has arrived, corrects the mood first.
+    if (auto late = m_state->followup.apply(m_state->feelings); late.is_error())
+        std::fprintf(stderr, "os1: could not take in the model's appraisal: %s\n", late.error().message.c_str());
     affect::Appraisal appraisal = m_state->appraiser.appraise(text);
     OS1_TRY(m_state->feelings.observe_user_message(text, appraisal));
     m_state->recent_user_texts.push_back(text);
@@ -191,13 +197,24 @@ void Companion::after_reply(llm::Backend* backend) {
     for (auto it = recent.value().rbegin(); it != recent.value().rend(); ++it)
         exchange.push_back({it->source_id, it->conversation, it->speaker, it->role, it->time, it->text});
 
+    // The model also appraises the last user message and writes a waiting journal entry, on the
+    // same thread: the engine has one spare sequence for background work.
+    std::optional<AffectFollowUp::Job> affect_job;
+    if (s.feelings.last_observed() && !s.recent_user_texts.empty())
+        affect_job = AffectFollowUp::Job{s.recent_user_texts.back(), s.feelings.last_observed()->at, name(),
+                                         s.feelings.zone()};
     if (s.extractor.joinable())
         s.extractor.join();
+    if (auto late = s.followup.apply(s.feelings); late.is_error())
+        std::fprintf(stderr, "os1: could not take in the model's appraisal: %s\n", late.error().message.c_str());
     // The worker opens its own connection: SQLite handles are per thread.
     memory::ReflectionOptions reflection;
     reflection.threshold = s.options.reflection_threshold;
     s.extractor = std::thread([user_dir = s.user_dir, exchange = std::move(exchange), backend, reflection,
-                               system = s.card.system_prompt + "\n" + s.card.description] {
+                               system = s.card.system_prompt + "\n" + s.card.description,
+                               followup = &s.followup, affect_job = std::move(affect_job)] {
+        if (affect_job)
+            followup->run(*backend, user_dir, *affect_job);
         auto store = memory::MemoryStore::open(user_dir);
         if (store.is_error())
             return;
