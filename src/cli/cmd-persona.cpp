@@ -37,10 +37,20 @@ int fail(const char* command, const std::string& message) {
     return 1;
 }
 
-ErrorOr<persona::PersonaStore> open_store(const GlobalOptions& global, const std::string& user) {
+enum class NewUser { create, refuse };
+
+// `import` may set up a new user; `show` and `export` only read, so for them a user who never
+// talked to os1 is an error rather than a silently created empty one.
+ErrorOr<persona::PersonaStore> open_store(const GlobalOptions& global, const std::string& user,
+                                          NewUser new_user = NewUser::refuse) {
     if (user.empty() || user.find('/') != std::string::npos || user == "." || user == "..")
         return make_error("--user: \"" + user + "\" is not a valid user name");
-    const fs::path user_dir = resolve_data_home(global.home) / "users" / user;
+    const fs::path users = resolve_data_home(global.home) / "users";
+    const fs::path user_dir = users / user;
+    std::error_code error;
+    if (new_user == NewUser::refuse && !fs::exists(user_dir / "os1.db", error))
+        return make_error("no user \"" + user + "\" in " + users.string() + "; start with `os1 chat --user " + user +
+                          "` or `os1 persona import FILE --user " + user + "` (or check --user and --home)");
     OS1_TRY(ensure_writable_dir(user_dir));
     return persona::PersonaStore::open(user_dir);
 }
@@ -80,7 +90,7 @@ int run_import(const PersonaArgs& args, const GlobalOptions& global) {
     auto card = persona::load_card_file(args.file);
     if (card.is_error())
         return fail("import", card.error().message);
-    auto store = open_store(global, args.user);
+    auto store = open_store(global, args.user, NewUser::create);
     if (store.is_error())
         return fail("import", store.error().message);
     if (auto saved = store->save_card(card.value(), unix_now()); saved.is_error())
