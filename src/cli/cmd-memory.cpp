@@ -333,6 +333,7 @@ common(exported);
 exported->callback([&global, &exit_code, args] { exit_code = run_export(global, *args); });
 
 register_memory_core(memory, global, exit_code);
+register_memory_backup(memory, global, exit_code);
 }  // namespace os1::cli
 
 }  // namespace os1::cli

@@ -1,6 +1,41 @@
 #include "core/database.h"
 
+#include <cerrno>
+#include <cstdio>
+#include <ctime>
+
+#include "core/backup.h"
+
 namespace os1 {
+
+namespace {
+
+std::string bytes_text(uintmax_t bytes) {
+    char text[32];
+    if (bytes < 1024)
+        std::snprintf(text, sizeof text, "%ju bytes", bytes);
+    else if (bytes < 1024 * 1024)
+        std::snprintf(text, sizeof text, "%.1f KiB", double(bytes) / 1024);
+    else
+        std::snprintf(text, sizeof text, "%.1f MiB", double(bytes) / (1024 * 1024));
+    return text;
+}
+
+// "file: message" for SQLite's last error on `db`; a full disk says so, with the free space
+// left and what to do, since SQLite's own "database or disk is full" names neither.
+std::string sqlite_failure(sqlite3* db, const std::string& file) {
+    const bool full = (sqlite3_extended_errcode(db) & 0xff) == SQLITE_FULL || sqlite3_system_errno(db) == ENOSPC;
+    if (!full)
+        return file + ": " + sqlite3_errmsg(db);
+    std::error_code ec;
+    const std::filesystem::path dir = std::filesystem::path(file).parent_path();
+    const std::filesystem::space_info space = std::filesystem::space(dir.empty() ? "." : dir, ec);
+    const std::string free_text = ec ? "unknown" : bytes_text(space.available);
+    return file + ": disk full: " + free_text + " of free space left on " + (dir.empty() ? "." : dir.string()) +
+           "; nothing from this step was stored; free some space (or move the data folder with --home) and try again";
+}
+
+}  // namespace
 
 Statement& Statement::bind(int index, int64_t value) {
     sqlite3_bind_int64(m_statement.get(), index, value);
@@ -24,7 +59,7 @@ ErrorOr<bool> Statement::step() {
     if (rc == SQLITE_DONE)
         return false;
     const char* file = sqlite3_db_filename(m_db, "main");
-    return make_error(std::string(file ? file : "database") + ": " + sqlite3_errmsg(m_db));
+    return make_error(sqlite_failure(m_db, file ? file : "database"));
 }
 
 ErrorOr<void> Statement::run() {
@@ -46,6 +81,8 @@ bool Statement::column_is_null(int index) const {
 }
 
 Error Database::last_error(std::string_view doing) const {
+    if ((sqlite3_extended_errcode(m_db.get()) & 0xff) == SQLITE_FULL)
+        return make_error(sqlite_failure(m_db.get(), m_path.string()));
     return make_error(m_path.string() + ": " + std::string(doing) + ": " + sqlite3_errmsg(m_db.get()));
 }
 
@@ -61,6 +98,8 @@ ErrorOr<void> Database::exec(const char* sql) {
     if (sqlite3_exec(m_db.get(), sql, nullptr, nullptr, &message) != SQLITE_OK) {
         std::string text = message ? message : sqlite3_errmsg(m_db.get());
         sqlite3_free(message);
+        if ((sqlite3_extended_errcode(m_db.get()) & 0xff) == SQLITE_FULL)
+            return make_error(sqlite_failure(m_db.get(), m_path.string()));
         return make_error(m_path.string() + ": " + text);
     }
     return {};
@@ -85,19 +124,22 @@ ErrorOr<Database> Database::open(const std::filesystem::path& file) {
         auto check = db.prepare("PRAGMA integrity_check");
         if (check.is_error())
             return make_error(file.string() + ": the database is corrupt or not a database (" + check.error().message +
-                              "); move it aside (os1 then starts a new one) or restore it from a backup");
+                              "); " + restore_advice(file));
         auto row = check->step();
         if (row.is_error())
-            return make_error(row.error().message + "; the database is corrupt: move it aside (os1 then starts a new one) or "
-                                                    "restore it from a backup");
+            return make_error(row.error().message + "; the database is corrupt; " + restore_advice(file));
         if (row.value() && check->column_text(0) != "ok")
-            return make_error(file.string() + ": integrity check failed: " + check->column_text(0) +
-                              "; move it aside (os1 then starts a new one) or restore it from a backup");
+            return make_error(file.string() + ": integrity check failed: " + check->column_text(0) + "; " +
+                              restore_advice(file));
     }
     OS1_TRY(db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
 
     OS1_TRY(db.exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
                     "component TEXT PRIMARY KEY, version INTEGER NOT NULL)"));
+    // A healthy database is copied once a day, so that a later corruption has a way back. A
+    // failed backup (a full disk, say) must not keep the user from their companion.
+    if (auto backup = write_daily_backup(raw, file, int64_t(std::time(nullptr))); backup.is_error())
+        std::fprintf(stderr, "os1: warning: no backup today: %s\n", backup.error().message.c_str());
     return db;
 }
 

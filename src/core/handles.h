@@ -23,6 +23,7 @@ struct GgmlContextDeleter { void operator()(ggml_context* p) const { ggml_free(p
 struct GgufDeleter { void operator()(gguf_context* p) const { gguf_free(p); } };
 struct SqliteDeleter { void operator()(sqlite3* p) const { sqlite3_close_v2(p); } };
 struct SqliteStmtDeleter { void operator()(sqlite3_stmt* p) const { sqlite3_finalize(p); } };
+struct SqliteBackupDeleter { void operator()(sqlite3_backup* p) const { sqlite3_backup_finish(p); } };
 struct CurlDeleter { void operator()(CURL* p) const { curl_easy_cleanup(p); } };
 struct CurlSlistDeleter { void operator()(curl_slist* p) const { curl_slist_free_all(p); } };
 struct FileDeleter { void operator()(std::FILE* p) const { std::fclose(p); } };
@@ -36,6 +37,7 @@ using GgmlContextPtr = std::unique_ptr<ggml_context, detail::GgmlContextDeleter>
 using GgufPtr = std::unique_ptr<gguf_context, detail::GgufDeleter>;
 using SqlitePtr = std::unique_ptr<sqlite3, detail::SqliteDeleter>;
 using SqliteStmtPtr = std::unique_ptr<sqlite3_stmt, detail::SqliteStmtDeleter>;
+using SqliteBackupPtr = std::unique_ptr<sqlite3_backup, detail::SqliteBackupDeleter>;
 using CurlPtr = std::unique_ptr<CURL, detail::CurlDeleter>;
 using CurlSlistPtr = std::unique_ptr<curl_slist, detail::CurlSlistDeleter>;
 using FilePtr = std::unique_ptr<std::FILE, detail::FileDeleter>;

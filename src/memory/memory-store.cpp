@@ -8,6 +8,7 @@
 #include <set>
 #include <unordered_set>
 
+#include "core/backup.h"
 #include "memory/memory.h"
 #include "memory/text-util.h"
 
@@ -499,6 +500,14 @@ ErrorOr<void> MemoryStore::forget_all() {
         return make_error(m_db.path().string() +
                           ": the WAL checkpoint was blocked by another connection; "
                           "close other os1 processes and run forget --all again");
+    // The backups hold the forgotten text too.
+    for (const BackupFile& backup : list_backups(m_db.path())) {
+        std::error_code ec;
+        for (const char* suffix : {"", "-wal", "-shm"})
+            std::filesystem::remove(backup.path.string() + suffix, ec);
+        if (ec)
+            return make_error(backup.path.string() + ": cannot delete this backup: " + ec.message());
+    }
     return {};
 }
 

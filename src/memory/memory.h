@@ -216,7 +216,8 @@ public:
     // Deletes a memory and its links; false when there is no such memory.
     ErrorOr<bool> forget(int64_t id);
     // Deletes every memory, then overwrites freed pages: secure_delete, VACUUM and a WAL
-    // checkpoint, so the text is gone from the database and its -wal file.
+    // checkpoint, so the text is gone from the database and its -wal file; then deletes the
+    // database's backups, which hold it too.
     ErrorOr<void> forget_all();
 
     // Validates model output (the JSON that fact_grammar describes) and stores the valid

@@ -1,0 +1,241 @@
+#include "core/backup.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include "core/handles.h"
+
+namespace os1 {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string utc_format(int64_t now, const char* format) {
+    std::time_t t = std::time_t(now);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char text[32];
+    std::strftime(text, sizeof text, format, &tm);
+    return text;
+}
+
+ErrorOr<void> fsync_path(const fs::path& path, int flags) {
+    int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+    if (fd < 0)
+        return make_error(path.string() + ": cannot open to sync: " + std::strerror(errno));
+    int rc = ::fsync(fd);
+    int saved = errno;
+    ::close(fd);
+    if (rc != 0)
+        return make_error(path.string() + ": cannot sync to disk: " + std::strerror(saved));
+    return {};
+}
+
+// A path as one shell word.
+std::string shell_quoted(const std::string& text) {
+    bool plain = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) ||
+               std::string_view("/._-+:@").find(c) != std::string_view::npos;
+    });
+    if (plain)
+        return text;
+    std::string quoted = "'";
+    for (char c : text)
+        quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return quoted + "'";
+}
+
+std::string restore_command(const fs::path& db_file) {
+    const fs::path user_dir = db_file.parent_path();
+    if (db_file.filename() == "os1.db" && user_dir.parent_path().filename() == "users")
+        return "os1 --home " + shell_quoted(user_dir.parent_path().parent_path().string()) + " memory restore --user " +
+               shell_quoted(user_dir.filename().string());
+    return "";
+}
+
+ErrorOr<void> remove_database_files(const fs::path& file) {
+    std::error_code ec;
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+        fs::remove(file.string() + suffix, ec);
+    return {};
+}
+
+}  // namespace
+
+fs::path backup_dir(const fs::path& db_file) {
+    return db_file.parent_path() / "backups";
+}
+
+std::vector<BackupFile> list_backups(const fs::path& db_file) {
+    std::vector<BackupFile> found;
+    const std::string prefix = db_file.stem().string() + "-";
+    std::error_code ec;
+    for (const fs::directory_entry& entry : fs::directory_iterator(backup_dir(db_file), ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.size() != prefix.size() + 11 || name.rfind(prefix, 0) != 0 || !name.ends_with(".db"))
+            continue;
+        const std::string digits = name.substr(prefix.size(), 8);
+        if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+            continue;
+        found.push_back({entry.path(), digits.substr(0, 4) + "-" + digits.substr(4, 2) + "-" + digits.substr(6, 2)});
+    }
+    std::sort(found.begin(), found.end(), [](const BackupFile& a, const BackupFile& b) { return a.day > b.day; });
+    return found;
+}
+
+ErrorOr<fs::path> write_backup(sqlite3* db, const fs::path& db_file, int64_t now) {
+    const fs::path dir = backup_dir(db_file);
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec)
+        return make_error(dir.string() + ": cannot create the backup folder: " + ec.message());
+    const std::string name = db_file.stem().string() + "-" + utc_format(now, "%Y%m%d") + ".db";
+    const fs::path target = dir / name;
+    const fs::path partial = dir / ("." + name + ".partial");
+    OS1_TRY(remove_database_files(partial));
+
+    {
+        sqlite3* raw = nullptr;
+        int rc = sqlite3_open_v2(partial.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+        SqlitePtr copy(raw);
+        if (rc != SQLITE_OK)
+            return make_error(partial.string() + ": cannot create the backup: " + sqlite3_errstr(rc));
+        SqliteBackupPtr backup(sqlite3_backup_init(copy.get(), "main", db, "main"));
+        if (!backup)
+            return make_error(partial.string() + ": cannot start the backup: " + sqlite3_errmsg(copy.get()));
+        rc = sqlite3_backup_step(backup.get(), -1);
+        backup.reset();
+        if (rc != SQLITE_DONE) {
+            std::string why = sqlite3_errstr(rc);
+            copy.reset();
+            (void)remove_database_files(partial);
+            return make_error(target.string() + ": the backup failed: " + why);
+        }
+    }
+    // Durable before it replaces an older backup of the same day.
+    if (auto synced = fsync_path(partial, O_RDONLY); synced.is_error()) {
+        (void)remove_database_files(partial);
+        return synced.release_error();
+    }
+    fs::rename(partial, target, ec);
+    if (ec) {
+        (void)remove_database_files(partial);
+        return make_error(target.string() + ": cannot put the backup in place: " + ec.message());
+    }
+    OS1_TRY(fsync_path(dir, O_RDONLY | O_DIRECTORY));
+
+    std::vector<BackupFile> backups = list_backups(db_file);
+    for (size_t i = backups_kept; i < backups.size(); ++i)
+        (void)remove_database_files(backups[i].path);
+    return target;
+}
+
+ErrorOr<std::optional<fs::path>> write_daily_backup(sqlite3* db, const fs::path& db_file, int64_t now) {
+    const fs::path today = backup_dir(db_file) / (db_file.stem().string() + "-" + utc_format(now, "%Y%m%d") + ".db");
+    std::error_code ec;
+    if (fs::exists(today, ec))
+        return std::optional<fs::path>();
+    return std::optional<fs::path>(OS1_TRY(write_backup(db, db_file, now)));
+}
+
+std::string restore_advice(const fs::path& db_file) {
+    std::vector<BackupFile> backups = list_backups(db_file);
+    if (backups.empty())
+        return "there is no backup in " + backup_dir(db_file).string() +
+               "; move the file aside to keep it (os1 then starts a new, empty database), or try sqlite3's .recover "
+               "on a copy";
+    const std::string command = restore_command(db_file);
+    std::string advice =
+        "the newest backup is " + backups.front().path.string() + " (from " + backups.front().day + ")";
+    if (command.empty())
+        return advice + "; copy it over " + db_file.string() + " after moving the damaged file aside";
+    return advice + "; restore it with: " + command + " (the damaged file is kept, renamed)";
+}
+
+namespace {
+
+ErrorOr<void> check_integrity(const fs::path& file, int open_flags) {
+    sqlite3* raw = nullptr;
+    int rc = sqlite3_open_v2(file.c_str(), &raw, open_flags, nullptr);
+    SqlitePtr db(raw);
+    if (rc != SQLITE_OK)
+        return make_error(file.string() + ": cannot open: " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+    sqlite3_stmt* statement = nullptr;
+    if (sqlite3_prepare_v2(raw, "PRAGMA integrity_check", -1, &statement, nullptr) != SQLITE_OK)
+        return make_error(file.string() + ": the database is corrupt or not a database (" + sqlite3_errmsg(raw) + ")");
+    SqliteStmtPtr check(statement);
+    rc = sqlite3_step(statement);
+    if (rc != SQLITE_ROW)
+        return make_error(file.string() + ": the database is corrupt (" + sqlite3_errmsg(raw) + ")");
+    std::string verdict = reinterpret_cast<const char*>(sqlite3_column_text(statement, 0));
+    if (verdict != "ok")
+        return make_error(file.string() + ": integrity check failed: " + verdict);
+    return {};
+}
+
+}  // namespace
+
+ErrorOr<void> check_database_file(const fs::path& file) {
+    return check_integrity(file, SQLITE_OPEN_READWRITE);
+}
+
+ErrorOr<RestoreResult> restore_backup(const fs::path& db_file, const fs::path& backup, int64_t now,
+                                      RestoreHealthy healthy) {
+    std::error_code ec;
+    if (!fs::is_regular_file(backup, ec))
+        return make_error(backup.string() + ": no such backup");
+    const bool current_exists = fs::exists(db_file, ec);
+    // Read-only, so that checking cannot checkpoint the damaged file's -wal into it.
+    if (current_exists && healthy == RestoreHealthy::Refuse && check_integrity(db_file, SQLITE_OPEN_READONLY))
+        return make_error(db_file.string() +
+                          " passes its integrity check, and restoring would lose what changed since the backup; "
+                          "add --force to restore anyway (the current file is kept, renamed)");
+
+    // The copy is checked before anything is moved, so a bad backup leaves everything as it was.
+    const fs::path incoming = db_file.string() + ".restoring";
+    (void)remove_database_files(incoming);
+    fs::copy_file(backup, incoming, fs::copy_options::overwrite_existing, ec);
+    if (ec) {
+        (void)remove_database_files(incoming);
+        return make_error(incoming.string() + ": cannot copy the backup: " + ec.message());
+    }
+    if (auto synced = fsync_path(incoming, O_RDONLY); synced.is_error()) {
+        (void)remove_database_files(incoming);
+        return synced.release_error();
+    }
+    if (auto checked = check_database_file(incoming); checked.is_error()) {
+        (void)remove_database_files(incoming);
+        return make_error(backup.string() + ": this backup is damaged too (" + checked.error().message +
+                          "); choose an older one with --from");
+    }
+
+    RestoreResult result{backup, std::nullopt};
+    if (current_exists) {
+        // The -wal belongs to the damaged file: left in place, it would be replayed into the backup.
+        const fs::path aside = db_file.string() + ".damaged-" + utc_format(now, "%Y%m%d-%H%M%S");
+        fs::rename(db_file, aside, ec);
+        if (ec) {
+            (void)remove_database_files(incoming);
+            return make_error(db_file.string() + ": cannot move the damaged file aside: " + ec.message());
+        }
+        for (const char* suffix : {"-wal", "-shm"})
+            if (fs::exists(db_file.string() + suffix, ec))
+                fs::rename(db_file.string() + suffix, aside.string() + suffix, ec);
+        result.moved_aside = aside;
+    }
+    fs::rename(incoming, db_file, ec);
+    if (ec)
+        return make_error(db_file.string() + ": cannot put the restored file in place: " + ec.message() +
+                          "; the restored copy is " + incoming.string());
+    OS1_TRY(fsync_path(db_file.parent_path(), O_RDONLY | O_DIRECTORY));
+    return result;
+}
+
+}  // namespace os1

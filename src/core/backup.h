@@ -1,0 +1,63 @@
+// Backups of a user's database: a daily copy taken with SQLite's online backup API when the
+// database opens and passes its integrity check, kept in backups/ beside it (the newest
+// backups_kept), and the restore that puts one back after the database was damaged. A restore
+// moves the damaged file aside; it never deletes it.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <sqlite3.h>
+
+#include "core/error.h"
+
+namespace os1 {
+
+// How many daily backups are kept; older ones are removed when a new one is written.
+inline constexpr size_t backups_kept = 7;
+
+struct BackupFile {
+    std::filesystem::path path;
+    std::string day;  // "2026-11-27" (UTC), from the file name
+};
+
+// <folder of db_file>/backups
+std::filesystem::path backup_dir(const std::filesystem::path& db_file);
+
+// The backups of `db_file` (backups/<stem>-YYYYMMDD.db), newest first.
+std::vector<BackupFile> list_backups(const std::filesystem::path& db_file);
+
+// Copies the open database `db` (whose file is `db_file`) into backups/<stem>-YYYYMMDD.db for
+// the UTC day of `now`, through a temporary file that is fsynced and then renamed, and removes
+// all but the newest backups_kept. Returns the backup's path.
+ErrorOr<std::filesystem::path> write_backup(sqlite3* db, const std::filesystem::path& db_file, int64_t now);
+
+// write_backup unless a backup of the day of `now` exists; nullopt when one did.
+ErrorOr<std::optional<std::filesystem::path>> write_daily_backup(sqlite3* db, const std::filesystem::path& db_file,
+                                                                 int64_t now);
+
+// What to do about a damaged `db_file`, for error messages: the newest backup, its day and the
+// exact command that restores it, or, without a backup, how to start again without losing it.
+std::string restore_advice(const std::filesystem::path& db_file);
+
+// Runs PRAGMA integrity_check on `file` without changing it; the first problem as an error.
+ErrorOr<void> check_database_file(const std::filesystem::path& file);
+
+struct RestoreResult {
+    std::filesystem::path restored_from;
+    std::optional<std::filesystem::path> moved_aside;  // the damaged file's new name, if there was one
+};
+
+enum class RestoreHealthy { Refuse, Replace };
+
+// Restores `backup` as `db_file`: copies it beside db_file, checks the copy's integrity, moves
+// the current db_file (and its -wal and -shm) aside to <name>.damaged-YYYYMMDD-HHMMSS, then
+// renames the copy into place and fsyncs the folder. A current file that passes its integrity
+// check is only replaced with RestoreHealthy::Replace. Nobody may have the database open.
+ErrorOr<RestoreResult> restore_backup(const std::filesystem::path& db_file, const std::filesystem::path& backup,
+                                      int64_t now, RestoreHealthy healthy);
+
+}  // namespace os1
