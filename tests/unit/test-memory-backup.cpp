@@ -38,17 +38,20 @@ protected:
     // A real database with `count` turns in it (several hundred pages).
     void import_turns(const std::string& user, int count) {
         std::ofstream out(m_home / "chat.jsonl");
-        for (int i = 0; i < count; ++i)
-            out << json({{"id", "t" + std::to_string(i)},
-                         {"conversation", "c" + std::to_string(i / 20)},
+        for (int i = 0; i < count; ++i) {
+            const std::string n = std::to_string(i);
+            const std::string text = std::string("turn ") + n +
+                                     " about the lighthouse keeper and the tide tables, which the keeper reads "
+                                     "every morning " +
+                                     std::string(200, char('a' + i % 26));
+            out << json({{"id", std::string("t") + n},
+                         {"conversation", std::string("c") + std::to_string(i / 20)},
                          {"role", i % 2 ? "assistant" : "user"},
                          {"time", "2024-05-01T10:00:00Z"},
-                         {"text", "turn " + std::to_string(i) +
-                                      " about the lighthouse keeper and the tide tables, "
-                                      "which the keeper reads every morning " +
-                                      std::string(200, 'a' + i % 26)}})
+                         {"text", text}})
                        .dump()
                 << "\n";
+        }
         out.close();
         ProcessResult r = os1({"memory", "import", (m_home / "chat.jsonl").string(), "--user", user, "--json"});
         ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -126,6 +129,12 @@ TEST_F(MemoryBackup, ADailyBackupIsTakenWhenAHealthyDatabaseOpens) {
     ASSERT_EQ(kept.size(), os1::backups_kept);
     EXPECT_EQ(kept.front().path, daily);
     EXPECT_EQ(kept.back().day, "2020-01-04");
+
+    // Forgetting everything forgets the backups too: they hold the same text.
+    r = os1({"memory", "forget", "--all", "--user", "sam"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(os1::list_backups(db_file("sam")).empty());
+    EXPECT_FALSE(fs::exists(daily));
 }
 
 TEST_F(MemoryBackup, ADamagedDatabaseNamesItsBackupAndRestoreBringsTheDataBack) {
