@@ -210,8 +210,12 @@ void Companion::after_reply(llm::Backend* backend) {
     // The worker opens its own connection: SQLite handles are per thread.
     memory::ReflectionOptions reflection;
     reflection.threshold = s.options.reflection_threshold;
+    // What the model is told as instructions and persona: facts, core block edits and
+    // reflections copied from it are refused.
+    std::string instructions =
+        s.options.system_prompt.empty() ? persona_prompt(s.card, name(), "the user") : s.options.system_prompt;
     s.extractor = std::thread([user_dir = s.user_dir, exchange = std::move(exchange), backend, reflection,
-                               system = s.card.system_prompt + "\n" + s.card.description,
+                               system = std::move(instructions),
                                followup = &s.followup, affect_job = std::move(affect_job)] {
         if (affect_job)
             followup->run(*backend, user_dir, *affect_job);

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "companion/companion.h"
+#include "memory/conversation-store.h"
 
 using namespace os1;
 namespace fs = std::filesystem;
@@ -18,6 +19,22 @@ fs::path fresh_user(const std::string& name) {
 }
 
 memory::Turn turn(const std::string& role, const std::string& text) { return {0, 1, role, text, 0}; }
+
+// Answers every request with the same text, as a model under a grammar might.
+class CannedBackend : public llm::Backend {
+public:
+    explicit CannedBackend(std::string answer) : m_answer(std::move(answer)) {}
+    std::shared_ptr<llm::Reply> submit(llm::ChatRequest) override {
+        auto reply = std::make_shared<llm::Reply>();
+        reply->push_text(m_answer);
+        reply->finish({});
+        return reply;
+    }
+    llm::BackendInfo info() const override { return {"canned", "canned", "none", false, 4096, 2}; }
+
+private:
+    std::string m_answer;
+};
 
 }  // namespace
 
@@ -84,4 +101,31 @@ TEST(CompanionPipeline, OnboardingNamesTheCompanionAndPersists) {
     EXPECT_NE(messages.value()[0].content.find("You are " + reopened.value()->name()), std::string::npos);
     EXPECT_NE(messages.value()[0].content.find("called Theo"), std::string::npos);
     EXPECT_EQ(messages.value()[0].content.find("{{"), std::string::npos) << "card macros must be filled in";
+}
+
+TEST(CompanionPipeline, CoreEditsAfterAReplyAreCheckedAgainstTheRealPersonaPrompt) {
+    fs::path user = fresh_user("core-edits");
+    {
+        auto conversations = memory::ConversationStore::open(user);
+        ASSERT_TRUE(conversations) << conversations.error().message;
+        int64_t c = conversations->create_conversation("chat", 10).value();
+        ASSERT_TRUE(conversations->append_turn(
+            c, "user", "My sister Lena moved to Lisbon. I adore the night sky and quote poems about comets.", 11));
+        ASSERT_TRUE(conversations->append_turn(c, "assistant", "Lisbon has dark skies by the sea.", 12));
+    }
+    // The user's words support both edits; only the persona prompt (--system here) can tell
+    // the second one apart: it is the companion's own description, not the user's.
+    CannedBackend backend(
+        R"({"facts":[],"core":[{"block":"human","op":"append","text":"Sister Lena moved to Lisbon.","turns":["turn:1"]},)"
+        R"({"block":"human","op":"append","text":"You adore the night sky and quote poems about comets.","turns":["turn:1"]}]})");
+    companion::CompanionOptions options;
+    options.system_prompt = "You are Juniper. You adore the night sky and quote poems about comets.";
+    {
+        auto companion = companion::Companion::open(user, options);
+        ASSERT_TRUE(companion) << companion.error().message;
+        companion.value()->after_reply(&backend);
+    }  // joins the background pass
+    auto store = memory::MemoryStore::open(user);
+    ASSERT_TRUE(store);
+    EXPECT_EQ(store->core_block("human").value(), "Sister Lena moved to Lisbon.");
 }
