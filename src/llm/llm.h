@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "llm/embedder.h"
 
 namespace os1::llm {
 
