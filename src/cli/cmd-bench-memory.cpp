@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "llm/embedder.h"
 #include "memory/bench.h"
 
 namespace os1::cli {
@@ -21,6 +22,8 @@ struct MemoryBenchArgs {
     std::vector<size_t> sizes = {10000, 100000};
     int queries = 300;
     std::string dir;
+    int vector_dim = 0;
+    std::string embedding_model;
 };
 
 double rounded(double x, double scale = 1000.0) {
@@ -33,6 +36,15 @@ int run(const MemoryBenchArgs& args) {
     options.seed = args.seed;
     options.sizes = args.sizes;
     options.queries = args.queries;
+    options.vector_dim = args.vector_dim;
+    if (!args.embedding_model.empty()) {
+        auto embedder = llm::open_embedder({args.embedding_model});
+        if (embedder.is_error()) {
+            std::fprintf(stderr, "os1 bench memory: %s\n", embedder.error().message.c_str());
+            return 1;
+        }
+        options.embedder = embedder.release_value();
+    }
     const bool scratch = args.dir.empty();
     options.work_dir =
         scratch ? fs::temp_directory_path() / ("os1-bench-memory-" + std::to_string(getpid())) : fs::path(args.dir);
@@ -71,6 +83,30 @@ int run(const MemoryBenchArgs& args) {
         {"ingest_per_s", rounded(r.ingest_per_s, 1)},
         {"ingest_per_s_by_size", ingest},
     };
+    if (r.vectors) {
+        nlohmann::ordered_json p50v = nlohmann::ordered_json::object(), p95v = nlohmann::ordered_json::object(),
+                               recall10v = nlohmann::ordered_json::object(),
+                               embed = nlohmann::ordered_json::object(), load = nlohmann::ordered_json::object();
+        for (const memory::ScaleResult& s : r.scales) {
+            std::string key = std::to_string(s.memories);
+            p50v[key] = rounded(s.search_p50_ms_vectors);
+            p95v[key] = rounded(s.search_p95_ms_vectors);
+            recall10v[key] = rounded(s.recall_at_10_vectors);
+            embed[key] = rounded(s.embed_per_s, 1);
+            load[key] = rounded(s.index_load_ms);
+        }
+        out["vector_model"] = r.vector_model;
+        out["vector_dim"] = r.vector_dim;
+        out["vectors_synthetic"] = args.embedding_model.empty();
+        out["recall_at_vectors"] = {{"1", rounded(r.recall_at_1_vectors)},
+                                    {"5", rounded(r.recall_at_5_vectors)},
+                                    {"10", rounded(r.recall_at_10_vectors)}};
+        out["recall_at_10_by_size_vectors"] = recall10v;
+        out["search_p50_ms_vectors"] = p50v;
+        out["search_p95_ms_vectors"] = p95v;
+        out["embed_per_s_by_size"] = embed;
+        out["vector_index_load_ms"] = load;
+    }
     if (args.json) {
         std::printf("%s\n", out.dump().c_str());
         return 0;
@@ -82,6 +118,17 @@ int run(const MemoryBenchArgs& args) {
     for (const memory::ScaleResult& s : r.scales)
         std::printf("%7zu memories   search p50 %.2f ms   p95 %.2f ms   recall@10 %.3f   ingest %.0f/s\n", s.memories,
                     s.search_p50_ms, s.search_p95_ms, s.recall_at_10, s.ingest_per_s);
+    if (!r.vectors)
+        return 0;
+    std::printf("with %d-d vectors from %s%s\n", r.vector_dim, r.vector_model.c_str(),
+                args.embedding_model.empty() ? " (synthetic: hashed bags of words, no model)" : "");
+    std::printf("questions %zu   recall@1 %.3f   recall@5 %.3f   recall@10 %.3f\n", r.questions, r.recall_at_1_vectors,
+                r.recall_at_5_vectors, r.recall_at_10_vectors);
+    for (const memory::ScaleResult& s : r.scales)
+        std::printf("%7zu memories   search p50 %.2f ms   p95 %.2f ms   recall@10 %.3f   embed %.0f/s   index load "
+                    "%.0f ms\n",
+                    s.memories, s.search_p50_ms_vectors, s.search_p95_ms_vectors, s.recall_at_10_vectors, s.embed_per_s,
+                    s.index_load_ms);
     return 0;
 }
 
@@ -92,12 +139,19 @@ void register_memory_bench(CLI::App* bench, GlobalOptions&, int& exit_code) {
     CLI::App* memory = bench->add_subcommand(
         "memory",
         "Memory recall (recall@1/5/10 on a synthetic multi-session set), search latency p50/p95 at 10k and "
-        "100k memories, and ingest rate");
+        "100k memories, and ingest rate; with --vector-dim or --embedding-model, all again with dense vectors");
     memory->add_flag("--json", args->json, "Print one JSON object");
     memory->add_option("--seed", args->seed, "Seed of the synthetic set (default 42)");
     memory->add_option("--sizes", args->sizes, "Store sizes to time (default 10000 100000)");
     memory->add_option("--queries", args->queries, "Timed searches per size (default 300)");
     memory->add_option("--dir", args->dir, "Keep the stores in DIR instead of a removed temporary folder");
+    memory->add_option("--vector-dim", args->vector_dim,
+                       "Measure again with synthetic N-d unit vectors (hashed bags of words, no model) on the real "
+                       "vector search path")
+        ->check(CLI::Range(1, 8192));
+    memory->add_option("--embedding-model", args->embedding_model,
+                       "Measure again with vectors from this GGUF embedding model (embeds every stored memory: slow "
+                       "at 100k with a real model)");
     memory->callback([args, &exit_code] { exit_code = run(*args); });
 }
 

@@ -37,6 +37,7 @@ struct ChatOptions {
     bool json = false;
     bool new_conversation = false;
     llm::SamplingParams sampling;
+    std::string embedding_model;  // empty: recall by words only
 };
 
 std::atomic<bool> g_interrupted{false};
@@ -427,6 +428,14 @@ int run_chat(ChatOptions& options, const GlobalOptions& global) {
     }
     companion::CompanionOptions companion_options;
     companion_options.system_prompt = options.system_prompt;
+    if (!options.embedding_model.empty()) {
+        auto embedder = llm::open_embedder({options.embedding_model});
+        if (embedder.is_error()) {
+            std::fprintf(stderr, "os1 chat: --embedding-model: %s\n", embedder.error().message.c_str());
+            return 1;
+        }
+        companion_options.embedder = embedder.release_value();
+    }
     auto companion = companion::Companion::open(user_dir, companion_options);
     if (companion.is_error()) {
         std::fprintf(stderr, "os1 chat: %s\n", companion.error().message.c_str());
@@ -454,6 +463,9 @@ void register_chat(CLI::App& app, GlobalOptions& global, int& exit_code) {
         ->default_val("default");
     chat->add_option("--system", options->system_prompt, "System prompt (default: the persona card's, see os1 persona)");
     chat->add_flag("--new", options->new_conversation, "Start a new conversation instead of resuming the last one");
+    chat->add_option("--embedding-model", options->embedding_model,
+                     "GGUF embedding model for recall by meaning as well as words (new memories get vectors; "
+                     "older ones after os1 memory embed)");
     CLI::Option* once = chat->add_option("--once", options->once_text,
                                          "Reply once to TEXT (or to stdin when TEXT is empty) and exit")
                             ->expected(0, 1);

@@ -1,5 +1,6 @@
 // `os1 memory`: the user's long-term memory from the command line: import conversation
-// exports, search, list, show, edit, forget (one or all, securely) and export as JSON.
+// exports, search, list, show, edit, forget (one or all, securely), export as JSON, and embed
+// (dense vectors for memories stored before an embedding model was configured).
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -8,7 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/progress-bar.h"
 #include "core/paths.h"
+#include "llm/embedder.h"
 #include "memory/memory.h"
 
 namespace os1::cli {
@@ -32,6 +35,7 @@ struct MemoryArgs {
     bool all = false;
     std::string kind;
     size_t limit = 50;
+    std::string embedding_model;
 };
 
 int fail(const char* command, const MemoryArgs& args, const std::string& message) {
@@ -45,6 +49,16 @@ ErrorOr<mem::MemoryStore> open_store(const GlobalOptions& global, const std::str
     if (user.empty() || user == "." || user == ".." || user.find('/') != std::string::npos || !os1::is_valid_utf8(user))
         return make_error("--user \"" + user + "\" is not a valid user name");
     return mem::MemoryStore::open(resolve_data_home(global.home) / "users" / user);
+}
+
+// The store with --embedding-model's embedder attached, when one is given.
+ErrorOr<mem::MemoryStore> open_store_with_vectors(const GlobalOptions& global, const MemoryArgs& args) {
+    auto store = OS1_TRY(open_store(global, args.user));
+    if (args.embedding_model.empty())
+        return store;
+    std::shared_ptr<llm::Embedder> embedder = OS1_TRY(llm::open_embedder({args.embedding_model}));
+    OS1_TRY(store.set_embedder(std::move(embedder)));
+    return store;
 }
 
 double rounded(double x) {
@@ -91,7 +105,7 @@ int run_import(const GlobalOptions& global, const MemoryArgs& args) {
     auto turns = mem::read_import_file(args.file, format.value());
     if (turns.is_error())
         return fail("import", args, turns.error().message + "; nothing was imported");
-    auto store = open_store(global, args.user);
+    auto store = open_store_with_vectors(global, args);
     if (store.is_error())
         return fail("import", args, store.error().message);
     auto report = store->import_new_episodes(turns.value());
@@ -119,9 +133,14 @@ int run_search(const GlobalOptions& global, const MemoryArgs& args) {
             return fail("search", args, "--at: " + at.error().message);
         options.now = at.value();
     }
-    auto store = open_store(global, args.user);
+    auto store = open_store_with_vectors(global, args);
     if (store.is_error())
         return fail("search", args, store.error().message);
+    if (auto missing = store->count_missing_vectors(); missing && missing.value() > 0 && !args.json)
+        std::fprintf(stderr,
+                     "os1 memory search: %zu memories have no vector from this model and are found by words only; "
+                     "run os1 memory embed --embedding-model %s\n",
+                     missing.value(), args.embedding_model.c_str());
     if (auto synced = store->sync_conversation_turns(); synced.is_error())
         return fail("search", args, synced.error().message);
     auto hits = store->search(args.query, options);
@@ -145,6 +164,29 @@ int run_search(const GlobalOptions& global, const MemoryArgs& args) {
     for (const mem::Hit& hit : hits.value())
         std::printf("%6lld  %.3f  %-10s %s  %s\n", static_cast<long long>(hit.id), hit.score, mem::to_string(hit.kind),
                     mem::format_iso8601(hit.time).c_str(), hit.text.c_str());
+    return 0;
+}
+
+int run_embed(const GlobalOptions& global, const MemoryArgs& args) {
+    auto store = open_store_with_vectors(global, args);
+    if (store.is_error())
+        return fail("embed", args, store.error().message);
+    if (auto synced = store->sync_conversation_turns(); synced.is_error())
+        return fail("embed", args, synced.error().message);
+    ProgressBar bar("embedding");
+    const bool show = !args.json;
+    auto embedded = store->embed_missing([&](size_t done, size_t total) {
+        if (show && total > 0)
+            bar.update_count(done, total, "memories");
+    });
+    if (show)
+        bar.done();
+    if (embedded.is_error())
+        return fail("embed", args, embedded.error().message + " (the vectors written so far are kept)");
+    if (args.json)
+        std::printf("%s\n", ordered_json({{"embedded", embedded.value()}}).dump().c_str());
+    else
+        std::printf("embedded %zu memories\n", embedded.value());
     return 0;
 }
 
@@ -285,6 +327,8 @@ void register_memory(CLI::App& app, GlobalOptions& global, int& exit_code) {
         "text is an error");
     import->add_option("file", args->file, "The export file")->required();
     import->add_option("--format", args->format, "os1-jsonl (default), sillytavern or chatgpt");
+    import->add_option("--embedding-model", args->embedding_model,
+                       "GGUF embedding model: also store a vector for each imported turn");
     common(import);
     import->callback([&global, &exit_code, args] { exit_code = run_import(global, *args);
 });
@@ -292,13 +336,23 @@ void register_memory(CLI::App& app, GlobalOptions& global, int& exit_code) {
 CLI::App* search = memory->add_subcommand(
     "search",
     "Find memories: BM25 with stemming, recency, importance and time expressions (\"last week\", "
-    "\"in May\", \"3 days ago\")");
+    "\"in May\", \"3 days ago\"); with --embedding-model also by vector similarity");
 search->add_option("query", args->query, "What to look for")->required();
 search->add_option("-k", args->k, "Hits to return (default 10)")->check(CLI::Range(1, 1000));
 search->add_option("--at", args->at, "Reference time, ISO 8601 (default: now)");
 search->add_option("--budget", args->budget, "Token budget for the hits and their context (~4 bytes/token)");
+search->add_option("--embedding-model", args->embedding_model,
+                   "GGUF embedding model: also rank by vector similarity, fused with the BM25 score");
 common(search);
 search->callback([&global, &exit_code, args] { exit_code = run_search(global, *args); });
+
+CLI::App* embed = memory->add_subcommand(
+    "embed",
+    "Compute the vectors that an embedding model lacks (memories stored before it was configured), with "
+    "progress; interrupting keeps what is done");
+embed->add_option("--embedding-model", args->embedding_model, "GGUF embedding model")->required();
+common(embed);
+embed->callback([&global, &exit_code, args] { exit_code = run_embed(global, *args); });
 
 CLI::App* list = memory->add_subcommand("list", "List memories, newest first");
 list->add_option("--kind", args->kind, "episode, fact or reflection");

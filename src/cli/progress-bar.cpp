@@ -55,6 +55,31 @@ void ProgressBar::update(const models::DownloadProgress& progress) {
     std::fflush(stderr);
 }
 
+void ProgressBar::update_count(uint64_t done, uint64_t total, const char* unit) {
+    auto now = std::chrono::steady_clock::now();
+    if (!m_started) {
+        m_started = true;
+        m_start = now;
+        m_start_bytes = done;
+    }
+    const auto interval = m_terminal ? std::chrono::milliseconds(200) : std::chrono::milliseconds(5000);
+    if (now - m_last_draw < interval && done < total)
+        return;
+    m_last_draw = now;
+    double elapsed = std::chrono::duration<double>(now - m_start).count();
+    double rate = elapsed > 0 ? double(done - m_start_bytes) / elapsed : 0;
+    double fraction = total ? double(done) / double(total) : 1.0;
+    const int width = 24;
+    int filled = int(fraction * width);
+    double remaining = rate > 0 ? double(total - done) / rate : -1;
+    std::string line = m_label + "  " + std::to_string(done) + " / " + std::to_string(total) + " " + unit + "  [" +
+                       std::string(size_t(filled), '#') + std::string(size_t(width - filled), '.') + "] " +
+                       std::to_string(int(fraction * 100)) + "%  " + std::to_string(int64_t(rate)) + "/s  ETA " +
+                       format_duration(remaining);
+    std::fprintf(stderr, m_terminal ? "\r%s\033[K" : "%s\n", line.c_str());
+    std::fflush(stderr);
+}
+
 void ProgressBar::done() {
     if (m_terminal && m_started)
         std::fprintf(stderr, "\n");

@@ -16,6 +16,8 @@ class ProgressBar {
 public:
     explicit ProgressBar(std::string label);
     void update(const models::DownloadProgress& progress);
+    // Counts things instead of bytes: "label  120 / 500 memories  [#####...] 24%  40/s  ETA 0:09".
+    void update_count(uint64_t done, uint64_t total, const char* unit);
     void done();
 
 private:

@@ -75,6 +75,8 @@ ErrorOr<std::unique_ptr<Companion>> Companion::open(const fs::path& user_dir, Co
     affect::BigFive baseline = OS1_TRY(persona::big_five_baseline(card));
     auto feelings = OS1_TRY(affect::CompanionState::open(user_dir, baseline));
     auto memory = OS1_TRY(memory::MemoryStore::open(user_dir));
+    if (options.embedder)
+        OS1_TRY(memory.set_embedder(options.embedder));
     auto appraiser = OS1_TRY(affect::Appraiser::load(affect::default_vader_lexicon_path()));
     auto state = std::unique_ptr<State>(new State{user_dir, std::move(options), std::move(memory),
                                                   std::move(feelings), std::move(card), std::move(onboarding),

@@ -28,6 +28,8 @@ struct CompanionOptions {
     size_t recall_budget_tokens = 300;
     int recall_k = 5;
     bool extract_facts = true;     // run fact extraction after each reply (needs a backend)
+    // Dense recall: memories get vectors from this model and recall fuses them with BM25.
+    std::shared_ptr<llm::Embedder> embedder;
     // Reflect once the importance stored since the last reflection reaches this (see memory.h).
     double reflection_threshold = memory::default_reflection_threshold;
 };

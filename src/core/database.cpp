@@ -76,6 +76,17 @@ std::string Statement::column_text(int index) const {
     return text ? std::string(reinterpret_cast<const char*>(text), size_t(size)) : std::string();
 }
 
+Statement& Statement::bind_blob(int index, const void* data, size_t bytes) {
+    sqlite3_bind_blob64(m_statement.get(), index, data, sqlite3_uint64(bytes), SQLITE_TRANSIENT);
+    return *this;
+}
+
+std::string_view Statement::column_blob(int index) const {
+    const void* data = sqlite3_column_blob(m_statement.get(), index);
+    int size = sqlite3_column_bytes(m_statement.get(), index);
+    return data ? std::string_view(static_cast<const char*>(data), size_t(size)) : std::string_view();
+}
+
 bool Statement::column_is_null(int index) const {
     return sqlite3_column_type(m_statement.get(), index) == SQLITE_NULL;
 }

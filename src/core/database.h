@@ -26,6 +26,8 @@ public:
     Statement& bind(int index, int64_t value);
     Statement& bind(int index, std::string_view value);
     Statement& bind_null(int index);
+    // Binds `bytes` bytes at `data` as a BLOB (copied).
+    Statement& bind_blob(int index, const void* data, size_t bytes);
 
     // Advances; true while a row is available. Errors end the iteration and set error().
     ErrorOr<bool> step();
@@ -35,6 +37,8 @@ public:
     int64_t column_int(int index) const;
     std::string column_text(int index) const;
     bool column_is_null(int index) const;
+    // A BLOB column's bytes, valid until the next step; empty for NULL.
+    std::string_view column_blob(int index) const;
 
 private:
     SqliteStmtPtr m_statement;

@@ -4,8 +4,10 @@
 #include <chrono>
 #include <set>
 
+#include "llm/embedder.h"
 #include "memory/eval-set.h"
 #include "memory/memory.h"
+#include "memory/synthetic-embedder.h"
 
 namespace os1::memory {
 
@@ -32,6 +34,46 @@ double recall(const std::vector<Hit>& hits, const EvalQuestion& q, size_t k) {
     return q.evidence.empty() ? 0 : double(got) / double(q.evidence.size());
 }
 
+struct Measured {
+    double r1 = 0, r5 = 0, r10 = 0;
+    std::map<std::string, double> r5_by_category;
+    double p50_ms = 0, p95_ms = 0;
+};
+
+// Recall over every question, then `queries` timed searches cycling through them.
+ErrorOr<Measured> measure(MemoryStore& store, const EvalSet& set, int queries) {
+    Measured m;
+    std::map<std::string, std::pair<double, int>> by_category;
+    for (const EvalQuestion& q : set.questions) {
+        SearchOptions search{10, q.asked_at};
+        auto hits = OS1_TRY(store.search(q.question, search));
+        m.r1 += recall(hits, q, 1);
+        m.r5 += recall(hits, q, 5);
+        m.r10 += recall(hits, q, 10);
+        auto& c = by_category[q.category];
+        c.first += recall(hits, q, 5);
+        c.second += 1;
+    }
+    const double n = double(std::max<size_t>(1, set.questions.size()));
+    m.r1 /= n;
+    m.r5 /= n;
+    m.r10 /= n;
+    for (auto& [category, sum] : by_category)
+        m.r5_by_category[category] = sum.first / sum.second;
+
+    std::vector<double> latencies;
+    for (int i = 0; i < queries; ++i) {
+        const EvalQuestion& q = set.questions[size_t(i) % set.questions.size()];
+        SearchOptions search{10, q.asked_at};
+        auto t0 = Clock::now();
+        auto hits = OS1_TRY(store.search(q.question, search));
+        latencies.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    }
+    m.p50_ms = percentile(latencies, 0.50);
+    m.p95_ms = percentile(latencies, 0.95);
+    return m;
+}
+
 }  // namespace
 
 ErrorOr<MemoryBenchResult> run_memory_bench(const MemoryBenchOptions& options) {
@@ -40,6 +82,14 @@ ErrorOr<MemoryBenchResult> run_memory_bench(const MemoryBenchOptions& options) {
         return make_error("memory bench: no scratch folder given");
     EvalSet set = generate_eval_set(options.seed);
     MemoryBenchResult result;
+    std::shared_ptr<llm::Embedder> embedder = options.embedder;
+    if (!embedder && options.vector_dim > 0)
+        embedder = make_synthetic_embedder(options.vector_dim);
+    if (embedder) {
+        result.vectors = true;
+        result.vector_model = embedder->fingerprint();
+        result.vector_dim = embedder->dimension();
+    }
     result.questions = set.questions.size();
     const int64_t begin = set.turns.front().time;
     const int64_t end = set.turns.back().time;
@@ -67,38 +117,37 @@ ErrorOr<MemoryBenchResult> run_memory_bench(const MemoryBenchOptions& options) {
         scale.memories = OS1_TRY(store.count());
         scale.ingest_per_s = double(scale.memories) / std::max(ingest_s, 1e-9);
 
-        double r1 = 0, r5 = 0, r10 = 0;
-        std::map<std::string, std::pair<double, int>> by_category;
-        for (const EvalQuestion& q : set.questions) {
-            SearchOptions search{10, q.asked_at};
-            auto hits = OS1_TRY(store.search(q.question, search));
-            r1 += recall(hits, q, 1);
-            r5 += recall(hits, q, 5);
-            r10 += recall(hits, q, 10);
-            auto& c = by_category[q.category];
-            c.first += recall(hits, q, 5);
-            c.second += 1;
-        }
-        const double n = double(std::max<size_t>(1, set.questions.size()));
-        scale.recall_at_10 = r10 / n;
+        Measured lexical = OS1_TRY(measure(store, set, options.queries));
+        scale.recall_at_10 = lexical.r10;
+        scale.search_p50_ms = lexical.p50_ms;
+        scale.search_p95_ms = lexical.p95_ms;
         if (index == 0) {
-            result.recall_at_1 = r1 / n;
-            result.recall_at_5 = r5 / n;
-            result.recall_at_10 = r10 / n;
-            for (auto& [category, sum] : by_category)
-                result.recall_at_5_by_category[category] = sum.first / sum.second;
+            result.recall_at_1 = lexical.r1;
+            result.recall_at_5 = lexical.r5;
+            result.recall_at_10 = lexical.r10;
+            result.recall_at_5_by_category = lexical.r5_by_category;
         }
 
-        std::vector<double> latencies;
-        for (int i = 0; i < options.queries; ++i) {
-            const EvalQuestion& q = set.questions[size_t(i) % set.questions.size()];
-            SearchOptions search{10, q.asked_at};
+        if (embedder) {
+            // The same store again, with every memory embedded and the vectors fused into search.
+            OS1_TRY(store.set_embedder(embedder));
             auto t0 = Clock::now();
-            auto hits = OS1_TRY(store.search(q.question, search));
-            latencies.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+            size_t embedded = OS1_TRY(store.embed_missing());
+            scale.embed_per_s =
+                double(embedded) / std::max(std::chrono::duration<double>(Clock::now() - t0).count(), 1e-9);
+            t0 = Clock::now();
+            OS1_TRY(store.search(set.questions.front().question, SearchOptions{10, set.questions.front().asked_at}));
+            scale.index_load_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+            Measured dense = OS1_TRY(measure(store, set, options.queries));
+            scale.recall_at_10_vectors = dense.r10;
+            scale.search_p50_ms_vectors = dense.p50_ms;
+            scale.search_p95_ms_vectors = dense.p95_ms;
+            if (index == 0) {
+                result.recall_at_1_vectors = dense.r1;
+                result.recall_at_5_vectors = dense.r5;
+                result.recall_at_10_vectors = dense.r10;
+            }
         }
-        scale.search_p50_ms = percentile(latencies, 0.50);
-        scale.search_p95_ms = percentile(latencies, 0.95);
         result.scales.push_back(scale);
         result.ingest_per_s = scale.ingest_per_s;
     }

@@ -11,6 +11,7 @@
 #include "core/backup.h"
 #include "memory/memory.h"
 #include "memory/text-util.h"
+#include "memory/vectors.h"
 
 namespace os1::memory {
 
@@ -144,6 +145,7 @@ ErrorOr<MemoryStore> MemoryStore::open(const std::filesystem::path& user_dir) {
 
 ErrorOr<MemoryStore> MemoryStore::attach(Database db) {
     OS1_TRY(db.migrate("memory", migrations));
+    OS1_TRY(detail::migrate_vectors(db));
     return MemoryStore(std::move(db));
 }
 
@@ -191,6 +193,7 @@ ErrorOr<std::vector<int64_t>> MemoryStore::import_episodes(const std::vector<Epi
         }
         return {};
     }));
+    OS1_TRY(embed_recent());
     return ids;
 }
 
@@ -221,6 +224,7 @@ ErrorOr<ImportReport> MemoryStore::import_new_episodes(const std::vector<Episode
         }
         return {};
     }));
+    OS1_TRY(embed_recent());
     return report;
 }
 
@@ -240,6 +244,7 @@ ErrorOr<size_t> MemoryStore::sync_conversation_turns() {
         added = size_t(sqlite3_changes(m_db.handle()));
         return {};
     }));
+    OS1_TRY(embed_recent());
     return added;
 }
 
@@ -321,6 +326,7 @@ ErrorOr<int64_t> MemoryStore::add_fact(const FactInput& fact, const std::vector<
         id = OS1_TRY(detail::add_fact_in(m_db, fact, source_turns));
         return {};
     }));
+    OS1_TRY(embed_recent());
     return id;
 }
 
@@ -369,6 +375,7 @@ ErrorOr<int64_t> MemoryStore::add_reflection(std::string_view text, double impor
         id = m_db.last_insert_id();
         return link_sources(m_db, id, sources);
     }));
+    OS1_TRY(embed_recent());
     return id;
 }
 
@@ -474,13 +481,17 @@ ErrorOr<bool> MemoryStore::edit(int64_t id, std::string_view text) {
     OS1_TRY(check_text("memory " + std::to_string(id), text));
     auto q = OS1_TRY(m_db.prepare("UPDATE memories SET text = ? WHERE id = ?"));
     OS1_TRY(q.bind(1, trim(text)).bind(2, id).run());
-    return sqlite3_changes(m_db.handle()) > 0;
+    const bool edited = sqlite3_changes(m_db.handle()) > 0;
+    if (edited)
+        OS1_TRY(embed_new({id}));  // a trigger dropped the vectors of the old text
+    return edited;
 }
 
 ErrorOr<bool> MemoryStore::forget(int64_t id) {
     OS1_TRY(m_db.exec("PRAGMA secure_delete = ON"));
     auto q = OS1_TRY(m_db.prepare("DELETE FROM memories WHERE id = ?"));
     OS1_TRY(q.bind(1, id).run());
+    m_vectors.reset();  // its vectors went with it (ON DELETE CASCADE); reload the index
     return sqlite3_changes(m_db.handle()) > 0;
 }
 
@@ -493,6 +504,7 @@ ErrorOr<void> MemoryStore::forget_all() {
                       "UPDATE reflection_marker SET last_memory_id = 0;"));
         return {};
     }));
+    m_vectors.reset();  // the vectors went with the memories (ON DELETE CASCADE)
     OS1_TRY(m_db.exec("VACUUM"));
     auto checkpoint = OS1_TRY(m_db.prepare("PRAGMA wal_checkpoint(TRUNCATE)"));
     OS1_TRY(checkpoint.step());

@@ -4,7 +4,8 @@
 // the memories they summarise, and the two size-limited core blocks "persona" and "human".
 // Every derived memory records the episodes it came from (provenance). Recall is hybrid:
 // BM25 over an FTS5 index with stemming, recency, importance, time expressions ("last week",
-// "in May") and neighbouring turns, packed into a token budget.
+// "in May") and neighbouring turns, packed into a token budget. With an embedder attached,
+// memories also get dense vectors, and recall fuses cosine similarity with BM25.
 //
 // Not thread-safe: one MemoryStore per thread (open one per thread or process; SQLite's busy
 // timeout serialises writers).
@@ -12,6 +13,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,9 +26,14 @@
 
 namespace os1::llm {
 class Backend;
-}
+class Embedder;
+}  // namespace os1::llm
 
 namespace os1::memory {
+
+namespace detail {
+class VectorIndex;
+}
 
 // Texts longer than this are refused with an error rather than stored.
 inline constexpr size_t max_text_bytes = 32 * 1024;
@@ -207,6 +215,20 @@ public:
 
     ErrorOr<std::vector<Hit>> search(std::string_view query, const SearchOptions& options);
 
+    // Dense vectors (embedding.cpp). With an embedder attached, memories stored from then on
+    // (by any connection) get vectors: this store's writes embed right after their commit (an
+    // embedding failure never loses the memory; the call reports it), and search first embeds
+    // what other connections added. Older memories need embed_missing(). Search fuses cosine
+    // similarity with BM25. Vectors are stored per model fingerprint: another model's vectors
+    // are never compared with this one's. The embedder may be shared between stores (it is
+    // thread-safe). nullptr detaches it.
+    ErrorOr<void> set_embedder(std::shared_ptr<llm::Embedder> embedder);
+    // Memories without a vector from the attached model (0 when none is attached).
+    ErrorOr<size_t> count_missing_vectors();
+    // Backfill: embeds every memory without a vector from the attached model, in transactions
+    // of a few dozen, calling `progress(done, total)`; returns how many were embedded.
+    ErrorOr<size_t> embed_missing(const std::function<void(size_t done, size_t total)>& progress = {});
+
     ErrorOr<std::optional<Memory>> get(int64_t id);
     // Memories of one kind (all kinds when nullopt), newest first, at most `limit`.
     ErrorOr<std::vector<Memory>> list(std::optional<Kind> kind, size_t limit);
@@ -235,7 +257,17 @@ private:
     ErrorOr<std::vector<std::string>> source_turns_of(int64_t id);
     // Every row of `query` (selecting memory_columns) with its provenance.
     ErrorOr<std::vector<Memory>> read_memories(Statement& query);
+    // Embeds those of `ids` that have no vector yet; a no-op without an embedder.
+    ErrorOr<void> embed_new(const std::vector<int64_t>& ids);
+    // Embeds the memories stored since the embedder was attached that still lack a vector.
+    ErrorOr<void> embed_recent();
+    // The memories most similar to `query` (id, cosine), best first, within `range`.
+    ErrorOr<std::vector<std::pair<int64_t, float>>> nearest_by_vector(std::string_view query, size_t limit,
+                                                                      std::optional<TimeRange> range);
     Database m_db;
+    std::shared_ptr<llm::Embedder> m_embedder;
+    std::shared_ptr<detail::VectorIndex> m_vectors;  // the attached model's vectors, loaded on first search
+    int64_t m_embedded_through = 0;  // memories up to this id are embedded or left to embed_missing()
 };
 
 // GBNF grammar (root rule "root") for fact extraction output, with optional edits of the core

@@ -1,4 +1,5 @@
-// Hybrid recall: BM25 candidates from FTS5 (porter stemming), rescored with recency and
+// Hybrid recall: BM25 candidates from FTS5 (porter stemming), and with an embedder attached
+// the nearest vectors too (their cosine fused with BM25), rescored with recency and
 // importance, filtered by a time expression in the query, de-duplicated, given neighbouring
 // turns as context and packed into a token budget.
 #include <algorithm>
@@ -9,6 +10,7 @@
 
 #include "memory/memory.h"
 #include "memory/text-util.h"
+#include "memory/vectors.h"
 
 namespace os1::memory {
 
@@ -91,6 +93,7 @@ struct Candidate {
     std::string source_id;
     bool superseded = false;
     double bm25 = 0;
+    double relevance = 0;  // [0, 1]: BM25, or BM25 fused with vector similarity
     double score = 0;
 };
 
@@ -125,6 +128,26 @@ ErrorOr<std::vector<Candidate>> in_range(Database& db, TimeRange range, int64_t 
     return out;
 }
 
+// The memories with these ids, by id; ids of deleted memories are absent.
+ErrorOr<std::unordered_map<int64_t, Candidate>> read_candidates(Database& db, const std::vector<int64_t>& ids) {
+    std::unordered_map<int64_t, Candidate> by_id;
+    if (ids.empty())
+        return by_id;
+    std::string list;
+    for (int64_t id : ids) {
+        if (!list.empty())
+            list += ',';
+        list += std::to_string(id);
+    }
+    auto details = OS1_TRY(
+        db.prepare(std::string("SELECT ") + candidate_columns + " FROM memories m WHERE m.id IN (" + list + ")"));
+    while (OS1_TRY(details.step())) {
+        Candidate c = read_candidate(details);
+        by_id.emplace(c.id, std::move(c));
+    }
+    return by_id;
+}
+
 // The `limit` best BM25 matches of `match` (among the ranked_cap most recent), in the range
 // when one is given.
 ErrorOr<std::vector<Candidate>> matches(Database& db, const std::string& match, std::optional<TimeRange> range,
@@ -147,16 +170,10 @@ ErrorOr<std::vector<Candidate>> matches(Database& db, const std::string& match, 
     if (ranked.empty())
         return std::vector<Candidate>();
 
-    std::string ids;
+    std::vector<int64_t> ids;
     for (const auto& [score, id] : ranked)
-        ids += (ids.empty() ? "" : ",") + std::to_string(id);
-    auto details = OS1_TRY(
-        db.prepare(std::string("SELECT ") + candidate_columns + " FROM memories m WHERE m.id IN (" + ids + ")"));
-    std::unordered_map<int64_t, Candidate> by_id;
-    while (OS1_TRY(details.step())) {
-        Candidate c = read_candidate(details);
-        by_id.emplace(c.id, std::move(c));
-    }
+        ids.push_back(id);
+    std::unordered_map<int64_t, Candidate> by_id = OS1_TRY(read_candidates(db, ids));
     std::vector<Candidate> out;
     for (const auto& [score, id] : ranked) {
         auto it = by_id.find(id);
@@ -203,6 +220,31 @@ ErrorOr<std::vector<std::string>> neighbours(Database& db, const Candidate& c, i
     return before;
 }
 
+// Adds the memories nearest to the query (id, cosine; best first) to the BM25 candidates and
+// sets each candidate's relevance to the fusion of its BM25 score and cosine (vectors.h).
+ErrorOr<void> fuse(Database& db, const std::vector<std::pair<int64_t, float>>& nearest, std::vector<Candidate>& found) {
+    if (nearest.empty())
+        return {};
+    std::vector<std::pair<int64_t, double>> lexical;
+    std::unordered_set<int64_t> known;
+    for (const Candidate& c : found) {
+        lexical.push_back({c.id, c.bm25});
+        known.insert(c.id);
+    }
+    std::vector<int64_t> missing;
+    for (const auto& [id, cosine] : nearest)
+        if (!known.count(id))
+            missing.push_back(id);
+    std::unordered_map<int64_t, Candidate> added = OS1_TRY(read_candidates(db, missing));
+    for (int64_t id : missing)
+        if (auto it = added.find(id); it != added.end())
+            found.push_back(std::move(it->second));
+    std::unordered_map<int64_t, double> fused = detail::fuse_relevance(lexical, nearest);
+    for (Candidate& c : found)
+        c.relevance = fused.count(c.id) ? fused[c.id] : 0;
+    return {};
+}
+
 size_t estimate_tokens(const Hit& hit) {
     size_t bytes = hit.text.size();
     for (const std::string& line : hit.context)
@@ -224,7 +266,9 @@ ErrorOr<std::vector<Hit>> MemoryStore::search(std::string_view query_view, const
     std::string query(query_view);
     std::optional<TimeRange> range = parse_time_expression(query, now);
     std::vector<std::string> terms = query_terms(query);
-    if (terms.empty() && !range)
+    // Vectors also match a query of stopwords only ("who am I?").
+    const bool dense = m_embedder && !trim(query).empty();
+    if (terms.empty() && !range && !dense)
         return std::vector<Hit>();
     std::vector<std::string> expressions = OS1_TRY(match_expressions(m_db, terms));
 
@@ -232,7 +276,8 @@ ErrorOr<std::vector<Hit>> MemoryStore::search(std::string_view query_view, const
     const size_t enough = size_t(options.k);
     std::vector<Candidate> found;
     if (expressions.empty()) {
-        found = OS1_TRY(in_range(m_db, *range, limit));
+        if (range)
+            found = OS1_TRY(in_range(m_db, *range, limit));
     } else {
         found = OS1_TRY(candidates(m_db, expressions, range, limit, enough));
         // Nothing in the range matches the words: the range alone, then the words alone.
@@ -245,9 +290,14 @@ ErrorOr<std::vector<Hit>> MemoryStore::search(std::string_view query_view, const
     double best = 0;
     for (const Candidate& c : found)
         best = std::max(best, c.bm25);
+    for (Candidate& c : found)
+        c.relevance = best > 0 ? c.bm25 / best : 0;
+    if (dense)
+        OS1_TRY(fuse(m_db, OS1_TRY(nearest_by_vector(query, size_t(limit), range)), found));
+
     const double half_life = std::max(options.recency_half_life_days, 0.001);
     for (Candidate& c : found) {
-        double relevance = best > 0 ? c.bm25 / best : 0;
+        double relevance = c.relevance;
         double age_days = double(std::max<int64_t>(0, now - c.time)) / 86400.0;
         double recency = std::pow(0.5, age_days / half_life);
         c.score = 0.65 * relevance + 0.15 * recency + 0.2 * c.importance;
