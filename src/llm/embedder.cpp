@@ -36,11 +36,15 @@ const char* pooling_name(enum llama_pooling_type pooling) {
 class GgufEmbedder final : public Embedder {
 public:
     GgufEmbedder(LlamaModelPtr model, LlamaContextPtr context, std::string fingerprint, int32_t max_tokens)
-        : m_model(std::move(model)), m_context(std::move(context)), m_vocab(llama_model_get_vocab(m_model.get())),
-          m_fingerprint(std::move(fingerprint)), m_dimension(llama_model_n_embd_out(m_model.get())),
+        : m_model(std::move(model)),
+          m_context(std::move(context)),
+          m_vocab(llama_model_get_vocab(m_model.get())),
+          m_fingerprint(std::move(fingerprint)),
+          m_dimension(llama_model_n_embd_out(m_model.get())),
           m_batch_tokens(int32_t(llama_n_batch(m_context.get()))),
           m_max_sequences(int32_t(llama_n_seq_max(m_context.get()))),
-          m_max_tokens(std::min(max_tokens, m_batch_tokens)), m_batch(llama_batch_init(m_batch_tokens, 0, 1)) {}
+          m_max_tokens(std::min(max_tokens, m_batch_tokens)),
+          m_batch(llama_batch_init(m_batch_tokens, 0, 1)) {}
 
     ~GgufEmbedder() override { llama_batch_free(m_batch); }
 
@@ -121,8 +125,8 @@ private:
     std::mutex m_mutex;
 };
 
-LlamaContextPtr make_context(llama_model* model, enum llama_pooling_type pooling, int32_t sequences, int32_t batch_tokens,
-                             int32_t threads) {
+LlamaContextPtr make_context(llama_model* model, enum llama_pooling_type pooling, int32_t sequences,
+                             int32_t batch_tokens, int32_t threads) {
     llama_context_params params = llama_context_default_params();
     params.embeddings = true;
     params.pooling_type = pooling;
@@ -174,7 +178,8 @@ ErrorOr<std::unique_ptr<Embedder>> open_embedder(const EmbedderOptions& options)
     // Room for every sequence of a batch at full length, so one long text never stalls a batch.
     const int32_t batch_tokens = std::max(max_tokens, std::min(max_tokens * sequences, 4096));
 
-    LlamaContextPtr context = make_context(model.get(), LLAMA_POOLING_TYPE_UNSPECIFIED, sequences, batch_tokens, threads);
+    LlamaContextPtr context =
+        make_context(model.get(), LLAMA_POOLING_TYPE_UNSPECIFIED, sequences, batch_tokens, threads);
     if (context && llama_pooling_type(context.get()) == LLAMA_POOLING_TYPE_NONE)  // a chat model: mean-pool it
         context = make_context(model.get(), LLAMA_POOLING_TYPE_MEAN, sequences, batch_tokens, threads);
     if (!context)

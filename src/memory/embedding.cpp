@@ -29,9 +29,9 @@ ErrorOr<void> MemoryStore::set_embedder(std::shared_ptr<llm::Embedder> embedder)
 ErrorOr<size_t> MemoryStore::count_missing_vectors() {
     if (!m_embedder)
         return size_t(0);
-    auto q = OS1_TRY(
-        m_db.prepare("SELECT count(*) FROM memories m WHERE NOT EXISTS "
-                     "(SELECT 1 FROM memory_vectors v WHERE v.memory_id = m.id AND v.model = ?1)"));
+    auto q =
+        OS1_TRY(m_db.prepare("SELECT count(*) FROM memories m WHERE NOT EXISTS "
+                             "(SELECT 1 FROM memory_vectors v WHERE v.memory_id = m.id AND v.model = ?1)"));
     q.bind(1, m_embedder->fingerprint());
     OS1_TRY(q.step());
     return size_t(q.column_int(0));
@@ -79,9 +79,8 @@ ErrorOr<void> MemoryStore::embed_new(const std::vector<int64_t>& ids) {
         }
         auto vectors = m_embedder->embed(texts);
         if (vectors.is_error())
-            return make_error("memory " + std::to_string(pending_ids.front()) +
-                              " is stored, but its vector is not: " + vectors.error().message +
-                              "; run os1 memory embed to compute the missing vectors");
+            return make_error("memory " + std::to_string(pending_ids.front()) + " is stored, but its vector is not: " +
+                              vectors.error().message + "; run os1 memory embed to compute the missing vectors");
         OS1_TRY(detail::write_vectors(m_db, m_embedder->fingerprint(), pending_ids, vectors.value()));
     }
     return {};

@@ -86,9 +86,9 @@ ErrorOr<void> write_vectors(Database& db, std::string_view fingerprint, const st
                           std::to_string(vectors.size()) + " vectors");
     return in_transaction(db, [&]() -> ErrorOr<void> {
         for (size_t i = 0; i < ids.size(); ++i) {
-            auto insert = OS1_TRY(
-                db.prepare("INSERT OR REPLACE INTO memory_vectors (memory_id, model, dim, vector) "
-                           "SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM memories WHERE id = ?1)"));
+            auto insert =
+                OS1_TRY(db.prepare("INSERT OR REPLACE INTO memory_vectors (memory_id, model, dim, vector) "
+                                   "SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM memories WHERE id = ?1)"));
             const std::vector<float>& v = vectors[i];
             if (v.empty())
                 return make_error("memory vectors: the vector of memory " + std::to_string(ids[i]) + " is empty");
@@ -137,9 +137,9 @@ void VectorIndex::clear() {
 }
 
 ErrorOr<void> VectorIndex::load(Database& db, int64_t after_seq) {
-    auto q = OS1_TRY(
-        db.prepare("SELECT v.seq, v.memory_id, v.dim, v.vector, m.time FROM memory_vectors v "
-                   "JOIN memories m ON m.id = v.memory_id WHERE v.model = ?1 AND v.seq > ?2 ORDER BY v.seq"));
+    auto q =
+        OS1_TRY(db.prepare("SELECT v.seq, v.memory_id, v.dim, v.vector, m.time FROM memory_vectors v "
+                           "JOIN memories m ON m.id = v.memory_id WHERE v.model = ?1 AND v.seq > ?2 ORDER BY v.seq"));
     q.bind(1, m_fingerprint).bind(2, after_seq);
     const size_t dim = size_t(m_dimension);
     while (OS1_TRY(q.step())) {
@@ -232,8 +232,7 @@ std::vector<Nearest> VectorIndex::nearest(const std::vector<float>& query, size_
 }
 
 std::unordered_map<int64_t, double> fuse_relevance(const std::vector<std::pair<int64_t, double>>& lexical,
-                                                   const std::vector<std::pair<int64_t, float>>& dense,
-                                                   double weight) {
+                                                   const std::vector<std::pair<int64_t, float>>& dense, double weight) {
     std::unordered_map<int64_t, double> fused;
     double best = 0;
     for (const auto& [id, bm25] : lexical)

@@ -53,8 +53,7 @@ public:
 
     ErrorOr<void> refresh(Database& db);
     // The `limit` rows most similar to `query` (a unit vector), best first, within `range`.
-    std::vector<Nearest> nearest(const std::vector<float>& query, size_t limit,
-                                 std::optional<TimeRange> range) const;
+    std::vector<Nearest> nearest(const std::vector<float>& query, size_t limit, std::optional<TimeRange> range) const;
     size_t size() const { return m_live; }
     const std::string& fingerprint() const { return m_fingerprint; }
     int32_t dimension() const { return m_dimension; }
@@ -65,9 +64,9 @@ private:
 
     std::string m_fingerprint;
     int32_t m_dimension;
-    std::vector<float> m_matrix;   // rows x m_dimension, exact: rescores the best candidates
-    std::vector<int8_t> m_codes;   // the same rows quantised to int8, scanned for every query
-    std::vector<float> m_scales;   // per row: code * scale = value
+    std::vector<float> m_matrix;  // rows x m_dimension, exact: rescores the best candidates
+    std::vector<int8_t> m_codes;  // the same rows quantised to int8, scanned for every query
+    std::vector<float> m_scales;  // per row: code * scale = value
     std::vector<int64_t> m_ids;
     std::vector<int64_t> m_times;
     std::unordered_map<int64_t, size_t> m_row_of;

@@ -55,10 +55,8 @@ fs::path fresh_dir(const std::string& name) {
 }
 
 const std::vector<std::string> texts = {
-    "I adopted a small grey kitten last spring",
-    "My sister studies marine biology in Lisbon",
-    "The bakery on the corner closed for good",
-    "I started learning the cello in September",
+    "I adopted a small grey kitten last spring",          "My sister studies marine biology in Lisbon",
+    "The bakery on the corner closed for good",           "I started learning the cello in September",
     "We argued about whether pineapple belongs on pizza",
 };
 
@@ -192,12 +190,12 @@ TEST(EmbedderCli, ImportEmbedSearchAndAClearErrorForACorruptModel) {
     ASSERT_EQ(imported.exit_code, 0) << imported.err;
 
     // The backfill embeds all five, then none.
-    auto embedded = test::run_process(
-        {binary, "--home", home.string(), "memory", "embed", "--embedding-model", qwen, "--json"});
+    auto embedded =
+        test::run_process({binary, "--home", home.string(), "memory", "embed", "--embedding-model", qwen, "--json"});
     ASSERT_EQ(embedded.exit_code, 0) << embedded.err;
     EXPECT_EQ(nlohmann::json::parse(embedded.out)["embedded"], 5);
-    auto again = test::run_process(
-        {binary, "--home", home.string(), "memory", "embed", "--embedding-model", qwen, "--json"});
+    auto again =
+        test::run_process({binary, "--home", home.string(), "memory", "embed", "--embedding-model", qwen, "--json"});
     ASSERT_EQ(again.exit_code, 0) << again.err;
     EXPECT_EQ(nlohmann::json::parse(again.out)["embedded"], 0);
 

@@ -96,7 +96,8 @@ int64_t count_rows(MemoryStore& store, const std::string& sql) {
 
 TEST(MemoryVectorFusion, ConvexCombinationOfNormalisedScores) {
     // BM25 scaled by the best (4), cosine from the lowest (0.2) to the highest (0.8).
-    auto fused = memory::detail::fuse_relevance({{10, 4.0}, {20, 2.0}, {30, 1.0}}, {{30, 0.8f}, {40, 0.5f}, {50, 0.2f}}, 0.5);
+    auto fused =
+        memory::detail::fuse_relevance({{10, 4.0}, {20, 2.0}, {30, 1.0}}, {{30, 0.8f}, {40, 0.5f}, {50, 0.2f}}, 0.5);
     ASSERT_EQ(fused.size(), 5u);
     EXPECT_DOUBLE_EQ(fused[10], 0.5 * 1.0);
     EXPECT_DOUBLE_EQ(fused[20], 0.5 * 0.5);
@@ -124,8 +125,9 @@ TEST(MemoryVectors, NewMemoriesAreEmbeddedAndStoredWithTheirIdsAndModel) {
     // Each vector belongs to the memory whose text it was computed from.
     for (size_t i = 0; i < ids->size(); ++i) {
         auto q = store.database()
-                     .prepare("SELECT v.vector, m.text FROM memory_vectors v JOIN memories m ON m.id = v.memory_id "
-                              "WHERE v.memory_id = ?")
+                     .prepare(
+                         "SELECT v.vector, m.text FROM memory_vectors v JOIN memories m ON m.id = v.memory_id "
+                         "WHERE v.memory_id = ?")
                      .release_value();
         q.bind(1, ids.value()[i]);
         ASSERT_TRUE(q.step().value());
@@ -296,7 +298,8 @@ TEST(MemoryVectors, TheTimeRangeOfTheQueryAppliesToTheVectorPath) {
     MemoryStore store = open_store("range");
     auto vectors = turn_vectors();
     vectors["stringed instrument"] = {0.1f, 0, 0, 1};  // the cello, said on day 30
-    ASSERT_TRUE(store.set_embedder(std::make_shared<HandMadeEmbedder>("hand:4", vectors, std::vector<float>{0, 0, 0, 0})));
+    ASSERT_TRUE(
+        store.set_embedder(std::make_shared<HandMadeEmbedder>("hand:4", vectors, std::vector<float>{0, 0, 0, 0})));
     ASSERT_TRUE(store.import_episodes(turns()));
     SearchOptions options;
     options.now = t0 + 31 * day;
