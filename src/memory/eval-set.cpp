@@ -96,7 +96,8 @@ const std::array<const char*, 12> assistant_replies = {"That sounds like a full 
 struct Plant {
     int session = 0;
     std::string text;
-    std::string id;  // filled when placed
+    std::string id;      // filled when placed
+    std::string prompt;  // the companion's question that this line answers, said just before it
 };
 
 }  // namespace
@@ -118,8 +119,8 @@ EvalSet generate_eval_set(uint64_t seed, const EvalSetOptions& options) {
         std::vector<std::pair<int, size_t>> evidence;  // session, index in planted[session]
     };
     std::vector<Pending> pending;
-    auto plant = [&](int session, std::string text) {
-        planted[size_t(session)].push_back({session, std::move(text), {}});
+    auto plant = [&](int session, std::string text, std::string prompt = {}) {
+        planted[size_t(session)].push_back({session, std::move(text), {}, std::move(prompt)});
         return std::make_pair(session, planted[size_t(session)].size() - 1);
     };
     auto any_session = [&](int from, int to) { return from + int(rng.below(size_t(std::max(1, to - from)))); };
@@ -237,6 +238,57 @@ EvalSet generate_eval_set(uint64_t seed, const EvalSetOptions& options) {
         }
     }
 
+    // Conversational: the user answers the companion's question, and only the question names the
+    // topic ("What did you name the puppy?" "Biscuit!"), as in real dialogue.
+    {
+        struct Exchange {
+            const char* prompt;
+            const char* answer_before;
+            std::array<const char*, 4> answers;
+            const char* answer_after;
+            const char* question;
+        };
+        const std::array<Exchange, 6> exchanges = {{
+            {"What did you end up naming the new puppy?",
+             "",
+             {"Biscuit", "Pepper", "Waffles", "Juniper"},
+             "! He already chewed my slippers.",
+             "What is the name of my puppy?"},
+            {"How did the job interview at the museum go?",
+             "Really well, they offered me the ",
+             {"curator", "archivist", "guide", "restorer"},
+             " position and I start soon!",
+             "How did my museum interview go?"},
+            {"Which instrument are you learning at the music school?",
+             "The ",
+             {"cello", "oboe", "harp", "trumpet"},
+             ", my teacher is very patient with me.",
+             "What instrument am I learning?"},
+            {"Where are you two going for the honeymoon?",
+             "",
+             {"Iceland", "Patagonia", "Zanzibar", "Hokkaido"},
+             "! We booked a little cabin near the sea.",
+             "Where am I going on my honeymoon?"},
+            {"What did the doctor say about your knee?",
+             "A torn ",
+             {"ligament", "meniscus", "tendon", "cartilage"},
+             ", so six weeks of physiotherapy for me.",
+             "What did the doctor say about my knee?"},
+            {"What is the title of the novel you are writing?",
+             "It is called The ",
+             {"Salt Road", "Glass Orchard", "Quiet Harbour", "Paper Moon"},
+             ", about a lighthouse keeper.",
+             "What is the title of my novel?"},
+        }};
+        for (const Exchange& x : exchanges) {
+            std::string answer = x.answers[rng.below(x.answers.size())];
+            std::string line = x.answer_before;
+            line.append(answer).append(x.answer_after);
+            auto e = plant(any_session(0, sessions), std::move(line), x.prompt);
+            pending.push_back({{x.question, "conversational", end_time, {}, answer}, {e}});
+        }
+    }
+
     // Lay out the sessions: filler small talk with the planted turns among it.
     EvalSet set;
     for (int s = 0; s < sessions; ++s) {
@@ -247,16 +299,29 @@ EvalSet generate_eval_set(uint64_t seed, const EvalSetOptions& options) {
             user_lines.insert(user_lines.begin() + long(rng.below(user_lines.size() + 1)), {p.text, &p});
         int64_t time = session_start[size_t(s)];
         int turn = 0;
-        const std::string conversation = "s" + std::to_string(s + 1);
-        for (auto& [text, plant_ptr] : user_lines) {
+        // (Appended rather than "s" + ...: GCC 12 warns falsely about that form here, -Wrestrict.)
+        std::string conversation = "s";
+        conversation += std::to_string(s + 1);
+        auto say_assistant = [&](std::string text) {
+            set.turns.push_back({conversation + "-t" + std::to_string(++turn), conversation, "assistant", "assistant",
+                                 time, std::move(text)});
+            time += 60 + int64_t(rng.below(120));
+        };
+        // The companion's turn before a line that answers a question is that question.
+        auto prompt_of = [&](size_t i) {
+            return i < user_lines.size() && user_lines[i].second ? user_lines[i].second->prompt : std::string();
+        };
+        if (!prompt_of(0).empty())
+            say_assistant(prompt_of(0));
+        for (size_t i = 0; i < user_lines.size(); ++i) {
+            auto& [text, plant_ptr] = user_lines[i];
             std::string id = conversation + "-t" + std::to_string(++turn);
             set.turns.push_back({id, conversation, "user", "user", time, text});
             if (plant_ptr)
                 plant_ptr->id = id;
             time += 45;
-            set.turns.push_back({conversation + "-t" + std::to_string(++turn), conversation, "assistant", "assistant",
-                                 time, rng.pick(assistant_replies)});
-            time += 60 + int64_t(rng.below(120));
+            std::string next_prompt = prompt_of(i + 1);
+            say_assistant(next_prompt.empty() ? rng.pick(assistant_replies) : next_prompt);
         }
     }
     for (Pending& p : pending) {

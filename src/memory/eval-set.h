@@ -13,7 +13,8 @@ namespace os1::memory {
 
 struct EvalQuestion {
     std::string question;
-    std::string category;               // single-hop, multi-hop, temporal, knowledge-update, preference
+    std::string category;               // single-hop, multi-hop, temporal, knowledge-update, preference,
+                                        // conversational
     int64_t asked_at = 0;               // the reference time for the search (--at)
     std::vector<std::string> evidence;  // source ids of the turns that answer it
     std::string answer;
