@@ -90,6 +90,7 @@ struct Candidate {
     double importance = 0;
     std::string conversation;
     std::string speaker;
+    std::string role;
     std::string source_id;
     bool superseded = false;
     double bm25 = 0;
@@ -98,7 +99,8 @@ struct Candidate {
 };
 
 constexpr const char* candidate_columns =
-    "m.id, m.kind, m.text, m.time, m.importance, m.conversation, m.speaker, m.valid_to IS NOT NULL, m.source_id";
+    "m.id, m.kind, m.text, m.time, m.importance, m.conversation, m.speaker, m.valid_to IS NOT NULL, m.source_id, "
+    "m.role";
 
 Candidate read_candidate(const Statement& q) {
     Candidate c;
@@ -111,20 +113,56 @@ Candidate read_candidate(const Statement& q) {
     c.speaker = q.column_text(6);
     c.superseded = q.column_int(7) != 0;
     c.source_id = q.column_text(8);
+    c.role = q.column_text(9);
     return c;
 }
 
-// Memories in the range, most important first, when the query has no words to match.
-ErrorOr<std::vector<Candidate>> in_range(Database& db, TimeRange range, int64_t limit) {
+// True when the query asks about the user ("What did I do yesterday?"): the user's own turns
+// answer it, not the companion's replies.
+bool asks_about_user(std::string_view query) {
+    for (const std::string& w : words(query))
+        if (w == "i" || w == "me" || w == "my" || w == "mine" || w == "myself")
+            return true;
+    return false;
+}
+
+// True for a first-person account of something done: "I went ...", "Today I finally repaired
+// ...": "I" followed, within two words, by a past-tense verb.
+bool reports_activity(std::string_view text) {
+    static const std::unordered_set<std::string> irregular = {
+        "went", "did",  "made", "saw",   "got",   "took", "had",   "met",  "ran",  "ate",  "bought", "found",
+        "gave", "left", "read", "wrote", "spent", "came", "drove", "flew", "swam", "sang", "began",  "won"};
+    std::vector<std::string> w = words(text);
+    for (size_t i = 0; i < w.size(); ++i) {
+        if (w[i] != "i")
+            continue;
+        for (size_t j = i + 1; j < std::min(w.size(), i + 3); ++j)
+            if (irregular.count(w[j]) || (w[j].size() > 3 && w[j].ends_with("ed")))
+                return true;
+    }
+    return false;
+}
+
+// Memories in the range, most important first, when the query has no words to match. When the
+// query asks about the user, the user's own turns rank above the companion's, and accounts of
+// what the user did above the rest.
+ErrorOr<std::vector<Candidate>> in_range(Database& db, TimeRange range, int64_t limit, bool about_user) {
+    // A busy week holds hundreds of turns: rank a generous slice of them, not just the first few.
+    constexpr int64_t scanned = 2000;
     auto q = OS1_TRY(db.prepare(std::string("SELECT ") + candidate_columns +
                                 " FROM memories m WHERE m.time >= ?1 AND m.time < ?2 "
-                                "ORDER BY m.importance DESC, m.time DESC LIMIT ?3"));
-    q.bind(1, range.begin).bind(2, range.end).bind(3, limit);
+                                "ORDER BY (?4 AND m.role IS NOT 'user'), m.importance DESC, m.time DESC LIMIT ?3"));
+    q.bind(1, range.begin).bind(2, range.end).bind(3, std::max(limit, scanned)).bind(4, int64_t(about_user));
     std::vector<Candidate> out;
     while (OS1_TRY(q.step())) {
-        out.push_back(read_candidate(q));
-        out.back().bm25 = 1.0;
+        Candidate& c = out.emplace_back(read_candidate(q));
+        c.bm25 = 1.0;
+        if (about_user && c.kind == Kind::Episode)
+            c.bm25 = c.role != "user" ? 0.5 : reports_activity(c.text) ? 1.0 : 0.75;
     }
+    std::stable_sort(out.begin(), out.end(), [](const Candidate& a, const Candidate& b) { return a.bm25 > b.bm25; });
+    if (int64_t(out.size()) > limit)
+        out.resize(size_t(limit));
     return out;
 }
 
@@ -199,6 +237,80 @@ ErrorOr<std::vector<Candidate>> candidates(Database& db, const std::vector<std::
     return out;
 }
 
+// The episodes just before and just after each of `around` in its conversation (0: none).
+struct Adjacent {
+    int64_t before = 0, after = 0;
+};
+ErrorOr<std::vector<Adjacent>> adjacent_episodes(Database& db, const std::vector<const Candidate*>& around) {
+    std::string values;
+    for (size_t i = 0; i < around.size(); ++i) {
+        values += i ? ", (" : "(";
+        values.append(std::to_string(around[i]->id)).append(", ");
+        values.append(std::to_string(around[i]->time)).append(", ?");
+        values.append(std::to_string(i + 1)).append(")");
+    }
+    auto q = OS1_TRY(db.prepare(
+        "WITH a(id, time, conversation) AS (VALUES " + values +
+        ") SELECT "
+        "(SELECT m.id FROM memories m WHERE m.kind = 'episode' AND m.conversation = a.conversation "
+        "AND (m.time < a.time OR (m.time = a.time AND m.id < a.id)) ORDER BY m.time DESC, m.id DESC LIMIT 1), "
+        "(SELECT m.id FROM memories m WHERE m.kind = 'episode' AND m.conversation = a.conversation "
+        "AND (m.time > a.time OR (m.time = a.time AND m.id > a.id)) ORDER BY m.time, m.id LIMIT 1) FROM a"));
+    for (size_t i = 0; i < around.size(); ++i)
+        q.bind(int(i + 1), around[i]->conversation);
+    std::vector<Adjacent> out;
+    while (OS1_TRY(q.step()))
+        out.push_back({q.column_is_null(0) ? 0 : q.column_int(0), q.column_is_null(1) ? 0 : q.column_int(1)});
+    return out;
+}
+
+// Dialogue spreads one exchange over several turns: the question names the topic and the next
+// turn holds the answer ("What did you name the puppy?" "Biscuit!"), or a reply names what the
+// turn before it told. So the best-matching episodes lend part of their relevance to their
+// neighbours: most of it to the turn that answers a question, some to any other neighbour.
+ErrorOr<void> lend_relevance_to_neighbours(Database& db, std::vector<Candidate>& found) {
+    constexpr size_t max_lenders = 20;
+    constexpr double to_answer = 0.9, to_neighbour = 0.5;
+    std::vector<const Candidate*> lenders;
+    for (const Candidate& c : found)
+        if (c.kind == Kind::Episode && !c.conversation.empty() && c.bm25 > 0)
+            lenders.push_back(&c);
+    std::stable_sort(lenders.begin(), lenders.end(),
+                     [](const Candidate* a, const Candidate* b) { return a->bm25 > b->bm25; });
+    lenders.resize(std::min(lenders.size(), max_lenders));
+    if (lenders.empty())
+        return {};
+
+    std::vector<Adjacent> adjacent = OS1_TRY(adjacent_episodes(db, lenders));
+    std::unordered_map<int64_t, double> lent;  // neighbour id -> best share
+    for (size_t i = 0; i < lenders.size() && i < adjacent.size(); ++i) {
+        const bool is_question = lenders[i]->text.find('?') != std::string::npos;
+        auto lend = [&](int64_t id, double share) {
+            if (id)
+                lent[id] = std::max(lent[id], lenders[i]->bm25 * share);
+        };
+        lend(adjacent[i].after, is_question ? to_answer : to_neighbour);
+        lend(adjacent[i].before, to_neighbour);
+    }
+    std::vector<int64_t> missing;
+    for (Candidate& c : found) {
+        auto it = lent.find(c.id);
+        if (it == lent.end())
+            continue;
+        c.bm25 = std::max(c.bm25, it->second);
+        lent.erase(it);
+    }
+    for (const auto& [id, share] : lent)
+        missing.push_back(id);
+    if (missing.empty())
+        return {};
+    for (auto& [id, c] : OS1_TRY(read_candidates(db, missing))) {
+        c.bm25 = lent[id];
+        found.push_back(std::move(c));
+    }
+    return {};
+}
+
 ErrorOr<std::vector<std::string>> neighbours(Database& db, const Candidate& c, int n) {
     std::vector<std::string> before, after;
     if (n <= 0 || c.conversation.empty())
@@ -266,6 +378,7 @@ ErrorOr<std::vector<Hit>> MemoryStore::search(std::string_view query_view, const
     std::string query(query_view);
     std::optional<TimeRange> range = parse_time_expression(query, now);
     std::vector<std::string> terms = query_terms(query);
+    const bool about_user = asks_about_user(query);
     // Vectors also match a query of stopwords only ("who am I?").
     const bool dense = m_embedder && !trim(query).empty();
     if (terms.empty() && !range && !dense)
@@ -277,14 +390,15 @@ ErrorOr<std::vector<Hit>> MemoryStore::search(std::string_view query_view, const
     std::vector<Candidate> found;
     if (expressions.empty()) {
         if (range)
-            found = OS1_TRY(in_range(m_db, *range, limit));
+            found = OS1_TRY(in_range(m_db, *range, limit, about_user));
     } else {
         found = OS1_TRY(candidates(m_db, expressions, range, limit, enough));
         // Nothing in the range matches the words: the range alone, then the words alone.
         if (found.empty() && range)
-            found = OS1_TRY(in_range(m_db, *range, limit));
+            found = OS1_TRY(in_range(m_db, *range, limit, about_user));
         if (found.empty() && range)
             found = OS1_TRY(candidates(m_db, expressions, std::nullopt, limit, enough));
+        OS1_TRY(lend_relevance_to_neighbours(m_db, found));
     }
 
     double best = 0;

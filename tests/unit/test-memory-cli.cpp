@@ -230,14 +230,17 @@ TEST_F(MemoryCli, ImportsSillyTavernAndChatGptExports) {
     r = run({"memory", "search", "cello", "--user", "sam", "--json"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     json hits = json::parse(r.out)["hits"];
-    ASSERT_EQ(hits.size(), 1u);
+    // The matching turn, then the reply after it, which the match lends some relevance to.
+    ASSERT_EQ(hits.size(), 2u);
     EXPECT_EQ(hits[0]["source_turns"], json::array({"Juniper - 2024-05-01:2"}));
     EXPECT_EQ(hits[0]["time"], "2024-05-01T10:02:00Z");
+    EXPECT_EQ(hits[1]["source_turns"], json::array({"Juniper - 2024-05-01:3"}));
 
     r = run({"memory", "search", "trip", "--user", "sam", "--json"});
     hits = json::parse(r.out)["hits"];
-    ASSERT_EQ(hits.size(), 1u);
+    ASSERT_EQ(hits.size(), 2u);
     EXPECT_EQ(hits[0]["source_turns"], json::array({"m1"}));
+    EXPECT_EQ(hits[1]["source_turns"], json::array({"m2"}));
     EXPECT_EQ(hits[0]["context"], json::array({"assistant: Porto in spring is lovely."}));
 }
 

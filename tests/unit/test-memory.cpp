@@ -394,8 +394,14 @@ TEST(MemoryStore, ListShowEditForget) {
     ASSERT_TRUE(store.edit(ids[0], "I live in Lyon with my cat Miso.").value());
     SearchOptions options;
     options.now = at("2024-06-01");
-    EXPECT_EQ(store.search("Lyon", options)->size(), 1u);
-    EXPECT_TRUE(store.search("Paris", options)->size() == 1u);  // only t2 still says Paris
+    // The index follows the edit: "Lyon" finds the edited turn first, and "Paris" finds t2, the
+    // only turn still saying it, first (its neighbours may follow as lent context).
+    auto lyon = store.search("Lyon", options);
+    ASSERT_TRUE(lyon && !lyon->empty());
+    EXPECT_EQ(lyon->front().id, ids[0]);
+    auto paris = store.search("Paris", options);
+    ASSERT_TRUE(paris && !paris->empty());
+    EXPECT_EQ(paris->front().id, ids[1]);
 
     ASSERT_TRUE(store.forget(ids[0]).value());
     EXPECT_FALSE(store.get(ids[0]).value());
@@ -521,6 +527,55 @@ TEST(MemorySearch, TokenBudgetAndDeduplication) {
     EXPECT_LT(packed->size(), all->size());
 }
 
+TEST(MemorySearch, TheAnswerToAQuestionIsFoundThroughTheQuestion) {
+    MemoryStore store = open_store("answer");
+    ASSERT_TRUE(store.import_episodes({
+        {"a1", "c1", "Sam", "user", at("2024-03-01T10:00:00Z"), "We finally picked him up from the shelter."},
+        {"a2", "c1", "os1", "assistant", at("2024-03-01T10:00:30Z"), "What did you end up naming the new puppy?"},
+        {"a3", "c1", "Sam", "user", at("2024-03-01T10:01:00Z"), "Biscuit! He already chewed my slippers."},
+        {"a4", "c1", "os1", "assistant", at("2024-03-01T10:01:30Z"), "Ha, slippers are a classic first victim."},
+        {"b1", "c2", "Sam", "user", at("2024-03-02T10:00:00Z"), "The weather was grey all day."},
+    }));
+    SearchOptions options;
+    options.now = at("2024-06-01T00:00:00Z");
+    auto hits = store.search("What is the name of my puppy?", options);
+    ASSERT_TRUE(hits) << hits.error().message;
+    auto rank = [&](const std::string& id) {
+        for (size_t i = 0; i < hits->size(); ++i)
+            if (hits.value()[i].source_turns == std::vector<std::string>{id})
+                return int(i);
+        return -1;
+    };
+    // The question matches the words; the turn that answers it comes next, before the turn
+    // that merely precedes the question; the unrelated day is not recalled at all.
+    EXPECT_EQ(rank("a2"), 0);
+    EXPECT_EQ(rank("a3"), 1);
+    EXPECT_GT(rank("a1"), rank("a3"));
+    EXPECT_EQ(rank("b1"), -1);
+}
+
+TEST(MemorySearch, WhatDidIDoRanksTheUsersAccountOfThatDayFirst) {
+    MemoryStore store = open_store("what-did-i-do");
+    ASSERT_TRUE(store.import_episodes({
+        {"d1", "c1", "Sam", "user", at("2024-03-04T18:00:00Z"), "I went to a pottery class after work."},
+        {"d2", "c1", "os1", "assistant", at("2024-03-04T18:00:30Z"), "Nice! What did you make?"},
+        {"d3", "c1", "Sam", "user", at("2024-03-04T18:01:00Z"), "A wobbly bowl, but it is mine."},
+        {"d4", "c1", "os1", "assistant", at("2024-03-04T18:01:30Z"), "Wobbly bowls have character."},
+        {"e1", "c2", "Sam", "user", at("2024-03-02T18:00:00Z"), "I cleaned the whole flat."},
+    }));
+    SearchOptions options;
+    options.now = at("2024-03-05T12:00:00Z");
+    auto hits = store.search("What did I do yesterday?", options);
+    ASSERT_TRUE(hits) << hits.error().message;
+    ASSERT_FALSE(hits->empty());
+    EXPECT_EQ(hits->front().source_turns, std::vector<std::string>{"d1"});
+    for (const Hit& hit : hits.value())
+        EXPECT_NE(hit.source_turns, std::vector<std::string>{"e1"}) << "outside yesterday";
+    // The user's own turns come before the companion's.
+    ASSERT_GE(hits->size(), 2u);
+    EXPECT_EQ(hits.value()[1].source_turns, std::vector<std::string>{"d3"});
+}
+
 TEST(MemoryEval, GeneratorIsDeterministicAndEvidenceExists) {
     EvalSet a = generate_eval_set(7), b = generate_eval_set(7), c = generate_eval_set(8);
     ASSERT_EQ(a.turns.size(), b.turns.size());
@@ -538,7 +593,7 @@ TEST(MemoryEval, GeneratorIsDeterministicAndEvidenceExists) {
         for (const auto& e : q.evidence)
             EXPECT_TRUE(ids.count(e)) << q.question << " " << e;
     }
-    EXPECT_EQ(categories.size(), 5u);
+    EXPECT_EQ(categories.size(), 6u);
     EXPECT_GT(a.turns.back().time - a.turns.front().time, 90 * 86400);  // spans months
 
     MemoryStore store = open_store("eval");
