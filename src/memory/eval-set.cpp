@@ -299,9 +299,7 @@ EvalSet generate_eval_set(uint64_t seed, const EvalSetOptions& options) {
             user_lines.insert(user_lines.begin() + long(rng.below(user_lines.size() + 1)), {p.text, &p});
         int64_t time = session_start[size_t(s)];
         int turn = 0;
-        // (Appended rather than "s" + ...: GCC 12 warns falsely about that form here, -Wrestrict.)
-        std::string conversation = "s";
-        conversation += std::to_string(s + 1);
+        const std::string conversation = "s" + std::to_string(s + 1);
         auto say_assistant = [&](std::string text) {
             set.turns.push_back({conversation + "-t" + std::to_string(++turn), conversation, "assistant", "assistant",
                                  time, std::move(text)});

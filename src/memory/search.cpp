@@ -147,20 +147,36 @@ bool reports_activity(std::string_view text) {
 // query asks about the user, the user's own turns rank above the companion's, and accounts of
 // what the user did above the rest.
 ErrorOr<std::vector<Candidate>> in_range(Database& db, TimeRange range, int64_t limit, bool about_user) {
-    // A busy week holds hundreds of turns: rank a generous slice of them, not just the first few.
-    constexpr int64_t scanned = 2000;
+    std::vector<Candidate> out;
+    std::unordered_set<int64_t> seen;
+    if (about_user) {
+        // Only the user's first-person turns can be accounts ("I went ..."); GLOB narrows a busy
+        // week of thousands of turns to those cheaply, before the exact check.
+        constexpr int64_t first_person_cap = 500;
+        auto q = OS1_TRY(db.prepare(std::string("SELECT ") + candidate_columns +
+                                    " FROM memories m WHERE m.time >= ?1 AND m.time < ?2 AND m.role = 'user' "
+                                    "AND (m.text GLOB '*I *' OR m.text GLOB '*I''*') ORDER BY m.time DESC LIMIT ?3"));
+        q.bind(1, range.begin).bind(2, range.end).bind(3, first_person_cap);
+        while (OS1_TRY(q.step())) {
+            Candidate c = read_candidate(q);
+            if (!reports_activity(c.text))
+                continue;
+            c.bm25 = 1.0;
+            seen.insert(c.id);
+            out.push_back(std::move(c));
+        }
+    }
     auto q = OS1_TRY(db.prepare(std::string("SELECT ") + candidate_columns +
                                 " FROM memories m WHERE m.time >= ?1 AND m.time < ?2 "
                                 "ORDER BY (?4 AND m.role IS NOT 'user'), m.importance DESC, m.time DESC LIMIT ?3"));
-    q.bind(1, range.begin).bind(2, range.end).bind(3, std::max(limit, scanned)).bind(4, int64_t(about_user));
-    std::vector<Candidate> out;
+    q.bind(1, range.begin).bind(2, range.end).bind(3, limit).bind(4, int64_t(about_user));
     while (OS1_TRY(q.step())) {
-        Candidate& c = out.emplace_back(read_candidate(q));
-        c.bm25 = 1.0;
-        if (about_user && c.kind == Kind::Episode)
-            c.bm25 = c.role != "user" ? 0.5 : reports_activity(c.text) ? 1.0 : 0.75;
+        Candidate c = read_candidate(q);
+        if (seen.count(c.id))
+            continue;
+        c.bm25 = !about_user || c.kind != Kind::Episode ? 1.0 : c.role == "user" ? 0.75 : 0.5;
+        out.push_back(std::move(c));
     }
-    std::stable_sort(out.begin(), out.end(), [](const Candidate& a, const Candidate& b) { return a.bm25 > b.bm25; });
     if (int64_t(out.size()) > limit)
         out.resize(size_t(limit));
     return out;
