@@ -170,9 +170,10 @@ TEST(MemoryVectors, AQueryWithNoWordInCommonIsFoundThroughItsVector) {
 TEST(MemoryVectors, FusionPutsWhatBothRankingsAgreeOnFirst) {
     MemoryStore store = open_store("fusion");
     std::vector<EpisodeInput> episodes = {
-        {"x1", "c", "Sam", "user", t0, "cello lessons every monday"},
-        {"x2", "c", "Sam", "user", t0, "I bought a new cello bow"},
-        {"x3", "c", "Sam", "user", t0, "the orchestra rehearsal ran late"},
+        // Separate conversations: no turn lends relevance to a neighbour here, only fusion ranks.
+        {"x1", "c1", "Sam", "user", t0, "cello lessons every monday"},
+        {"x2", "c2", "Sam", "user", t0, "I bought a new cello bow"},
+        {"x3", "c3", "Sam", "user", t0, "the orchestra rehearsal ran late"},
     };
     // Filler, so that "cello" is a rare word and BM25 scores it (its IDF is positive).
     for (int i = 0; i < 8; ++i) {
