@@ -3,6 +3,7 @@
 // importance, filtered by a time expression in the query, de-duplicated, given neighbouring
 // turns as context and packed into a token budget.
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <ctime>
 #include <unordered_map>
@@ -327,6 +328,88 @@ ErrorOr<void> lend_relevance_to_neighbours(Database& db, std::vector<Candidate>&
     return {};
 }
 
+// Names in `text` that the query did not use: capitalised words inside a sentence ("My friend
+// Omar gave me ..." gives "omar"), lowercased. They bridge to memories that speak of the same
+// person or place in other words.
+std::vector<std::string> bridge_names(std::string_view text, const std::vector<std::string>& terms) {
+    std::vector<std::string> out;
+    bool sentence_start = true;
+    size_t i = 0;
+    while (i < text.size()) {
+        const unsigned char ch = static_cast<unsigned char>(text[i]);
+        if (!std::isalpha(ch)) {
+            if (ch == '.' || ch == '!' || ch == '?' || ch == ':' || ch == '"')
+                sentence_start = true;
+            ++i;
+            continue;
+        }
+        size_t end = i;
+        while (end < text.size() && std::isalpha(static_cast<unsigned char>(text[end])))
+            ++end;
+        std::string word(text.substr(i, end - i));
+        if (!sentence_start && std::isupper(ch) && word.size() >= 3) {
+            for (char& c : word)
+                c = char(std::tolower(static_cast<unsigned char>(c)));
+            if (!is_stopword(word) && std::find(terms.begin(), terms.end(), word) == terms.end() &&
+                std::find(out.begin(), out.end(), word) == out.end())
+                out.push_back(word);
+        }
+        sentence_start = false;
+        i = end;
+    }
+    return out;
+}
+
+// Multi-hop questions ("Which city did the friend who gave me a guitar move to?") are answered
+// by a memory that names the person the best match names ("Omar told me she moved to Lisbon"),
+// not only the question's words. A second, weaker search for the names in the best matches
+// adds its scores, scaled below the first hop's, as if the names were query terms.
+ErrorOr<void> follow_names(Database& db, std::vector<Candidate>& found, const std::vector<std::string>& terms,
+                           std::optional<TimeRange> range, int64_t limit) {
+    constexpr size_t hops_from = 2;
+    constexpr double second_hop = 0.6;
+    std::vector<const Candidate*> best;  // the hops_from best, best first
+    for (const Candidate& c : found) {
+        auto at = std::find_if(best.begin(), best.end(), [&](const Candidate* b) { return c.bm25 > b->bm25; });
+        if (size_t(at - best.begin()) < hops_from)
+            best.insert(at, &c);
+        if (best.size() > hops_from)
+            best.pop_back();
+    }
+    if (best.empty() || best.front()->bm25 <= 0)
+        return {};
+    const double top = best.front()->bm25;
+    std::vector<std::string> names;
+    for (const Candidate* c : best)
+        for (std::string& name : bridge_names(c->text, terms))
+            if (std::find(names.begin(), names.end(), name) == names.end() &&
+                OS1_TRY(capped_document_frequency(db, name)) < common_df)
+                names.push_back(std::move(name));
+    if (names.empty())
+        return {};
+    std::vector<Candidate> hop = OS1_TRY(matches(db, joined(names, " OR "), range, limit));
+    double hop_best = 0;
+    for (const Candidate& c : hop)
+        hop_best = std::max(hop_best, c.bm25);
+    if (hop_best <= 0)
+        return {};
+    std::unordered_map<int64_t, size_t> index;
+    for (size_t i = 0; i < found.size(); ++i)
+        index.emplace(found[i].id, i);
+    for (Candidate& c : hop) {
+        const double share = top * second_hop * c.bm25 / hop_best;
+        auto it = index.find(c.id);
+        if (it != index.end()) {
+            // As if the names were added to the query: BM25 adds up over terms.
+            found[it->second].bm25 += share;
+            continue;
+        }
+        c.bm25 = share;
+        found.push_back(std::move(c));
+    }
+    return {};
+}
+
 ErrorOr<std::vector<std::string>> neighbours(Database& db, const Candidate& c, int n) {
     std::vector<std::string> before, after;
     if (n <= 0 || c.conversation.empty())
@@ -414,6 +497,7 @@ ErrorOr<std::vector<Hit>> MemoryStore::search(std::string_view query_view, const
             found = OS1_TRY(in_range(m_db, *range, limit, about_user));
         if (found.empty() && range)
             found = OS1_TRY(candidates(m_db, expressions, std::nullopt, limit, enough));
+        OS1_TRY(follow_names(m_db, found, terms, range, limit));
         OS1_TRY(lend_relevance_to_neighbours(m_db, found));
     }
 

@@ -554,6 +554,36 @@ TEST(MemorySearch, TheAnswerToAQuestionIsFoundThroughTheQuestion) {
     EXPECT_EQ(rank("b1"), -1);
 }
 
+TEST(MemorySearch, AMultiHopQuestionFollowsTheNameInTheBestMatch) {
+    MemoryStore store = open_store("multi-hop");
+    std::vector<EpisodeInput> turns = {
+        {"h1", "c1", "Sam", "user", at("2024-01-10T18:00:00Z"), "My friend Omar gave me a guitar for my birthday."},
+        {"h2", "c2", "Sam", "user", at("2024-04-20T18:00:00Z"), "Lena told me that she moved to Oslo last month."},
+        {"h3", "c3", "Sam", "user", at("2024-04-02T18:00:00Z"), "Omar told me that she moved to Lisbon last month."},
+        {"h4", "c4", "Sam", "user", at("2024-04-25T18:00:00Z"), "The city was loud today."},
+    };
+    // Filler, so that the words above are rare and BM25 weighs them (in half of a tiny store a
+    // word's IDF is zero).
+    for (int i = 0; i < 12; ++i)
+        turns.push_back({"f" + std::to_string(i), "f" + std::to_string(i), "Sam", "user",
+                         at("2024-02-01T18:00:00Z") + i * 86400, "We talked about the weather again."});
+    ASSERT_TRUE(store.import_episodes(turns));
+    SearchOptions options;
+    options.now = at("2024-06-01T00:00:00Z");
+    options.neighbours = 0;
+    auto hits = store.search("Which city did the friend who gave me a guitar move to?", options);
+    ASSERT_TRUE(hits) << hits.error().message;
+    std::vector<std::string> order;
+    for (const Hit& hit : hits.value())
+        order.push_back(hit.source_turns.at(0));
+    // The first hop, then the memory that names the same friend, before Lena's move, which
+    // matches the question's words just as well and is more recent.
+    ASSERT_GE(order.size(), 3u);
+    EXPECT_EQ(order[0], "h1");
+    auto rank = [&](const char* id) { return std::find(order.begin(), order.end(), id) - order.begin(); };
+    EXPECT_LT(rank("h3"), rank("h2"));
+}
+
 TEST(MemorySearch, WhatDidIDoRanksTheUsersAccountOfThatDayFirst) {
     MemoryStore store = open_store("what-did-i-do");
     ASSERT_TRUE(store.import_episodes({
