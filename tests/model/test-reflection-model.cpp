@@ -8,17 +8,13 @@
 
 #include "llm/llm.h"
 #include "memory/memory.h"
+#include "support/tiny-engine.h"
 
 namespace fs = std::filesystem;
 using namespace os1;
 
 TEST(ReflectionModel, ATinyModelRunsTheWholeReflectionPass) {
-    llm::LocalEngineOptions options;
-    options.model_path = fs::path(OS1_TEST_MODELS_DIR) / "tiny-qwen2-f16.gguf";
-    options.parallel = 1;
-    options.context_size = 2048;
-    options.threads = 1;
-    auto engine = llm::open_local_engine(options);
+    auto engine = llm::open_local_engine(tiny_engine_options(2048));
     ASSERT_TRUE(engine) << engine.error().message;
 
     fs::path dir = fs::path(::testing::TempDir()) / "os1-reflection-model";

@@ -6,17 +6,13 @@
 
 #include "llm/llm.h"
 #include "memory/memory.h"
+#include "support/tiny-engine.h"
 
 namespace fs = std::filesystem;
 using namespace os1;
 
 TEST(MemoryGrammar, TheModelFollowsTheFactGrammar) {
-    llm::LocalEngineOptions options;
-    options.model_path = fs::path(OS1_TEST_MODELS_DIR) / "tiny-qwen2-f16.gguf";
-    options.parallel = 1;
-    options.context_size = 1024;
-    options.threads = 1;
-    auto engine = llm::open_local_engine(options);
+    auto engine = llm::open_local_engine(tiny_engine_options(1024));
     ASSERT_TRUE(engine) << engine.error().message;
 
     llm::ChatRequest request;

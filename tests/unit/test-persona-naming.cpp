@@ -7,6 +7,7 @@
 
 #include "llm/llm.h"
 #include "persona/persona.h"
+#include "support/tiny-engine.h"
 
 namespace {
 
@@ -14,12 +15,7 @@ using namespace os1;
 namespace fs = std::filesystem;
 
 TEST(PersonaNaming, GrammarConstrainsTheReplyOnARealEngine) {
-    llm::LocalEngineOptions options;
-    options.model_path = fs::path(OS1_TEST_MODELS_DIR) / "tiny-qwen2-f16.gguf";
-    options.parallel = 1;
-    options.context_size = 1024;
-    options.threads = 1;
-    auto engine = llm::open_local_engine(options);
+    auto engine = llm::open_local_engine(tiny_engine_options(1024));
     ASSERT_TRUE(engine) << engine.error().message;
 
     persona::Onboarding onboarding;
