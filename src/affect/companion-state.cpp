@@ -155,10 +155,6 @@ ErrorOr<std::vector<JournalEntry>> read_journal(Database& db, const char* where,
 
 }  // namespace
 
-Timestamp system_now() {
-    return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-}
-
 ErrorOr<CompanionState> CompanionState::open(const std::filesystem::path& user_dir, const BigFive& baseline,
                                              Clock clock, UtcOffset zone) {
     return attach(OS1_TRY(Database::open(user_dir / "os1.db")), baseline, std::move(clock), std::move(zone));

@@ -17,7 +17,7 @@
 
 #include "affect/appraisal.h"
 #include "affect/journal.h"
-#include "affect/local-day.h"
+#include "core/local-day.h"
 #include "affect/model-appraisal.h"
 #include "affect/mood-expression.h"
 #include "affect/mood.h"
@@ -28,10 +28,13 @@
 
 namespace os1::affect {
 
-using Clock = std::function<Timestamp()>;
-
-// The wall clock, in milliseconds.
-Timestamp system_now();
+using os1::Clock;
+using os1::system_now;
+using os1::UtcOffset;
+using os1::system_utc_offset;
+using os1::fixed_utc_offset;
+using os1::local_day;
+using os1::local_day_start;
 
 // One logged change of a trait or of the relationship.
 struct ChangeRecord {

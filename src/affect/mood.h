@@ -9,11 +9,12 @@
 #include <string_view>
 
 #include "affect/appraisal.h"
+#include "core/clock.h"
 #include "core/error.h"
 
 namespace os1::affect {
 
-using Timestamp = std::chrono::sys_time<std::chrono::milliseconds>;
+using os1::Timestamp;
 
 struct Pad {
     double pleasure = 0.0;

@@ -1,6 +1,7 @@
 // Expected failures as values: ErrorOr<T> holds either a T or an Error with a message that
-// says what went wrong and where ("model.gguf: not a GGUF file"). Crashing is for broken
-// invariants only. Propagate with OS1_TRY.
+// says what went wrong and where ("model.gguf: not a GGUF file"), and a kind that a front end
+// maps to its own terms (an HTTP status, an exit code, a spoken apology). Crashing is for
+// broken invariants only. Propagate with OS1_TRY.
 #pragma once
 
 #include <string>
@@ -9,11 +10,27 @@
 
 namespace os1 {
 
-struct Error {
-    std::string message;
+enum class ErrorKind {
+    Internal,     // a failure with no better kind: a bug, or a library that failed unexpectedly
+    NotFound,     // no such user, memory, model or file
+    InvalidInput, // the request or its data is malformed or out of range
+    Conflict,     // the state does not allow it now (busy, newer schema, already exists)
+    Unavailable,  // a resource is missing or overloaded for now (engine busy, server down); retry later
+    DiskFull,     // nothing was stored for lack of space
+    Corrupt,      // stored data is damaged
+    Cancelled,    // stopped on request
 };
 
-inline Error make_error(std::string message) { return Error{std::move(message)}; }
+// "internal", "not found", ...
+const char* to_string(ErrorKind kind);
+
+struct Error {
+    std::string message;
+    ErrorKind kind = ErrorKind::Internal;
+};
+
+inline Error make_error(std::string message) { return Error{std::move(message), ErrorKind::Internal}; }
+inline Error make_error(ErrorKind kind, std::string message) { return Error{std::move(message), kind}; }
 
 template <typename T>
 class [[nodiscard]] ErrorOr {

@@ -1,8 +1,8 @@
-#include "affect/local-day.h"
+#include "core/local-day.h"
 
 #include <ctime>
 
-namespace os1::affect {
+namespace os1 {
 
 std::chrono::seconds system_utc_offset(Timestamp t) {
     const std::time_t seconds = std::chrono::system_clock::to_time_t(std::chrono::system_clock::time_point(t));
@@ -37,4 +37,4 @@ Timestamp local_day_start(int64_t day, const UtcOffset& offset) {
     return start;
 }
 
-}  // namespace os1::affect
+}  // namespace os1

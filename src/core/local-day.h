@@ -9,9 +9,9 @@
 #include <cstdint>
 #include <functional>
 
-#include "affect/mood.h"
+#include "core/clock.h"
 
-namespace os1::affect {
+namespace os1 {
 
 // The offset from UTC in force at an instant (local = UTC + offset), daylight saving included.
 using UtcOffset = std::function<std::chrono::seconds(Timestamp)>;
@@ -30,4 +30,4 @@ int64_t local_day(Timestamp t, const UtcOffset& offset);
 // a daylight-saving jump skips midnight).
 Timestamp local_day_start(int64_t day, const UtcOffset& offset);
 
-}  // namespace os1::affect
+}  // namespace os1
