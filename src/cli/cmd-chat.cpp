@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/user-dir.h"
 #include "cli/model-setup.h"
 #include "core/paths.h"
 #include "llm/llm.h"
@@ -411,7 +412,12 @@ int run_interactive(ChatOptions& options, llm::Backend& backend, memory::Convers
 int run_chat(ChatOptions& options, const GlobalOptions& global) {
     llm::set_llama_logging(global.verbose);
     const fs::path home = resolve_data_home(global.home);
-    const fs::path user_dir = home / "users" / options.user;
+    auto checked_user_dir = user_dir_for(global, options.user);
+    if (checked_user_dir.is_error()) {
+        std::fprintf(stderr, "os1 chat: %s\n", checked_user_dir.error().message.c_str());
+        return 1;
+    }
+    const fs::path user_dir = checked_user_dir.release_value();
     if (auto writable = ensure_writable_dir(user_dir); writable.is_error()) {
         std::fprintf(stderr, "os1 chat: %s\n", writable.error().message.c_str());
         return 1;

@@ -11,6 +11,7 @@
 
 #include "affect/companion-state.h"
 #include "cli/commands.h"
+#include "cli/user-dir.h"
 #include "core/paths.h"
 #include "persona/persona.h"
 
@@ -43,10 +44,8 @@ std::string time_text(affect::Timestamp t) {
 // commands only read how things stand, so a user who never talked to os1 is an error, not a new
 // empty user (a typo in --user would otherwise look like a companion with no history).
 ErrorOr<affect::CompanionState> open_state(const GlobalOptions& global, const std::string& user) {
-    if (user.empty() || user.find('/') != std::string::npos || user == "." || user == "..")
-        return make_error("--user: \"" + user + "\" is not a valid user name");
-    const fs::path users = resolve_data_home(global.home) / "users";
-    const fs::path user_dir = users / user;
+    const fs::path user_dir = OS1_TRY(user_dir_for(global, user));
+    const fs::path users = user_dir.parent_path();
     std::error_code error;
     if (!fs::exists(user_dir / "os1.db", error))
         return make_error("no user \"" + user + "\" in " + users.string() + "; start with `os1 chat --user " + user +

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/user-dir.h"
 #include "cli/progress-bar.h"
 #include "core/paths.h"
 #include "llm/embedder.h"
@@ -46,9 +47,7 @@ int fail(const char* command, const MemoryArgs& args, const std::string& message
 }
 
 ErrorOr<mem::MemoryStore> open_store(const GlobalOptions& global, const std::string& user) {
-    if (user.empty() || user == "." || user == ".." || user.find('/') != std::string::npos || !os1::is_valid_utf8(user))
-        return make_error("--user \"" + user + "\" is not a valid user name");
-    return mem::MemoryStore::open(resolve_data_home(global.home) / "users" / user);
+    return mem::MemoryStore::open(OS1_TRY(user_dir_for(global, user)));
 }
 
 // The store with --embedding-model's embedder attached, when one is given.

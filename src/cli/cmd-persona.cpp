@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/user-dir.h"
 #include "core/paths.h"
 #include "persona/persona.h"
 
@@ -43,10 +44,8 @@ enum class NewUser { create, refuse };
 // talked to os1 is an error rather than a silently created empty one.
 ErrorOr<persona::PersonaStore> open_store(const GlobalOptions& global, const std::string& user,
                                           NewUser new_user = NewUser::refuse) {
-    if (user.empty() || user.find('/') != std::string::npos || user == "." || user == "..")
-        return make_error("--user: \"" + user + "\" is not a valid user name");
-    const fs::path users = resolve_data_home(global.home) / "users";
-    const fs::path user_dir = users / user;
+    const fs::path user_dir = OS1_TRY(user_dir_for(global, user));
+    const fs::path users = user_dir.parent_path();
     std::error_code error;
     if (new_user == NewUser::refuse && !fs::exists(user_dir / "os1.db", error))
         return make_error("no user \"" + user + "\" in " + users.string() + "; start with `os1 chat --user " + user +

@@ -9,7 +9,7 @@
 
 namespace os1::cli {
 
-// Fails on a user name that is not a plain folder name ("", ".", "..", slashes, bad UTF-8).
+// Fails on a user name that check_user_name refuses ("", "..", "../x", ...).
 ErrorOr<std::filesystem::path> user_dir_for(const GlobalOptions& global, const std::string& user);
 
 }  // namespace os1::cli
