@@ -56,6 +56,7 @@ struct ReplyEvent {
     Kind kind = Kind::Text;
     std::string text;   // Text: valid UTF-8 piece; Failed: the error message
     ReplyStats stats;   // Done and Failed: final statistics
+    ErrorKind error = ErrorKind::Internal;  // Failed: what kind of failure
 };
 
 // One reply being generated. The consumer reads events in order; the backend produces them.
@@ -77,6 +78,7 @@ public:
     void push_text(std::string text);
     void finish(const ReplyStats& stats);
     void fail(std::string message, const ReplyStats& stats = {});
+    void fail(const Error& error, const ReplyStats& stats = {});
 
     Reply();
     ~Reply();
@@ -88,6 +90,10 @@ private:
     std::unique_ptr<State> m_state;
 };
 
+// Live replies are served first; background work (fact extraction, appraisal, the journal)
+// waits for them and never takes a conversation's cached slot.
+enum class Priority { Live, Background };
+
 struct ChatRequest {
     // Conversations with the same id share a KV cache across turns; empty means one-off.
     std::string conversation;
@@ -96,13 +102,13 @@ struct ChatRequest {
     // Optional GBNF grammar (root rule "root") that the reply must follow, for structured
     // output such as JSON. The local engine enforces it while sampling.
     std::string grammar;
+    Priority priority = Priority::Live;
 };
 
 struct BackendInfo {
     std::string name;             // "local" or "openai"
     std::string model;            // model description or remote model id
     std::string chat_template;    // template in use ("chatml", "llama3", ... or "remote")
-    bool template_is_fallback = false;
     int32_t context_size = 0;     // tokens available to one conversation
     int32_t parallel = 1;         // conversations served at once
 };

@@ -42,6 +42,7 @@ struct Job {
     int32_t dropped_messages = 0;
     SamplingParams sampling;
     std::string grammar;
+    Priority priority = Priority::Live;
     Clock::time_point submitted;
 };
 
@@ -93,7 +94,7 @@ public:
         m_slots.resize(size_t(parallel));
         for (int32_t i = 0; i < parallel; ++i)
             m_slots[size_t(i)].seq = i;
-        m_batch = llama_batch_init(m_batch_size, 0, 1);
+        m_batch.reset(new llama_batch(llama_batch_init(m_batch_size, 0, 1)));
         if (llama_vocab_get_add_bos(m_vocab))
             m_bos_text = token_piece(m_vocab, llama_vocab_bos(m_vocab), Special::Render);
 
@@ -113,7 +114,6 @@ public:
         }
         m_wake.notify_all();
         m_thread.join();
-        llama_batch_free(m_batch);
     }
 
     std::shared_ptr<Reply> submit(ChatRequest request) override {
@@ -123,9 +123,10 @@ public:
         job->conversation = std::move(request.conversation);
         job->sampling = request.sampling;
         job->grammar = std::move(request.grammar);
+        job->priority = request.priority;
         job->submitted = Clock::now();
         if (auto prepared = prepare(*job, request.messages); prepared.is_error()) {
-            reply->fail(prepared.error().message);
+            reply->fail(prepared.error());
             return reply;
         }
         {
@@ -141,7 +142,6 @@ public:
         info.name = "local";
         info.model = m_description;
         info.chat_template = m_template.description();
-        info.template_is_fallback = m_template.is_fallback();
         info.context_size = m_context_per_sequence;
         info.parallel = int32_t(m_slots.size());
         return info;
@@ -173,7 +173,7 @@ public:
         if (snapshot.model_fingerprint != m_fingerprint || int64_t(snapshot.tokens.size()) >= m_context_per_sequence)
             return false;
         return run_on_engine<ErrorOr<bool>>([&]() -> ErrorOr<bool> {
-            Slot* slot = claim_slot(conversation);
+            Slot* slot = claim_slot(conversation, Priority::Live);
             if (!slot)
                 return make_error("every sequence is busy; cannot restore conversation '" + conversation + "' now");
             size_t read = llama_state_seq_set_data(m_context.get(), snapshot.state.data(), snapshot.state.size(),
@@ -251,27 +251,40 @@ private:
         return nullptr;
     }
 
-    // The conversation's own slot, else an unowned one, else the least recently used idle
-    // one (whose cache is dropped). Null when all are busy.
-    Slot* claim_slot(const std::string& conversation) {
+    // With two or more slots, the last is kept for background work, so that fact extraction and
+    // the like never evict a conversation's cache; live one-off requests may use it too.
+    bool reserved_for_background(const Slot& slot) const {
+        return m_slots.size() >= 2 && &slot == &m_slots.back();
+    }
+
+    // A slot for a job, or null when it must wait:
+    // - a conversation: its own slot, else an unowned one, else the least recently used idle
+    //   conversation slot (whose cache is dropped); never the background slot;
+    // - one-off live work: an unowned idle slot, else the least recently used idle one;
+    // - background work: an unowned idle slot (the background slot is always one); it never
+    //   evicts a conversation, except with a single slot, which everything shares.
+    Slot* claim_slot(const std::string& conversation, Priority priority) {
         if (Slot* own = find_slot(conversation))
             return own->busy() ? nullptr : own;
-        Slot* best = nullptr;
+        const bool may_evict = priority == Priority::Live || m_slots.size() == 1;
+        Slot* unowned = nullptr;
+        Slot* least_recent = nullptr;
         for (Slot& slot : m_slots) {
-            if (slot.busy())
+            if (slot.busy() || (!conversation.empty() && reserved_for_background(slot)))
                 continue;
-            if (slot.conversation.empty() && slot.tokens.empty()) {
-                best = &slot;
-                break;
+            if (slot.conversation.empty()) {
+                if (!unowned)
+                    unowned = &slot;
+            } else if (!least_recent || slot.last_used < least_recent->last_used) {
+                least_recent = &slot;
             }
-            if (!best || slot.last_used < best->last_used)
-                best = &slot;
         }
-        if (!best)
+        Slot* chosen = unowned ? unowned : (may_evict ? least_recent : nullptr);
+        if (!chosen)
             return nullptr;
-        release(*best);
-        best->conversation = conversation;
-        return best;
+        release(*chosen);
+        chosen->conversation = conversation;
+        return chosen;
     }
 
     void release(Slot& slot) {
@@ -346,30 +359,43 @@ private:
             release(slot);  // one-off requests leave nothing behind
     }
 
+    // Live jobs first, in order of arrival, then background ones. A job cancelled while it
+    // waited ends here, without ever taking a slot.
     void assign_queued_jobs() {
-        for (auto it = m_queue.begin(); it != m_queue.end();) {
-            Slot* slot = (*it)->conversation.empty() ? claim_slot({}) : claim_slot((*it)->conversation);
-            if (!slot) {
-                ++it;
-                continue;
+        for (Priority pass : {Priority::Live, Priority::Background}) {
+            for (auto it = m_queue.begin(); it != m_queue.end();) {
+                Job& job = **it;
+                if (job.reply->cancelled()) {
+                    ReplyStats stats;
+                    stats.stop_reason = StopReason::Cancelled;
+                    job.reply->finish(stats);
+                    it = m_queue.erase(it);
+                    continue;
+                }
+                Slot* slot = job.priority == pass ? claim_slot(job.conversation, job.priority) : nullptr;
+                if (!slot) {
+                    ++it;
+                    continue;
+                }
+                std::unique_ptr<Job> taken = std::move(*it);
+                it = m_queue.erase(it);
+                start(*slot, std::move(taken));
             }
-            std::unique_ptr<Job> job = std::move(*it);
-            it = m_queue.erase(it);
-            start(*slot, std::move(job));
         }
     }
 
     // Fills the batch: every generating slot's next token first (they are latency-bound),
     // then prompt chunks from the slots that are prefilling, up to the batch size.
     void fill_batch() {
-        m_batch.n_tokens = 0;
+        llama_batch& batch = *m_batch;
+        batch.n_tokens = 0;
         auto add = [&](Slot& slot, llama_token token, bool logits) {
-            int32_t i = m_batch.n_tokens++;
-            m_batch.token[i] = token;
-            m_batch.pos[i] = llama_pos(slot.tokens.size());
-            m_batch.n_seq_id[i] = 1;
-            m_batch.seq_id[i][0] = slot.seq;
-            m_batch.logits[i] = logits;
+            int32_t i = batch.n_tokens++;
+            batch.token[i] = token;
+            batch.pos[i] = llama_pos(slot.tokens.size());
+            batch.n_seq_id[i] = 1;
+            batch.seq_id[i][0] = slot.seq;
+            batch.logits[i] = logits;
             if (logits)
                 slot.logits_index = i;
         };
@@ -382,7 +408,7 @@ private:
             }
         }
         for (Slot& slot : m_slots) {
-            while (slot.busy() && slot.prompt_done < slot.prompt.size() && m_batch.n_tokens < m_batch_size) {
+            while (slot.busy() && slot.prompt_done < slot.prompt.size() && batch.n_tokens < m_batch_size) {
                 llama_token token = slot.prompt[slot.prompt_done++];
                 add(slot, token, slot.prompt_done == slot.prompt.size());
                 slot.append(token, token_piece(m_vocab, token, Special::Render));
@@ -417,9 +443,9 @@ private:
                 finish(slot, StopReason::Cancelled);
         }
         fill_batch();
-        if (m_batch.n_tokens == 0)
+        if (m_batch->n_tokens == 0)
             return;
-        int32_t status = llama_decode(m_context.get(), m_batch);
+        int32_t status = llama_decode(m_context.get(), *m_batch);
         if (status != 0) {
             std::string message = "llama_decode failed with status " + std::to_string(status) +
                                   (status == 1 ? " (the KV cache is full)" : "");
@@ -476,7 +502,7 @@ private:
     std::string m_bos_text;
     std::string m_description;
     uint64_t m_fingerprint = 0;
-    llama_batch m_batch{};
+    LlamaBatchPtr m_batch;
     std::vector<Slot> m_slots;  // engine thread only, except under m_mutex in assign_queued_jobs
 
     std::mutex m_mutex;

@@ -58,7 +58,7 @@ ErrorOr<std::string> Reply::collect(ReplyStats* stats) {
         case ReplyEvent::Kind::Failed:
             if (stats)
                 *stats = event.stats;
-            return make_error(event.text);
+            return make_error(event.error, event.text);
         }
     }
 }
@@ -82,11 +82,15 @@ void Reply::finish(const ReplyStats& stats) {
 }
 
 void Reply::fail(std::string message, const ReplyStats& stats) {
+    fail(make_error(std::move(message)), stats);
+}
+
+void Reply::fail(const Error& error, const ReplyStats& stats) {
     ReplyStats final_stats = stats;
     final_stats.stop_reason = StopReason::Error;
     {
         std::lock_guard lock(m_state->mutex);
-        m_state->events.push_back(ReplyEvent{ReplyEvent::Kind::Failed, std::move(message), final_stats});
+        m_state->events.push_back(ReplyEvent{ReplyEvent::Kind::Failed, error.message, final_stats, error.kind});
     }
     m_state->ready.notify_all();
 }
