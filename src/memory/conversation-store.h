@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
@@ -20,7 +21,10 @@ struct Turn {
     std::string role;  // "system", "user" or "assistant"
     std::string content;
     int64_t created_at = 0;  // unix seconds
+    bool interrupted = false;  // a reply cut short: `content` is what was delivered
 };
+
+enum class Interrupted { No, Yes };
 
 struct Conversation {
     int64_t id = 0;
@@ -39,14 +43,19 @@ public:
     ErrorOr<std::optional<Conversation>> latest_conversation();
     ErrorOr<int64_t> append_turn(int64_t conversation_id, const std::string& role, const std::string& content,
                                  int64_t now);
+    // The user's message and the reply to it, in one transaction: a history never holds a user
+    // message without its answer. Returns the two turn ids.
+    ErrorOr<std::pair<int64_t, int64_t>> append_exchange(int64_t conversation_id, const std::string& user_text,
+                                                         int64_t user_time, const std::string& reply_text,
+                                                         Interrupted interrupted, int64_t now);
     ErrorOr<std::vector<Turn>> turns(int64_t conversation_id);
-    // Removes every turn of a conversation (the conversation itself stays).
-    ErrorOr<void> clear_conversation(int64_t conversation_id);
 
     Database& database() { return m_db; }
 
 private:
     explicit ConversationStore(Database db) : m_db(std::move(db)) {}
+    ErrorOr<int64_t> insert_turn(int64_t conversation_id, const std::string& role, const std::string& content,
+                                 Interrupted interrupted, int64_t now);
     Database m_db;
 };
 
