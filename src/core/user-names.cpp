@@ -22,25 +22,25 @@ std::string quoted(std::string_view name) {
     std::string shown;
     for (char c : name.substr(0, 40))
         shown += (c >= 0x20 && c < 0x7f) ? c : '?';
-    return "user name \"" + shown + (name.size() > 40 ? "…" : "") + "\"";
+    return "\"" + shown + (name.size() > 40 ? "…" : "") + "\" is not a valid user name:";
 }
 
 }  // namespace
 
 ErrorOr<void> check_user_name(std::string_view name) {
     if (name.empty())
-        return make_error(ErrorKind::InvalidInput, "the user name is empty");
+        return make_error(ErrorKind::InvalidInput, "\"\" is not a valid user name: it is empty");
     if (name.size() > max_user_name_bytes)
-        return make_error(ErrorKind::InvalidInput, quoted(name) + " is longer than " +
+        return make_error(ErrorKind::InvalidInput, quoted(name) + " it is longer than " +
                                                        std::to_string(max_user_name_bytes) + " bytes");
     if (!is_valid_utf8(name))
-        return make_error(ErrorKind::InvalidInput, quoted(name) + " is not valid UTF-8");
+        return make_error(ErrorKind::InvalidInput, quoted(name) + " it is not valid UTF-8");
     if (!letter_or_digit(name.front()) || !letter_or_digit(name.back()))
-        return make_error(ErrorKind::InvalidInput, quoted(name) + " must start and end with a letter or a digit");
+        return make_error(ErrorKind::InvalidInput, quoted(name) + " it must start and end with a letter or a digit");
     for (char c : name) {
         if (!allowed_inside(c))
             return make_error(ErrorKind::InvalidInput,
-                              quoted(name) + " may only hold letters, digits, spaces, '.', '_', '-' and '@'");
+                              quoted(name) + " it may only hold letters, digits, spaces, '.', '_', '-' and '@'");
     }
     return {};
 }

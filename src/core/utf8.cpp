@@ -106,4 +106,13 @@ std::string Utf8Buffer::flush() {
     return out;
 }
 
+std::string clip_utf8(std::string_view text, size_t limit, std::string_view ellipsis) {
+    if (text.size() <= limit)
+        return std::string(text);
+    size_t end = limit;
+    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80)
+        --end;
+    return std::string(text.substr(0, end)) + std::string(ellipsis);
+}
+
 }  // namespace os1

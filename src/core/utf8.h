@@ -15,6 +15,10 @@ size_t complete_utf8_prefix(std::string_view bytes);
 // True when `text` is entirely valid UTF-8.
 bool is_valid_utf8(std::string_view text);
 
+// At most `limit` bytes of `text`, cut at a character boundary; `ellipsis` is appended when
+// anything was cut (it does not count against the limit).
+std::string clip_utf8(std::string_view text, size_t limit, std::string_view ellipsis = "");
+
 // Replaces each invalid byte with U+FFFD.
 std::string sanitize_utf8(std::string_view text);
 
