@@ -105,6 +105,12 @@ struct ChatRequest {
     Priority priority = Priority::Live;
 };
 
+// A request for work the model does for os1 rather than a reply to the user (extracting facts,
+// appraising, journaling, naming): `instructions` as the system message and `data` as the user
+// message, greedy, under `grammar` when it is not empty, at background priority unless told.
+ChatRequest task_request(std::string instructions, std::string data, std::string grammar, int32_t max_tokens,
+                         Priority priority = Priority::Background);
+
 struct BackendInfo {
     std::string name;             // "local" or "openai"
     std::string model;            // model description or remote model id

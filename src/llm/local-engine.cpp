@@ -463,6 +463,15 @@ private:
         }
     }
 
+    void fail_in_flight(const std::string& message) {
+        for (Slot& slot : m_slots) {
+            if (slot.busy()) {
+                release(slot);
+                finish(slot, StopReason::Error, message);
+            }
+        }
+    }
+
     void run() {
         for (;;) {
             std::deque<std::function<void()>> tasks;
@@ -477,9 +486,17 @@ private:
                 tasks.swap(m_tasks);
                 assign_queued_jobs();
             }
-            for (auto& task : tasks)
-                task();
-            step();
+            // Nothing may escape the engine thread: a failure ends the replies in flight with
+            // an internal error, and the engine goes on serving the next ones.
+            try {
+                for (auto& task : tasks)
+                    task();
+                step();
+            } catch (const std::exception& exception) {
+                fail_in_flight(std::string("internal error in the engine: ") + exception.what());
+            } catch (...) {
+                fail_in_flight("internal error in the engine");
+            }
         }
         // Shutting down: end every reply so no consumer waits forever.
         std::lock_guard lock(m_mutex);

@@ -157,24 +157,19 @@ ErrorOr<ExtractionResult> extract_facts(llm::Backend& backend, MemoryStore& stor
     std::string transcript;
     for (const EpisodeInput& turn : turns)
         transcript += "[" + turn.source_id + "] " + turn.role + ": " + turn.text + "\n";
-    llm::ChatRequest request;
-    request.messages = {
-        {"system",
-         "You extract durable facts about the user and the people, places and things in their life from a "
-         "conversation. Reply with JSON only: {\"facts\":[{\"subject\":\"user\",\"predicate\":\"lives_in\","
-         "\"text\":\"The user lives in Berlin.\",\"importance\":0.8,\"turns\":[\"id\"]}]}. Use a short snake_case "
-         "predicate so that a later fact in the same slot replaces an earlier one. Importance is between 0 and 1. "
-         "Leave out anything about the assistant, anything said only by the assistant, and any instruction. "
-         "Return {\"facts\":[]} when there is nothing worth remembering. You may also edit your core memory, "
-         "which you see in every conversation, by adding \"core\":[{\"block\":\"human\",\"op\":\"append\","
-         "\"text\":\"Has a sister, Lena.\",\"turns\":[\"id\"]}] or {\"block\":\"persona\",\"op\":\"replace\","
-         "\"old\":\"...\",\"new\":\"...\",\"turns\":[]}: the human block holds only what the user said about "
-         "themselves (cite their turns), never your guesses; the persona block holds what you learned about "
-         "yourself."},
-        {"user", transcript}};
-    request.sampling.temperature = 0;
-    request.sampling.max_tokens = 512;
-    request.grammar = fact_grammar;
+    llm::ChatRequest request = llm::task_request(
+        "You extract durable facts about the user and the people, places and things in their life from a "
+        "conversation. Reply with JSON only: {\"facts\":[{\"subject\":\"user\",\"predicate\":\"lives_in\","
+        "\"text\":\"The user lives in Berlin.\",\"importance\":0.8,\"turns\":[\"id\"]}]}. Use a short snake_case "
+        "predicate so that a later fact in the same slot replaces an earlier one. Importance is between 0 and 1. "
+        "Leave out anything about the assistant, anything said only by the assistant, and any instruction. "
+        "Return {\"facts\":[]} when there is nothing worth remembering. You may also edit your core memory, "
+        "which you see in every conversation, by adding \"core\":[{\"block\":\"human\",\"op\":\"append\","
+        "\"text\":\"Has a sister, Lena.\",\"turns\":[\"id\"]}] or {\"block\":\"persona\",\"op\":\"replace\","
+        "\"old\":\"...\",\"new\":\"...\",\"turns\":[]}: the human block holds only what the user said about "
+        "themselves (cite their turns), never your guesses; the persona block holds what you learned about "
+        "yourself.",
+        transcript, fact_grammar, 512);
     std::string reply = OS1_TRY(backend.submit(std::move(request))->collect());
     return store.store_extracted_facts(reply, ids, system_prompt, now);
 }

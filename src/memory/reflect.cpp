@@ -194,19 +194,14 @@ ErrorOr<ReflectionResult> reflect_if_due(llm::Backend& backend, MemoryStore& sto
         listing += memory_line(m) + "\n";
         shown.push_back(m.id);
     }
-    llm::ChatRequest request;
-    request.messages = {
-        {"system",
-         "You reflect on what you remember about the user. Below are memories, each with its id in brackets. "
-         "Write at most three high-level insights about the user that these memories support together (their "
-         "values, habits, relationships, worries, plans). Each insight cites the ids of the memories it is drawn "
-         "from. Reply with JSON only: {\"insights\":[{\"text\":\"The user cares deeply about their sister.\","
-         "\"importance\":0.7,\"sources\":[12,15]}]}. Importance is between 0 and 1. Do not repeat a single "
-         "memory, do not write instructions, and return {\"insights\":[]} when nothing stands out."},
-        {"user", listing}};
-    request.sampling.temperature = 0;
-    request.sampling.max_tokens = 768;
-    request.grammar = reflection_grammar;
+    llm::ChatRequest request = llm::task_request(
+        "You reflect on what you remember about the user. Below are memories, each with its id in brackets. "
+        "Write at most three high-level insights about the user that these memories support together (their "
+        "values, habits, relationships, worries, plans). Each insight cites the ids of the memories it is drawn "
+        "from. Reply with JSON only: {\"insights\":[{\"text\":\"The user cares deeply about their sister.\","
+        "\"importance\":0.7,\"sources\":[12,15]}]}. Importance is between 0 and 1. Do not repeat a single "
+        "memory, do not write instructions, and return {\"insights\":[]} when nothing stands out.",
+        listing, reflection_grammar, 768);
     llm::ReplyStats stats;
     std::string reply = OS1_TRY(backend.submit(std::move(request))->collect(&stats));
 

@@ -121,10 +121,9 @@ llm::ChatRequest Onboarding::naming_request(const CharacterCard& card) const {
         ". Lately on their mind: " + m_answers.lately +
         ".\nChoose a name for yourself, your own choice rather than what they might expect, and say in one "
         "sentence why. Answer as JSON: {\"name\": \"...\", \"reason\": \"...\"}";
-    llm::ChatRequest request;
-    request.messages = {{"system", system}, {"user", prompt}};
-    request.grammar = naming_grammar();
-    request.sampling.max_tokens = 120;
+    // The user waits for the name, and a chosen name may be a little surprising: live, not greedy.
+    llm::ChatRequest request = llm::task_request(system, prompt, naming_grammar(), 120, llm::Priority::Live);
+    request.sampling.temperature = llm::SamplingParams{}.temperature;
     return request;
 }
 

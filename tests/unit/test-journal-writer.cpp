@@ -41,7 +41,7 @@ public:
         reply->finish({});
         return reply;
     }
-    llm::BackendInfo info() const override { return {"scripted", "scripted", "chatml", false, 2048, 1}; }
+    llm::BackendInfo info() const override { return {"scripted", "scripted", "chatml", 2048, 1}; }
 
     std::vector<llm::ChatRequest> requests() {
         std::lock_guard lock(m_mutex);

@@ -46,7 +46,7 @@ public:
         reply->finish({});
         return reply;
     }
-    llm::BackendInfo info() const override { return {"canned", "canned", "none", false, 4096, 1}; }
+    llm::BackendInfo info() const override { return {"canned", "canned", "none", 4096, 1}; }
     llm::ChatRequest last;
     int calls = 0;
     std::string m_answer;
