@@ -1,18 +1,23 @@
-// The turn pipeline around the model: before a reply, the user's message is appraised (mood,
-// relationship) and memories are recalled; the prompt is composed from the persona card, the
-// core memory blocks, the companion's mood and relationship, the recalled memories and the
-// recent turns. After a reply, the turns are copied into long-term memory, and facts and core
-// block edits are extracted (and a reflection is made when one is due) on a background thread,
-// so the reply is never delayed.
+// One user's companion: the persona, the feelings (mood, relationship, journal), long-term
+// memory and the stored conversations, all in that user's os1.db. It holds the pieces of the
+// turn pipeline: before a reply, the user's message is appraised and memories are recalled;
+// the prompt is composed from the persona card, the core memory blocks, the mood and
+// relationship, the recalled memories and the recent turns; after the reply, the exchange is
+// committed and copied into long-term memory. Learning that needs the model runs elsewhere
+// (learning.h), on the host's background queue.
 //
-// Not thread-safe: one Companion per conversation thread (it owns a background worker).
+// Not thread-safe: the host gives each user one strand (a mutex) around their Companion.
 #pragma once
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "affect/companion-state.h"
+#include "core/environment.h"
 #include "core/error.h"
 #include "llm/llm.h"
 #include "memory/conversation-store.h"
@@ -24,20 +29,34 @@ namespace os1::companion {
 using persona::CompanionName;
 
 struct CompanionOptions {
-    std::string system_prompt;     // replaces the persona card's prompt when not empty
+    std::string system_prompt;  // replaces the persona card's prompt when not empty
     size_t recall_budget_tokens = 300;
     int recall_k = 5;
-    bool extract_facts = true;     // run fact extraction after each reply (needs a backend)
+    bool learn = true;  // facts, the model's appraisal, the journal and reflection (needs a model)
     // Dense recall: memories get vectors from this model and recall fuses them with BM25.
     std::shared_ptr<llm::Embedder> embedder;
     // Reflect once the importance stored since the last reflection reaches this (see memory.h).
     double reflection_threshold = memory::default_reflection_threshold;
 };
 
+// What observing a user message produced, for composing the reply and for the Prepared event.
+struct Observation {
+    std::vector<memory::Hit> recalled;
+    affect::Pad mood_before;
+    std::string mood_label;
+    affect::ProsodyHints prosody;
+    affect::Timestamp observed_at;
+};
+
 class Companion {
 public:
-    static ErrorOr<std::unique_ptr<Companion>> open(const std::filesystem::path& user_dir, CompanionOptions options);
-    ~Companion();
+    // Opens the user's stores in `user_dir` (which must exist) with the user's environment.
+    static ErrorOr<std::unique_ptr<Companion>> open(const std::filesystem::path& user_dir, CompanionOptions options,
+                                                    Environment env);
+
+    const std::filesystem::path& user_dir() const { return m_user_dir; }
+    const Environment& environment() const { return m_env; }
+    const CompanionOptions& options() const { return m_options; }
 
     // The companion's name: chosen at onboarding, else the persona card's.
     std::string name() const;
@@ -49,31 +68,49 @@ public:
     ErrorOr<CompanionName> finish_onboarding(persona::Onboarding onboarding, llm::Backend* backend);
 
     // Appraises the user's message, moves mood and relationship, and recalls memories for it.
-    ErrorOr<void> observe_user(const std::string& text);
-    // The messages for the next reply: the composed system prompt, then the turns.
-    ErrorOr<std::vector<llm::Message>> compose(const std::vector<memory::Turn>& turns);
+    ErrorOr<Observation> observe_user(const std::string& text);
+    // The messages for the next reply: the composed system prompt, then the turns, with what
+    // changes every turn (mood, lore, `recalled`) just before the newest user message.
+    ErrorOr<std::vector<llm::Message>> compose(const std::vector<memory::Turn>& turns,
+                                               const std::vector<memory::Hit>& recalled);
     // Sampling nudged by the mood (a livelier mood samples a little warmer).
     llm::SamplingParams adjust(llm::SamplingParams base) const;
-    // After the reply is stored: copies new turns into memory, then extracts facts from the
-    // last exchange on a background thread (which `backend` must outlive).
-    void after_reply(llm::Backend* backend);
+    // The persona and instructions the model is given, for checking what it learns against.
+    std::string instructions() const;
 
-    // What shaped the last reply: the memories recalled for it.
-    const std::vector<memory::Hit>& last_recall() const { return m_last_recall; }
+    // Stores the exchange in one transaction and copies it into long-term memory; returns the
+    // two turn ids.
+    ErrorOr<std::pair<int64_t, int64_t>> commit_exchange(int64_t conversation, const std::string& user_text,
+                                                         int64_t user_time, const std::string& reply_text,
+                                                         memory::Interrupted interrupted);
+
+    memory::ConversationStore& conversations() { return m_conversations; }
+    memory::MemoryStore& memory() { return m_memory; }
+    affect::CompanionState& feelings() { return m_feelings; }
+
     std::string mood_report() const;
     ErrorOr<std::string> journal_report(int64_t limit);
     // Stores a fact the user asked to be remembered; returns its memory id.
     ErrorOr<int64_t> remember(const std::string& text);
-    ErrorOr<bool> forget(int64_t id);
 
     Companion(const Companion&) = delete;
     Companion& operator=(const Companion&) = delete;
 
 private:
-    struct State;
-    explicit Companion(std::unique_ptr<State> state);
-    std::unique_ptr<State> m_state;
-    std::vector<memory::Hit> m_last_recall;
+    Companion(std::filesystem::path user_dir, CompanionOptions options, Environment env,
+              memory::ConversationStore conversations, memory::MemoryStore memory, affect::CompanionState feelings,
+              persona::CharacterCard card, std::optional<persona::Onboarding> onboarding, affect::Appraiser appraiser);
+
+    std::filesystem::path m_user_dir;
+    CompanionOptions m_options;
+    Environment m_env;
+    memory::ConversationStore m_conversations;
+    memory::MemoryStore m_memory;
+    affect::CompanionState m_feelings;
+    persona::CharacterCard m_card;
+    std::optional<persona::Onboarding> m_onboarding;
+    affect::Appraiser m_appraiser;
+    std::vector<std::string> m_recent_user_texts;  // for lorebook keys
 };
 
 }  // namespace os1::companion

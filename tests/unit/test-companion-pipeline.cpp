@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "companion/companion.h"
+#include "companion/host.h"
 #include "memory/conversation-store.h"
 
 using namespace os1;
@@ -11,14 +12,27 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path fresh_user(const std::string& name) {
-    fs::path dir = fs::path(::testing::TempDir()) / ("os1-companion-" + name);
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    return dir;
+fs::path fresh_dir(const std::string& name) {
+    std::string pattern = (fs::path(::testing::TempDir()) / ("os1-companion-" + name + "-XXXXXX")).string();
+    if (!::mkdtemp(pattern.data()))
+        return {};
+    return pattern;
 }
 
-memory::Turn turn(const std::string& role, const std::string& text) { return {0, 1, role, text, 0}; }
+// Noon on a fixed day in UTC: nothing depends on when or where the test runs.
+Environment fixed_environment() {
+    Environment env;
+    env.clock = fixed_clock(from_unix_seconds(1'780'000'000));
+    env.zone = fixed_utc_offset(std::chrono::seconds(0));
+    return env;
+}
+
+ErrorOr<std::unique_ptr<companion::Companion>> open_companion(const fs::path& dir,
+                                                              companion::CompanionOptions options = {}) {
+    return companion::Companion::open(dir, std::move(options), fixed_environment());
+}
+
+memory::Turn turn(const std::string& role, const std::string& text) { return {0, 1, role, text, 0, false}; }
 
 // Answers every request with the same text, as a model under a grammar might.
 class CannedBackend : public llm::Backend {
@@ -30,7 +44,7 @@ public:
         reply->finish({});
         return reply;
     }
-    llm::BackendInfo info() const override { return {"canned", "canned", "none", false, 4096, 2}; }
+    llm::BackendInfo info() const override { return {"canned", "canned", "none", 4096, 2}; }
 
 private:
     std::string m_answer;
@@ -39,11 +53,13 @@ private:
 }  // namespace
 
 TEST(CompanionPipeline, ChangingContextSitsJustBeforeTheNewestMessage) {
-    auto companion = companion::Companion::open(fresh_user("compose"), {});
+    auto companion = open_companion(fresh_dir("compose"));
     ASSERT_TRUE(companion) << companion.error().message;
-    ASSERT_TRUE(companion.value()->observe_user("I feel wonderful today!"));
+    auto observed = companion.value()->observe_user("I feel wonderful today!");
+    ASSERT_TRUE(observed);
     auto messages = companion.value()->compose(
-        {turn("user", "hello"), turn("assistant", "hi"), turn("user", "I feel wonderful today!")});
+        {turn("user", "hello"), turn("assistant", "hi"), turn("user", "I feel wonderful today!")},
+        observed->recalled);
     ASSERT_TRUE(messages) << messages.error().message;
     const auto& m = messages.value();
     ASSERT_EQ(m.size(), 5u);
@@ -53,36 +69,40 @@ TEST(CompanionPipeline, ChangingContextSitsJustBeforeTheNewestMessage) {
     EXPECT_EQ(m[4].content, "I feel wonderful today!");
 
     // The stable prefix (persona prompt and earlier turns) is identical from turn to turn.
-    ASSERT_TRUE(companion.value()->observe_user("and now I am sad"));
+    auto sad = companion.value()->observe_user("and now I am sad");
+    ASSERT_TRUE(sad);
     auto next = companion.value()->compose({turn("user", "hello"), turn("assistant", "hi"),
                                             turn("user", "I feel wonderful today!"), turn("assistant", "great"),
-                                            turn("user", "and now I am sad")});
+                                            turn("user", "and now I am sad")},
+                                           sad->recalled);
     ASSERT_TRUE(next);
     EXPECT_EQ(next.value()[0].content, m[0].content);
 }
 
 TEST(CompanionPipeline, RememberedFactsAreRecalledAndExplained) {
-    auto companion = companion::Companion::open(fresh_user("recall"), {});
+    auto companion = open_companion(fresh_dir("recall"));
     ASSERT_TRUE(companion);
     auto id = companion.value()->remember("my sister is called Mia");
     ASSERT_TRUE(id) << id.error().message;
-    ASSERT_TRUE(companion.value()->observe_user("do you remember my sister?"));
-    const auto& recalled = companion.value()->last_recall();
+    auto observed = companion.value()->observe_user("do you remember my sister?");
+    ASSERT_TRUE(observed);
+    const auto& recalled = observed->recalled;
     ASSERT_FALSE(recalled.empty());
     EXPECT_EQ(recalled.front().id, id.value());
-    auto messages = companion.value()->compose({turn("user", "do you remember my sister?")});
+    auto messages = companion.value()->compose({turn("user", "do you remember my sister?")}, recalled);
     ASSERT_TRUE(messages);
     EXPECT_NE(messages.value()[1].content.find("my sister is called Mia"), std::string::npos);
 
-    ASSERT_TRUE(companion.value()->forget(id.value()).value());
-    ASSERT_TRUE(companion.value()->observe_user("do you remember my sister?"));
-    EXPECT_TRUE(companion.value()->last_recall().empty());
+    ASSERT_TRUE(companion.value()->memory().forget(id.value()).value());
+    auto again = companion.value()->observe_user("do you remember my sister?");
+    ASSERT_TRUE(again);
+    EXPECT_TRUE(again->recalled.empty());
 }
 
 TEST(CompanionPipeline, OnboardingNamesTheCompanionAndPersists) {
-    fs::path user = fresh_user("onboarding");
+    fs::path user = fresh_dir("onboarding");
     {
-        auto companion = companion::Companion::open(user, {});
+        auto companion = open_companion(user);
         ASSERT_TRUE(companion);
         EXPECT_TRUE(companion.value()->needs_onboarding());
         persona::Onboarding onboarding;
@@ -93,10 +113,10 @@ TEST(CompanionPipeline, OnboardingNamesTheCompanionAndPersists) {
         EXPECT_FALSE(name.value().name.empty());
         EXPECT_FALSE(name.value().reason.empty());
     }
-    auto reopened = companion::Companion::open(user, {});
+    auto reopened = open_companion(user);
     ASSERT_TRUE(reopened);
     EXPECT_FALSE(reopened.value()->needs_onboarding());
-    auto messages = reopened.value()->compose({turn("user", "hi")});
+    auto messages = reopened.value()->compose({turn("user", "hi")}, {});
     ASSERT_TRUE(messages);
     EXPECT_NE(messages.value()[0].content.find("You are " + reopened.value()->name()), std::string::npos);
     EXPECT_NE(messages.value()[0].content.find("called Theo"), std::string::npos);
@@ -104,28 +124,34 @@ TEST(CompanionPipeline, OnboardingNamesTheCompanionAndPersists) {
 }
 
 TEST(CompanionPipeline, CoreEditsAfterAReplyAreCheckedAgainstTheRealPersonaPrompt) {
-    fs::path user = fresh_user("core-edits");
-    {
-        auto conversations = memory::ConversationStore::open(user);
-        ASSERT_TRUE(conversations) << conversations.error().message;
-        int64_t c = conversations->create_conversation("chat", 10).value();
-        ASSERT_TRUE(conversations->append_turn(
-            c, "user", "My sister Lena moved to Lisbon. I adore the night sky and quote poems about comets.", 11));
-        ASSERT_TRUE(conversations->append_turn(c, "assistant", "Lisbon has dark skies by the sea.", 12));
-    }
+    const fs::path home = fresh_dir("core-edits");
     // The user's words support both edits; only the persona prompt (--system here) can tell
-    // the second one apart: it is the companion's own description, not the user's.
+    // the second one apart: it is the companion's own description, not the user's. The canned
+    // model answers every request (the reply too) with the extraction; turn:1 is the user's.
     CannedBackend backend(
         R"({"facts":[],"core":[{"block":"human","op":"append","text":"Sister Lena moved to Lisbon.","turns":["turn:1"]},)"
         R"({"block":"human","op":"append","text":"You adore the night sky and quote poems about comets.","turns":["turn:1"]}]})");
-    companion::CompanionOptions options;
-    options.system_prompt = "You are Juniper. You adore the night sky and quote poems about comets.";
+    companion::HostOptions options;
+    options.home = home;
+    options.environment = fixed_environment();
+    options.companion.system_prompt = "You are Juniper. You adore the night sky and quote poems about comets.";
     {
-        auto companion = companion::Companion::open(user, options);
-        ASSERT_TRUE(companion) << companion.error().message;
-        companion.value()->after_reply(&backend);
-    }  // joins the background pass
-    auto store = memory::MemoryStore::open(user);
+        companion::CompanionHost host(backend, options);
+        auto conversation = host.open("lena");
+        ASSERT_TRUE(conversation) << conversation.error().message;
+        auto turn = conversation->say(
+            "My sister Lena moved to Lisbon. I adore the night sky and quote poems about comets.");
+        ASSERT_TRUE(turn) << turn.error().message;
+        companion::TurnEvent event;
+        do
+            event = turn->next();
+        while (event.kind != companion::TurnEvent::Kind::Done && event.kind != companion::TurnEvent::Kind::Failed);
+        ASSERT_EQ(event.kind, companion::TurnEvent::Kind::Done) << event.text;
+        EXPECT_EQ(event.user_turn_id, 1);
+        host.drain();
+        EXPECT_EQ(host.background_stats().succeeded, 1u);
+    }
+    auto store = memory::MemoryStore::open(home / "users" / "lena");
     ASSERT_TRUE(store);
     EXPECT_EQ(store->core_block("human").value(), "Sister Lena moved to Lisbon.");
 }

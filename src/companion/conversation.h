@@ -1,0 +1,66 @@
+// One user's conversation, as a front end holds it. say() starts a Turn; the commands a chat
+// offers (remember, forget, mood, journal, reset) go through here too, so that every front
+// end for the same user shares one companion and none loses another's updates.
+//
+// The conversation's KV cache is managed here: restored from disk when the first handle to it
+// opens, saved when the last one closes (local engine only), dropped on reset and when its
+// turns are forgotten.
+//
+// Thread-safe: several threads may use one Conversation, and several Conversations may share
+// a user; the user's state is touched by one of them at a time. A Conversation and its Turns
+// must not outlive the CompanionHost that opened them.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "companion/companion.h"
+#include "companion/turn.h"
+
+namespace os1::companion {
+
+struct UserSession;
+struct HostCore;
+
+class Conversation {
+public:
+    Conversation(Conversation&&) noexcept;
+    Conversation& operator=(Conversation&&) noexcept;
+    // Saves the KV cache when this was the last handle to the conversation.
+    ~Conversation();
+
+    // Starts a reply to `text`, which must be valid UTF-8, not blank, and at most
+    // memory::max_text_bytes. The user's message is appraised and memories are recalled
+    // before this returns; generation then streams through the Turn. `sampling` overrides the
+    // host's defaults for this turn.
+    ErrorOr<Turn> say(const std::string& text, std::optional<llm::SamplingParams> sampling = std::nullopt);
+
+    const std::string& user() const;
+    int64_t id() const;
+    // True when this handle found the conversation's saved KV cache and restored it.
+    bool restored_from_disk() const;
+    ErrorOr<std::vector<memory::Turn>> history();
+
+    std::string companion_name();
+    bool needs_onboarding();
+    ErrorOr<CompanionName> finish_onboarding(persona::Onboarding onboarding);
+    std::string mood_report();
+    ErrorOr<std::string> journal_report(int64_t limit);
+    // The memories recalled for this handle's last turn.
+    std::vector<memory::Hit> last_recall() const;
+    ErrorOr<int64_t> remember(const std::string& text);
+    // Forgets memory `id` (and what forgetting removes with it); false when there is none.
+    ErrorOr<bool> forget(int64_t id);
+    // Starts a new conversation for this handle (memories stay); the old one's cache is dropped.
+    ErrorOr<void> reset();
+
+private:
+    friend class CompanionHost;
+    struct Impl;
+    explicit Conversation(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace os1::companion

@@ -1,0 +1,410 @@
+// The companion host without a model: many users at once, two front ends on one user, cut-short
+// and failed replies, and the background queue. The backends here are seams that answer in a
+// known way, so that routing and storage can be checked exactly.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "companion/background-queue.h"
+#include "companion/host.h"
+#include "memory/conversation-store.h"
+
+using namespace os1;
+namespace fs = std::filesystem;
+using companion::TurnEvent;
+
+namespace {
+
+fs::path fresh_home(const std::string& name) {
+    std::string pattern = (fs::path(::testing::TempDir()) / ("os1-host-" + name + "-XXXXXX")).string();
+    if (!::mkdtemp(pattern.data()))
+        return {};
+    return pattern;
+}
+
+// Threads of this process, from /proc.
+int thread_count() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.starts_with("Threads:"))
+            return std::stoi(line.substr(8));
+    }
+    return -1;
+}
+
+std::string last_user_message(const llm::ChatRequest& request) {
+    for (auto it = request.messages.rbegin(); it != request.messages.rend(); ++it) {
+        if (it->role == "user")
+            return it->content;
+    }
+    return {};
+}
+
+// Replies "echo: <the newest user message>" at once, so every reply names its question.
+class EchoBackend : public llm::Backend {
+public:
+    std::shared_ptr<llm::Reply> submit(llm::ChatRequest request) override {
+        auto reply = std::make_shared<llm::Reply>();
+        reply->push_text("echo: ");
+        reply->push_text(last_user_message(request));
+        reply->finish({});
+        return reply;
+    }
+    llm::BackendInfo info() const override { return {"echo", "echo", "none", 4096, 4}; }
+};
+
+// Sends one piece, then holds the reply open until it is cancelled, as a long reply would.
+class HoldingBackend : public llm::Backend {
+public:
+    ~HoldingBackend() override {
+        for (std::thread& producer : m_producers)
+            producer.join();
+    }
+    std::shared_ptr<llm::Reply> submit(llm::ChatRequest) override {
+        auto reply = std::make_shared<llm::Reply>();
+        reply->push_text("Hello ");
+        std::lock_guard lock(m_mutex);
+        m_producers.emplace_back([reply] {
+            while (!reply->cancelled())
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));  // a producer polling, as the engine does
+            llm::ReplyStats stats;
+            stats.stop_reason = llm::StopReason::Cancelled;
+            reply->finish(stats);
+        });
+        m_replies.push_back(reply);
+        return reply;
+    }
+    llm::BackendInfo info() const override { return {"holding", "holding", "none", 4096, 4}; }
+    bool all_cancelled() {
+        std::lock_guard lock(m_mutex);
+        for (auto& reply : m_replies) {
+            if (!reply->cancelled())
+                return false;
+        }
+        return !m_replies.empty();
+    }
+
+private:
+    std::mutex m_mutex;
+    std::vector<std::thread> m_producers;
+    std::vector<std::shared_ptr<llm::Reply>> m_replies;
+};
+
+// Fails the first request as a lost model server would, then echoes; keeps every request.
+class FlakyBackend : public EchoBackend {
+public:
+    std::shared_ptr<llm::Reply> submit(llm::ChatRequest request) override {
+        requests.push_back(request);
+        if (requests.size() == 1) {
+            auto reply = std::make_shared<llm::Reply>();
+            reply->push_text("half a rep");
+            reply->fail(make_error(ErrorKind::Unavailable, "the model server went away"));
+            return reply;
+        }
+        return EchoBackend::submit(std::move(request));
+    }
+    std::vector<llm::ChatRequest> requests;
+};
+
+// A fixed clock that tests move by hand.
+struct ManualClock {
+    std::atomic<int64_t> ms{1'780'000'000'000};
+    Clock clock() {
+        return [this] { return Timestamp{std::chrono::milliseconds{ms.load()}}; };
+    }
+};
+
+companion::HostOptions options_for(const fs::path& home, ManualClock& clock) {
+    companion::HostOptions options;
+    options.home = home;
+    options.environment.clock = clock.clock();
+    options.environment.zone = fixed_utc_offset(std::chrono::seconds(0));
+    options.companion.learn = false;
+    return options;
+}
+
+// Reads a turn to its end; returns the text it delivered and fills `end`.
+std::string read_all(companion::Turn& turn, TurnEvent& end) {
+    std::string text;
+    for (;;) {
+        TurnEvent event = turn.next();
+        if (event.kind == TurnEvent::Kind::Text)
+            text += event.text;
+        if (event.kind == TurnEvent::Kind::Done || event.kind == TurnEvent::Kind::Failed) {
+            end = event;
+            return text;
+        }
+    }
+}
+
+std::vector<memory::Turn> stored_turns(const fs::path& home, const std::string& user) {
+    auto store = memory::ConversationStore::open(home / "users" / user);
+    if (!store)
+        return {};
+    auto latest = store->latest_conversation();
+    if (!latest || !latest.value())
+        return {};
+    return store->turns(latest.value()->id).value();
+}
+
+}  // namespace
+
+TEST(CompanionHost, FiftyUsersAtOnceAreAnsweredInIsolationWithoutAThreadPerTurn) {
+    const fs::path home = fresh_home("many");
+    ManualClock clock;
+    EchoBackend backend;
+    companion::CompanionHost host(backend, options_for(home, clock));
+    const int threads_with_host = thread_count();
+
+    constexpr int users = 50;
+    constexpr int turns_each = 3;
+    std::atomic<int> wrong{0};
+    std::atomic<int> peak_threads{0};
+    std::vector<std::thread> clients;
+    for (int u = 0; u < users; ++u) {
+        clients.emplace_back([&, u] {
+            const std::string name = "user-" + std::to_string(u);
+            auto conversation = host.open(name);
+            if (!conversation) {
+                ++wrong;
+                return;
+            }
+            for (int k = 0; k < turns_each; ++k) {
+                const std::string message = name + " says " + std::to_string(k);
+                auto turn = conversation->say(message);
+                if (!turn) {
+                    ++wrong;
+                    continue;
+                }
+                TurnEvent end;
+                if (read_all(turn.value(), end) != "echo: " + message || end.kind != TurnEvent::Kind::Done)
+                    ++wrong;
+                peak_threads = std::max(peak_threads.load(), thread_count());
+            }
+        });
+    }
+    for (std::thread& client : clients)
+        client.join();
+    EXPECT_EQ(wrong, 0);
+    // The clients' own threads, and nothing per turn or per user beyond them.
+    EXPECT_LE(peak_threads, threads_with_host + users);
+
+    for (int u = 0; u < users; ++u) {
+        const std::string name = "user-" + std::to_string(u);
+        std::vector<memory::Turn> turns = stored_turns(home, name);
+        ASSERT_EQ(turns.size(), size_t(2 * turns_each)) << name;
+        for (int k = 0; k < turns_each; ++k) {
+            const std::string message = name + " says " + std::to_string(k);
+            EXPECT_EQ(turns[2 * k].role, "user");
+            EXPECT_EQ(turns[2 * k].content, message);
+            EXPECT_EQ(turns[2 * k + 1].role, "assistant");
+            EXPECT_EQ(turns[2 * k + 1].content, "echo: " + message);
+        }
+    }
+
+    // Idle users are unloaded: only the one opened after the idle time stays.
+    EXPECT_EQ(host.loaded_users(), size_t(users));
+    clock.ms += std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::minutes(11)).count();
+    ASSERT_TRUE(host.open("late-comer"));
+    EXPECT_EQ(host.loaded_users(), 1u);
+}
+
+TEST(CompanionHost, TextAndVoiceOnOneUserLoseNothing) {
+    const fs::path home = fresh_home("two-front-ends");
+    ManualClock clock;
+    EchoBackend backend;
+    constexpr int turns_each = 10;
+    {
+        companion::CompanionHost host(backend, options_for(home, clock));
+        auto text = host.open("sam");
+        auto voice = host.open("sam");
+        ASSERT_TRUE(text && voice);
+        ASSERT_EQ(text->id(), voice->id()) << "both front ends continue the same conversation";
+        auto talk = [&](companion::Conversation& conversation, const std::string& via) {
+            for (int k = 0; k < turns_each; ++k) {
+                auto turn = conversation.say(via + " " + std::to_string(k) + ": I feel great");
+                ASSERT_TRUE(turn) << turn.error().message;
+                TurnEvent end;
+                read_all(turn.value(), end);
+                ASSERT_EQ(end.kind, TurnEvent::Kind::Done);
+            }
+        };
+        std::thread typing(talk, std::ref(text.value()), "typed");
+        std::thread speaking(talk, std::ref(voice.value()), "spoken");
+        typing.join();
+        speaking.join();
+    }
+    std::vector<memory::Turn> turns = stored_turns(home, "sam");
+    ASSERT_EQ(turns.size(), size_t(4 * turns_each));
+    for (size_t i = 0; i < turns.size(); i += 2) {
+        EXPECT_EQ(turns[i].role, "user");
+        EXPECT_EQ(turns[i + 1].content, "echo: " + turns[i].content) << "every message is followed by its own answer";
+    }
+    // Both front ends' messages moved the one relationship: none of the updates was lost.
+    auto feelings = affect::CompanionState::open(home / "users" / "sam", affect::BigFive{}, clock.clock(),
+                                                 fixed_utc_offset(std::chrono::seconds(0)));
+    ASSERT_TRUE(feelings) << feelings.error().message;
+    EXPECT_EQ(feelings->relationship().messages(), 2 * turns_each);
+}
+
+TEST(CompanionHost, CancelStoresOnlyWhatWasDelivered) {
+    const fs::path home = fresh_home("cancel");
+    ManualClock clock;
+    HoldingBackend backend;
+    companion::CompanionHost host(backend, options_for(home, clock));
+    auto conversation = host.open("ana");
+    ASSERT_TRUE(conversation);
+    auto turn = conversation->say("tell me a long story");
+    ASSERT_TRUE(turn);
+    EXPECT_EQ(turn->next().kind, TurnEvent::Kind::Prepared);
+    TurnEvent piece = turn->next();
+    ASSERT_EQ(piece.kind, TurnEvent::Kind::Text);
+    EXPECT_EQ(piece.text, "Hello ");
+
+    turn->cancel("Hel");  // a voice had played only this much
+    TurnEvent end = turn->next();
+    ASSERT_EQ(end.kind, TurnEvent::Kind::Done);
+    EXPECT_TRUE(end.interrupted);
+    EXPECT_TRUE(backend.all_cancelled()) << "the engine was told to stop";
+
+    std::vector<memory::Turn> turns = stored_turns(home, "ana");
+    ASSERT_EQ(turns.size(), 2u);
+    EXPECT_EQ(turns[0].content, "tell me a long story");
+    EXPECT_EQ(turns[1].content, "Hel");
+    EXPECT_TRUE(turns[1].interrupted);
+    EXPECT_FALSE(turns[0].interrupted);
+}
+
+TEST(CompanionHost, DroppingAnUnfinishedTurnCancelsItAndKeepsWhatWasRead) {
+    const fs::path home = fresh_home("drop");
+    ManualClock clock;
+    HoldingBackend backend;
+    companion::CompanionHost host(backend, options_for(home, clock));
+    auto conversation = host.open("ben");
+    ASSERT_TRUE(conversation);
+    {
+        auto turn = conversation->say("are you there?");
+        ASSERT_TRUE(turn);
+        while (turn->next().kind != TurnEvent::Kind::Text) {
+        }
+    }  // a client that went away
+    EXPECT_TRUE(backend.all_cancelled());
+    std::vector<memory::Turn> turns = stored_turns(home, "ben");
+    ASSERT_EQ(turns.size(), 2u);
+    EXPECT_EQ(turns[1].content, "Hello ");
+    EXPECT_TRUE(turns[1].interrupted);
+}
+
+TEST(CompanionHost, AFailedReplyLeavesAConsistentHistory) {
+    const fs::path home = fresh_home("failed");
+    ManualClock clock;
+    FlakyBackend backend;
+    companion::CompanionHost host(backend, options_for(home, clock));
+    auto conversation = host.open("cy");
+    ASSERT_TRUE(conversation);
+    auto first = conversation->say("first question");
+    ASSERT_TRUE(first);
+    TurnEvent end;
+    read_all(first.value(), end);
+    ASSERT_EQ(end.kind, TurnEvent::Kind::Failed);
+    EXPECT_EQ(end.error, ErrorKind::Unavailable);
+    EXPECT_TRUE(stored_turns(home, "cy").empty()) << "no user message is stored without its answer";
+
+    auto second = conversation->say("second question");
+    ASSERT_TRUE(second);
+    read_all(second.value(), end);
+    ASSERT_EQ(end.kind, TurnEvent::Kind::Done);
+    // The next prompt does not carry two user messages in a row.
+    const auto& messages = backend.requests.back().messages;
+    for (size_t i = 1; i < messages.size(); ++i)
+        EXPECT_FALSE(messages[i].role == "user" && messages[i - 1].role == "user");
+    std::vector<memory::Turn> turns = stored_turns(home, "cy");
+    ASSERT_EQ(turns.size(), 2u);
+    EXPECT_EQ(turns[0].content, "second question");
+}
+
+TEST(CompanionHost, BadUserNamesAndMessagesAreRefused) {
+    const fs::path home = fresh_home("refused");
+    ManualClock clock;
+    EchoBackend backend;
+    companion::CompanionHost host(backend, options_for(home, clock));
+    for (const char* name : {"", ".", "..", "../../x", "a/b", "-rf"}) {
+        auto conversation = host.open(name);
+        ASSERT_FALSE(conversation) << name;
+        EXPECT_EQ(conversation.error().kind, ErrorKind::InvalidInput) << name;
+    }
+    EXPECT_FALSE(fs::exists(home.parent_path() / "x" / "os1.db"));
+    auto conversation = host.open("dee");
+    ASSERT_TRUE(conversation);
+    for (const std::string& text : {std::string("   "), std::string("caf\xC3"), std::string(40000, 'a')}) {
+        auto turn = conversation->say(text);
+        ASSERT_FALSE(turn);
+        EXPECT_EQ(turn.error().kind, ErrorKind::InvalidInput);
+    }
+}
+
+TEST(BackgroundQueue, FailuresAreCountedAndLoggedAndExceptionsCaught) {
+    std::mutex log_mutex;
+    std::vector<std::string> logged;
+    companion::BackgroundQueue queue(1, 4, [&](LogLevel, std::string_view message) {
+        std::lock_guard lock(log_mutex);
+        logged.emplace_back(message);
+    });
+    ASSERT_TRUE(queue.post("fine", []() -> ErrorOr<void> { return {}; }));
+    ASSERT_TRUE(queue.post("broken", []() -> ErrorOr<void> { return make_error("the model said nothing"); }));
+    ASSERT_TRUE(queue.post("throwing", []() -> ErrorOr<void> { throw std::runtime_error("boom"); }));
+    queue.drain();
+    companion::BackgroundStats stats = queue.stats();
+    EXPECT_EQ(stats.posted, 3u);
+    EXPECT_EQ(stats.succeeded, 1u);
+    EXPECT_EQ(stats.failed, 2u);
+    EXPECT_EQ(stats.pending, 0u);
+    ASSERT_EQ(logged.size(), 2u);
+    EXPECT_EQ(logged[0], "broken: the model said nothing");
+    EXPECT_NE(logged[1].find("boom"), std::string::npos);
+}
+
+TEST(BackgroundQueue, AFullQueueHoldsBackTheProducer) {
+    companion::BackgroundQueue queue(1, 1, discard_log);
+    std::mutex gate_mutex;
+    std::condition_variable gate_changed;
+    bool gate_open = false;
+    bool first_running = false;
+    auto wait_at_gate = [&]() -> ErrorOr<void> {
+        std::unique_lock lock(gate_mutex);
+        first_running = true;
+        gate_changed.notify_all();
+        gate_changed.wait(lock, [&] { return gate_open; });
+        return {};
+    };
+    ASSERT_TRUE(queue.post("running", wait_at_gate));
+    {
+        std::unique_lock lock(gate_mutex);
+        gate_changed.wait(lock, [&] { return first_running; });
+    }
+    ASSERT_TRUE(queue.post("queued", [] { return ErrorOr<void>(); }));  // fills the one place
+
+    std::atomic<bool> third_posted{false};
+    std::thread producer([&] {
+        (void)queue.post("third", [] { return ErrorOr<void>(); });
+        third_posted = true;
+    });
+    // The producer cannot get past a full queue while the worker is held at the gate.
+    EXPECT_EQ(queue.stats().pending, 2u);
+    EXPECT_FALSE(third_posted);
+    {
+        std::lock_guard lock(gate_mutex);
+        gate_open = true;
+    }
+    gate_changed.notify_all();
+    producer.join();
+    queue.drain();
+    EXPECT_TRUE(third_posted);
+    EXPECT_EQ(queue.stats().succeeded, 3u);
+}
