@@ -19,8 +19,8 @@
 #include "core/paths.h"
 #include "llm/llm.h"
 #include "core/utf8.h"
-#include "companion/companion.h"
-#include "memory/conversation-store.h"
+#include "companion/host.h"
+#include "core/environment.h"
 #include "persona/onboarding.h"
 
 namespace os1::cli {
@@ -39,6 +39,7 @@ struct ChatOptions {
     bool new_conversation = false;
     llm::SamplingParams sampling;
     std::string embedding_model;  // empty: recall by words only
+    bool learn = true;
 };
 
 std::atomic<bool> g_interrupted{false};
@@ -54,31 +55,40 @@ void install_interrupt_handler() {
     sigaction(SIGINT, &action, nullptr);
 }
 
-int64_t unix_now() { return int64_t(std::time(nullptr)); }
+// Library code reports through this sink; in the terminal, warnings go to stderr.
+Environment terminal_env() {
+    Environment env;
+    env.log = [](LogLevel level, std::string_view message) {
+        if (level >= LogLevel::Warning)
+            std::fprintf(stderr, "os1: %s: %.*s\n", to_string(level), int(message.size()), message.data());
+    };
+    return env;
+}
 
-// Streams one reply to stdout (unless quiet); Ctrl-C cancels it.
-ErrorOr<std::string> stream_reply(const std::shared_ptr<llm::Reply>& reply, bool print, llm::ReplyStats& stats) {
-    std::string text;
+// Streams one turn to stdout (unless quiet) and returns its last event (Done or Failed);
+// Ctrl-C cancels it, keeping what was already shown. Notices are collected for afterwards.
+companion::TurnEvent stream_turn(companion::Turn& turn, bool print, std::vector<std::string>& notices) {
     for (;;) {
         if (g_interrupted.exchange(false))
-            reply->cancel();
-        auto event = reply->next_for(std::chrono::milliseconds(50));
+            turn.cancel();
+        auto event = turn.next_for(std::chrono::milliseconds(50));
         if (!event)
             continue;
         switch (event->kind) {
-        case llm::ReplyEvent::Kind::Text:
-            text += event->text;
+        case companion::TurnEvent::Kind::Prepared:
+            break;
+        case companion::TurnEvent::Kind::Text:
             if (print) {
                 std::fwrite(event->text.data(), 1, event->text.size(), stdout);
                 std::fflush(stdout);
             }
             break;
-        case llm::ReplyEvent::Kind::Done:
-            stats = event->stats;
-            return text;
-        case llm::ReplyEvent::Kind::Failed:
-            stats = event->stats;
-            return make_error(event->text);
+        case companion::TurnEvent::Kind::Notice:
+            notices.push_back(event->text);
+            break;
+        case companion::TurnEvent::Kind::Done:
+        case companion::TurnEvent::Kind::Failed:
+            return *event;
         }
     }
 }
@@ -105,11 +115,6 @@ void print_help() {
                 "/quit           leave (Ctrl-D too); Ctrl-C stops a reply that is being written\n");
 }
 
-ErrorOr<std::string> read_stdin() {
-    std::string text(std::istreambuf_iterator<char>(std::cin), {});
-    return text;
-}
-
 std::string trim(std::string text) {
     const char* space = " \t\r\n";
     size_t begin = text.find_first_not_of(space);
@@ -119,12 +124,20 @@ std::string trim(std::string text) {
     return text.substr(begin, end - begin + 1);
 }
 
-// One question, one answer; prints the reply (or JSON) and exits.
-int run_once(ChatOptions& options, llm::Backend& backend, memory::ConversationStore& store,
-             companion::Companion& companion) {
+// Waits for what the companion is still learning from the conversation, saying so when it
+// takes a moment.
+void finish_learning(companion::CompanionHost& host, bool quiet) {
+    if (!quiet && host.background_stats().pending > 0)
+        std::fprintf(stderr, "(taking a moment to remember what we talked about…)\n");
+    host.drain();
+}
+
+// One question, one answer, through the same pipeline as the interactive chat; prints the
+// reply (or JSON) and exits once the learning from it is done.
+int run_once(ChatOptions& options, companion::CompanionHost& host) {
     std::string text = options.once_text;
     if (text.empty())
-        text = read_stdin().release_value();
+        text.assign(std::istreambuf_iterator<char>(std::cin), {});
     if (!is_valid_utf8(text)) {
         std::fprintf(stderr, "os1 chat: the input is not valid UTF-8; convert it first (for example with iconv)\n");
         return 1;
@@ -134,40 +147,32 @@ int run_once(ChatOptions& options, llm::Backend& backend, memory::ConversationSt
         std::fprintf(stderr, "os1 chat: the input is empty; pass the text with --once \"TEXT\" or on stdin\n");
         return 1;
     }
-    auto conversation = store.create_conversation(text.substr(0, 60), unix_now());
+    companion::OpenOptions open;
+    open.start = companion::Start::New;
+    open.title = text.substr(0, 60);
+    while (!open.title.empty() && !is_valid_utf8(open.title))
+        open.title.pop_back();
+    open.keep_cache = companion::KeepCache::No;
+    auto conversation = host.open(options.user, open);
     if (conversation.is_error()) {
         std::fprintf(stderr, "os1 chat: %s\n", conversation.error().message.c_str());
         return 1;
     }
-    if (auto stored = store.append_turn(conversation.value(), "user", text, unix_now()); stored.is_error()) {
-        std::fprintf(stderr, "os1 chat: %s\n", stored.error().message.c_str());
-        return 1;
-    }
     install_interrupt_handler();
-    if (auto observed = companion.observe_user(text); observed.is_error()) {
-        std::fprintf(stderr, "os1 chat: %s\n", observed.error().message.c_str());
+    auto turn = conversation->say(text);
+    if (turn.is_error()) {
+        std::fprintf(stderr, "os1 chat: %s\n", turn.error().message.c_str());
         return 1;
     }
-    auto messages = companion.compose({{0, conversation.value(), "user", text, unix_now()}});
-    if (messages.is_error()) {
-        std::fprintf(stderr, "os1 chat: %s\n", messages.error().message.c_str());
+    std::vector<std::string> notices;
+    companion::TurnEvent end = stream_turn(turn.value(), !options.json, notices);
+    if (end.kind == companion::TurnEvent::Kind::Failed) {
+        std::fprintf(stderr, "os1 chat: %s\n", end.text.c_str());
         return 1;
     }
-    llm::ChatRequest request{"once", messages.release_value(), companion.adjust(options.sampling)};
-    llm::ReplyStats stats;
-    auto reply = stream_reply(backend.submit(std::move(request)), !options.json, stats);
-    if (reply.is_error()) {
-        std::fprintf(stderr, "os1 chat: %s\n", reply.error().message.c_str());
-        return 1;
-    }
-    if (auto stored = store.append_turn(conversation.value(), "assistant", reply.value(), unix_now());
-        stored.is_error()) {
-        std::fprintf(stderr, "os1 chat: %s\n", stored.error().message.c_str());
-        return 1;
-    }
-    companion.after_reply(nullptr);  // into long-term memory; no extraction in a one-shot process
+    const llm::ReplyStats& stats = end.stats;
     if (options.json) {
-        nlohmann::json out = {{"reply", reply.value()},
+        nlohmann::json out = {{"reply", turn->delivered()},
                               {"tokens", stats.generated_tokens},
                               {"prompt_tokens", stats.prompt_tokens},
                               {"prefill_tokens", stats.prefill_tokens},
@@ -178,7 +183,11 @@ int run_once(ChatOptions& options, llm::Backend& backend, memory::ConversationSt
     } else {
         std::printf("\n");
     }
-    if (stats.stop_reason == llm::StopReason::Cancelled) {
+    std::fflush(stdout);
+    for (const std::string& notice : notices)
+        std::fprintf(stderr, "(%s)\n", notice.c_str());
+    finish_learning(host, options.json);
+    if (end.interrupted) {
         std::fprintf(stderr, "os1 chat: stopped by Ctrl-C\n");
         return 130;
     }
@@ -214,7 +223,7 @@ std::optional<std::string> read_line(bool terminal) {
 }
 
 // First run: a short interview, after which the companion chooses its own name.
-ErrorOr<void> run_onboarding(companion::Companion& companion, llm::Backend& backend, bool terminal) {
+ErrorOr<void> run_onboarding(companion::Conversation& conversation, bool terminal) {
     persona::Onboarding onboarding;
     std::printf("Before we start, I'd like to get to know you a little.\n");
     while (!onboarding.question().empty()) {
@@ -226,7 +235,7 @@ ErrorOr<void> run_onboarding(companion::Companion& companion, llm::Backend& back
             std::printf("(%s)\n", answered.error().message.c_str());
     }
     std::printf("Let me think of a name for myself…\n");
-    persona::CompanionName name = OS1_TRY(companion.finish_onboarding(std::move(onboarding), &backend));
+    persona::CompanionName name = OS1_TRY(conversation.finish_onboarding(std::move(onboarding)));
     std::printf("I'll be %s. %s\n", name.name.c_str(), name.reason.c_str());
     return {};
 }
@@ -234,50 +243,39 @@ ErrorOr<void> run_onboarding(companion::Companion& companion, llm::Backend& back
 enum class CommandResult { Handled, Quit, NotACommand };
 
 struct Session {
-    llm::Backend& backend;
-    memory::ConversationStore& store;
-    companion::Companion& companion;
-    int64_t conversation_id = 0;
-    std::string conversation_key;
-    fs::path kv_file;
-    std::vector<memory::Turn> turns;
+    companion::CompanionHost& host;
+    companion::Conversation& conversation;
     llm::ReplyStats last_stats;
 };
 
-ErrorOr<void> switch_conversation(Session& session, int64_t conversation_id, const fs::path& user_dir) {
-    session.conversation_id = conversation_id;
-    session.conversation_key = "conversation-" + std::to_string(conversation_id);
-    session.kv_file = user_dir / "kv" / (session.conversation_key + ".kv");
-    session.turns = OS1_TRY(session.store.turns(conversation_id));
-    return {};
-}
-
-ErrorOr<CommandResult> handle_command(Session& session, const std::string& text, const fs::path& user_dir) {
+ErrorOr<CommandResult> handle_command(Session& session, const std::string& text) {
     if (!text.starts_with("/"))
         return CommandResult::NotACommand;
     const std::string command = text.substr(0, text.find(' '));
     const std::string argument = trim(text.substr(command.size()));
+    companion::Conversation& conversation = session.conversation;
     if (command == "/quit" || command == "/exit")
         return CommandResult::Quit;
     if (command == "/help") {
         print_help();
     } else if (command == "/stats") {
-        print_stats(session.last_stats, session.backend.info());
+        print_stats(session.last_stats, session.host.backend_info());
     } else if (command == "/mood") {
-        std::printf("%s\n", session.companion.mood_report().c_str());
+        std::printf("%s\n", conversation.mood_report().c_str());
     } else if (command == "/journal") {
-        std::printf("%s", OS1_TRY(session.companion.journal_report(3)).c_str());
+        std::printf("%s", OS1_TRY(conversation.journal_report(3)).c_str());
     } else if (command == "/why") {
-        if (session.companion.last_recall().empty())
+        const std::vector<memory::Hit> recalled = conversation.last_recall();
+        if (recalled.empty())
             std::printf("(no memories were recalled for the last reply)\n");
-        for (const memory::Hit& hit : session.companion.last_recall())
+        for (const memory::Hit& hit : recalled)
             std::printf("#%lld %s (score %.2f)\n", (long long)hit.id, hit.text.c_str(), hit.score);
     } else if (command == "/remember") {
         if (argument.empty()) {
             std::printf("usage: /remember TEXT\n");
             return CommandResult::Handled;
         }
-        int64_t id = OS1_TRY(session.companion.remember(argument));
+        int64_t id = OS1_TRY(conversation.remember(argument));
         std::printf("(remembered as #%lld)\n", (long long)id);
     } else if (command == "/forget") {
         char* end = nullptr;
@@ -286,13 +284,10 @@ ErrorOr<CommandResult> handle_command(Session& session, const std::string& text,
             std::printf("usage: /forget ID (the ids are shown by /why and 'os1 memory list')\n");
             return CommandResult::Handled;
         }
-        bool forgotten = OS1_TRY(session.companion.forget(id));
+        bool forgotten = OS1_TRY(conversation.forget(id));
         std::printf(forgotten ? "(forgotten)\n" : "(there is no memory #%lld)\n", id);
     } else if (command == "/reset") {
-        session.backend.forget_conversation(session.conversation_key);
-        std::error_code ignored;
-        fs::remove(session.kv_file, ignored);
-        OS1_TRY(switch_conversation(session, OS1_TRY(session.store.create_conversation("", unix_now())), user_dir));
+        OS1_TRY(conversation.reset());
         std::printf("(started a new conversation)\n");
     } else {
         std::printf("unknown command %s; /help lists the commands\n", command.c_str());
@@ -300,83 +295,57 @@ ErrorOr<CommandResult> handle_command(Session& session, const std::string& text,
     return CommandResult::Handled;
 }
 
-// One exchange: store the user's turn, reply, store the reply.
-ErrorOr<void> exchange(Session& session, ChatOptions& options, const std::string& text, bool terminal) {
-    int64_t user_turn = OS1_TRY(session.store.append_turn(session.conversation_id, "user", text, unix_now()));
-    session.turns.push_back({user_turn, session.conversation_id, "user", text, unix_now()});
-    OS1_TRY(session.companion.observe_user(text));
-    auto messages = OS1_TRY(session.companion.compose(session.turns));
-
-    llm::ChatRequest request{session.conversation_key, std::move(messages), session.companion.adjust(options.sampling)};
+// One exchange: the reply streams to the terminal, and is stored before the next prompt.
+ErrorOr<void> exchange(Session& session, const std::string& text, bool terminal) {
+    companion::Turn turn = OS1_TRY(session.conversation.say(text));
     if (terminal)
-        std::printf("%s › ", session.companion.name().c_str());
+        std::printf("%s › ", session.conversation.companion_name().c_str());
     std::fflush(stdout);
-    auto reply = stream_reply(session.backend.submit(std::move(request)), true, session.last_stats);
-    if (reply.is_error()) {
-        std::printf("\n");
-        std::fprintf(stderr, "os1 chat: %s\n", reply.error().message.c_str());
-        return {};
-    }
-    // The reply is committed before the line ends: once the user sees the next prompt, the
-    // turn survives a crash or kill -9.
-    int64_t reply_turn =
-        OS1_TRY(session.store.append_turn(session.conversation_id, "assistant", reply.value(), unix_now()));
-    session.turns.push_back({reply_turn, session.conversation_id, "assistant", reply.value(), unix_now()});
+    std::vector<std::string> notices;
+    companion::TurnEvent end = stream_turn(turn, true, notices);
     std::printf("\n");
     std::fflush(stdout);
-    const llm::ReplyStats& stats = session.last_stats;
-    if (stats.stop_reason == llm::StopReason::Cancelled)
+    session.last_stats = end.stats;
+    if (end.kind == companion::TurnEvent::Kind::Failed) {
+        std::fprintf(stderr, "os1 chat: %s\n", end.text.c_str());
+        return {};
+    }
+    if (end.interrupted)
         std::fprintf(stderr, "(stopped)\n");
-    if (stats.dropped_messages > 0)
-        std::fprintf(stderr,
-                     "(our conversation outgrew the context: the oldest %d messages no longer fit and were left out of "
-                     "what I see now; they are still saved)\n",
-                     stats.dropped_messages);
-    if (stats.stop_reason == llm::StopReason::ContextFull)
-        std::fprintf(stderr, "(the reply was cut short: the context is full)\n");
-    session.companion.after_reply(&session.backend);
+    for (const std::string& notice : notices)
+        std::fprintf(stderr, "(%s)\n", notice.c_str());
     return {};
 }
 
-int run_interactive(ChatOptions& options, llm::Backend& backend, memory::ConversationStore& store,
-                    companion::Companion& companion, const fs::path& user_dir) {
+int run_interactive(ChatOptions& options, companion::CompanionHost& host) {
     const bool terminal = ::isatty(STDIN_FILENO);
     auto fail = [](const Error& error) {
         std::fprintf(stderr, "os1 chat: %s\n", error.message.c_str());
         return 1;
     };
+    companion::OpenOptions open;
+    open.start = options.new_conversation ? companion::Start::New : companion::Start::Resume;
+    auto conversation = host.open(options.user, open);
+    if (conversation.is_error())
+        return fail(conversation.error());
     install_interrupt_handler();
-    if (terminal && companion.needs_onboarding()) {
-        if (auto onboarded = run_onboarding(companion, backend, terminal); onboarded.is_error())
+    if (terminal && conversation->needs_onboarding()) {
+        if (auto onboarded = run_onboarding(conversation.value(), terminal); onboarded.is_error())
             return fail(onboarded.error());
     }
 
-    Session session{backend, store, companion};
-    int64_t conversation_id = 0;
-    if (!options.new_conversation) {
-        auto latest = store.latest_conversation();
-        if (latest.is_error())
-            return fail(latest.error());
-        if (latest.value())
-            conversation_id = latest.value()->id;
-    }
-    if (conversation_id == 0) {
-        auto created = store.create_conversation("", unix_now());
-        if (created.is_error())
-            return fail(created.error());
-        conversation_id = created.value();
-    }
-    if (auto switched = switch_conversation(session, conversation_id, user_dir); switched.is_error())
-        return fail(switched.error());
-    if (!session.turns.empty()) {
-        auto restored = backend.restore_conversation(session.conversation_key, session.kv_file);
+    auto history = conversation->history();
+    if (history.is_error())
+        return fail(history.error());
+    if (!history->empty()) {
         std::fprintf(stderr, "Resuming our conversation (%zu earlier messages%s). /help lists commands.\n",
-                     session.turns.size(), restored && restored.value() ? ", context restored from disk" : "");
+                     history->size(), conversation->restored_from_disk() ? ", context restored from disk" : "");
     } else {
         std::fprintf(stderr, "Hello, I'm %s! Type a message and press Enter. /help lists commands.\n",
-                     companion.name().c_str());
+                     conversation->companion_name().c_str());
     }
 
+    Session session{host, conversation.value()};
     for (;;) {
         std::optional<std::string> line = read_line(terminal);
         if (!line)
@@ -384,7 +353,7 @@ int run_interactive(ChatOptions& options, llm::Backend& backend, memory::Convers
         std::string text = trim(*line);
         if (text.empty())
             continue;
-        auto command = handle_command(session, text, user_dir);
+        auto command = handle_command(session, text);
         if (command.is_error())
             return fail(command.error());
         if (command.value() == CommandResult::Quit)
@@ -395,36 +364,18 @@ int run_interactive(ChatOptions& options, llm::Backend& backend, memory::Convers
             std::fprintf(stderr, "os1 chat: that line is not valid UTF-8; it was not sent\n");
             continue;
         }
-        if (auto exchanged = exchange(session, options, text, terminal); exchanged.is_error())
+        if (auto exchanged = exchange(session, text, terminal); exchanged.is_error())
             return fail(exchanged.error());
     }
-
-    if (backend.info().name == "local" && !session.turns.empty()) {
-        std::error_code ec;
-        fs::create_directories(session.kv_file.parent_path(), ec);
-        if (auto saved = backend.save_conversation(session.conversation_key, session.kv_file); saved.is_error())
-            std::fprintf(stderr, "os1 chat: could not keep the context for next time: %s\n",
-                         saved.error().message.c_str());
-    }
+    finish_learning(host, false);
     return 0;
 }
 
 int run_chat(ChatOptions& options, const GlobalOptions& global) {
     llm::set_llama_logging(global.verbose);
     const fs::path home = resolve_data_home(global.home);
-    auto checked_user_dir = user_dir_for(global, options.user);
-    if (checked_user_dir.is_error()) {
-        std::fprintf(stderr, "os1 chat: %s\n", checked_user_dir.error().message.c_str());
-        return 1;
-    }
-    const fs::path user_dir = checked_user_dir.release_value();
-    if (auto writable = ensure_writable_dir(user_dir); writable.is_error()) {
-        std::fprintf(stderr, "os1 chat: %s\n", writable.error().message.c_str());
-        return 1;
-    }
-    auto store = memory::ConversationStore::open(user_dir);
-    if (store.is_error()) {
-        std::fprintf(stderr, "os1 chat: %s\n", store.error().message.c_str());
+    if (auto checked = user_dir_for(global, options.user); checked.is_error()) {
+        std::fprintf(stderr, "os1 chat: %s\n", checked.error().message.c_str());
         return 1;
     }
     auto backend = open_backend(options.backend, home, options.once ? Interaction::Script : Interaction::Ask);
@@ -432,24 +383,24 @@ int run_chat(ChatOptions& options, const GlobalOptions& global) {
         std::fprintf(stderr, "os1 chat: %s\n", backend.error().message.c_str());
         return 1;
     }
-    companion::CompanionOptions companion_options;
-    companion_options.system_prompt = options.system_prompt;
+    companion::HostOptions host_options;
+    host_options.home = home;
+    host_options.environment = terminal_env();
+    host_options.companion.system_prompt = options.system_prompt;
+    host_options.companion.learn = options.learn;
+    host_options.sampling = options.sampling;
     if (!options.embedding_model.empty()) {
         auto embedder = llm::open_embedder({options.embedding_model});
         if (embedder.is_error()) {
             std::fprintf(stderr, "os1 chat: --embedding-model: %s\n", embedder.error().message.c_str());
             return 1;
         }
-        companion_options.embedder = embedder.release_value();
+        host_options.companion.embedder = embedder.release_value();
     }
-    auto companion = companion::Companion::open(user_dir, companion_options);
-    if (companion.is_error()) {
-        std::fprintf(stderr, "os1 chat: %s\n", companion.error().message.c_str());
-        return 1;
-    }
+    companion::CompanionHost host(*backend.value(), std::move(host_options));
     if (options.once)
-        return run_once(options, *backend.value(), store.value(), *companion.value());
-    return run_interactive(options, *backend.value(), store.value(), *companion.value(), user_dir);
+        return run_once(options, host);
+    return run_interactive(options, host);
 }
 
 }  // namespace
@@ -457,7 +408,10 @@ int run_chat(ChatOptions& options, const GlobalOptions& global) {
 void register_chat(CLI::App& app, GlobalOptions& global, int& exit_code) {
     auto options = std::make_shared<ChatOptions>();
     CLI::App* chat = app.add_subcommand("chat", "Talk with the companion in the terminal (streaming, with history)");
-    chat->footer("Inside a chat: /help, /reset, /stats, /quit. Ctrl-C stops the reply being written.\n"
+    chat->footer("Inside a chat: /help, /reset, /stats, /mood, /journal, /remember, /forget, /why, /quit.\n"
+                 "Ctrl-C stops the reply being written; what was shown is kept, marked as interrupted.\n"
+                 "After each reply the companion learns from it with the model (facts, its own reading of your\n"
+                 "message, the journal); --once waits for that before exiting, --no-learning skips it.\n"
                  "Examples:\n"
                  "  os1 chat                              talk to the default installed model\n"
                  "  os1 chat --model ~/models/x.gguf      use a GGUF file\n"
@@ -469,6 +423,9 @@ void register_chat(CLI::App& app, GlobalOptions& global, int& exit_code) {
         ->default_val("default");
     chat->add_option("--system", options->system_prompt, "System prompt (default: the persona card's, see os1 persona)");
     chat->add_flag("--new", options->new_conversation, "Start a new conversation instead of resuming the last one");
+    chat->add_flag("!--no-learning", options->learn,
+                   "Store the conversation, but learn nothing from it with the model (no facts, appraisal, journal "
+                   "prose or reflection); --once then exits right after the reply");
     chat->add_option("--embedding-model", options->embedding_model,
                      "GGUF embedding model for recall by meaning as well as words (new memories get vectors; "
                      "older ones after os1 memory embed)");

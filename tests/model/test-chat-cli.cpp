@@ -25,9 +25,11 @@ fs::path fresh_home(const std::string& name) {
     return home;
 }
 
+// Learning after each reply takes several grammar-constrained generations on the test model;
+// the tests of the chat's mechanics skip it, and one test below checks that it happens.
 std::vector<std::string> chat(const fs::path& home, std::vector<std::string> extra) {
     std::vector<std::string> args = {OS1_BINARY, "--home", home.string(), "chat", "--model", model,
-                                     "--temperature", "0", "-t", "1"};
+                                     "--temperature", "0", "-t", "1", "--no-learning"};
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
 }
@@ -43,6 +45,27 @@ TEST(ChatCli, OnceJsonReportsReplyAndTimings) {
     EXPECT_EQ(json["tokens"], 8);
     EXPECT_GT(json["prefill_tokens"].get<int>(), 0);
     EXPECT_GT(json["ttft_ms"].get<double>(), 0);
+}
+
+TEST(ChatCli, OnceLearnsFromTheExchangeBeforeExiting) {
+    const fs::path home = fresh_home("learns");
+    auto result = run_process({OS1_BINARY, "--home", home.string(), "chat", "--model", model, "--temperature", "0",
+                               "-t", "1", "--once", "I adore my sister Lena", "--max-tokens", "4"});
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    // The model's own appraisal of the message is one of the learning steps; --once waited for it.
+    auto db = os1::Database::open(home / "users" / "default" / "os1.db");
+    ASSERT_TRUE(db) << db.error().message;
+    auto count = db->prepare("SELECT count(*) FROM model_appraisals");
+    ASSERT_TRUE(count) << count.error().message;
+    ASSERT_TRUE(count->step().value());
+    EXPECT_EQ(count->column_int(0), 1);
+    auto turns = db->prepare("SELECT role, interrupted FROM turns ORDER BY id");
+    ASSERT_TRUE(turns);
+    ASSERT_TRUE(turns->step().value());
+    EXPECT_EQ(turns->column_text(0), "user");
+    ASSERT_TRUE(turns->step().value());
+    EXPECT_EQ(turns->column_text(0), "assistant");
+    EXPECT_EQ(turns->column_int(1), 0);
 }
 
 TEST(ChatCli, OnceReadsTheTextFromStdin) {
