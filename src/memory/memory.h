@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/database.h"
+#include "core/environment.h"
 #include "core/error.h"
 #include "core/utf8.h"
 
@@ -158,8 +159,9 @@ ErrorOr<std::vector<EpisodeInput>> read_import_file(const std::filesystem::path&
 
 class MemoryStore {
 public:
-    // Opens <user_dir>/os1.db, creating and migrating the memory tables as needed.
-    static ErrorOr<MemoryStore> open(const std::filesystem::path& user_dir);
+    // Opens <user_dir>/os1.db, creating and migrating the memory tables as needed (see
+    // Database::open for what `env` is used for).
+    static ErrorOr<MemoryStore> open(const std::filesystem::path& user_dir, const Environment& env = {});
     // Uses an open database (for example the conversation store's).
     static ErrorOr<MemoryStore> attach(Database db);
 
