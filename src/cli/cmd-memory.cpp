@@ -129,6 +129,7 @@ int run_search(const GlobalOptions& global, const MemoryArgs& args) {
     options.k = args.k;
     options.token_budget = args.budget;
     options.now = env.now_seconds();
+    options.zone = env.zone;
     if (!args.at.empty()) {
         auto at = mem::parse_iso8601(args.at);
         if (at.is_error())
