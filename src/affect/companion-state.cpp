@@ -156,8 +156,17 @@ ErrorOr<std::vector<JournalEntry>> read_journal(Database& db, const char* where,
 }  // namespace
 
 ErrorOr<CompanionState> CompanionState::open(const std::filesystem::path& user_dir, const BigFive& baseline,
+                                             const Environment& env) {
+    return attach(OS1_TRY(Database::open(user_dir / "os1.db", env)), baseline, env.clock, env.zone);
+}
+
+ErrorOr<CompanionState> CompanionState::open(const std::filesystem::path& user_dir, const BigFive& baseline,
                                              Clock clock, UtcOffset zone) {
-    return attach(OS1_TRY(Database::open(user_dir / "os1.db")), baseline, std::move(clock), std::move(zone));
+    return open(user_dir, baseline, Environment{std::move(clock), std::move(zone), discard_log});
+}
+
+ErrorOr<CompanionState> CompanionState::attach(Database db, const BigFive& baseline, const Environment& env) {
+    return attach(std::move(db), baseline, env.clock, env.zone);
 }
 
 ErrorOr<CompanionState> CompanionState::attach(Database db, const BigFive& baseline, Clock clock, UtcOffset zone) {

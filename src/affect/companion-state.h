@@ -25,6 +25,7 @@
 #include "affect/relationship.h"
 #include "affect/trajectory.h"
 #include "core/database.h"
+#include "core/environment.h"
 
 namespace os1::affect {
 
@@ -83,8 +84,12 @@ class CompanionState {
 public:
     // Opens <user_dir>/os1.db, migrates the affect tables and loads the stored state, or starts
     // fresh with the persona's Big Five `baseline`.
+    // The state keeps env's clock and zone; the database is opened with `env`.
+    static ErrorOr<CompanionState> open(const std::filesystem::path& user_dir, const BigFive& baseline,
+                                        const Environment& env);
     static ErrorOr<CompanionState> open(const std::filesystem::path& user_dir, const BigFive& baseline,
                                         Clock clock = system_now, UtcOffset zone = system_utc_offset);
+    static ErrorOr<CompanionState> attach(Database db, const BigFive& baseline, const Environment& env);
     static ErrorOr<CompanionState> attach(Database db, const BigFive& baseline, Clock clock = system_now,
                                           UtcOffset zone = system_utc_offset);
 

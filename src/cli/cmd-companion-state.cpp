@@ -11,6 +11,7 @@
 
 #include "affect/companion-state.h"
 #include "cli/commands.h"
+#include "cli/terminal-environment.h"
 #include "cli/user-dir.h"
 #include "core/paths.h"
 #include "persona/persona.h"
@@ -51,12 +52,13 @@ ErrorOr<affect::CompanionState> open_state(const GlobalOptions& global, const st
         return make_error("no user \"" + user + "\" in " + users.string() + "; start with `os1 chat --user " + user +
                           "` (or check --user and --home)");
     OS1_TRY(ensure_writable_dir(user_dir));
-    auto store = OS1_TRY(persona::PersonaStore::open(user_dir));
+    const Environment env = terminal_environment();
+    auto store = OS1_TRY(persona::PersonaStore::open(user_dir, env));
     const persona::CharacterCard card = OS1_TRY(store.card());
     auto baseline = persona::big_five_baseline(card);
     if (baseline.is_error())
         return make_error("persona card: " + baseline.error().message);
-    return affect::CompanionState::attach(std::move(store.database()), baseline.value());
+    return affect::CompanionState::attach(std::move(store.database()), baseline.value(), env);
 }
 
 int fail(const char* command, const std::string& message) {

@@ -2,13 +2,13 @@
 // also takes one a day by itself when the database opens healthy), and the way back after the
 // database was damaged: the damaged file is moved aside, never deleted.
 #include <cstdio>
-#include <ctime>
 #include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/terminal-environment.h"
 #include "cli/user-dir.h"
 #include "core/backup.h"
 #include "core/database.h"
@@ -62,10 +62,12 @@ int run_backup(const GlobalOptions& global, const BackupArgs& args) {
     std::error_code ec;
     if (!fs::exists(db_file, ec))
         return fail("backup", args, db_file.string() + ": no database yet; nothing to back up");
-    auto db = Database::open(db_file);  // checks integrity first: a damaged file is never backed up
+    const Environment env = terminal_environment();
+    // The process's first open of the file checks its integrity: a damaged file is never backed up.
+    auto db = Database::open(db_file, env);
     if (db.is_error())
         return fail("backup", args, db.error().message);
-    auto written = write_backup(db->handle(), db_file, int64_t(std::time(nullptr)));
+    auto written = write_backup(db->handle(), db_file, env.now_seconds());
     if (written.is_error())
         return fail("backup", args, written.error().message);
     if (args.json)
@@ -90,7 +92,7 @@ int run_restore(const GlobalOptions& global, const BackupArgs& args) {
                         "no backup in " + backup_dir(db_file).string() + "; name one with --from FILE");
         from = backups.front().path;
     }
-    auto restored = restore_backup(db_file, from, int64_t(std::time(nullptr)),
+    auto restored = restore_backup(db_file, from, terminal_environment().now_seconds(),
                                    args.force ? RestoreHealthy::Replace : RestoreHealthy::Refuse);
     if (restored.is_error())
         return fail("restore", args, restored.error().message);

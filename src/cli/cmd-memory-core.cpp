@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/terminal-environment.h"
 #include "cli/user-dir.h"
 #include "memory/memory.h"
 
@@ -58,7 +59,7 @@ int run_core(const GlobalOptions& global, const CoreArgs& args, CoreAction actio
     auto user_dir = user_dir_for(global, args.user);
     if (user_dir.is_error())
         return fail(action, args, user_dir.error().message);
-    auto store = mem::MemoryStore::open(user_dir.value());
+    auto store = mem::MemoryStore::open(user_dir.value(), terminal_environment());
     if (store.is_error())
         return fail(action, args, store.error().message);
 

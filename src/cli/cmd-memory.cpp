@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/user-dir.h"
 #include "cli/progress-bar.h"
+#include "cli/terminal-environment.h"
 #include "core/paths.h"
 #include "llm/embedder.h"
 #include "memory/memory.h"
@@ -47,7 +48,7 @@ int fail(const char* command, const MemoryArgs& args, const std::string& message
 }
 
 ErrorOr<mem::MemoryStore> open_store(const GlobalOptions& global, const std::string& user) {
-    return mem::MemoryStore::open(OS1_TRY(user_dir_for(global, user)));
+    return mem::MemoryStore::open(OS1_TRY(user_dir_for(global, user)), terminal_environment());
 }
 
 // The store with --embedding-model's embedder attached, when one is given.
@@ -123,9 +124,12 @@ int run_import(const GlobalOptions& global, const MemoryArgs& args) {
 }
 
 int run_search(const GlobalOptions& global, const MemoryArgs& args) {
+    const Environment env = terminal_environment();
     mem::SearchOptions options;
     options.k = args.k;
     options.token_budget = args.budget;
+    options.now = env.now_seconds();
+    options.zone = env.zone;
     if (!args.at.empty()) {
         auto at = mem::parse_iso8601(args.at);
         if (at.is_error())

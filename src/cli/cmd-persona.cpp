@@ -2,7 +2,6 @@
 // PNG) into the user's store, `export` writes the active card as V2 JSON or PNG, and `show`
 // prints it together with the name the companion chose for itself.
 #include <cstdio>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -11,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/terminal-environment.h"
 #include "cli/user-dir.h"
 #include "core/paths.h"
 #include "persona/persona.h"
@@ -28,10 +28,6 @@ struct PersonaArgs {
     bool png = false;
     bool json = false;
 };
-
-int64_t unix_now() {
-    return int64_t(std::time(nullptr));
-}
 
 int fail(const char* command, const std::string& message) {
     std::fprintf(stderr, "os1 persona %s: %s\n", command, message.c_str());
@@ -51,7 +47,7 @@ ErrorOr<persona::PersonaStore> open_store(const GlobalOptions& global, const std
         return make_error("no user \"" + user + "\" in " + users.string() + "; start with `os1 chat --user " + user +
                           "` or `os1 persona import FILE --user " + user + "` (or check --user and --home)");
     OS1_TRY(ensure_writable_dir(user_dir));
-    return persona::PersonaStore::open(user_dir);
+    return persona::PersonaStore::open(user_dir, terminal_environment());
 }
 
 ErrorOr<std::string> read_file(const std::string& path) {
@@ -92,7 +88,7 @@ int run_import(const PersonaArgs& args, const GlobalOptions& global) {
     auto store = open_store(global, args.user, NewUser::create);
     if (store.is_error())
         return fail("import", store.error().message);
-    if (auto saved = store->save_card(card.value(), unix_now()); saved.is_error())
+    if (auto saved = store->save_card(card.value(), terminal_environment().now_seconds()); saved.is_error())
         return fail("import", saved.error().message);
     const std::size_t entries = card->character_book ? card->character_book->entries.size() : 0;
     std::printf("imported %s for user %s (%zu lorebook entries)\n", card->name.c_str(), args.user.c_str(), entries);

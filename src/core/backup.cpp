@@ -116,7 +116,8 @@ ErrorOr<fs::path> write_backup(sqlite3* db, const fs::path& db_file, int64_t now
             std::string why = sqlite3_errstr(rc);
             copy.reset();
             (void)remove_database_files(partial);
-            return make_error(target.string() + ": the backup failed: " + why);
+            return make_error(rc == SQLITE_FULL ? ErrorKind::DiskFull : ErrorKind::Internal,
+                              target.string() + ": the backup failed: " + why);
         }
     }
     // Durable before it replaces an older backup of the same day.
@@ -169,14 +170,16 @@ ErrorOr<void> check_integrity(const fs::path& file, int open_flags) {
         return make_error(file.string() + ": cannot open: " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
     sqlite3_stmt* statement = nullptr;
     if (sqlite3_prepare_v2(raw, "PRAGMA integrity_check", -1, &statement, nullptr) != SQLITE_OK)
-        return make_error(file.string() + ": the database is corrupt or not a database (" + sqlite3_errmsg(raw) + ")");
+        return make_error(ErrorKind::Corrupt,
+                          file.string() + ": the database is corrupt or not a database (" + sqlite3_errmsg(raw) + ")");
     SqliteStmtPtr check(statement);
     rc = sqlite3_step(statement);
     if (rc != SQLITE_ROW)
-        return make_error(file.string() + ": the database is corrupt (" + sqlite3_errmsg(raw) + ")");
+        return make_error(ErrorKind::Corrupt,
+                          file.string() + ": the database is corrupt (" + sqlite3_errmsg(raw) + ")");
     std::string verdict = reinterpret_cast<const char*>(sqlite3_column_text(statement, 0));
     if (verdict != "ok")
-        return make_error(file.string() + ": integrity check failed: " + verdict);
+        return make_error(ErrorKind::Corrupt, file.string() + ": integrity check failed: " + verdict);
     return {};
 }
 

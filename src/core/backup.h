@@ -1,7 +1,7 @@
 // Backups of a user's database: a daily copy taken with SQLite's online backup API when the
-// database opens and passes its integrity check, kept in backups/ beside it (the newest
-// backups_kept), and the restore that puts one back after the database was damaged. A restore
-// moves the damaged file aside; it never deletes it.
+// database first opens on a day and passes its integrity check, kept in backups/ beside it (the
+// newest backups_kept), and the restore that puts one back after the database was damaged. A
+// restore moves the damaged file aside; it never deletes it.
 #pragma once
 
 #include <cstdint>
@@ -43,7 +43,8 @@ ErrorOr<std::optional<std::filesystem::path>> write_daily_backup(sqlite3* db, co
 // exact command that restores it, or, without a backup, how to start again without losing it.
 std::string restore_advice(const std::filesystem::path& db_file);
 
-// Runs PRAGMA integrity_check on `file` without changing it; the first problem as an error.
+// Runs PRAGMA integrity_check on `file` without changing it, every time it is called (unlike
+// Database::open, which checks once a day); the first problem as an ErrorKind::Corrupt error.
 ErrorOr<void> check_database_file(const std::filesystem::path& file);
 
 struct RestoreResult {

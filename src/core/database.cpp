@@ -1,12 +1,20 @@
 #include "core/database.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstdio>
-#include <ctime>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
 
 #include "core/backup.h"
 
 namespace os1 {
+
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -21,21 +29,150 @@ std::string bytes_text(uintmax_t bytes) {
     return text;
 }
 
-// "file: message" for SQLite's last error on `db`; a full disk says so, with the free space
-// left and what to do, since SQLite's own "database or disk is full" names neither.
-std::string sqlite_failure(sqlite3* db, const std::string& file) {
-    const bool full = (sqlite3_extended_errcode(db) & 0xff) == SQLITE_FULL || sqlite3_system_errno(db) == ENOSPC;
-    if (!full)
-        return file + ": " + sqlite3_errmsg(db);
+bool disk_is_full(sqlite3* db) {
+    return (sqlite3_extended_errcode(db) & 0xff) == SQLITE_FULL || sqlite3_system_errno(db) == ENOSPC;
+}
+
+ErrorKind kind_of_failure(sqlite3* db) {
+    if (disk_is_full(db))
+        return ErrorKind::DiskFull;
+    switch (sqlite3_extended_errcode(db) & 0xff) {
+        case SQLITE_CORRUPT:
+        case SQLITE_NOTADB:
+            return ErrorKind::Corrupt;
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+            return ErrorKind::Unavailable;
+        default:
+            return ErrorKind::Internal;
+    }
+}
+
+// SQLite's last error on `db` as "file: message" with its kind. A full disk says so, with the
+// free space left and what to do, since SQLite's own "database or disk is full" names neither;
+// a damaged file names the way back.
+Error sqlite_failure(sqlite3* db, const std::string& file, std::string_view doing = {}) {
+    const ErrorKind kind = kind_of_failure(db);
+    const std::string prefix = doing.empty() ? file + ": " : file + ": " + std::string(doing) + ": ";
+    if (kind == ErrorKind::Corrupt)
+        return make_error(kind, prefix + sqlite3_errmsg(db) + "; the database is corrupt; " + restore_advice(file));
+    if (kind != ErrorKind::DiskFull)
+        return make_error(kind, prefix + sqlite3_errmsg(db));
     std::error_code ec;
-    const std::filesystem::path dir = std::filesystem::path(file).parent_path();
-    const std::filesystem::space_info space = std::filesystem::space(dir.empty() ? "." : dir, ec);
+    const fs::path dir = fs::path(file).parent_path();
+    const fs::space_info space = fs::space(dir.empty() ? "." : dir, ec);
     const std::string free_text = ec ? "unknown" : bytes_text(space.available);
-    return file + ": disk full: " + free_text + " of free space left on " + (dir.empty() ? "." : dir.string()) +
-           "; nothing from this step was stored; free some space (or move the data folder with --home) and try again";
+    return make_error(ErrorKind::DiskFull,
+                      file + ": disk full: " + free_text + " of free space left on " +
+                          (dir.empty() ? "." : dir.string()) +
+                          "; nothing from this step was stored; free some space (or move the data folder with "
+                          "--home) and try again");
+}
+
+// A file's device and inode: a file replaced since its check (a restore, a copy from
+// elsewhere) is a different file and is checked again.
+struct FileIdentity {
+    dev_t device = 0;
+    ino_t inode = 0;
+    bool operator==(const FileIdentity&) const = default;
+};
+
+// What this process has already done today for one database file. Opening is frequent (a
+// server opens each user's database several times per turn) and the integrity check costs
+// about 0.4 s on a 35 MB file, so it runs on the first open of a day only; the daily backup
+// is tried once a day, so a failing one is neither retried on every open nor repeated in the
+// log.
+struct FileRecord {
+    // Held while the file is checked, so that concurrent opens check it once.
+    std::mutex mutex;
+    std::optional<FileIdentity> checked;  // the file that passed the check on checked_day
+    int64_t checked_day = std::numeric_limits<int64_t>::min();
+    int64_t backup_day = std::numeric_limits<int64_t>::min();
+    uint64_t checks_run = 0;
+};
+
+// The record of `file`, keyed by its canonical path, so that two spellings of one file share it.
+std::shared_ptr<FileRecord> record_of(const fs::path& file) {
+    static std::mutex registry_mutex;
+    static std::unordered_map<std::string, std::shared_ptr<FileRecord>> registry;
+    std::error_code ec;
+    fs::path key = fs::weakly_canonical(fs::absolute(file, ec), ec);
+    if (ec)
+        key = file.lexically_normal();
+    std::lock_guard lock(registry_mutex);
+    std::shared_ptr<FileRecord>& record = registry[key.string()];
+    if (!record)
+        record = std::make_shared<FileRecord>();
+    return record;
+}
+
+std::optional<FileIdentity> identity_of(const fs::path& file) {
+    struct stat info {};
+    if (::stat(file.c_str(), &info) != 0)
+        return std::nullopt;
+    return FileIdentity{info.st_dev, info.st_ino};
+}
+
+// The UTC day of `now`, as backups are named.
+int64_t utc_day(Timestamp now) {
+    return std::chrono::floor<std::chrono::days>(now).time_since_epoch().count();
+}
+
+// A database that is locked by another process, or on a full disk, is not a damaged one.
+bool is_damage(sqlite3* db) {
+    const ErrorKind kind = kind_of_failure(db);
+    return kind != ErrorKind::Unavailable && kind != ErrorKind::DiskFull;
+}
+
+// PRAGMA integrity_check on the open connection; the first problem as a Corrupt error.
+ErrorOr<void> check_integrity(sqlite3* db, const fs::path& file) {
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &raw, nullptr) != SQLITE_OK) {
+        if (!is_damage(db))
+            return sqlite_failure(db, file.string(), "cannot check the database");
+        return make_error(ErrorKind::Corrupt, file.string() + ": the database is corrupt or not a database (" +
+                                                  sqlite3_errmsg(db) + "); " + restore_advice(file));
+    }
+    SqliteStmtPtr check(raw);
+    const int rc = sqlite3_step(raw);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        if (!is_damage(db))
+            return sqlite_failure(db, file.string(), "cannot check the database");
+        return make_error(ErrorKind::Corrupt, file.string() + ": " + sqlite3_errmsg(db) +
+                                                  "; the database is corrupt; " + restore_advice(file));
+    }
+    if (rc == SQLITE_ROW) {
+        const auto* verdict = reinterpret_cast<const char*>(sqlite3_column_text(raw, 0));
+        const std::string text = verdict ? verdict : "";
+        if (text != "ok")
+            return make_error(ErrorKind::Corrupt,
+                              file.string() + ": integrity check failed: " + text + "; " + restore_advice(file));
+    }
+    return {};
+}
+
+// Reads the schema, which fails at once on a file that is not a database: the cheap check of
+// an open that skips the full one.
+ErrorOr<void> check_header(sqlite3* db, const fs::path& file) {
+    if (sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr) == SQLITE_OK)
+        return {};
+    if (!is_damage(db))
+        return sqlite_failure(db, file.string(), "cannot read the schema");
+    return make_error(ErrorKind::Corrupt, file.string() + ": the database is corrupt or not a database (" +
+                                              sqlite3_errmsg(db) + "); " + restore_advice(file));
 }
 
 }  // namespace
+
+namespace detail {
+
+uint64_t integrity_checks_run(const fs::path& file) {
+    std::shared_ptr<FileRecord> record = record_of(file);
+    std::lock_guard lock(record->mutex);
+    return record->checks_run;
+}
+
+}  // namespace detail
 
 Statement& Statement::bind(int index, int64_t value) {
     sqlite3_bind_int64(m_statement.get(), index, value);
@@ -59,7 +196,7 @@ ErrorOr<bool> Statement::step() {
     if (rc == SQLITE_DONE)
         return false;
     const char* file = sqlite3_db_filename(m_db, "main");
-    return make_error(sqlite_failure(m_db, file ? file : "database"));
+    return sqlite_failure(m_db, file ? file : "database");
 }
 
 ErrorOr<void> Statement::run() {
@@ -92,9 +229,7 @@ bool Statement::column_is_null(int index) const {
 }
 
 Error Database::last_error(std::string_view doing) const {
-    if ((sqlite3_extended_errcode(m_db.get()) & 0xff) == SQLITE_FULL)
-        return make_error(sqlite_failure(m_db.get(), m_path.string()));
-    return make_error(m_path.string() + ": " + std::string(doing) + ": " + sqlite3_errmsg(m_db.get()));
+    return sqlite_failure(m_db.get(), m_path.string(), doing);
 }
 
 ErrorOr<Statement> Database::prepare(std::string_view sql) {
@@ -109,39 +244,46 @@ ErrorOr<void> Database::exec(const char* sql) {
     if (sqlite3_exec(m_db.get(), sql, nullptr, nullptr, &message) != SQLITE_OK) {
         std::string text = message ? message : sqlite3_errmsg(m_db.get());
         sqlite3_free(message);
-        if ((sqlite3_extended_errcode(m_db.get()) & 0xff) == SQLITE_FULL)
-            return make_error(sqlite_failure(m_db.get(), m_path.string()));
-        return make_error(m_path.string() + ": " + text);
+        const ErrorKind kind = kind_of_failure(m_db.get());
+        if (kind == ErrorKind::DiskFull || kind == ErrorKind::Corrupt)
+            return sqlite_failure(m_db.get(), m_path.string());
+        return make_error(kind, m_path.string() + ": " + text);
     }
     return {};
 }
 
 int64_t Database::last_insert_id() const { return sqlite3_last_insert_rowid(m_db.get()); }
 
-ErrorOr<Database> Database::open(const std::filesystem::path& file) {
+ErrorOr<Database> Database::open(const fs::path& file, const Environment& env) {
     Database db;
     db.m_path = file;
     sqlite3* raw = nullptr;
     int rc = sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                              nullptr);
     db.m_db.reset(raw);
-    if (rc != SQLITE_OK)
-        return make_error(file.string() + ": cannot open the database: " +
-                          (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+    if (rc != SQLITE_OK) {
+        if (raw)
+            return sqlite_failure(raw, file.string(), "cannot open the database");
+        return make_error(file.string() + ": cannot open the database: " + sqlite3_errstr(rc));
+    }
     sqlite3_busy_timeout(raw, 5000);
 
-    // An unreadable header shows up on the first real query, so check integrity before anything else.
+    const Timestamp now = env.now();
+    const int64_t today = utc_day(now);
+    std::shared_ptr<FileRecord> record = record_of(file);
     {
-        auto check = db.prepare("PRAGMA integrity_check");
-        if (check.is_error())
-            return make_error(file.string() + ": the database is corrupt or not a database (" + check.error().message +
-                              "); " + restore_advice(file));
-        auto row = check->step();
-        if (row.is_error())
-            return make_error(row.error().message + "; the database is corrupt; " + restore_advice(file));
-        if (row.value() && check->column_text(0) != "ok")
-            return make_error(file.string() + ": integrity check failed: " + check->column_text(0) + "; " +
-                              restore_advice(file));
+        std::lock_guard lock(record->mutex);
+        const std::optional<FileIdentity> identity = identity_of(file);
+        const bool checked_today = record->checked_day == today && identity && record->checked == identity;
+        // An unreadable header shows up on the first real query, so check before anything else.
+        if (checked_today) {
+            OS1_TRY(check_header(raw, file));
+        } else {
+            ++record->checks_run;
+            OS1_TRY(check_integrity(raw, file));
+            record->checked = identity;
+            record->checked_day = today;
+        }
     }
     OS1_TRY(db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
 
@@ -149,8 +291,17 @@ ErrorOr<Database> Database::open(const std::filesystem::path& file) {
                     "component TEXT PRIMARY KEY, version INTEGER NOT NULL)"));
     // A healthy database is copied once a day, so that a later corruption has a way back. A
     // failed backup (a full disk, say) must not keep the user from their companion.
-    if (auto backup = write_daily_backup(raw, file, int64_t(std::time(nullptr))); backup.is_error())
-        std::fprintf(stderr, "os1: warning: no backup today: %s\n", backup.error().message.c_str());
+    bool backup_due = false;
+    {
+        std::lock_guard lock(record->mutex);
+        backup_due = record->backup_day != today;
+        record->backup_day = today;
+    }
+    if (backup_due) {
+        if (auto backup = write_daily_backup(raw, file, unix_seconds(now)); backup.is_error())
+            env.log(LogLevel::Warning,
+                    "no backup today: " + backup.error().message + "; the first open tomorrow tries again");
+    }
     return db;
 }
 
@@ -160,9 +311,9 @@ ErrorOr<void> Database::migrate(std::string_view component, const std::vector<Mi
     int version = OS1_TRY(version_query.step()) ? int(version_query.column_int(0)) : 0;
     int latest = migrations.empty() ? 0 : migrations.back().to;
     if (version > latest)
-        return make_error(m_path.string() + ": schema version " + std::to_string(version) + " of " +
-                          std::string(component) + " is newer than this build (" + std::to_string(latest) +
-                          "); upgrade os1");
+        return make_error(ErrorKind::Conflict, m_path.string() + ": schema version " + std::to_string(version) +
+                                                   " of " + std::string(component) + " is newer than this build (" +
+                                                   std::to_string(latest) + "); upgrade os1");
     for (const Migration& migration : migrations) {
         if (migration.to <= version)
             continue;

@@ -1,6 +1,6 @@
 // A thin layer over SQLite: opening with os1's settings (WAL, full sync, foreign keys, busy
 // timeout, integrity check), per-component schema migrations, and prepared statements with
-// typed binds. Not thread-safe: one Database per thread.
+// typed binds. Not thread-safe: one Database per thread; opening is thread-safe.
 //
 // Each module that stores data (conversations, memory, affect, persona) owns its tables and
 // its list of migrations, applied with migrate("component", ...); the versions are kept in the
@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/environment.h"
 #include "core/error.h"
 #include "core/handles.h"
 
@@ -53,12 +54,17 @@ public:
         const char* sql;
     };
 
-    // Opens (creating if needed) and checks integrity. Fails with a clear message on a corrupt
-    // file or one that is not a database.
-    static ErrorOr<Database> open(const std::filesystem::path& file);
+    // Opens (creating if needed). The first open of a file in a process on a (UTC) day of
+    // env.clock runs PRAGMA integrity_check and takes the daily backup; later opens that day
+    // skip both, so connections are cheap, and only read the header (a file replaced since the
+    // check is checked again). A failed backup is logged once to env.log as a warning and not
+    // retried that day. Fails with ErrorKind::Corrupt on a damaged file or one that is not a
+    // database, naming the way back (restore_advice).
+    static ErrorOr<Database> open(const std::filesystem::path& file, const Environment& env = {});
 
     // Brings `component`'s tables up to the last migration, each step in its own transaction.
-    // Fails when the file holds a newer schema of `component` than this build knows.
+    // Fails with ErrorKind::Conflict when the file holds a newer schema of `component` than
+    // this build knows.
     ErrorOr<void> migrate(std::string_view component, const std::vector<Migration>& migrations);
 
     ErrorOr<Statement> prepare(std::string_view sql);
@@ -67,13 +73,20 @@ public:
     const std::filesystem::path& path() const { return m_path; }
     sqlite3* handle() const { return m_db.get(); }
 
-    // "file: message" for the last SQLite error.
+    // "file: message" for the last SQLite error, with its kind (DiskFull, Corrupt, Unavailable
+    // when busy, else Internal).
     Error last_error(std::string_view doing) const;
 
 private:
     SqlitePtr m_db;
     std::filesystem::path m_path;
 };
+
+namespace detail {
+// How many integrity checks Database::open has run on `file` in this process (tests observe
+// that a second open the same day runs none).
+uint64_t integrity_checks_run(const std::filesystem::path& file);
+}  // namespace detail
 
 // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back if it fails.
 template <typename Body>

@@ -23,6 +23,13 @@ double percentile(std::vector<double> values, double p) {
     return values[std::min(index, values.size() - 1)];
 }
 
+SearchOptions search_options(const EvalQuestion& q) {
+    SearchOptions options;
+    options.now = q.asked_at;
+    options.zone = eval_set_zone();
+    return options;
+}
+
 // Fraction of the evidence turns found among the sources of the first k hits.
 double recall(const std::vector<Hit>& hits, const EvalQuestion& q, size_t k) {
     std::set<std::string> found;
@@ -45,8 +52,7 @@ ErrorOr<Measured> measure(MemoryStore& store, const EvalSet& set, int queries) {
     Measured m;
     std::map<std::string, std::pair<double, int>> by_category;
     for (const EvalQuestion& q : set.questions) {
-        SearchOptions search{10, q.asked_at};
-        auto hits = OS1_TRY(store.search(q.question, search));
+        auto hits = OS1_TRY(store.search(q.question, search_options(q)));
         m.r1 += recall(hits, q, 1);
         m.r5 += recall(hits, q, 5);
         m.r10 += recall(hits, q, 10);
@@ -64,7 +70,7 @@ ErrorOr<Measured> measure(MemoryStore& store, const EvalSet& set, int queries) {
     std::vector<double> latencies;
     for (int i = 0; i < queries; ++i) {
         const EvalQuestion& q = set.questions[size_t(i) % set.questions.size()];
-        SearchOptions search{10, q.asked_at};
+        const SearchOptions search = search_options(q);
         auto t0 = Clock::now();
         auto hits = OS1_TRY(store.search(q.question, search));
         latencies.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
@@ -136,7 +142,7 @@ ErrorOr<MemoryBenchResult> run_memory_bench(const MemoryBenchOptions& options) {
             scale.embed_per_s =
                 double(embedded) / std::max(std::chrono::duration<double>(Clock::now() - t0).count(), 1e-9);
             t0 = Clock::now();
-            OS1_TRY(store.search(set.questions.front().question, SearchOptions{10, set.questions.front().asked_at}));
+            OS1_TRY(store.search(set.questions.front().question, search_options(set.questions.front())));
             scale.index_load_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
             Measured dense = OS1_TRY(measure(store, set, options.queries));
             scale.recall_at_10_vectors = dense.r10;

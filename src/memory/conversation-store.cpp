@@ -30,8 +30,8 @@ const std::vector<Database::Migration> migrations = {
 
 }  // namespace
 
-ErrorOr<ConversationStore> ConversationStore::open(const std::filesystem::path& user_dir) {
-    Database db = OS1_TRY(Database::open(user_dir / "os1.db"));
+ErrorOr<ConversationStore> ConversationStore::open(const std::filesystem::path& user_dir, const Environment& env) {
+    Database db = OS1_TRY(Database::open(user_dir / "os1.db", env));
     OS1_TRY(db.migrate("conversations", migrations));
     return ConversationStore(std::move(db));
 }

@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/database.h"
+#include "core/environment.h"
 
 namespace os1::memory {
 
@@ -35,8 +36,9 @@ struct Conversation {
 
 class ConversationStore {
 public:
-    // Opens <user_dir>/os1.db, creating and migrating it as needed.
-    static ErrorOr<ConversationStore> open(const std::filesystem::path& user_dir);
+    // Opens <user_dir>/os1.db, creating and migrating it as needed (see Database::open for
+    // what `env` is used for).
+    static ErrorOr<ConversationStore> open(const std::filesystem::path& user_dir, const Environment& env = {});
 
     ErrorOr<int64_t> create_conversation(const std::string& title, int64_t now);
     // The most recently updated conversation, if any.

@@ -373,4 +373,8 @@ std::vector<EpisodeInput> generate_filler_turns(uint64_t seed, size_t count, int
     return out;
 }
 
+UtcOffset eval_set_zone() {
+    return fixed_utc_offset(std::chrono::seconds(0));
+}
+
 }  // namespace os1::memory

@@ -33,6 +33,10 @@ struct EvalSetOptions {
 
 EvalSet generate_eval_set(uint64_t seed, const EvalSetOptions& options = {});
 
+// The set's days and months are UTC ones (its "in May" means a UTC May): search it in this zone,
+// so that results do not depend on the zone of the machine.
+UtcOffset eval_set_zone();
+
 // `count` small-talk turns spread over [begin, end), ids "<prefix><n>", for scale tests.
 std::vector<EpisodeInput> generate_filler_turns(uint64_t seed, size_t count, int64_t begin, int64_t end,
                                                 const std::string& prefix);

@@ -135,12 +135,12 @@ const char* to_string(Kind kind) {
     return "episode";
 }
 
-ErrorOr<MemoryStore> MemoryStore::open(const std::filesystem::path& user_dir) {
+ErrorOr<MemoryStore> MemoryStore::open(const std::filesystem::path& user_dir, const Environment& env) {
     std::error_code ec;
     std::filesystem::create_directories(user_dir, ec);
     if (ec)
         return make_error(user_dir.string() + ": cannot create the folder: " + ec.message());
-    return attach(OS1_TRY(Database::open(user_dir / "os1.db")));
+    return attach(OS1_TRY(Database::open(user_dir / "os1.db", env)));
 }
 
 ErrorOr<MemoryStore> MemoryStore::attach(Database db) {

@@ -21,7 +21,9 @@
 #include <vector>
 
 #include "core/database.h"
+#include "core/environment.h"
 #include "core/error.h"
+#include "core/local-day.h"
 #include "core/utf8.h"
 
 namespace os1::llm {
@@ -81,10 +83,11 @@ struct Memory {
 
 struct SearchOptions {
     int k = 10;
-    int64_t now = 0;          // reference time for recency and time expressions (unix seconds)
+    int64_t now = 0;          // unix seconds: the caller's now, for recency and time expressions
     size_t token_budget = 0;  // 0: no limit; else hits are packed until ~4 bytes/token is spent
     int neighbours = 1;       // turns of context on each side of an episode hit
     double recency_half_life_days = 90;
+    UtcOffset zone = system_utc_offset;  // the user's zone: "yesterday" and "in May" are their local days
 };
 
 struct Hit {
@@ -105,8 +108,9 @@ struct TimeRange {
 
 // Finds "today", "yesterday", "last week|month|year", "this week|month|year", "N days|weeks|
 // months ago", "in May" (the latest May not after `now`) and "on 2024-05-03" in `query`,
-// relative to `now` (UTC). Removes the expression from `query` when one is found.
-std::optional<TimeRange> parse_time_expression(std::string& query, int64_t now);
+// relative to `now`. Days, weeks (from Monday), months and years are the user's local ones in
+// `zone`, as the journal's are. Removes the expression from `query` when one is found.
+std::optional<TimeRange> parse_time_expression(std::string& query, int64_t now, const UtcOffset& zone);
 
 // "2024-05-03", "2024-05-03T10:00:00Z", "2024-05-03 10:00:00+02:00", with optional fractions.
 ErrorOr<int64_t> parse_iso8601(std::string_view text);
@@ -158,8 +162,9 @@ ErrorOr<std::vector<EpisodeInput>> read_import_file(const std::filesystem::path&
 
 class MemoryStore {
 public:
-    // Opens <user_dir>/os1.db, creating and migrating the memory tables as needed.
-    static ErrorOr<MemoryStore> open(const std::filesystem::path& user_dir);
+    // Opens <user_dir>/os1.db, creating and migrating the memory tables as needed (see
+    // Database::open for what `env` is used for).
+    static ErrorOr<MemoryStore> open(const std::filesystem::path& user_dir, const Environment& env = {});
     // Uses an open database (for example the conversation store's).
     static ErrorOr<MemoryStore> attach(Database db);
 

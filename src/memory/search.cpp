@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <ctime>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -473,9 +472,9 @@ ErrorOr<std::vector<Hit>> MemoryStore::search(std::string_view query_view, const
                           std::to_string(max_text_bytes));
     if (options.k <= 0)
         return std::vector<Hit>();
-    const int64_t now = options.now ? options.now : int64_t(std::time(nullptr));
+    const int64_t now = options.now;
     std::string query(query_view);
-    std::optional<TimeRange> range = parse_time_expression(query, now);
+    std::optional<TimeRange> range = parse_time_expression(query, now, options.zone);
     std::vector<std::string> terms = query_terms(query);
     const bool about_user = asks_about_user(query);
     // Vectors also match a query of stopwords only ("who am I?").

@@ -1,5 +1,6 @@
-// Time parsing (ISO 8601, relative expressions in queries) and UTF-8 validation.
+// Time parsing: ISO 8601, and relative expressions in queries, resolved in the user's zone.
 #include <cctype>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <vector>
@@ -11,10 +12,6 @@ namespace os1::memory {
 namespace {
 
 constexpr int64_t day_seconds = 86400;
-
-int64_t start_of_day(int64_t t) {
-    return t - ((t % day_seconds) + day_seconds) % day_seconds;
-}
 
 std::tm utc(int64_t t) {
     std::time_t raw = std::time_t(t);
@@ -31,18 +28,41 @@ int64_t make_utc(int year, int month0, int day) {
     return int64_t(timegm(&tm));  // timegm normalises month overflow
 }
 
-TimeRange month_range(int year, int month0) {
-    return {make_utc(year, month0, 1), make_utc(year, month0 + 1, 1)};
-}
-TimeRange year_range(int year) {
-    return {make_utc(year, 0, 1), make_utc(year + 1, 0, 1)};
+// Calendar arithmetic on the user's local days (days since 1970-01-01 of the local date, as
+// local_day numbers them); a range of local days becomes the instants between their starts.
+
+int64_t day_number(int year, int month0) {
+    const int years = month0 >= 0 ? month0 / 12 : -((11 - month0) / 12);  // floor(month0 / 12)
+    const int month = month0 - years * 12;
+    const std::chrono::sys_days first =
+        std::chrono::year{year + years} / std::chrono::month{unsigned(month + 1)} / std::chrono::day{1};
+    return first.time_since_epoch().count();
 }
 
-// Monday 00:00 of the week holding `t`.
-int64_t start_of_week(int64_t t) {
-    std::tm tm = utc(t);
-    int since_monday = (tm.tm_wday + 6) % 7;
-    return start_of_day(t) - since_monday * day_seconds;
+std::chrono::year_month_day civil_date(int64_t day) {
+    return std::chrono::year_month_day{std::chrono::sys_days{std::chrono::days{day}}};
+}
+
+int64_t day_start(int64_t day, const UtcOffset& zone) {
+    return unix_seconds(local_day_start(day, zone));
+}
+
+TimeRange days_range(int64_t first_day, int64_t end_day, const UtcOffset& zone) {
+    return {day_start(first_day, zone), day_start(end_day, zone)};
+}
+
+TimeRange month_range(int year, int month0, const UtcOffset& zone) {
+    return days_range(day_number(year, month0), day_number(year, month0 + 1), zone);
+}
+
+TimeRange year_range(int year, const UtcOffset& zone) {
+    return days_range(day_number(year, 0), day_number(year + 1, 0), zone);
+}
+
+// The Monday of the week holding local day `day`.
+int64_t start_of_week(int64_t day) {
+    const std::chrono::weekday weekday{std::chrono::sys_days{std::chrono::days{day}}};
+    return day - int64_t(weekday.iso_encoding() - 1);
 }
 
 std::string lowercase(std::string_view s) {
@@ -165,11 +185,12 @@ int full_month_index(const std::string& w) {
 
 }  // namespace
 
-std::optional<TimeRange> parse_time_expression(std::string& query, int64_t now) {
+std::optional<TimeRange> parse_time_expression(std::string& query, int64_t now, const UtcOffset& zone) {
     const std::vector<Word> w = time_words(query);
-    const std::tm today = utc(now);
-    const int year_now = today.tm_year + 1900;
-    const int64_t day0 = start_of_day(now);
+    const int64_t today = local_day(from_unix_seconds(now), zone);
+    const std::chrono::year_month_day date_now = civil_date(today);
+    const int year_now = int(date_now.year());
+    const int month_now = int(unsigned(date_now.month())) - 1;
     std::optional<TimeRange> range;
     size_t first = 0, last = 0;  // words [first, last] form the expression
     for (size_t i = 0; i < w.size() && !range; ++i) {
@@ -177,21 +198,21 @@ std::optional<TimeRange> parse_time_expression(std::string& query, int64_t now) 
         const std::string next = i + 1 < w.size() ? w[i + 1].text : std::string();
         first = last = i;
         if (t == "yesterday") {
-            range = TimeRange{day0 - day_seconds, day0};
+            range = days_range(today - 1, today, zone);
         } else if (t == "today") {
-            range = TimeRange{day0, day0 + day_seconds};
+            range = days_range(today, today + 1, zone);
         } else if (all_digits(t, 1, 4) && !unit_of(next).empty() && i + 2 < w.size() && w[i + 2].text == "ago") {
             const int n = std::stoi(t);
             const std::string unit = unit_of(next);
             last = i + 2;
             if (unit == "day")
-                range = TimeRange{day0 - n * day_seconds, day0 - (n - 1) * day_seconds};
+                range = days_range(today - n, today - n + 1, zone);
             else if (unit == "week")
-                range = TimeRange{day0 - (7 * n + 3) * day_seconds, day0 - (7 * n - 4) * day_seconds};
+                range = days_range(today - 7 * n - 3, today - 7 * n + 4, zone);
             else if (unit == "month")
-                range = month_range(year_now, today.tm_mon - n);
+                range = month_range(year_now, month_now - n, zone);
             else
-                range = year_range(year_now - n);
+                range = year_range(year_now - n, zone);
         } else if ((t == "last" || t == "this" || t == "past") &&
                    (next == "week" || next == "month" || next == "year")) {
             last = i + 1;
@@ -201,31 +222,32 @@ std::optional<TimeRange> parse_time_expression(std::string& query, int64_t now) 
             } else {
                 const int back = t == "last" ? 1 : 0;
                 if (next == "week") {
-                    const int64_t week = start_of_week(now) - back * 7 * day_seconds;
-                    range = TimeRange{week, week + 7 * day_seconds};
+                    const int64_t week = start_of_week(today) - back * 7;
+                    range = days_range(week, week + 7, zone);
                 } else if (next == "month") {
-                    range = month_range(year_now, today.tm_mon - back);
+                    range = month_range(year_now, month_now - back, zone);
                 } else {
-                    range = year_range(year_now - back);
+                    range = year_range(year_now - back, zone);
                 }
             }
         } else if (t == "on" && next.size() == 10) {
             if (auto date = parse_iso8601(next)) {
                 last = i + 1;
-                range = TimeRange{date.value(), date.value() + day_seconds};
+                const int64_t day = date.value() / day_seconds - (date.value() % day_seconds < 0 ? 1 : 0);
+                range = days_range(day, day + 1, zone);
             }
         } else if ((t == "in" || t == "during") && full_month_index(next) >= 0) {
             const int month = full_month_index(next);
-            int year = month > today.tm_mon ? year_now - 1 : year_now;
+            int year = month > month_now ? year_now - 1 : year_now;
             last = i + 1;
             if (i + 2 < w.size() && all_digits(w[i + 2].text, 4, 4)) {
                 year = std::stoi(w[i + 2].text);
                 last = i + 2;
             }
-            range = month_range(year, month);
+            range = month_range(year, month, zone);
         } else if (t == "in" && all_digits(next, 4, 4) && (next[0] == '1' || next[0] == '2')) {
             last = i + 1;
-            range = year_range(std::stoi(next));
+            range = year_range(std::stoi(next), zone);
         }
     }
     if (range)

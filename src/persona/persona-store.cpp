@@ -21,8 +21,8 @@ const std::vector<Database::Migration> migrations = {
 
 }  // namespace
 
-ErrorOr<PersonaStore> PersonaStore::open(const std::filesystem::path& user_dir) {
-    return attach(OS1_TRY(Database::open(user_dir / "os1.db")));
+ErrorOr<PersonaStore> PersonaStore::open(const std::filesystem::path& user_dir, const Environment& env) {
+    return attach(OS1_TRY(Database::open(user_dir / "os1.db", env)));
 }
 
 ErrorOr<PersonaStore> PersonaStore::attach(Database db) {

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "core/database.h"
+#include "core/environment.h"
 #include "persona/card.h"
 #include "persona/onboarding.h"
 
@@ -14,8 +15,9 @@ namespace os1::persona {
 
 class PersonaStore {
 public:
-    // Opens <user_dir>/os1.db and migrates the persona tables.
-    static ErrorOr<PersonaStore> open(const std::filesystem::path& user_dir);
+    // Opens <user_dir>/os1.db and migrates the persona tables (see Database::open for what
+    // `env` is used for).
+    static ErrorOr<PersonaStore> open(const std::filesystem::path& user_dir, const Environment& env = {});
     // Migrates the persona tables in an open database.
     static ErrorOr<PersonaStore> attach(Database db);
 

@@ -1,8 +1,19 @@
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
 
+#include "core/backup.h"
 #include "core/database.h"
 #include "memory/conversation-store.h"
 
@@ -83,4 +94,210 @@ TEST(ConversationStore, TurnsAreStoredInOrderAndSurviveReopening) {
     ASSERT_EQ(turns.size(), 2u);
     EXPECT_EQ(turns[0].content, "hello");
     EXPECT_EQ(turns[1].role, "assistant");
+}
+
+namespace {
+
+// A fresh folder of its own under the test temp dir, so that runs in parallel never share one.
+fs::path unique_dir() {
+    std::string pattern = (fs::path(::testing::TempDir()) / "os1-db-XXXXXX").string();
+    if (!::mkdtemp(pattern.data()))
+        ADD_FAILURE() << "cannot create a temporary folder from " << pattern << ": " << std::strerror(errno);
+    return pattern;
+}
+
+Timestamp at_day(int day) {
+    return Timestamp{std::chrono::sys_days{std::chrono::year{2026} / 3 / day}.time_since_epoch()} +
+           std::chrono::hours(12);
+}
+
+Environment environment_at(Timestamp now) {
+    Environment env;
+    env.clock = fixed_clock(now);
+    env.zone = fixed_utc_offset(std::chrono::seconds(0));
+    return env;
+}
+
+// A database of a few hundred rows, big enough to damage in its middle.
+void fill(const fs::path& file, const Environment& env) {
+    auto db = Database::open(file, env);
+    ASSERT_TRUE(db) << db.error().message;
+    ASSERT_TRUE(db->migrate("notes", notes_v1));
+    auto filled = in_transaction(db.value(), [&]() -> ErrorOr<void> {
+        for (int i = 0; i < 400; ++i) {
+            auto insert = OS1_TRY(db->prepare("INSERT INTO notes (text) VALUES (?)"));
+            OS1_TRY(insert.bind(1, "note " + std::to_string(i) + " " + std::string(500, char('a' + i % 26))).run());
+        }
+        return {};
+    });
+    ASSERT_TRUE(filled) << filled.error().message;
+}
+
+// Overwrites 8 KiB in the middle of `file` in place, as a failing disk or a stray write would.
+void damage(const fs::path& file) {
+    const auto size = fs::file_size(file);
+    ASSERT_GT(size, 64u * 1024) << "the database is too small to damage in its middle";
+    std::fstream io(file, std::ios::binary | std::ios::in | std::ios::out);
+    io.seekp(std::streamoff(size / 2 / 4096 * 4096));
+    for (int i = 0; i < 8192; ++i)
+        io.put(char(0xA5 ^ (i * 7)));
+}
+
+// Collects what the library logs; callable from any thread.
+struct LogCollector {
+    std::mutex mutex;
+    std::vector<std::pair<LogLevel, std::string>> lines;
+
+    LogSink sink() {
+        return [this](LogLevel level, std::string_view message) {
+            std::lock_guard lock(mutex);
+            lines.emplace_back(level, std::string(message));
+        };
+    }
+};
+
+}  // namespace
+
+TEST(DatabaseOpen, ChecksIntegrityOncePerFileAndDay) {
+    const fs::path dir = unique_dir();
+    const fs::path file = dir / "x.db";
+    const Environment env = environment_at(at_day(10));
+    {
+        auto first = Database::open(file, env);
+        ASSERT_TRUE(first) << first.error().message;
+        EXPECT_EQ(detail::integrity_checks_run(file), 1u);
+        auto concurrent = Database::open(file, env);
+        ASSERT_TRUE(concurrent) << concurrent.error().message;
+    }
+    auto again = Database::open(dir / "." / "x.db", env);  // another spelling of the same file
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ(detail::integrity_checks_run(file), 1u) << "later opens on the same day skip the check";
+
+    auto next_day = Database::open(file, environment_at(at_day(11)));
+    ASSERT_TRUE(next_day) << next_day.error().message;
+    EXPECT_EQ(detail::integrity_checks_run(file), 2u) << "the first open of a new day checks again";
+}
+
+TEST(DatabaseOpen, ConcurrentFirstOpensCheckOnce) {
+    const fs::path file = unique_dir() / "x.db";
+    ASSERT_TRUE(Database::open(file, environment_at(at_day(10))));
+    const Environment env = environment_at(at_day(11));
+    std::vector<std::string> failures(8);
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < failures.size(); ++i)
+        threads.emplace_back([&, i] {
+            auto db = Database::open(file, env);
+            if (db.is_error())
+                failures[i] = db.error().message;
+        });
+    for (std::thread& thread : threads)
+        thread.join();
+    for (const std::string& failure : failures)
+        EXPECT_EQ(failure, "");
+    EXPECT_EQ(detail::integrity_checks_run(file), 2u) << "one check on day 10, one on day 11";
+}
+
+TEST(DatabaseOpen, ADamagedFileIsCaughtOnTheFirstOpenOfTheDay) {
+    const fs::path file = unique_dir() / "x.db";
+    const Environment env = environment_at(at_day(10));
+    fill(file, env);
+    // The fill's open checked the file while it was empty; the damage comes after it, so take
+    // the next day's first open, which must check again.
+    damage(file);
+    const Environment tomorrow = environment_at(at_day(11));
+    for (int attempt = 1; attempt <= 2; ++attempt) {
+        auto db = Database::open(file, tomorrow);
+        ASSERT_TRUE(db.is_error()) << "attempt " << attempt << ": a damaged file opened";
+        EXPECT_EQ(db.error().kind, ErrorKind::Corrupt) << db.error().message;
+        EXPECT_NE(db.error().message.find("integrity check failed"), std::string::npos) << db.error().message;
+        EXPECT_NE(db.error().message.find("the newest backup is " + list_backups(file).at(0).path.string()),
+                  std::string::npos)
+            << db.error().message;
+    }
+    EXPECT_EQ(detail::integrity_checks_run(file), 3u) << "a failed check is not remembered as passed";
+}
+
+TEST(DatabaseOpen, AFileReplacedSinceItsCheckIsCheckedAgain) {
+    const fs::path dir = unique_dir();
+    const fs::path file = dir / "x.db";
+    const Environment env = environment_at(at_day(10));
+    ASSERT_TRUE(Database::open(file, env));
+    EXPECT_EQ(detail::integrity_checks_run(file), 1u);
+
+    // A damaged copy from elsewhere put in its place (a new file under the same name).
+    const fs::path other = dir / "other.db";
+    fill(other, env);
+    damage(other);
+    fs::rename(other, file);
+    auto replaced = Database::open(file, env);
+    ASSERT_TRUE(replaced.is_error()) << "a replaced, damaged file opened without a check";
+    EXPECT_EQ(replaced.error().kind, ErrorKind::Corrupt) << replaced.error().message;
+    EXPECT_EQ(detail::integrity_checks_run(file), 2u);
+}
+
+TEST(DatabaseOpen, AFileOverwrittenInPlaceAfterItsCheckIsRefused) {
+    const fs::path file = unique_dir() / "x.db";
+    const Environment env = environment_at(at_day(10));
+    ASSERT_TRUE(Database::open(file, env));
+    {
+        std::ofstream overwrite(file, std::ios::binary | std::ios::in | std::ios::out);
+        overwrite << std::string(8192, 'z');
+    }
+    auto db = Database::open(file, env);
+    ASSERT_TRUE(db.is_error()) << "garbage opened as a database";
+    EXPECT_EQ(db.error().kind, ErrorKind::Corrupt) << db.error().message;
+    EXPECT_NE(db.error().message.find("not a database"), std::string::npos) << db.error().message;
+    EXPECT_EQ(detail::integrity_checks_run(file), 1u) << "the header is read, without a full check";
+}
+
+TEST(DatabaseOpen, AFailedDailyBackupIsLoggedOnceADay) {
+    const fs::path dir = unique_dir();
+    const fs::path file = dir / "x.db";
+    std::ofstream(dir / "backups") << "a file where the backup folder should be";
+    LogCollector log;
+    Environment env = environment_at(at_day(10));
+    env.log = log.sink();
+
+    ASSERT_TRUE(Database::open(file, env));
+    ASSERT_EQ(log.lines.size(), 1u);
+    EXPECT_EQ(log.lines[0].first, LogLevel::Warning);
+    EXPECT_EQ(log.lines[0].second.rfind("no backup today: ", 0), 0u) << log.lines[0].second;
+    EXPECT_NE(log.lines[0].second.find("cannot create the backup folder"), std::string::npos) << log.lines[0].second;
+
+    ASSERT_TRUE(Database::open(file, env));
+    EXPECT_EQ(log.lines.size(), 1u) << "the next open the same day neither retries nor warns again";
+
+    env.clock = fixed_clock(at_day(11));
+    ASSERT_TRUE(Database::open(file, env));
+    EXPECT_EQ(log.lines.size(), 2u) << "the next day tries again";
+}
+
+TEST(DatabaseOpen, TheDailyBackupIsNamedForTheInjectedClocksDay) {
+    const fs::path file = unique_dir() / "x.db";
+    ASSERT_TRUE(Database::open(file, environment_at(at_day(10))));
+    const std::vector<BackupFile> backups = list_backups(file);
+    ASSERT_EQ(backups.size(), 1u);
+    EXPECT_EQ(backups[0].day, "2026-03-10");
+}
+
+TEST(DatabaseOpen, ErrorsCarryTheirKinds) {
+    const fs::path dir = unique_dir();
+    const fs::path garbage = dir / "garbage.db";
+    std::ofstream(garbage) << std::string(8192, 'z');
+    auto corrupt = Database::open(garbage);
+    ASSERT_TRUE(corrupt.is_error());
+    EXPECT_EQ(corrupt.error().kind, ErrorKind::Corrupt) << corrupt.error().message;
+    EXPECT_NE(corrupt.error().message.find("there is no backup in"), std::string::npos) << corrupt.error().message;
+
+    const fs::path file = dir / "x.db";
+    {
+        auto db = Database::open(file);
+        ASSERT_TRUE(db);
+        ASSERT_TRUE(db->migrate("notes", {{1, "CREATE TABLE notes (id INTEGER);"}, {2, "ALTER TABLE notes ADD c;"}}));
+    }
+    auto db = Database::open(file);
+    ASSERT_TRUE(db);
+    auto newer = db->migrate("notes", notes_v1);
+    ASSERT_TRUE(newer.is_error());
+    EXPECT_EQ(newer.error().kind, ErrorKind::Conflict) << newer.error().message;
 }

@@ -304,6 +304,7 @@ TEST(MemoryVectors, TheTimeRangeOfTheQueryAppliesToTheVectorPath) {
     ASSERT_TRUE(store.import_episodes(turns()));
     SearchOptions options;
     options.now = t0 + 31 * day;
+    options.zone = fixed_utc_offset(std::chrono::seconds(0));  // days t0 + n are UTC days
     auto recent = store.search("stringed instrument yesterday", options).release_value();
     ASSERT_FALSE(recent.empty());
     EXPECT_EQ(recent.front().text, "I started learning the cello");

@@ -30,6 +30,8 @@ int64_t at(const char* iso) {
     return parse_iso8601(iso).value();
 }
 
+const UtcOffset utc = fixed_utc_offset(std::chrono::seconds(0));
+
 MemoryStore open_store(const std::string& name) {
     auto store = MemoryStore::open(fresh_dir(name));
     EXPECT_TRUE(store) << store.error().message;
@@ -78,61 +80,149 @@ TEST(MemoryTime, ParsesIso8601WithZonesAndFractions) {
 TEST(MemoryTime, RelativeExpressionsResolveAgainstTheReferenceTime) {
     const int64_t now = at("2024-05-15T12:00:00Z");  // a Wednesday
     std::string q = "what did I eat yesterday?";
-    auto r = parse_time_expression(q, now);
+    auto r = parse_time_expression(q, now, utc);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->begin, at("2024-05-14"));
     EXPECT_EQ(r->end, at("2024-05-15"));
     EXPECT_EQ(q.find("yesterday"), std::string::npos);
 
     q = "3 days ago";
-    r = parse_time_expression(q, now);
+    r = parse_time_expression(q, now, utc);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->begin, at("2024-05-12"));
 
     q = "what happened last week";
-    r = parse_time_expression(q, now);
+    r = parse_time_expression(q, now, utc);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->begin, at("2024-05-06"));  // Monday of the previous week
     EXPECT_EQ(r->end, at("2024-05-13"));
 
     q = "trips in August";  // August is still ahead in 2024: the latest one is 2023's
-    r = parse_time_expression(q, now);
+    r = parse_time_expression(q, now, utc);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->begin, at("2023-08-01"));
     EXPECT_EQ(r->end, at("2023-09-01"));
 
     q = "in May";
-    r = parse_time_expression(q, now);
+    r = parse_time_expression(q, now, utc);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->begin, at("2024-05-01"));
 
     q = "may I ask about my cat";
-    EXPECT_FALSE(parse_time_expression(q, now));
+    EXPECT_FALSE(parse_time_expression(q, now, utc));
 
     q = "what did we plan on 2024-02-29, again";
-    r = parse_time_expression(q, now);
+    r = parse_time_expression(q, now, utc);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->begin, at("2024-02-29"));
     EXPECT_EQ(r->end, at("2024-03-01"));
     EXPECT_EQ(q, "what did we plan  , again");
 
     q = "concerts during June 2022";
-    r = parse_time_expression(q, now);
+    r = parse_time_expression(q, now, utc);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->begin, at("2022-06-01"));
     EXPECT_EQ(r->end, at("2022-07-01"));
 
     q = "my job in 2023";
-    r = parse_time_expression(q, now);
+    r = parse_time_expression(q, now, utc);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->begin, at("2023-01-01"));
     EXPECT_EQ(r->end, at("2024-01-01"));
 
     q = "2 months ago";
-    r = parse_time_expression(q, now);
+    r = parse_time_expression(q, now, utc);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->begin, at("2024-03-01"));
     EXPECT_EQ(r->end, at("2024-04-01"));
+}
+
+// Near local midnight the user's day and the UTC day differ: "yesterday" is the user's.
+TEST(MemoryTime, YesterdayIsTheUsersLocalDayInZonesAheadOfAndBehindUtc) {
+    using std::chrono::hours;
+    const UtcOffset tonga = fixed_utc_offset(hours(13));
+    const int64_t tonga_now = at("2024-05-15T11:30:00Z");  // 00:30 on Thursday 2024-05-16 in UTC+13
+    std::string q = "what did I eat yesterday?";
+    auto r = parse_time_expression(q, tonga_now, tonga);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->begin, at("2024-05-15T00:00:00+13:00"));
+    EXPECT_EQ(r->end, at("2024-05-16T00:00:00+13:00"));
+    q = "yesterday";
+    r = parse_time_expression(q, tonga_now, utc);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->begin, at("2024-05-14")) << "in UTC the same instant is still Wednesday";
+
+    const UtcOffset hawaii = fixed_utc_offset(hours(-10));
+    const int64_t hawaii_now = at("2024-05-16T09:30:00Z");  // 23:30 on Wednesday 2024-05-15 in UTC-10
+    q = "what did I eat yesterday?";
+    r = parse_time_expression(q, hawaii_now, hawaii);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->begin, at("2024-05-14T00:00:00-10:00"));
+    EXPECT_EQ(r->end, at("2024-05-15T00:00:00-10:00"));
+    q = "today";
+    r = parse_time_expression(q, hawaii_now, hawaii);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->begin, at("2024-05-15T00:00:00-10:00"));
+    EXPECT_EQ(r->end, at("2024-05-16T00:00:00-10:00"));
+}
+
+TEST(MemoryTime, WeeksMonthsAndDatesAreTheUsersLocalOnes) {
+    using std::chrono::hours;
+    const UtcOffset tonga = fixed_utc_offset(hours(13));
+    // 00:30 on Monday 2024-05-13 in UTC+13, still Sunday in UTC.
+    const int64_t monday = at("2024-05-12T11:30:00Z");
+    std::string q = "what happened last week";
+    auto r = parse_time_expression(q, monday, tonga);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->begin, at("2024-05-06T00:00:00+13:00"));
+    EXPECT_EQ(r->end, at("2024-05-13T00:00:00+13:00"));
+
+    q = "on 2024-05-03";
+    r = parse_time_expression(q, monday, tonga);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->begin, at("2024-05-03T00:00:00+13:00"));
+    EXPECT_EQ(r->end, at("2024-05-04T00:00:00+13:00"));
+
+    // 23:30 on 2024-05-31 in UTC-10, already June in UTC: "in May" is this May, to its local end.
+    const UtcOffset hawaii = fixed_utc_offset(hours(-10));
+    q = "in May";
+    r = parse_time_expression(q, at("2024-06-01T09:30:00Z"), hawaii);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->begin, at("2024-05-01T00:00:00-10:00"));
+    EXPECT_EQ(r->end, at("2024-06-01T00:00:00-10:00"));
+
+    q = "this month";
+    r = parse_time_expression(q, at("2024-06-01T09:30:00Z"), hawaii);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->begin, at("2024-05-01T00:00:00-10:00"));
+    q = "in 2023";
+    r = parse_time_expression(q, at("2024-06-01T09:30:00Z"), hawaii);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->begin, at("2023-01-01T00:00:00-10:00"));
+    EXPECT_EQ(r->end, at("2024-01-01T00:00:00-10:00"));
+}
+
+TEST(MemoryStore, SearchResolvesYesterdayInTheUsersZone) {
+    MemoryStore store = open_store("yesterday-zone");
+    ASSERT_TRUE(store.import_episodes({
+        // 10:00 on Tuesday 2024-05-14 in UTC-10, Tuesday in UTC too.
+        {"local", "c1", "Sam", "user", at("2024-05-14T20:00:00Z"), "I baked bread with my neighbour."},
+        // 02:00 on Wednesday 2024-05-15 in UTC-10: today for the user, yesterday in UTC.
+        {"utc", "c2", "Sam", "user", at("2024-05-15T12:00:00Z"), "I baked bread for the night shift."},
+    }));
+    SearchOptions options;
+    options.now = at("2024-05-16T09:30:00Z");  // 23:30 on Wednesday 2024-05-15 in UTC-10
+    options.zone = fixed_utc_offset(std::chrono::hours(-10));
+    auto hits = store.search("what did I bake yesterday", options);
+    ASSERT_TRUE(hits) << hits.error().message;
+    EXPECT_EQ(rank_of(hits.value(), "local"), 0);
+    EXPECT_EQ(rank_of(hits.value(), "utc"), -1) << "said today in the user's zone";
+
+    options.zone = utc;
+    hits = store.search("what did I bake yesterday", options);
+    ASSERT_TRUE(hits) << hits.error().message;
+    EXPECT_EQ(rank_of(hits.value(), "utc"), 0);
+    EXPECT_EQ(rank_of(hits.value(), "local"), -1);
 }
 
 TEST(MemoryStore, ImportsAndFindsTurnsWithStemmingAndNeighbours) {
@@ -157,6 +247,7 @@ TEST(MemoryStore, TimeExpressionsFilterByTimestamp) {
     ASSERT_TRUE(store.import_episodes(sample_turns()));
     SearchOptions options;
     options.now = at("2024-05-20T12:00:00Z");
+    options.zone = utc;
     auto hits = store.search("what did I say in March", options);
     ASSERT_TRUE(hits) << hits.error().message;
     ASSERT_FALSE(hits->empty());
@@ -596,6 +687,7 @@ TEST(MemorySearch, WhatDidIDoRanksTheUsersAccountOfThatDayFirst) {
     }));
     SearchOptions options;
     options.now = at("2024-03-05T12:00:00Z");
+    options.zone = utc;
     auto hits = store.search("What did I do yesterday?", options);
     ASSERT_TRUE(hits) << hits.error().message;
     ASSERT_FALSE(hits->empty());
@@ -631,7 +723,10 @@ TEST(MemoryEval, GeneratorIsDeterministicAndEvidenceExists) {
     ASSERT_TRUE(store.import_episodes(a.turns));
     size_t found = 0;
     for (const auto& q : a.questions) {
-        auto hits = store.search(q.question, {10, q.asked_at});
+        SearchOptions options;
+        options.now = q.asked_at;
+        options.zone = eval_set_zone();
+        auto hits = store.search(q.question, options);
         ASSERT_TRUE(hits) << hits.error().message;
         for (const Hit& h : hits.value())
             if (std::find(h.source_turns.begin(), h.source_turns.end(), q.evidence.back()) != h.source_turns.end()) {

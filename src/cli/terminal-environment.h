@@ -1,0 +1,13 @@
+// The Environment of a command run from a terminal: the system clock and time zone, and the
+// library's warnings printed on stderr as "os1: warning: ...". Every front end that opens a
+// user's data gets its Environment here, so that what it sees of the world is decided in one
+// place.
+#pragma once
+
+#include "core/environment.h"
+
+namespace os1::cli {
+
+os1::Environment terminal_environment();
+
+}  // namespace os1::cli
