@@ -16,11 +16,11 @@
 #include "cli/commands.h"
 #include "cli/user-dir.h"
 #include "cli/model-setup.h"
+#include "cli/terminal-environment.h"
 #include "core/paths.h"
 #include "llm/llm.h"
 #include "core/utf8.h"
 #include "companion/host.h"
-#include "core/environment.h"
 #include "persona/onboarding.h"
 
 namespace os1::cli {
@@ -53,16 +53,6 @@ void install_interrupt_handler() {
     action.sa_handler = on_sigint;
     sigemptyset(&action.sa_mask);
     sigaction(SIGINT, &action, nullptr);
-}
-
-// Library code reports through this sink; in the terminal, warnings go to stderr.
-Environment terminal_env() {
-    Environment env;
-    env.log = [](LogLevel level, std::string_view message) {
-        if (level >= LogLevel::Warning)
-            std::fprintf(stderr, "os1: %s: %.*s\n", to_string(level), int(message.size()), message.data());
-    };
-    return env;
 }
 
 // Streams one turn to stdout (unless quiet) and returns its last event (Done or Failed);
@@ -385,7 +375,7 @@ int run_chat(ChatOptions& options, const GlobalOptions& global) {
     }
     companion::HostOptions host_options;
     host_options.home = home;
-    host_options.environment = terminal_env();
+    host_options.environment = terminal_environment();
     host_options.companion.system_prompt = options.system_prompt;
     host_options.companion.learn = options.learn;
     host_options.sampling = options.sampling;

@@ -52,13 +52,13 @@ Companion::Companion(fs::path user_dir, CompanionOptions options, Environment en
 
 ErrorOr<std::unique_ptr<Companion>> Companion::open(const fs::path& user_dir, CompanionOptions options,
                                                     Environment env) {
-    auto personas = OS1_TRY(persona::PersonaStore::open(user_dir));
+    auto personas = OS1_TRY(persona::PersonaStore::open(user_dir, env));
     persona::CharacterCard card = OS1_TRY(personas.card());
     std::optional<persona::Onboarding> onboarding = OS1_TRY(personas.onboarding());
     affect::BigFive baseline = OS1_TRY(persona::big_five_baseline(card));
-    auto feelings = OS1_TRY(affect::CompanionState::open(user_dir, baseline, env.clock, env.zone));
-    auto conversations = OS1_TRY(memory::ConversationStore::open(user_dir));
-    auto memory = OS1_TRY(memory::MemoryStore::open(user_dir));
+    auto feelings = OS1_TRY(affect::CompanionState::open(user_dir, baseline, env));
+    auto conversations = OS1_TRY(memory::ConversationStore::open(user_dir, env));
+    auto memory = OS1_TRY(memory::MemoryStore::open(user_dir, env));
     if (options.embedder)
         OS1_TRY(memory.set_embedder(options.embedder));
     auto appraiser = OS1_TRY(affect::Appraiser::load(affect::default_vader_lexicon_path()));
@@ -81,7 +81,7 @@ ErrorOr<CompanionName> Companion::finish_onboarding(persona::Onboarding onboardi
     persona::choose_name(onboarding, m_card, backend);
     if (!onboarding.finished() || !onboarding.name())
         return make_error(ErrorKind::InvalidInput, "onboarding is not complete: every question needs an answer");
-    auto personas = OS1_TRY(persona::PersonaStore::open(m_user_dir));
+    auto personas = OS1_TRY(persona::PersonaStore::open(m_user_dir, m_env));
     OS1_TRY(personas.save_onboarding(onboarding, m_env.now_seconds()));
     OS1_TRY(m_memory.core_append("persona", "My name is " + onboarding.name()->name + ", a name I chose myself. " +
                                                 clip(onboarding.name()->reason, 300)));
@@ -109,6 +109,7 @@ ErrorOr<Observation> Companion::observe_user(const std::string& text) {
     memory::SearchOptions search;
     search.k = m_options.recall_k;
     search.now = m_env.now_seconds();
+    search.zone = m_env.zone;
     search.token_budget = m_options.recall_budget_tokens;
     search.neighbours = 0;
     observation.recalled = OS1_TRY(m_memory.search(text, search));

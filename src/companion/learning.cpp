@@ -12,13 +12,13 @@ namespace {
 ErrorOr<void> open_learning_connections(UserSession& user) {
     const Companion& companion = *user.companion;  // options and environment never change
     if (!user.learning_memory) {
-        auto store = OS1_TRY(memory::MemoryStore::open(user.dir));
+        auto store = OS1_TRY(memory::MemoryStore::open(user.dir, companion.environment()));
         if (companion.options().embedder)
             OS1_TRY(store.set_embedder(companion.options().embedder));
         user.learning_memory.emplace(std::move(store));
     }
     if (!user.learning_db)
-        user.learning_db.emplace(OS1_TRY(Database::open(user.dir / "os1.db")));
+        user.learning_db.emplace(OS1_TRY(Database::open(user.dir / "os1.db", companion.environment())));
     return {};
 }
 
