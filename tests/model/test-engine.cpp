@@ -306,3 +306,45 @@ TEST_F(Engine, GrammarConstrainsTheReply) {
     ASSERT_TRUE(broken.is_error());
     EXPECT_NE(broken.error().message.find("grammar does not parse"), std::string::npos);
 }
+
+TEST_F(Engine, BackgroundWorkNeverEvictsAConversationsCache) {
+    auto engine = open_engine(/*parallel=*/2);
+    ASSERT_TRUE(engine);
+    std::vector<Message> first = {{"system", "You are kind."}, {"user", "Tell me about the sea"}};
+    Result opened = ask(*engine, "alice/1", first, greedy(8));
+    ASSERT_EQ(opened.stats.reused_tokens, 0);
+
+    // Several background requests, one after another, all go to the slot kept for them.
+    for (int i = 0; i < 3; ++i) {
+        ChatRequest background = task_request("Extract facts.", "note " + std::to_string(i), "", 4);
+        auto text = engine->submit(std::move(background))->collect();
+        ASSERT_TRUE(text) << text.error().message;
+    }
+    // The conversation's next turn still finds its cache.
+    std::vector<Message> next = first;
+    next.push_back({"assistant", opened.text});
+    next.push_back({"user", "And the mountains?"});
+    Result resumed = ask(*engine, "alice/1", next, greedy(4));
+    EXPECT_GT(resumed.stats.reused_tokens, 0) << "a background request evicted the conversation";
+}
+
+TEST_F(Engine, ACancelledRequestThatNeverStartedEndsWithoutASlot) {
+    auto engine = open_engine(/*parallel=*/1);
+    ASSERT_TRUE(engine);
+    // The only slot is busy with a long reply, so the second request waits in the queue.
+    auto running = engine->submit({"a", {{"user", "Talk for a long time"}}, greedy(100000)});
+    ASSERT_EQ(running->next().kind, ReplyEvent::Kind::Text);
+    auto waiting = engine->submit({"b", {{"user", "hello"}}, greedy(8)});
+    waiting->cancel();
+    running->cancel();
+    ReplyStats running_stats;
+    ASSERT_TRUE(running->collect(&running_stats));
+    if (running_stats.stop_reason != StopReason::Cancelled)
+        GTEST_SKIP() << "the first reply ended on its own before the second was cancelled";
+    ReplyStats stats;
+    auto text = waiting->collect(&stats);
+    ASSERT_TRUE(text) << text.error().message;
+    EXPECT_EQ(stats.stop_reason, StopReason::Cancelled);
+    EXPECT_EQ(stats.generated_tokens, 0);
+    EXPECT_TRUE(text.value().empty());
+}
