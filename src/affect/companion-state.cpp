@@ -72,6 +72,21 @@ std::string number_text(double x) {
     return buffer;
 }
 
+// What moved the mood, told to the user rather than to the model: each cause_for() text,
+// addressed to the user.
+constexpr std::pair<std::string_view, std::string_view> causes_for_user[] = {
+    {"they shared something happy", "you shared something happy"},
+    {"they seem sad", "you seemed sad"},
+    {"they are angry", "you were angry"},
+    {"they sound worried", "you sounded worried"},
+    {"something surprising came up", "something surprising came up"},
+    {"they were affectionate", "you were affectionate"},
+    {"they feel lonely", "you seemed lonely"},
+    {"they thanked you", "you said thank you"},
+    {"the conversation is going well", "the conversation was going well"},
+    {"the conversation turned unpleasant", "the conversation turned unpleasant"},
+};
+
 std::string cause_for(const Appraisal& a) {
     if (auto e = a.emotions.dominant(0.3)) {
         switch (*e) {
@@ -365,6 +380,15 @@ std::string CompanionState::mood_cause() const {
     if (now() - m_mood.updated_at() > 2 * m_mood.config().half_life)
         return {};
     return m_mood_cause;
+}
+
+std::string CompanionState::mood_cause_for_user() const {
+    const std::string cause = mood_cause();
+    for (const auto& [for_model, for_user] : causes_for_user) {
+        if (cause == for_model)
+            return std::string(for_user);
+    }
+    return {};
 }
 
 Relationship CompanionState::relationship_now() const {

@@ -126,6 +126,8 @@ public:
     Pad mood_now() const { return m_mood.pad_at(now()); }
     // What last moved the mood; empty once two half-lives have passed since then.
     std::string mood_cause() const;
+    // The same, addressed to the user ("you seemed lonely"); empty when there is none.
+    std::string mood_cause_for_user() const;
     const Personality& personality() const { return m_personality; }
     const Relationship& relationship() const { return m_relationship; }
     // The relationship as it stands now, after any fading since the last contact.

@@ -13,6 +13,16 @@ std::string mood_prompt_line(const Pad& pad, std::string_view cause) {
     return line + ".";
 }
 
+std::string mood_report_line(std::string_view companion_name, const Pad& pad, std::string_view cause_for_user) {
+    const MoodLabel label = label_for(pad);
+    std::string line = std::string(companion_name) + " feels " + std::string(mood_label_name(label)) + ".";
+    // What last moved the mood, not a claim that it explains it: a companion can feel content
+    // while comforting someone who is sad.
+    if (!cause_for_user.empty() && label != MoodLabel::neutral)
+        line += " Last moved when " + std::string(cause_for_user) + ".";
+    return line;
+}
+
 SamplingAdjustment sampling_adjustment(const Pad& pad) {
     SamplingAdjustment out;
     out.temperature_delta = std::clamp(0.1 * pad.arousal + 0.05 * pad.pleasure, -0.15, 0.15);

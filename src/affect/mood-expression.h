@@ -13,6 +13,10 @@ namespace os1::affect {
 // is neutral.
 std::string mood_prompt_line(const Pad& pad, std::string_view cause);
 
+// The same for the user, who is told about the companion by its name: "Juniper feels content.
+// Last moved when you seemed lonely." `cause_for_user` is CompanionState::mood_cause_for_user().
+std::string mood_report_line(std::string_view companion_name, const Pad& pad, std::string_view cause_for_user);
+
 struct SamplingAdjustment {
     double temperature_delta = 0.0;  // within [-0.15, 0.15]: livelier when aroused, steadier when calm
     double top_p_delta = 0.0;        // within [-0.05, 0.05]

@@ -44,7 +44,12 @@ std::string time_text(affect::Timestamp t) {
 // The user's companion state, with the personality baseline from the user's persona card. These
 // commands only read how things stand, so a user who never talked to os1 is an error, not a new
 // empty user (a typo in --user would otherwise look like a companion with no history).
-ErrorOr<affect::CompanionState> open_state(const GlobalOptions& global, const std::string& user) {
+struct UserState {
+    affect::CompanionState feelings;
+    std::string companion_name;  // chosen at onboarding, else the persona card's
+};
+
+ErrorOr<UserState> open_state(const GlobalOptions& global, const std::string& user) {
     const fs::path user_dir = OS1_TRY(user_dir_for(global, user));
     const fs::path users = user_dir.parent_path();
     std::error_code error;
@@ -58,7 +63,10 @@ ErrorOr<affect::CompanionState> open_state(const GlobalOptions& global, const st
     auto baseline = persona::big_five_baseline(card);
     if (baseline.is_error())
         return make_error("persona card: " + baseline.error().message);
-    return affect::CompanionState::attach(std::move(store.database()), baseline.value(), env);
+    const std::optional<persona::Onboarding> onboarding = OS1_TRY(store.onboarding());
+    std::string name = onboarding && onboarding->name() ? onboarding->name()->name : card.name;
+    return UserState{OS1_TRY(affect::CompanionState::attach(std::move(store.database()), baseline.value(), env)),
+                     std::move(name)};
 }
 
 int fail(const char* command, const std::string& message) {
@@ -67,13 +75,15 @@ int fail(const char* command, const std::string& message) {
 }
 
 int run_mood(const StateArgs& args, const GlobalOptions& global) {
-    auto state = open_state(global, args.user);
-    if (state.is_error())
-        return fail("mood", state.error().message);
+    auto opened = open_state(global, args.user);
+    if (opened.is_error())
+        return fail("mood", opened.error().message);
+    affect::CompanionState* state = &opened->feelings;
     const affect::Pad pad = state->mood_now();
     const auto sampling = state->sampling();
     const auto prosody = state->prosody();
     const std::string line = affect::mood_prompt_line(pad, state->mood_cause());
+    const std::string report = affect::mood_report_line(opened->companion_name, pad, state->mood_cause_for_user());
     auto model_appraisals = state->model_appraisals(1);
     if (model_appraisals.is_error())
         return fail("mood", model_appraisals.error().message);
@@ -85,6 +95,7 @@ int run_mood(const StateArgs& args, const GlobalOptions& global) {
             {"arousal", rounded(pad.arousal)},
             {"dominance", rounded(pad.dominance)},
             {"cause", state->mood_cause()},
+            {"report", report},
             {"prompt_line", line},
             {"sampling",
              {{"temperature_delta", rounded(sampling.temperature_delta)},
@@ -105,7 +116,7 @@ int run_mood(const StateArgs& args, const GlobalOptions& global) {
         std::printf("%s\n", out.dump(2).c_str());
         return 0;
     }
-    std::printf("%s\n", line.c_str());
+    std::printf("%s\n", report.c_str());
     std::printf("pleasure %+.2f  arousal %+.2f  dominance %+.2f\n", pad.pleasure, pad.arousal, pad.dominance);
     std::printf("sampling: temperature %+.2f, top-p %+.2f\n", sampling.temperature_delta, sampling.top_p_delta);
     std::printf("voice: rate x%.2f, pitch %+.1f semitones, volume x%.2f\n", prosody.rate, prosody.pitch_semitones,
@@ -116,9 +127,10 @@ int run_mood(const StateArgs& args, const GlobalOptions& global) {
 }
 
 int run_relationship(const StateArgs& args, const GlobalOptions& global) {
-    auto state = open_state(global, args.user);
-    if (state.is_error())
-        return fail("relationship", state.error().message);
+    auto opened = open_state(global, args.user);
+    if (opened.is_error())
+        return fail("relationship", opened.error().message);
+    affect::CompanionState* state = &opened->feelings;
     const affect::Relationship r = state->relationship_now();
     const auto& s = r.scores();
     const auto noticed = state->noticed();
@@ -158,9 +170,10 @@ int run_relationship(const StateArgs& args, const GlobalOptions& global) {
 }
 
 int run_journal(const StateArgs& args, const GlobalOptions& global) {
-    auto state = open_state(global, args.user);
-    if (state.is_error())
-        return fail("journal", state.error().message);
+    auto opened = open_state(global, args.user);
+    if (opened.is_error())
+        return fail("journal", opened.error().message);
+    affect::CompanionState* state = &opened->feelings;
     // A finished day that was never reflected on gets its entry now.
     if (auto reflected = state->reflect_if_due(); reflected.is_error())
         return fail("journal", reflected.error().message);

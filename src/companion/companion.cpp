@@ -188,15 +188,11 @@ ErrorOr<std::pair<int64_t, int64_t>> Companion::commit_exchange(int64_t conversa
 }
 
 std::string Companion::mood_report() const {
-    std::string report = std::string(affect::mood_label_name(affect::label_for(m_feelings.mood_now())));
-    std::string cause = m_feelings.mood_cause();
-    if (!cause.empty())
-        report += ", because " + cause;
-    affect::Pad pad = m_feelings.mood_now();
+    const affect::Pad pad = m_feelings.mood_now();
     char numbers[128];
     std::snprintf(numbers, sizeof numbers, " (pleasure %+.2f, arousal %+.2f, dominance %+.2f)", pad.pleasure,
                   pad.arousal, pad.dominance);
-    return report + numbers;
+    return affect::mood_report_line(name(), pad, m_feelings.mood_cause_for_user()) + numbers;
 }
 
 ErrorOr<std::string> Companion::journal_report(int64_t limit) {

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "affect/affect.h"
+#include "affect/mood-expression.h"
 
 namespace {
 
@@ -513,3 +514,14 @@ TEST(Mood, JsonErrors) {
 }
 
 }  // namespace
+
+TEST(MoodExpression, TheUserHearsAboutTheCompanionByNameAndWhatLastMovedItsMood) {
+    const os1::affect::Pad content{0.25, -0.1, 0.1};
+    ASSERT_EQ(os1::affect::label_for(content), os1::affect::MoodLabel::content);
+    EXPECT_EQ(os1::affect::mood_report_line("Juniper", content, "you seemed lonely"),
+              "Juniper feels content. Last moved when you seemed lonely.");
+    EXPECT_EQ(os1::affect::mood_report_line("Juniper", content, ""), "Juniper feels content.");
+    // The model is addressed as "you"; the user never is, about the companion.
+    EXPECT_EQ(os1::affect::mood_prompt_line(content, "they feel lonely"),
+              "You feel content, because they feel lonely.");
+}
