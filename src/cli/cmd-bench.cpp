@@ -111,7 +111,7 @@ double median(std::vector<double> values) {
 }
 
 int run_engine_bench(const BenchOptions& options) {
-    llm::set_llama_logging(false);
+    llm::set_llama_logging({});
     auto fail = [](const Error& error) {
         std::fprintf(stderr, "os1 bench: %s\n", error.message.c_str());
         return 1;

@@ -362,7 +362,7 @@ int run_interactive(ChatOptions& options, companion::CompanionHost& host) {
 }
 
 int run_chat(ChatOptions& options, const GlobalOptions& global) {
-    llm::set_llama_logging(global.verbose);
+    llm::set_llama_logging(llama_log_sink(global.verbose));
     const fs::path home = resolve_data_home(global.home);
     if (auto checked = user_dir_for(global, options.user); checked.is_error()) {
         std::fprintf(stderr, "os1 chat: %s\n", checked.error().message.c_str());

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/terminal-environment.h"
 #include "dev/model-maker.h"
 #include "llm/llm.h"
 
@@ -79,7 +80,7 @@ int run_make_model(const MakeModelArgs& args, const GlobalOptions& global) {
     if (!quant)
         return usage_error(quant.error());
 
-    llm::set_llama_logging(global.verbose);
+    llm::set_llama_logging(llama_log_sink(global.verbose));
     dev::MakeModelOptions options;
     options.preset = preset.value();
     options.arch = arch.value();

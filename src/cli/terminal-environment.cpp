@@ -20,6 +20,15 @@ void print_to_stderr(LogLevel level, std::string_view message) {
 
 }  // namespace
 
+LogSink llama_log_sink(bool verbose) {
+    if (!verbose)
+        return {};
+    return [](LogLevel, std::string_view line) {
+        const std::string text(line);
+        std::fprintf(stderr, "%s\n", text.c_str());
+    };
+}
+
 os1::Environment terminal_environment() {
     return os1::Environment{system_now, system_utc_offset, print_to_stderr};
 }

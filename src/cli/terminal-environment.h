@@ -10,4 +10,7 @@ namespace os1::cli {
 
 os1::Environment terminal_environment();
 
+// What --verbose shows of llama.cpp's own log: every line on stderr; nothing without it.
+LogSink llama_log_sink(bool verbose);
+
 }  // namespace os1::cli

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "llm/embedder.h"
 
 namespace os1::llm {
@@ -162,7 +163,8 @@ struct OpenAIOptions {
 // over server-sent events.
 ErrorOr<std::unique_ptr<Backend>> open_openai_backend(const OpenAIOptions& options);
 
-// Silences llama.cpp's own logging (the default) or sends it to stderr.
-void set_llama_logging(bool verbose);
+// Sends llama.cpp's own log, line by line ("llama.cpp: ..."), to `sink`; an empty sink (the
+// default) silences it. Process-wide, like llama.cpp's logging itself.
+void set_llama_logging(LogSink sink);
 
 }  // namespace os1::llm

@@ -25,7 +25,7 @@ fs::path fresh_home(const std::string& name) {
 }
 
 std::unique_ptr<llm::Backend> open_engine(int32_t parallel) {
-    llm::set_llama_logging(false);
+    llm::set_llama_logging({});
     llm::LocalEngineOptions options = tiny_engine_options(1024);
     options.parallel = parallel;
     auto engine = llm::open_local_engine(options);

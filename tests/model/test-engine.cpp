@@ -65,7 +65,7 @@ int32_t count_tokens(const std::string& text) {
 
 class Engine : public ::testing::Test {
 protected:
-    static void SetUpTestSuite() { set_llama_logging(false); }
+    static void SetUpTestSuite() { set_llama_logging({}); }
 };
 
 }  // namespace
