@@ -90,6 +90,20 @@ std::vector<BackupFile> list_backups(const fs::path& db_file) {
     return found;
 }
 
+ErrorOr<size_t> delete_backups(const fs::path& db_file) {
+    const std::vector<BackupFile> backups = list_backups(db_file);
+    for (const BackupFile& backup : backups) {
+        for (const char* suffix : {"", "-wal", "-shm"}) {
+            std::error_code ec;
+            fs::remove(backup.path.string() + suffix, ec);
+            if (ec)
+                return make_error(backup.path.string() + suffix + ": cannot delete this backup: " + ec.message() +
+                                  "; delete it by hand, it holds what was forgotten");
+        }
+    }
+    return backups.size();
+}
+
 ErrorOr<fs::path> write_backup(sqlite3* db, const fs::path& db_file, int64_t now) {
     const fs::path dir = backup_dir(db_file);
     std::error_code ec;

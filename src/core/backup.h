@@ -30,6 +30,10 @@ std::filesystem::path backup_dir(const std::filesystem::path& db_file);
 // The backups of `db_file` (backups/<stem>-YYYYMMDD.db), newest first.
 std::vector<BackupFile> list_backups(const std::filesystem::path& db_file);
 
+// Deletes every backup of `db_file` (with any -wal and -shm beside it): forgetting must not
+// leave what it removed in a copy. Returns how many backups there were.
+ErrorOr<size_t> delete_backups(const std::filesystem::path& db_file);
+
 // Copies the open database `db` (whose file is `db_file`) into backups/<stem>-YYYYMMDD.db for
 // the UTC day of `now`, through a temporary file that is fsynced and then renamed, and removes
 // all but the newest backups_kept. Returns the backup's path.
