@@ -1,6 +1,11 @@
 #include "memory/conversation-store.h"
 
+#include <algorithm>
+#include <set>
+
 namespace os1::memory {
+
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -28,7 +33,94 @@ const std::vector<Database::Migration> migrations = {
     )sql"},
 };
 
+constexpr const char* cache_prefix = "conversation-";
+constexpr const char* cache_suffix = ".kv";
+
+// Removes `file` and the temporary file that a save cut short leaves beside it; true when
+// `file` existed.
+ErrorOr<bool> remove_cache(const fs::path& file) {
+    std::error_code ec;
+    fs::path temporary = file;
+    temporary += ".tmp";
+    fs::remove(temporary, ec);
+    if (ec)
+        return make_error(temporary.string() + ": cannot delete this conversation cache: " + ec.message() +
+                          "; delete it by hand, it holds forgotten turns");
+    const bool existed = fs::remove(file, ec);
+    if (ec)
+        return make_error(file.string() + ": cannot delete this conversation cache: " + ec.message() +
+                          "; delete it by hand, it holds forgotten turns");
+    return existed;
+}
+
 }  // namespace
+
+fs::path conversation_cache_file(const fs::path& user_dir, int64_t conversation_id) {
+    return user_dir / "kv" / (cache_prefix + std::to_string(conversation_id) + cache_suffix);
+}
+
+ErrorOr<bool> has_conversation_tables(Database& db) {
+    auto exists = OS1_TRY(db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'turns'"));
+    return OS1_TRY(exists.step());
+}
+
+ErrorOr<DeletedTurns> delete_turns(Database& db, const std::vector<int64_t>& turn_ids) {
+    DeletedTurns deleted;
+    if (turn_ids.empty() || !OS1_TRY(has_conversation_tables(db)))
+        return deleted;
+    std::set<int64_t> conversations;
+    for (int64_t id : turn_ids) {
+        auto remove = OS1_TRY(db.prepare("DELETE FROM turns WHERE id = ? RETURNING conversation_id"));
+        remove.bind(1, id);
+        while (OS1_TRY(remove.step())) {
+            conversations.insert(remove.column_int(0));
+            ++deleted.turns;
+        }
+    }
+    deleted.conversations.assign(conversations.begin(), conversations.end());
+    return deleted;
+}
+
+ErrorOr<DeletedTurns> delete_all_conversations(Database& db) {
+    DeletedTurns deleted;
+    if (!OS1_TRY(has_conversation_tables(db)))
+        return deleted;
+    auto count = OS1_TRY(db.prepare("SELECT count(*) FROM turns"));
+    OS1_TRY(count.step());
+    deleted.turns = size_t(count.column_int(0));
+    auto remove = OS1_TRY(db.prepare("DELETE FROM conversations RETURNING id"));
+    while (OS1_TRY(remove.step()))
+        deleted.conversations.push_back(remove.column_int(0));
+    std::sort(deleted.conversations.begin(), deleted.conversations.end());
+    // The turns went with their conversations (ON DELETE CASCADE); none may outlive them.
+    OS1_TRY(db.exec("DELETE FROM turns"));
+    return deleted;
+}
+
+ErrorOr<size_t> delete_conversation_caches(const fs::path& user_dir, const std::vector<int64_t>& conversation_ids) {
+    size_t deleted = 0;
+    for (int64_t id : conversation_ids)
+        deleted += OS1_TRY(remove_cache(conversation_cache_file(user_dir, id))) ? 1 : 0;
+    return deleted;
+}
+
+ErrorOr<size_t> delete_all_conversation_caches(const fs::path& user_dir) {
+    std::vector<fs::path> caches;
+    std::error_code ec;
+    for (const fs::directory_entry& entry : fs::directory_iterator(user_dir / "kv", ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.starts_with(cache_prefix) && name.ends_with(cache_suffix))
+            caches.push_back(entry.path());
+        else if (name.starts_with(cache_prefix) && name.ends_with(std::string(cache_suffix) + ".tmp"))
+            caches.push_back(entry.path().parent_path() / entry.path().stem());
+    }
+    if (ec && ec != std::errc::no_such_file_or_directory)
+        return make_error((user_dir / "kv").string() + ": cannot list the conversation caches: " + ec.message());
+    size_t deleted = 0;
+    for (const fs::path& cache : caches)
+        deleted += OS1_TRY(remove_cache(cache)) ? 1 : 0;
+    return deleted;
+}
 
 ErrorOr<ConversationStore> ConversationStore::open(const std::filesystem::path& user_dir, const Environment& env) {
     Database db = OS1_TRY(Database::open(user_dir / "os1.db", env));

@@ -34,6 +34,31 @@ struct Conversation {
     int64_t updated_at = 0;
 };
 
+// The saved KV cache of a conversation (the inference engine's state after its last turn):
+// <user_dir>/kv/conversation-<id>.kv. It holds the conversation's text, so forgetting a turn
+// deletes it.
+std::filesystem::path conversation_cache_file(const std::filesystem::path& user_dir, int64_t conversation_id);
+
+// Forgetting (memory.h says what it means). These take any connection to the user's os1.db and
+// run inside the caller's transaction; on a database without the conversation tables they delete
+// nothing.
+struct DeletedTurns {
+    std::vector<int64_t> conversations;  // the conversations that held them, ascending
+    size_t turns = 0;
+};
+// True once the conversation tables exist in `db`.
+ErrorOr<bool> has_conversation_tables(Database& db);
+// Deletes the turns `turn_ids`; the conversations stay, with their other turns.
+ErrorOr<DeletedTurns> delete_turns(Database& db, const std::vector<int64_t>& turn_ids);
+// Deletes every conversation and every turn.
+ErrorOr<DeletedTurns> delete_all_conversations(Database& db);
+// Deletes the saved caches of `conversation_ids` (and a save cut short beside one); returns how
+// many caches there were.
+ErrorOr<size_t> delete_conversation_caches(const std::filesystem::path& user_dir,
+                                           const std::vector<int64_t>& conversation_ids);
+// Deletes every saved conversation cache of the user.
+ErrorOr<size_t> delete_all_conversation_caches(const std::filesystem::path& user_dir);
+
 class ConversationStore {
 public:
     // Opens <user_dir>/os1.db, creating and migrating it as needed (see Database::open for

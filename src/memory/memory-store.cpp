@@ -9,6 +9,8 @@
 #include <unordered_set>
 
 #include "core/backup.h"
+#include "core/secure-delete.h"
+#include "memory/conversation-store.h"
 #include "memory/memory.h"
 #include "memory/text-util.h"
 #include "memory/vectors.h"
@@ -229,8 +231,7 @@ ErrorOr<ImportReport> MemoryStore::import_new_episodes(const std::vector<Episode
 }
 
 ErrorOr<size_t> MemoryStore::sync_conversation_turns() {
-    auto exists = OS1_TRY(m_db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'turns'"));
-    if (!OS1_TRY(exists.step()))
+    if (!OS1_TRY(has_conversation_tables(m_db)))
         return size_t(0);
     size_t added = 0;
     OS1_TRY(in_transaction(m_db, [&]() -> ErrorOr<void> {
@@ -487,40 +488,129 @@ ErrorOr<bool> MemoryStore::edit(int64_t id, std::string_view text) {
     return edited;
 }
 
-ErrorOr<bool> MemoryStore::forget(int64_t id) {
-    OS1_TRY(m_db.exec("PRAGMA secure_delete = ON"));
-    auto q = OS1_TRY(m_db.prepare("DELETE FROM memories WHERE id = ?"));
-    OS1_TRY(q.bind(1, id).run());
-    m_vectors.reset();  // its vectors went with it (ON DELETE CASCADE); reload the index
-    return sqlite3_changes(m_db.handle()) > 0;
+namespace {
+
+// Grows `ids` (memories to forget) by every memory whose sources are all among them: the facts
+// and reflections drawn only from what is forgotten, and what was drawn only from those.
+ErrorOr<void> add_derived(Database& db, std::vector<int64_t>& ids) {
+    std::set<int64_t> gone(ids.begin(), ids.end());
+    for (size_t next = 0; next < ids.size(); ++next) {
+        auto users = OS1_TRY(db.prepare("SELECT memory_id FROM memory_sources WHERE source = ? ORDER BY memory_id"));
+        users.bind(1, ids[next]);
+        std::vector<int64_t> candidates;
+        while (OS1_TRY(users.step()))
+            if (!gone.contains(users.column_int(0)))
+                candidates.push_back(users.column_int(0));
+        for (int64_t candidate : candidates) {
+            auto sources = OS1_TRY(db.prepare("SELECT source FROM memory_sources WHERE memory_id = ?"));
+            sources.bind(1, candidate);
+            bool all_gone = true;
+            while (OS1_TRY(sources.step()))
+                all_gone = all_gone && gone.contains(sources.column_int(0));
+            if (all_gone && gone.insert(candidate).second)
+                ids.push_back(candidate);
+        }
+    }
+    return {};
 }
 
-ErrorOr<void> MemoryStore::forget_all() {
-    OS1_TRY(m_db.exec("PRAGMA secure_delete = ON"));
+ErrorOr<ForgottenMemory> read_forgotten(Database& db, int64_t id) {
+    auto q = OS1_TRY(db.prepare("SELECT kind, text, time FROM memories WHERE id = ?"));
+    q.bind(1, id);
+    if (!OS1_TRY(q.step()))
+        return make_error(ErrorKind::Internal, "memory " + std::to_string(id) + " vanished while being forgotten");
+    return ForgottenMemory{id, kind_from_string(q.column_text(0)), q.column_text(1), q.column_int(2)};
+}
+
+// The conversation turns that `ids` were copied from.
+ErrorOr<std::vector<int64_t>> source_turn_ids(Database& db, const std::vector<int64_t>& ids) {
+    std::vector<int64_t> turns;
+    if (!OS1_TRY(has_conversation_tables(db)))
+        return turns;
+    for (int64_t id : ids) {
+        // Keyed exactly as sync_conversation_turns keys it: a turn "turn:<id>" without its memory
+        // would be copied back.
+        auto q = OS1_TRY(
+            db.prepare("SELECT t.id FROM memories m JOIN turns t ON t.id = CAST(substr(m.source_id, 6) AS INTEGER) "
+                       "AND m.source_id = 'turn:' || t.id WHERE m.id = ? AND m.kind = 'episode'"));
+        q.bind(1, id);
+        while (OS1_TRY(q.step()))
+            turns.push_back(q.column_int(0));
+    }
+    return turns;
+}
+
+// Merges every segment of the full-text index into one. A delete only adds a tombstone; the
+// words of the forgotten text stay in older segments until they are merged.
+ErrorOr<void> merge_text_index(Database& db) {
+    return db.exec("INSERT INTO memories_fts(memories_fts) VALUES ('optimize')");
+}
+
+}  // namespace
+
+ErrorOr<std::optional<ForgetReport>> MemoryStore::forget(int64_t id) {
+    OS1_TRY(overwrite_deleted_content(m_db));
+    const std::filesystem::path user_dir = m_db.path().parent_path();
+    std::optional<ForgetReport> report;
     OS1_TRY(in_transaction(m_db, [&]() -> ErrorOr<void> {
+        auto exists = OS1_TRY(m_db.prepare("SELECT 1 FROM memories WHERE id = ?"));
+        exists.bind(1, id);
+        if (!OS1_TRY(exists.step()))
+            return {};
+        ForgetReport r;
+        std::vector<int64_t> ids{id};
+        OS1_TRY(add_derived(m_db, ids));
+        for (int64_t forgotten : ids)
+            r.memories.push_back(OS1_TRY(read_forgotten(m_db, forgotten)));
+        const DeletedTurns turns = OS1_TRY(delete_turns(m_db, OS1_TRY(source_turn_ids(m_db, ids))));
+        r.conversations = turns.conversations;
+        r.turns_deleted = turns.turns;
+        for (int64_t forgotten : ids) {
+            // Its FTS entries (trigger), provenance links and vectors (cascades) go with it.
+            auto remove = OS1_TRY(m_db.prepare("DELETE FROM memories WHERE id = ?"));
+            OS1_TRY(remove.bind(1, forgotten).run());
+        }
+        OS1_TRY(merge_text_index(m_db));
+        // Files go before the commit: should one refuse to go, nothing is forgotten and the user
+        // can try again, rather than hold a report that promises what is not true.
+        r.caches_deleted = OS1_TRY(delete_conversation_caches(user_dir, r.conversations));
+        r.backups_deleted = OS1_TRY(delete_backups(m_db.path()));
+        report = std::move(r);
+        return {};
+    }));
+    if (report) {
+        m_vectors.reset();  // reload the index without the forgotten vectors
+        (void)OS1_TRY(checkpoint_and_truncate_wal(m_db));
+    }
+    return report;
+}
+
+ErrorOr<ForgetReport> MemoryStore::forget_all() {
+    OS1_TRY(overwrite_deleted_content(m_db));
+    ForgetReport report;
+    OS1_TRY(in_transaction(m_db, [&]() -> ErrorOr<void> {
+        auto all = OS1_TRY(m_db.prepare("SELECT id, kind, text, time FROM memories ORDER BY id"));
+        while (OS1_TRY(all.step()))
+            report.memories.push_back(
+                {all.column_int(0), kind_from_string(all.column_text(1)), all.column_text(2), all.column_int(3)});
+        const DeletedTurns turns = OS1_TRY(delete_all_conversations(m_db));
+        report.conversations = turns.conversations;
+        report.turns_deleted = turns.turns;
         OS1_TRY(
-            m_db.exec("DELETE FROM memory_sources; DELETE FROM core_blocks; DELETE FROM memories; "
+            m_db.exec("DELETE FROM memory_sources; DELETE FROM core_blocks WHERE name = 'human'; DELETE FROM memories; "
                       "INSERT INTO memories_fts(memories_fts) VALUES ('delete-all'); "
                       "UPDATE reflection_marker SET last_memory_id = 0;"));
+        report.caches_deleted = OS1_TRY(delete_all_conversation_caches(m_db.path().parent_path()));
         return {};
     }));
     m_vectors.reset();  // the vectors went with the memories (ON DELETE CASCADE)
     OS1_TRY(m_db.exec("VACUUM"));
-    auto checkpoint = OS1_TRY(m_db.prepare("PRAGMA wal_checkpoint(TRUNCATE)"));
-    OS1_TRY(checkpoint.step());
-    if (checkpoint.column_int(0) != 0)
-        return make_error(m_db.path().string() +
-                          ": the WAL checkpoint was blocked by another connection; "
-                          "close other os1 processes and run forget --all again");
-    // The backups hold the forgotten text too.
-    for (const BackupFile& backup : list_backups(m_db.path())) {
-        std::error_code ec;
-        for (const char* suffix : {"", "-wal", "-shm"})
-            std::filesystem::remove(backup.path.string() + suffix, ec);
-        if (ec)
-            return make_error(backup.path.string() + ": cannot delete this backup: " + ec.message());
-    }
-    return {};
+    if (!OS1_TRY(checkpoint_and_truncate_wal(m_db)))
+        return make_error(ErrorKind::Conflict, m_db.path().string() +
+                                                   ": the WAL checkpoint was blocked by another connection; "
+                                                   "close other os1 processes and run forget --all again");
+    report.backups_deleted = OS1_TRY(delete_backups(m_db.path()));
+    return report;
 }
 
 }  // namespace os1::memory

@@ -143,6 +143,25 @@ struct ReflectionResult {
     std::vector<std::string> rejected;  // "insight 2: source 99 was not among the memories shown"
 };
 
+// A memory that forgetting removed, with what the caller needs to forget it elsewhere: the
+// journal may quote its text, and its time says which local day it belongs to.
+struct ForgottenMemory {
+    int64_t id = 0;
+    Kind kind = Kind::Episode;
+    std::string text;
+    int64_t time = 0;  // unix seconds, as in Memory
+};
+
+struct ForgetReport {
+    // The memory asked for first (forget_all: every memory), then those drawn only from
+    // forgotten ones.
+    std::vector<ForgottenMemory> memories;
+    std::vector<int64_t> conversations;  // whose turns were deleted, ascending
+    size_t turns_deleted = 0;
+    size_t caches_deleted = 0;   // saved KV caches of those conversations
+    size_t backups_deleted = 0;  // database backups, which held what was forgotten
+};
+
 struct ImportReport {
     std::vector<int64_t> added;  // memory ids of the turns stored now, in order
     size_t already_present = 0;  // turns skipped because the same turn was stored before
@@ -177,7 +196,8 @@ public:
     // nothing is written. All or nothing, like import_episodes.
     ErrorOr<ImportReport> import_new_episodes(const std::vector<EpisodeInput>& episodes);
     // Copies turns of the conversation store not yet copied (source id "turn:<id>"); returns
-    // how many were added. A database without a conversation store adds nothing.
+    // how many were added. A database without a conversation store adds nothing. Forgetting
+    // deletes the turn with its memory, so a forgotten turn is never copied back.
     ErrorOr<size_t> sync_conversation_turns();
 
     // Stores a fact with its source episodes (source ids). A fact equal to a current one is a
@@ -240,12 +260,30 @@ public:
     ErrorOr<size_t> count();
     // Changes a memory's text; false when there is no such memory.
     ErrorOr<bool> edit(int64_t id, std::string_view text);
-    // Deletes a memory and its links; false when there is no such memory.
-    ErrorOr<bool> forget(int64_t id);
-    // Deletes every memory, then overwrites freed pages: secure_delete, VACUUM and a WAL
-    // checkpoint, so the text is gone from the database and its -wal file; then deletes the
-    // database's backups, which hold it too.
-    ErrorOr<void> forget_all();
+    // Forgets memory `id`; nullopt when there is no such memory. Forgetting means gone from
+    // everything os1 keeps on disk, for good:
+    //  - the memory, its full-text index entries (the index is merged, so no old segment keeps
+    //    its words) and its dense vectors;
+    //  - the conversation turn it was copied from ("turn:<id>"), deleted from the conversation
+    //    store, so that no later sync_conversation_turns can copy it back, and the saved KV
+    //    caches of that conversation (conversation_cache_file);
+    //  - the facts and reflections drawn only from forgotten memories, to a fixed point (a
+    //    reflection on such a fact goes too); those with a surviving source stay and lose the link;
+    //  - every backup of the database, since they hold it (the daily backup takes a fresh one,
+    //    at the first open of the next process or of the next day).
+    // Deleted content is overwritten (secure_delete) and the WAL checkpointed into the database
+    // file and truncated; while another connection holds a read open, that happens at its next
+    // checkpoint. The journal belongs to the affect module: the caller passes the report's
+    // memories to affect::redact_journal. A running process must also drop report.conversations
+    // from its inference engine and reload their turns.
+    ErrorOr<std::optional<ForgetReport>> forget(int64_t id);
+    // Forgets everything the user said or os1 learned about them: every memory, conversation,
+    // turn and saved KV cache, and the human core block; the persona block (the companion's own
+    // identity) stays. Then VACUUM and a WAL checkpoint leave no trace in the database file or
+    // its -wal, and the backups are deleted. A checkpoint blocked by another connection is an
+    // error (everything is already deleted; running it again finishes the job). The caller
+    // erases the journal first (affect::erase_journal), so that the VACUUM wipes it too.
+    ErrorOr<ForgetReport> forget_all();
 
     // Validates model output (the JSON that fact_grammar describes) and stores the valid
     // facts with `source_turns` as provenance (an item's own "turns" must be among them).
