@@ -1,9 +1,14 @@
 #include "affect/companion-state.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
+#include <set>
 
 #include <sqlite3.h>
 #include <nlohmann/json.hpp>
+
+#include "core/secure-delete.h"
 
 namespace os1::affect {
 
@@ -166,6 +171,22 @@ ErrorOr<std::vector<JournalEntry>> read_journal(Database& db, const char* where,
         out.push_back(std::move(e));
     }
     return out;
+}
+
+std::string ascii_lower(std::string_view text) {
+    std::string out(text);
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    return out;
+}
+
+// True when `db` holds the affect tables; they are then brought up to date, so that forgetting
+// sees every column.
+ErrorOr<bool> prepare_affect_tables(Database& db) {
+    auto exists = OS1_TRY(db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'journal'"));
+    if (!OS1_TRY(exists.step()))
+        return false;
+    OS1_TRY(db.migrate("affect", migrations));
+    return true;
 }
 
 }  // namespace
@@ -428,6 +449,77 @@ ErrorOr<void> note_journal_writer_failure(Database& db, int64_t entry_id, std::s
     OS1_TRY(update.bind(1, std::string(why)).bind(2, entry_id).run());
     if (sqlite3_changes(db.handle()) != 1)
         return make_error("journal: no entry " + std::to_string(entry_id));
+    return {};
+}
+
+ErrorOr<std::vector<int64_t>> redact_journal(Database& db, const std::vector<ForgottenText>& forgotten,
+                                             const UtcOffset& zone) {
+    std::vector<int64_t> changed;
+    if (!OS1_TRY(prepare_affect_tables(db)))
+        return changed;
+    std::set<int64_t> days;
+    std::vector<std::string> quotes;
+    for (const ForgottenText& f : forgotten) {
+        days.insert(local_day(from_unix_seconds(f.time), zone));
+        std::string quote = ascii_lower(f.text);
+        if (quote.find_first_not_of(" \t\r\n") != std::string::npos)
+            quotes.push_back(std::move(quote));
+    }
+    auto quotes_one = [&](const std::string& text) {
+        const std::string lower = ascii_lower(text);
+        return std::any_of(quotes.begin(), quotes.end(),
+                           [&](const std::string& q) { return lower.find(q) != std::string::npos; });
+    };
+
+    OS1_TRY(overwrite_deleted_content(db));
+    OS1_TRY(in_transaction(db, [&]() -> ErrorOr<void> {
+        for (const JournalEntry& entry : OS1_TRY(read_journal(db, "1", -1))) {
+            std::string text = entry.text;
+            std::string summary = entry.summary;
+            JournalAuthor author = entry.author;
+            std::string note = entry.writer_note;
+            if (author == JournalAuthor::model && (days.contains(entry.day) || quotes_one(text))) {
+                text = summary;
+                author = JournalAuthor::summary;
+                note = "the model's entry was withdrawn: it drew on a memory that was forgotten";
+            }
+            if (quotes_one(summary)) {
+                summary = entry.digest.day >= 0
+                              ? compose_reflection(entry.digest)
+                              : day_text(entry.day) + ": withdrawn, it quoted a memory that was forgotten.";
+                if (author == JournalAuthor::summary)
+                    text = summary;
+            }
+            if (text == entry.text && summary == entry.summary && author == entry.author)
+                continue;
+            auto update =
+                OS1_TRY(db.prepare("UPDATE journal SET text = ?, summary = ?, author = ?, writer_tried = 1, "
+                                   "writer_note = ? WHERE id = ?"));
+            OS1_TRY(update.bind(1, text)
+                        .bind(2, summary)
+                        .bind(3, journal_author_name(author))
+                        .bind(4, note)
+                        .bind(5, entry.id)
+                        .run());
+            changed.push_back(entry.id);
+        }
+        return {};
+    }));
+    std::sort(changed.begin(), changed.end());
+    if (!changed.empty())
+        (void)OS1_TRY(checkpoint_and_truncate_wal(db));
+    return changed;
+}
+
+ErrorOr<void> erase_journal(Database& db) {
+    if (!OS1_TRY(prepare_affect_tables(db)))
+        return {};
+    OS1_TRY(overwrite_deleted_content(db));
+    OS1_TRY(in_transaction(db, [&]() -> ErrorOr<void> {
+        // The change log first: it cites the entries.
+        return db.exec("DELETE FROM affect_changes; DELETE FROM journal; DELETE FROM model_appraisals;");
+    }));
+    (void)OS1_TRY(checkpoint_and_truncate_wal(db));
     return {};
 }
 

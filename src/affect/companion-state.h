@@ -80,6 +80,30 @@ ErrorOr<void> store_model_journal_text(Database& db, int64_t entry_id, std::stri
 // Records why the model's entry could not be used; the entry keeps the summary as its text.
 ErrorOr<void> note_journal_writer_failure(Database& db, int64_t entry_id, std::string_view why);
 
+// Forgetting reaches the journal (memory::MemoryStore::forget says what forgetting means; the
+// caller hands its report over, so that affect and memory never include each other). These take
+// any connection to the user's os1.db, do nothing before the affect tables exist, and overwrite
+// the old text on disk.
+//
+// A text the user had os1 forget, and when it was said or stored (unix seconds).
+struct ForgottenText {
+    std::string text;
+    int64_t time = 0;
+};
+// An entry the model wrote for a local day (in `zone`) on which a forgotten text was said or
+// stored, or any entry whose text quotes one (ignoring ASCII case), gets its structured summary
+// back as its text: the model wrote from that day's memories and may paraphrase what it does not
+// quote, while the summary holds only counts and scores, never the user's words. The writer does
+// not try the entry again; writer_note says why. A summary that quotes one anyway (written by an
+// older build) is composed again from the entry's digest. Returns the ids changed, ascending.
+ErrorOr<std::vector<int64_t>> redact_journal(Database& db, const std::vector<ForgottenText>& forgotten,
+                                             const UtcOffset& zone);
+// Forgetting everything: deletes every journal entry, the change log that cites them, and the
+// log of model appraisals of the user's messages. The mood, personality and relationship are
+// the companion's own and stay. Call it before memory::MemoryStore::forget_all, whose VACUUM
+// then wipes what it freed.
+ErrorOr<void> erase_journal(Database& db);
+
 class CompanionState {
 public:
     // Opens <user_dir>/os1.db, migrates the affect tables and loads the stored state, or starts

@@ -1,6 +1,6 @@
 // Forgetting means gone: a forgotten memory leaves no trace in the memory, its index and vectors,
 // the conversation it came from (a later sync never brings it back), what was drawn only from
-// it, the saved KV caches or the backups. Real SQLite files, fixed times and zones.
+// it, the journal, the saved KV caches or the backups. Real SQLite files, fixed times and zones.
 #include <gtest/gtest.h>
 
 #include <stdlib.h>
@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "affect/companion-state.h"
 #include "core/backup.h"
 #include "memory/conversation-store.h"
 #include "memory/memory.h"
@@ -223,6 +224,72 @@ TEST_F(Forget, WhatWasDrawnOnlyFromItGoesAndTheRestLosesTheLink) {
     EXPECT_TRUE(store->get(told).value()) << "a fact with no sources is not drawn from anything";
 }
 
+TEST_F(Forget, TheJournalNoLongerDrawsOnIt) {
+    const UtcOffset zone = fixed_utc_offset(-8h);  // Los Angeles in winter
+    const int64_t day = std::chrono::sys_days{std::chrono::year{2026} / 1 / 14}.time_since_epoch().count();
+    const Timestamp evening = local_day_start(day, zone) + 22h;  // 06:00 UTC on the next UTC day
+    const std::string secret = "My password hint is my first goldfish, Bubbles.";
+
+    auto store = MemoryStore::open(dir);
+    ASSERT_TRUE(store);
+    auto ids = store->import_episodes({
+        {"e1", "c", "Sam", "user", unix_seconds(evening), secret},
+        {"e2", "c", "Sam", "user", unix_seconds(evening + 48h), "The weather turned cold."},
+    });
+    ASSERT_TRUE(ids);
+
+    // Three days of contact, each with its entry; the model wrote all three.
+    Timestamp clock = evening;
+    std::vector<int64_t> entries;
+    {
+        auto state = affect::CompanionState::open(
+            dir, affect::BigFive{}, [&] { return clock; }, zone);
+        ASSERT_TRUE(state) << state.error().message;
+        for (int i = 0; i < 3; ++i) {
+            clock = evening + i * 24h;
+            ASSERT_TRUE(state->observe_user_message("hello", affect::Appraisal{}));
+            clock = evening + i * 24h + 12h;
+            auto entry = state->reflect_if_due();
+            ASSERT_TRUE(entry && entry.value());
+            entries.push_back(*entry.value());
+        }
+    }
+    Database& db = store->database();
+    // The day of the secret, paraphrased; a later day quoting it word for word; a day without it.
+    ASSERT_TRUE(affect::store_model_journal_text(db, entries[0], "Sam trusted me with something about a goldfish."));
+    ASSERT_TRUE(affect::store_model_journal_text(db, entries[1], "I keep thinking of it: \"" + secret + "\""));
+    ASSERT_TRUE(affect::store_model_journal_text(db, entries[2], "A cold, quiet day; we talked about the weather."));
+
+    auto report = store->forget(ids.value()[0]);
+    ASSERT_TRUE(report && report.value());
+    std::vector<affect::ForgottenText> texts;
+    for (const ForgottenMemory& m : report.value()->memories)
+        texts.push_back({m.text, m.time});
+    auto redacted = affect::redact_journal(db, texts, zone);
+    ASSERT_TRUE(redacted) << redacted.error().message;
+    EXPECT_EQ(redacted.value(), (std::vector<int64_t>{entries[0], entries[1]}));
+
+    auto state = affect::CompanionState::open(
+        dir, affect::BigFive{}, [&] { return clock; }, zone);
+    ASSERT_TRUE(state);
+    auto journal = state->journal(10).value();  // newest first
+    ASSERT_EQ(journal.size(), 3u);
+    for (const affect::JournalEntry& entry : {journal[2], journal[1]}) {
+        EXPECT_EQ(entry.text, entry.summary);
+        EXPECT_EQ(entry.author, affect::JournalAuthor::summary);
+        EXPECT_NE(entry.writer_note.find("forgotten"), std::string::npos) << entry.writer_note;
+    }
+    EXPECT_EQ(journal[0].text, "A cold, quiet day; we talked about the weather.");
+    EXPECT_EQ(journal[0].author, affect::JournalAuthor::model);
+    // The writer does not try the withdrawn entries again.
+    EXPECT_TRUE(affect::journal_entries_awaiting_writer(db, 10).value().empty());
+    EXPECT_FALSE(on_disk(dir, "goldfish"));
+    EXPECT_FALSE(on_disk(dir, "Bubbles"));
+
+    // Nothing left to withdraw: a second pass changes nothing.
+    EXPECT_TRUE(affect::redact_journal(db, texts, zone).value().empty());
+}
+
 TEST_F(Forget, TheSavedContextsOfItsConversationAreDeleted) {
     EXPECT_EQ(conversation_cache_file(dir, 7), dir / "kv" / "conversation-7.kv");
 
@@ -314,4 +381,45 @@ TEST_F(Forget, EverythingThenSyncAndSearchFindNothing) {
     ASSERT_TRUE(conversations->append_turn(next, "user", "Hello again.", t0 + 1000));
     EXPECT_EQ(store->sync_conversation_turns().value(), 1u);
     EXPECT_TRUE(store->search("Lena", at_t0()).value().empty());
+}
+
+TEST_F(Forget, EverythingErasesTheJournalAndItsChangeLogButNotTheCompanion) {
+    const UtcOffset zone = fixed_utc_offset(0s);
+    Timestamp clock = from_unix_seconds(t0);
+    double extraversion = 0;
+    {
+        auto state = affect::CompanionState::open(
+            dir, affect::BigFive{}, [&] { return clock; }, zone);
+        ASSERT_TRUE(state) << state.error().message;
+        affect::Appraisal glad;
+        glad.valence = 0.8;
+        for (int i = 0; i < 3; ++i)
+            ASSERT_TRUE(state->observe_user_message("what a lovely day", glad));
+        clock += 24h;
+        ASSERT_TRUE(state->reflect_if_due().value());
+        ASSERT_TRUE(state->record_model_appraisal_rejection(clock, "the model failed"));
+        ASSERT_FALSE(state->journal(10).value().empty());
+        ASSERT_FALSE(state->changes(10).value().empty());  // a warm day drifts a trait, citing the entry
+        extraversion = state->personality().current()[affect::Trait::extraversion];
+    }
+    auto store = MemoryStore::open(dir);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(affect::erase_journal(store->database()));
+    ASSERT_TRUE(store->forget_all());
+
+    auto state = affect::CompanionState::open(
+        dir, affect::BigFive{}, [&] { return clock; }, zone);
+    ASSERT_TRUE(state);
+    EXPECT_TRUE(state->journal(10).value().empty());
+    EXPECT_TRUE(state->changes(10).value().empty());
+    EXPECT_TRUE(state->model_appraisals(10).value().empty());
+    EXPECT_DOUBLE_EQ(state->personality().current()[affect::Trait::extraversion], extraversion);
+}
+
+TEST_F(Forget, TheJournalFunctionsDoNothingBeforeTheAffectTablesExist) {
+    auto store = MemoryStore::open(dir);
+    ASSERT_TRUE(store);
+    EXPECT_TRUE(affect::redact_journal(store->database(), {{"anything", t0}}, fixed_utc_offset(0s)).value().empty());
+    EXPECT_TRUE(affect::erase_journal(store->database()));
+    EXPECT_EQ(scalar(store->database(), "SELECT count(*) FROM sqlite_master WHERE name = 'journal'"), 0);
 }
