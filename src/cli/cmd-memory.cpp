@@ -8,10 +8,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "affect/companion-state.h"
 #include "cli/commands.h"
-#include "cli/user-dir.h"
 #include "cli/progress-bar.h"
 #include "cli/terminal-environment.h"
+#include "cli/user-dir.h"
 #include "core/paths.h"
 #include "llm/embedder.h"
 #include "memory/memory.h"
@@ -254,30 +255,118 @@ int run_edit(const GlobalOptions& global, const MemoryArgs& args) {
     return 0;
 }
 
+// "1 fact", "2 reflections".
+std::string counted(size_t n, const char* one, const char* many) {
+    return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+// "a, b and c".
+std::string listed(const std::vector<std::string>& parts) {
+    std::string out;
+    for (size_t i = 0; i < parts.size(); ++i)
+        out += (i == 0 ? "" : i + 1 == parts.size() ? " and " : ", ") + parts[i];
+    return out;
+}
+
+int run_forget_all(mem::MemoryStore& store, const MemoryArgs& args) {
+    // The journal first, so that forget_all's VACUUM wipes the pages it frees.
+    if (auto erased = affect::erase_journal(store.database()); erased.is_error())
+        return fail("forget", args, erased.error().message + "; nothing else was forgotten");
+    auto report = store.forget_all();
+    if (report.is_error())
+        return fail("forget", args, report.error().message);
+    if (args.json) {
+        std::printf("%s\n", ordered_json({{"forgotten", "all"},
+                                          {"memories", report->memories.size()},
+                                          {"conversations", report->conversations.size()},
+                                          {"turns", report->turns_deleted},
+                                          {"caches_deleted", report->caches_deleted},
+                                          {"backups_deleted", report->backups_deleted}})
+                                .dump()
+                                .c_str());
+        return 0;
+    }
+    std::vector<std::string> gone{counted(report->memories.size(), "memory", "memories")};
+    if (!report->conversations.empty())
+        gone.push_back(counted(report->conversations.size(), "conversation", "conversations") + " with " +
+                       counted(report->turns_deleted, "turn", "turns"));
+    if (report->caches_deleted > 0)
+        gone.push_back(counted(report->caches_deleted, "saved context", "saved contexts"));
+    gone.push_back("the human core block");
+    gone.push_back("the journal with its change log");
+    if (report->backups_deleted > 0)
+        gone.push_back(counted(report->backups_deleted, "backup", "backups"));
+    std::printf("forgot everything of %s: %s; the companion's own persona and name stay\n", args.user.c_str(),
+                listed(gone).c_str());
+    return 0;
+}
+
 int run_forget(const GlobalOptions& global, const MemoryArgs& args, bool id_given) {
     if (args.all == id_given)
         return fail("forget", args, "give either a memory ID or --all");
     auto store = open_store(global, args.user);
     if (store.is_error())
         return fail("forget", args, store.error().message);
-    if (args.all) {
-        if (auto done = store->forget_all(); done.is_error())
-            return fail("forget", args, done.error().message);
-        if (args.json)
-            std::printf("%s\n", ordered_json({{"forgotten", "all"}}).dump().c_str());
-        else
-            std::printf("all memories of %s forgotten\n", args.user.c_str());
-        return 0;
-    }
+    if (args.all)
+        return run_forget_all(store.value(), args);
+
     auto forgotten = store->forget(args.id);
     if (forgotten.is_error())
         return fail("forget", args, forgotten.error().message);
     if (!forgotten.value())
         return fail("forget", args, "no memory " + std::to_string(args.id));
-    if (args.json)
-        std::printf("%s\n", ordered_json({{"forgotten", args.id}}).dump().c_str());
-    else
-        std::printf("memory %lld forgotten\n", static_cast<long long>(args.id));
+    const mem::ForgetReport& report = *forgotten.value();
+    std::vector<affect::ForgottenText> texts;
+    for (const mem::ForgottenMemory& m : report.memories)
+        texts.push_back({m.text, m.time});
+    auto redacted = affect::redact_journal(store->database(), texts, terminal_environment().zone);
+    if (redacted.is_error())
+        return fail("forget", args,
+                    "memory " + std::to_string(args.id) +
+                        " is forgotten, but the journal could not be cleared of it (" + redacted.error().message +
+                        "); os1 journal shows the entries, and os1 memory forget --all "
+                        "erases them");
+
+    std::vector<int64_t> derived;
+    size_t facts = 0, reflections = 0;
+    for (size_t i = 1; i < report.memories.size(); ++i) {
+        derived.push_back(report.memories[i].id);
+        facts += report.memories[i].kind == mem::Kind::Fact;
+        reflections += report.memories[i].kind == mem::Kind::Reflection;
+    }
+    if (args.json) {
+        std::printf("%s\n", ordered_json({{"forgotten", args.id},
+                                          {"derived", derived},
+                                          {"conversations", report.conversations},
+                                          {"turns_deleted", report.turns_deleted},
+                                          {"caches_deleted", report.caches_deleted},
+                                          {"backups_deleted", report.backups_deleted},
+                                          {"journal_entries_redacted", redacted.value()}})
+                                .dump()
+                                .c_str());
+        return 0;
+    }
+    std::vector<std::string> drawn;
+    if (facts > 0)
+        drawn.push_back(counted(facts, "fact", "facts"));
+    if (reflections > 0)
+        drawn.push_back(counted(reflections, "reflection", "reflections"));
+    std::printf("forgotten memory %lld%s\n", static_cast<long long>(args.id),
+                drawn.empty() ? "" : (", and " + listed(drawn) + " drawn only from it").c_str());
+    std::vector<std::string> deleted;
+    if (report.turns_deleted > 0)
+        deleted.push_back(report.turns_deleted == 1 ? "the conversation turn it came from" : "the conversation turns");
+    if (report.caches_deleted > 0)
+        deleted.push_back(counted(report.caches_deleted, "saved conversation context", "saved conversation contexts"));
+    if (report.backups_deleted > 0)
+        deleted.push_back(counted(report.backups_deleted, "backup", "backups") +
+                          " that held it (the next os1 command takes a fresh one)");
+    if (!deleted.empty())
+        std::printf("also deleted %s\n", listed(deleted).c_str());
+    if (!redacted->empty())
+        std::printf("%s that drew on it now %s\n",
+                    counted(redacted->size(), "journal entry", "journal entries").c_str(),
+                    redacted->size() == 1 ? "shows only its summary" : "show only their summaries");
     return 0;
 }
 
@@ -376,8 +465,9 @@ edit->callback([&global, &exit_code, args] { exit_code = run_edit(global, *args)
 
 CLI::App* forget =
     memory->add_subcommand("forget",
-                           "Delete one memory, or with --all every memory and core block, overwriting the freed space "
-                           "(secure_delete, VACUUM, WAL checkpoint)");
+                           "Forget one memory with its conversation turn, what was drawn only from it, the journal's "
+                           "words about it, saved contexts and backups; or with --all everything the companion knows "
+                           "of the user (its own persona stays). Freed space is overwritten.");
 forget->add_option("id", args->id, "Memory id");
 forget->add_flag("--all", args->all, "Forget everything");
 common(forget);

@@ -2,6 +2,8 @@
 // into the os1 binary separately).
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "memory/conversation-store.h"
+#include "memory/memory.h"
 
 namespace os1::cli {
 void register_memory(CLI::App& app, GlobalOptions& global, int& exit_code);
@@ -30,10 +34,15 @@ struct CliResult {
 class MemoryCli : public ::testing::Test {
 protected:
     void SetUp() override {
-        m_home = fs::path(::testing::TempDir()) /
-                 ("os1-memory-cli-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-        fs::remove_all(m_home);
-        fs::create_directories(m_home);
+        // A folder of its own, so that concurrent runs never share files.
+        std::string pattern = (fs::path(::testing::TempDir()) / "os1-memory-cli-XXXXXX").string();
+        ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+        m_home = pattern;
+    }
+
+    void TearDown() override {
+        std::error_code ignored;
+        fs::remove_all(m_home, ignored);
     }
 
     CliResult run(std::vector<std::string> args) {
@@ -137,6 +146,84 @@ TEST_F(MemoryCli, ImportSearchShowEditForgetExport) {
     EXPECT_TRUE(json::parse(r.out)["memories"].empty());
     r = run({"memory", "forget", "--user", "sam"});
     EXPECT_EQ(r.exit_code, 1);
+}
+
+namespace {
+
+// A chat as `os1 chat` leaves it: exchanges appended to the latest conversation of `sam`.
+int64_t chat(const fs::path& home, const std::vector<std::pair<std::string, std::string>>& exchanges, int64_t start) {
+    fs::create_directories(home / "users" / "sam");
+    auto conversations = os1::memory::ConversationStore::open(home / "users" / "sam");
+    EXPECT_TRUE(conversations) << conversations.error().message;
+    auto latest = conversations->latest_conversation().value();
+    const int64_t c = latest ? latest->id : conversations->create_conversation("", start).value();
+    for (const auto& [said, reply] : exchanges) {
+        EXPECT_TRUE(conversations->append_exchange(c, said, start, reply, os1::memory::Interrupted::No, start + 5));
+        start += 60;
+    }
+    return c;
+}
+
+}  // namespace
+
+TEST_F(MemoryCli, ForgettingAChatTurnTellsWhatWentAndItStaysGone) {
+    chat(m_home, {{"My gym locker code is 4512.", "I will keep that safe."}, {"I like rainy days.", "Me too."}},
+         1714730400);
+    CliResult r = run({"memory", "search", "gym locker code", "--user", "sam", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    json hits = json::parse(r.out)["hits"];
+    ASSERT_FALSE(hits.empty());
+    ASSERT_EQ(hits[0]["text"], "My gym locker code is 4512.");
+    const int64_t id = hits[0]["id"];
+    {
+        auto store = os1::memory::MemoryStore::open(m_home / "users" / "sam");
+        ASSERT_TRUE(store);
+        ASSERT_TRUE(store->add_fact({"user", "locker_code", "Sam's gym locker code is 4512.", 0.6, 1714730400},
+                                    {hits[0]["source_turns"][0].get<std::string>()}));
+    }
+
+    r = run({"memory", "forget", std::to_string(id), "--user", "sam"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("forgotten memory " + std::to_string(id) + ", and 1 fact drawn only from it"),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("the conversation turn it came from"), std::string::npos) << r.out;
+
+    // Chat again: the next search copies the new turns, and never the forgotten one.
+    chat(m_home, {{"What should I cook tonight?", "Maybe a soup."}}, 1714740000);
+    r = run({"memory", "search", "gym locker code 4512", "--user", "sam", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out.find("4512"), std::string::npos) << r.out;
+    r = run({"memory", "list", "--user", "sam", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(json::parse(r.out)["memories"].size(), 5u) << r.out;  // 6 turns, less the forgotten one
+
+    r = run({"memory", "forget", std::to_string(id), "--user", "sam"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("no memory " + std::to_string(id)), std::string::npos) << r.err;
+}
+
+TEST_F(MemoryCli, ForgettingEverythingThenSearchingFindsNothing) {
+    fs::path file = write("chat.jsonl", good_jsonl);
+    CliResult r = run({"memory", "import", file.string(), "--user", "sam"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    chat(m_home, {{"My sister Lena visits on Sunday.", "How lovely."}}, 1714730400);
+    r = run({"memory", "search", "Lena", "--user", "sam", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_FALSE(json::parse(r.out)["hits"].empty());
+
+    r = run({"memory", "forget", "--all", "--user", "sam"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("forgot everything of sam: 5 memories, 1 conversation with 2 turns"), std::string::npos)
+        << r.out;
+    for (const char* query : {"Lena", "sister nurse", "kitten Pixel", "what happened in May"}) {
+        r = run({"memory", "search", query, "--user", "sam", "--at", "2024-06-01T00:00:00Z", "--json"});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        EXPECT_TRUE(json::parse(r.out)["hits"].empty()) << query << ": " << r.out;
+    }
+    r = run({"memory", "list", "--user", "sam", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(json::parse(r.out)["memories"].empty()) << r.out;
 }
 
 TEST_F(MemoryCli, BrokenImportNamesTheLineAndImportsNothing) {
