@@ -6,9 +6,11 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <set>
 
 #include "llm/llm.h"
+#include "memory/conversation-store.h"
 #include "memory/core-edit.h"
 #include "memory/memory.h"
 #include "memory/model-output-checks.h"
@@ -136,21 +138,50 @@ ErrorOr<ExtractionResult> MemoryStore::store_extracted_facts(std::string_view js
     return result;
 }
 
+namespace {
+
+// A conversation turn ("turn:<id>") that is neither in memory nor in the conversation store (or
+// is there with other text, its id reused) was forgotten after the caller read it: storing it
+// again would undo the forgetting.
+ErrorOr<bool> forgotten_turn(Database& db, const EpisodeInput& turn) {
+    constexpr std::string_view prefix = "turn:";
+    if (!turn.source_id.starts_with(prefix) || !OS1_TRY(has_conversation_tables(db)))
+        return false;
+    int64_t id = 0;
+    const char* first = turn.source_id.data() + prefix.size();
+    const char* last = turn.source_id.data() + turn.source_id.size();
+    auto [end, error] = std::from_chars(first, last, id);
+    if (error != std::errc() || end != last)
+        return false;
+    auto stored = OS1_TRY(db.prepare("SELECT 1 FROM turns WHERE id = ? AND content = ?"));
+    stored.bind(1, id).bind(2, turn.text);
+    return !OS1_TRY(stored.step());
+}
+
+}  // namespace
+
 ErrorOr<ExtractionResult> extract_facts(llm::Backend& backend, MemoryStore& store,
-                                        const std::vector<EpisodeInput>& turns, std::string_view system_prompt,
+                                        const std::vector<EpisodeInput>& all_turns, std::string_view system_prompt,
                                         int64_t now) {
-    if (turns.empty())
-        return ExtractionResult{};
-    // Turns not yet stored become episodes first, so that provenance can point at them.
+    // Turns not yet stored become episodes first, so that provenance can point at them; turns
+    // forgotten since the caller read them are left out.
+    std::vector<EpisodeInput> kept;
     std::vector<EpisodeInput> missing;
     std::vector<std::string> ids;
-    for (const EpisodeInput& turn : turns) {
-        ids.push_back(turn.source_id);
+    for (const EpisodeInput& turn : all_turns) {
         auto known = OS1_TRY(store.database().prepare("SELECT 1 FROM memories WHERE source_id = ?"));
         known.bind(1, turn.source_id);
-        if (!OS1_TRY(known.step()))
+        if (!OS1_TRY(known.step())) {
+            if (OS1_TRY(forgotten_turn(store.database(), turn)))
+                continue;
             missing.push_back(turn);
+        }
+        kept.push_back(turn);
+        ids.push_back(turn.source_id);
     }
+    const std::vector<EpisodeInput>& turns = kept;
+    if (turns.empty())
+        return ExtractionResult{};
     if (!missing.empty())
         OS1_TRY(store.import_episodes(missing));
 

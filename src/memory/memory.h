@@ -334,7 +334,9 @@ ErrorOr<ReflectionResult> reflect_if_due(llm::Backend& backend, MemoryStore& sto
                                          int64_t now, const ReflectionOptions& options = {});
 
 // Builds the extraction prompt for `turns`, asks `backend` for JSON under fact_grammar
-// (greedy), and stores the valid facts with the turns as provenance.
+// (greedy), and stores the valid facts with the turns as provenance. Turns not yet in memory are
+// stored first, except conversation turns forgotten since the caller read them (no longer in the
+// conversation store): those are left out, never stored again.
 ErrorOr<ExtractionResult> extract_facts(llm::Backend& backend, MemoryStore& store,
                                         const std::vector<EpisodeInput>& turns, std::string_view system_prompt,
                                         int64_t now);

@@ -14,6 +14,7 @@
 
 #include "affect/companion-state.h"
 #include "core/backup.h"
+#include "llm/llm.h"
 #include "memory/conversation-store.h"
 #include "memory/memory.h"
 #include "memory/synthetic-embedder.h"
@@ -73,6 +74,24 @@ SearchOptions at_t0() {
     options.zone = fixed_utc_offset(std::chrono::seconds(0));
     return options;
 }
+
+// Answers every request with one fixed text and keeps the last request.
+class CannedBackend : public llm::Backend {
+public:
+    explicit CannedBackend(std::string answer) : m_answer(std::move(answer)) {}
+    std::shared_ptr<llm::Reply> submit(llm::ChatRequest request) override {
+        last = std::move(request);
+        auto reply = std::make_shared<llm::Reply>();
+        reply->push_text(m_answer);
+        reply->finish({});
+        return reply;
+    }
+    llm::BackendInfo info() const override { return {"canned", "canned", "none", 4096, 1}; }
+    llm::ChatRequest last;
+
+private:
+    std::string m_answer;
+};
 
 // Each test gets a fresh folder of its own, so that runs never share files.
 class Forget : public ::testing::Test {
@@ -135,6 +154,38 @@ TEST_F(Forget, AChatTurnStaysForgottenAfterChattingAgain) {
     ASSERT_TRUE(again);
     EXPECT_FALSE(again.value());
     EXPECT_EQ(store->count().value(), 3u);
+}
+
+TEST_F(Forget, ALearningJobStillHoldingTheTurnDoesNotBringItBack) {
+    auto conversations = ConversationStore::open(dir);
+    ASSERT_TRUE(conversations);
+    const int64_t c = conversations->create_conversation("", t0).value();
+    const std::string secret = "My safe combination is 31-22-7.";
+    const auto [user_turn, reply_turn] =
+        conversations->append_exchange(c, secret, t0, "Noted, I will keep it safe.", Interrupted::No, t0 + 5).value();
+    auto store = MemoryStore::open(dir);
+    ASSERT_TRUE(store);
+    ASSERT_EQ(store->sync_conversation_turns().value(), 2u);
+    ASSERT_TRUE(store->forget(memory_of_turn(store.value(), user_turn)).value());
+
+    // The learning job for that exchange was queued before the forget and runs after it; the
+    // model names the forgotten turn anyway.
+    const std::string user_id = "turn:" + std::to_string(user_turn);
+    const std::string reply_id = "turn:" + std::to_string(reply_turn);
+    const std::vector<EpisodeInput> exchange = {
+        {user_id, std::to_string(c), "user", "user", t0, secret},
+        {reply_id, std::to_string(c), "assistant", "assistant", t0 + 5, "Noted, I will keep it safe."}};
+    CannedBackend model(R"({"facts":[{"subject":"user","predicate":"safe_code","text":"The safe opens with 31-22-7.",)"
+                        R"("importance":0.9,"turns":[")" +
+                        user_id + R"("]}]})");
+    auto extracted = extract_facts(model, store.value(), exchange, "You are Ada.", t0 + 10);
+    ASSERT_TRUE(extracted) << extracted.error().message;
+    EXPECT_TRUE(extracted->stored.empty());
+    for (const llm::Message& message : model.last.messages)
+        EXPECT_EQ(message.content.find("31-22-7"), std::string::npos) << "the model was shown the forgotten turn";
+    EXPECT_EQ(store->count().value(), 1u);
+    EXPECT_EQ(store->sync_conversation_turns().value(), 0u);
+    EXPECT_FALSE(recalls(store->search("safe combination", at_t0()).value(), "31-22-7"));
 }
 
 TEST_F(Forget, TheFullTextEntryAndItsWordsAreGoneFromDisk) {
