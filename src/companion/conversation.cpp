@@ -26,7 +26,9 @@ void release_handle(HostCore& core, UserSession& user, int64_t conversation, Kee
     const std::filesystem::path file = HostCore::cache_file(user, conversation);
     std::error_code ec;
     std::filesystem::create_directories(file.parent_path(), ec);
-    if (auto saved = core.backend.save_conversation(HostCore::cache_key(user, conversation), file); saved.is_error())
+    // A cache dropped since (by forget) has nothing to save, which is no failure.
+    auto saved = core.backend.save_conversation(HostCore::cache_key(user, conversation), file);
+    if (saved.is_error() && saved.error().kind != ErrorKind::NotFound)
         core.options.environment.log(LogLevel::Warning,
                                      "could not keep the context for next time: " + saved.error().message);
 }
@@ -150,9 +152,18 @@ ErrorOr<int64_t> Conversation::remember(const std::string& text) {
 ErrorOr<bool> Conversation::forget(int64_t id) {
     Impl& c = *m_impl;
     std::lock_guard strand(c.user->strand);
-    if (!OS1_TRY(c.user->companion->memory().forget(id)))
+    Companion& companion = *c.user->companion;
+    auto report = OS1_TRY(companion.memory().forget(id));
+    if (!report)
         return false;
-    // The engine's cache of the conversation may hold the forgotten text too.
+    std::vector<affect::ForgottenText> forgotten;
+    for (const memory::ForgottenMemory& memory : report->memories)
+        forgotten.push_back({memory.text, memory.time});
+    OS1_TRY(affect::redact_journal(companion.memory().database(), forgotten, companion.environment().zone));
+    // The engine's caches hold the text too: those of the conversations that lost a turn, and
+    // this one's, whose prompts may have quoted the memory as recalled.
+    for (int64_t conversation : report->conversations)
+        c.core->drop_cache(*c.user, conversation);
     c.core->drop_cache(*c.user, c.current_id());
     return true;
 }

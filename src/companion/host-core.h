@@ -33,15 +33,14 @@ struct HostCore {
         return user.name + "/" + std::to_string(conversation);
     }
     static std::filesystem::path cache_file(const UserSession& user, int64_t conversation) {
-        return user.dir / "kv" / ("conversation-" + std::to_string(conversation) + ".kv");
+        return memory::conversation_cache_file(user.dir, conversation);
     }
     bool caches_to_disk() const { return backend.info().name == "local"; }
 
     // Drops a conversation's KV cache from the engine and from disk (after reset or forget).
     void drop_cache(const UserSession& user, int64_t conversation) {
         backend.forget_conversation(cache_key(user, conversation));
-        std::error_code ignored;
-        std::filesystem::remove(cache_file(user, conversation), ignored);
+        (void)memory::delete_conversation_caches(user.dir, {conversation});
     }
 
     void touch(UserSession& user) const { user.last_used_ms = options.environment.now().time_since_epoch().count(); }

@@ -31,7 +31,8 @@ void schedule_learning(State& s, int64_t user_turn, int64_t reply_turn, const st
     const Companion& companion = *s.user->companion;  // options never change
     if (!companion.options().learn)
         return;
-    const std::string conversation = std::to_string(s.conversation);
+    // Named as sync_conversation_turns names it, which stored these turns as episodes already.
+    const std::string conversation = "conversation:" + std::to_string(s.conversation);
     const int64_t now = s.core->options.environment.now_seconds();
     s.learning.exchange = {
         {"turn:" + std::to_string(user_turn), conversation, "user", "user", s.user_time, s.user_text},

@@ -151,7 +151,7 @@ public:
         return run_on_engine<ErrorOr<void>>([&]() -> ErrorOr<void> {
             Slot* slot = find_slot(conversation);
             if (!slot || slot->tokens.empty())
-                return make_error("conversation '" + conversation + "' has no cache to save");
+                return make_error(ErrorKind::NotFound, "conversation '" + conversation + "' has no cache to save");
             KvSnapshot snapshot;
             snapshot.model_fingerprint = m_fingerprint;
             snapshot.tokens = slot->tokens;

@@ -13,6 +13,7 @@
 #include "companion/background-queue.h"
 #include "companion/host.h"
 #include "memory/conversation-store.h"
+#include "memory/memory.h"
 
 using namespace os1;
 namespace fs = std::filesystem;
@@ -327,6 +328,41 @@ TEST(CompanionHost, AFailedReplyLeavesAConsistentHistory) {
     std::vector<memory::Turn> turns = stored_turns(home, "cy");
     ASSERT_EQ(turns.size(), 2u);
     EXPECT_EQ(turns[0].content, "second question");
+}
+
+TEST(CompanionHost, ForgottenTurnsStayGoneAfterChattingAgain) {
+    const fs::path home = fresh_home("forget");
+    ManualClock clock;
+    EchoBackend backend;
+    companion::CompanionHost host(backend, options_for(home, clock));
+    auto conversation = host.open("eve");
+    ASSERT_TRUE(conversation);
+    TurnEvent end;
+    for (const char* text : {"my secret word is pineapple", "the weather is mild"}) {
+        auto turn = conversation->say(text);
+        ASSERT_TRUE(turn);
+        read_all(turn.value(), end);
+        ASSERT_EQ(end.kind, TurnEvent::Kind::Done);
+    }
+    const fs::path user_dir = home / "users" / "eve";
+    auto search = [&](const std::string& query) {
+        auto store = memory::MemoryStore::open(user_dir);
+        memory::SearchOptions options;
+        options.now = clock.ms / 1000;
+        return store->search(query, options).value();
+    };
+    std::vector<memory::Hit> hits = search("pineapple");
+    ASSERT_EQ(hits.size(), 2u) << "the message and its echo";
+    for (const memory::Hit& hit : hits)
+        ASSERT_TRUE(conversation->forget(hit.id).value());
+
+    auto again = conversation->say("what was my secret word?");
+    ASSERT_TRUE(again);
+    read_all(again.value(), end);
+    ASSERT_EQ(end.kind, TurnEvent::Kind::Done);
+    EXPECT_TRUE(search("pineapple").empty()) << "chatting again brought a forgotten turn back";
+    for (const memory::Turn& turn : stored_turns(home, "eve"))
+        EXPECT_EQ(turn.content.find("pineapple"), std::string::npos) << turn.content;
 }
 
 TEST(CompanionHost, BadUserNamesAndMessagesAreRefused) {
