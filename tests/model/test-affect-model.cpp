@@ -18,6 +18,7 @@
 #include "llm/llm.h"
 #include "memory/memory.h"
 #include "support/subprocess.h"
+#include "support/temp-dir.h"
 
 namespace {
 
@@ -40,10 +41,7 @@ std::unique_ptr<llm::Backend> open_engine() {
 }
 
 fs::path fresh_dir(const std::string& name) {
-    auto dir = fs::path(::testing::TempDir()) / ("os1-affect-model-" + name);
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    return dir;
+    return test::unique_temp_dir("affect-model-" + name);
 }
 
 void expect_valid(const affect::Appraisal& a) {

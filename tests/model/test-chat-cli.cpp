@@ -2,7 +2,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -10,7 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "memory/conversation-store.h"
+#include "support/fake-openai-server.h"
 #include "support/subprocess.h"
+#include "support/temp-dir.h"
 
 using namespace os1::test;
 namespace fs = std::filesystem;
@@ -19,10 +20,9 @@ namespace {
 
 const std::string model = (fs::path(OS1_TEST_MODELS_DIR) / "tiny-qwen2-f16.gguf").string();
 
+// A data folder that does not exist yet, in a temporary folder of its own.
 fs::path fresh_home(const std::string& name) {
-    fs::path home = fs::path(::testing::TempDir()) / ("os1-chat-" + name);
-    fs::remove_all(home);
-    return home;
+    return unique_temp_dir("chat-" + name) / "home";
 }
 
 // Learning after each reply takes several grammar-constrained generations on the test model;
@@ -33,6 +33,16 @@ std::vector<std::string> chat(const fs::path& home, std::vector<std::string> ext
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
 }
+
+// `os1 chat` against `server`, for replies that must still be running when the test acts.
+std::vector<std::string> remote_chat(const fs::path& home, const FakeServer& server, std::vector<std::string> extra) {
+    std::vector<std::string> args = {OS1_BINARY, "--home", home.string(), "chat", "--backend", "openai",
+                                     "--base-url", server.base_url(), "--no-learning"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+}
+
+bool has_reply_text(const std::string& out) { return out.find("tick") != std::string::npos; }
 
 }  // namespace
 
@@ -128,10 +138,13 @@ TEST(ChatCli, UnwritableDataFolderIsAnError) {
     EXPECT_NE(result.err.find("cannot create the data folder"), std::string::npos) << result.err;
 }
 
+// The reply streams from a server whose reply never ends by itself, so it is still running when
+// Ctrl-C arrives, however slow the machine.
 TEST(ChatCli, CtrlCStopsTheReplyAndExits) {
-    Subprocess process(chat(fresh_home("sigint"), {"--once", "Talk for a long time", "--max-tokens", "100000"}));
-    std::string partial = process.wait_for_output(1, 60000);
-    ASSERT_FALSE(partial.empty()) << "no reply started";
+    EndlessChat endless(EndlessChat::Headers::Sent, 1);  // only the reply: any later request ends
+    FakeServer server([&](httplib::Server& s) { serve_models(s); endless.install(s); }, [&] { endless.stop(); });
+    Subprocess process(remote_chat(fresh_home("sigint"), server, {"--once", "Talk for a long time"}));
+    ASSERT_TRUE(has_reply_text(process.wait_for_output(has_reply_text))) << "no reply started: " << process.finish().err;
     process.signal(SIGINT);
     ProcessResult result = process.finish();
     EXPECT_EQ(result.exit_code, 130) << result.err;
@@ -162,8 +175,10 @@ TEST(ChatCli, SlashCommandsWork) {
 }
 
 TEST(ChatCli, CtrlCInAConversationStopsOnlyTheReply) {
-    Subprocess process(chat(fresh_home("sigint-chat"), {"--max-tokens", "100000"}), "Talk for a long time\n/stats\n");
-    ASSERT_FALSE(process.wait_for_output(1, 60000).empty()) << "no reply started";
+    EndlessChat endless(EndlessChat::Headers::Sent, 1);  // only the reply: any later request ends
+    FakeServer server([&](httplib::Server& s) { serve_models(s); endless.install(s); }, [&] { endless.stop(); });
+    Subprocess process(remote_chat(fresh_home("sigint-chat"), server, {}), "Talk for a long time\n/stats\n");
+    ASSERT_TRUE(has_reply_text(process.wait_for_output(has_reply_text))) << "no reply started: " << process.finish().err;
     process.signal(SIGINT);
     ProcessResult result = process.finish();
     EXPECT_EQ(result.exit_code, 0) << result.err;
@@ -179,10 +194,7 @@ TEST(ChatCli, KillNineLosesNoAcknowledgedTurn) {
     for (int i = 0; i < 50; ++i)
         input += "message number " + std::to_string(i) + "\n";
     Subprocess process(chat(home, {"--max-tokens", "3"}), input);
-    std::string out = process.wait_for_output(1, 60000);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (std::count(out.begin(), out.end(), '\n') < 3 && std::chrono::steady_clock::now() < deadline)
-        out = process.wait_for_output(out.size() + 1, 1000);
+    process.wait_for_output([](const std::string& out) { return std::count(out.begin(), out.end(), '\n') >= 3; });
     process.signal(SIGKILL);
     ProcessResult result = process.finish();
     EXPECT_EQ(result.exit_code, 128 + SIGKILL);

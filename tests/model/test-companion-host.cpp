@@ -10,6 +10,7 @@
 #include "companion/host.h"
 #include "memory/conversation-store.h"
 #include "support/tiny-engine.h"
+#include "support/temp-dir.h"
 
 using namespace os1;
 namespace fs = std::filesystem;
@@ -18,10 +19,7 @@ using companion::TurnEvent;
 namespace {
 
 fs::path fresh_home(const std::string& name) {
-    std::string pattern = (fs::path(::testing::TempDir()) / ("os1-host-model-" + name + "-XXXXXX")).string();
-    if (!::mkdtemp(pattern.data()))
-        return {};
-    return pattern;
+    return test::unique_temp_dir("host-model-" + name);
 }
 
 std::unique_ptr<llm::Backend> open_engine(int32_t parallel) {

@@ -14,6 +14,7 @@
 #include "memory/memory.h"
 #include "memory/vectors.h"
 #include "support/subprocess.h"
+#include "support/temp-dir.h"
 
 using namespace os1;
 namespace fs = std::filesystem;
@@ -48,10 +49,7 @@ double cosine(const std::vector<float>& a, const std::vector<float>& b) {
 }
 
 fs::path fresh_dir(const std::string& name) {
-    fs::path dir = fs::path(::testing::TempDir()) / ("os1-embedder-" + name);
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    return dir;
+    return os1::test::unique_temp_dir("embedder-" + name);
 }
 
 const std::vector<std::string> texts = {

@@ -12,6 +12,7 @@
 #include "llm/llm.h"
 #include "llm/model-check.h"
 #include "core/utf8.h"
+#include "support/temp-dir.h"
 
 using namespace os1;
 using namespace os1::llm;
@@ -170,7 +171,7 @@ TEST_F(Engine, CancelStopsTheReplyNotTheEngine) {
 }
 
 TEST_F(Engine, SavedConversationResumesWithoutReprefill) {
-    const fs::path file = fs::path(::testing::TempDir()) / "engine-resume.kv";
+    const fs::path file = os1::test::unique_temp_dir("engine-resume") / "ada.kv";
     std::vector<Message> history{{"system", "You remember."}, {"user", "My name is Ada and I like tea."}};
     Result first;
     {
@@ -193,7 +194,7 @@ TEST_F(Engine, SavedConversationResumesWithoutReprefill) {
 }
 
 TEST_F(Engine, RestoreRejectsCorruptAndForeignCaches) {
-    const fs::path dir = ::testing::TempDir();
+    const fs::path dir = os1::test::unique_temp_dir("engine-restore");
     auto engine = open_engine();
     ASSERT_TRUE(engine);
     ask(*engine, "x", {{"user", "hello"}}, greedy(4));
@@ -255,7 +256,7 @@ TEST_F(Engine, InputLongerThanTheContextIsAClearError) {
 }
 
 TEST_F(Engine, BadModelFilesGetClearErrors) {
-    const fs::path dir = ::testing::TempDir();
+    const fs::path dir = os1::test::unique_temp_dir("engine-bad-models");
     auto message_for = [](const fs::path& path) {
         LocalEngineOptions options;
         options.model_path = path;

@@ -9,6 +9,7 @@
 #include "llm/llm.h"
 #include "memory/memory.h"
 #include "support/tiny-engine.h"
+#include "support/temp-dir.h"
 
 namespace fs = std::filesystem;
 using namespace os1;
@@ -17,8 +18,7 @@ TEST(ReflectionModel, ATinyModelRunsTheWholeReflectionPass) {
     auto engine = llm::open_local_engine(tiny_engine_options(2048));
     ASSERT_TRUE(engine) << engine.error().message;
 
-    fs::path dir = fs::path(::testing::TempDir()) / "os1-reflection-model";
-    fs::remove_all(dir);
+    fs::path dir = os1::test::unique_temp_dir("reflection-model");
     auto store = memory::MemoryStore::open(dir);
     ASSERT_TRUE(store) << store.error().message;
     std::vector<memory::EpisodeInput> turns;

@@ -6,28 +6,60 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
+#include <cerrno>
+
+extern char** environ;
 
 namespace os1::test {
 
 namespace {
 
-pid_t spawn(const std::vector<std::string>& args, int* in_fd, int* out_fd, int* err_fd) {
+// The test's environment with `extra` set on top, as "NAME=value" strings for execve.
+std::vector<std::string> child_environment(const EnvironmentVariables& extra) {
+    std::vector<std::string> out;
+    for (char** entry = environ; *entry; ++entry) {
+        const std::string_view text(*entry);
+        const std::string_view name = text.substr(0, text.find('='));
+        bool replaced = false;
+        for (const auto& [key, value] : extra)
+            replaced |= name == key;
+        if (!replaced)
+            out.emplace_back(text);
+    }
+    for (const auto& [key, value] : extra)
+        out.push_back(key + "=" + value);
+    return out;
+}
+
+pid_t spawn(const std::vector<std::string>& args, const EnvironmentVariables& env, int* in_fd, int* out_fd,
+            int* err_fd) {
+    // Built before fork: only async-signal-safe calls may run in the child.
+    std::vector<std::string> env_strings = child_environment(env);
+    std::vector<char*> envp;
+    for (std::string& entry : env_strings)
+        envp.push_back(entry.data());
+    envp.push_back(nullptr);
+    std::vector<char*> argv;
+    for (const std::string& arg : args)
+        argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.push_back(nullptr);
+
     int in[2], out[2], err[2];
     if (::pipe(in) != 0 || ::pipe(out) != 0 || ::pipe(err) != 0)
         return -1;
     pid_t pid = ::fork();
+    if (pid < 0) {
+        for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]})
+            ::close(fd);
+        return -1;
+    }
     if (pid == 0) {
         ::dup2(in[0], STDIN_FILENO);
         ::dup2(out[1], STDOUT_FILENO);
         ::dup2(err[1], STDERR_FILENO);
         for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]})
             ::close(fd);
-        std::vector<char*> argv;
-        for (const std::string& arg : args)
-            argv.push_back(const_cast<char*>(arg.c_str()));
-        argv.push_back(nullptr);
-        ::execv(argv[0], argv.data());
+        ::execve(argv[0], argv.data(), envp.data());
         ::_exit(127);
     }
     ::close(in[0]);
@@ -49,16 +81,21 @@ int decode_status(int status) {
 
 }  // namespace
 
-ProcessResult run_process(const std::vector<std::string>& args, const std::string& input) {
-    Subprocess process(args, input);
+ProcessResult run_process(const std::vector<std::string>& args, const std::string& input,
+                          const EnvironmentVariables& env) {
+    Subprocess process(args, input, env);
     return process.finish();
 }
 
-Subprocess::Subprocess(const std::vector<std::string>& args, const std::string& input) {
+Subprocess::Subprocess(const std::vector<std::string>& args, const std::string& input,
+                       const EnvironmentVariables& env) {
     int in = -1;
-    m_pid = spawn(args, &in, &m_out, &m_err);
-    if (in < 0)
+    m_pid = spawn(args, env, &in, &m_out, &m_err);
+    if (m_pid < 0) {
+        m_out_open = m_err_open = false;
+        m_finished = true;  // exit_code stays -1
         return;
+    }
     std::signal(SIGPIPE, SIG_IGN);  // a child that exits early must not kill the test
     size_t written = 0;
     while (written < input.size()) {
@@ -78,7 +115,9 @@ Subprocess::~Subprocess() {
 }
 
 void Subprocess::pump(int timeout_ms) {
-    pollfd fds[2] = {{m_out, POLLIN, 0}, {m_err, POLLIN, 0}};
+    // A closed pipe is left out of the poll (a negative fd is ignored), so that end of file is
+    // read once rather than reported again and again.
+    pollfd fds[2] = {{m_out_open ? m_out : -1, POLLIN, 0}, {m_err_open ? m_err : -1, POLLIN, 0}};
     if (::poll(fds, 2, timeout_ms) <= 0)
         return;
     char buffer[4096];
@@ -88,13 +127,14 @@ void Subprocess::pump(int timeout_ms) {
         ssize_t n = ::read(fds[i].fd, buffer, sizeof buffer);
         if (n > 0)
             (i == 0 ? m_result.out : m_result.err).append(buffer, size_t(n));
+        else if (n == 0)
+            (i == 0 ? m_out_open : m_err_open) = false;
     }
 }
 
-std::string Subprocess::wait_for_output(size_t bytes, int timeout_ms) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (m_result.out.size() < bytes && std::chrono::steady_clock::now() < deadline)
-        pump(50);
+std::string Subprocess::wait_for_output(const std::function<bool(const std::string& out)>& done) {
+    while (m_out_open && !done(m_result.out))
+        pump(-1);
     return m_result.out;
 }
 
@@ -103,22 +143,13 @@ void Subprocess::signal(int signal_number) { ::kill(m_pid, signal_number); }
 ProcessResult Subprocess::finish() {
     if (m_finished)
         return m_result;
-    for (;;) {
-        int status = 0;
-        pid_t done = ::waitpid(m_pid, &status, WNOHANG);
-        if (done == m_pid) {
-            // Drain what is left in the pipes.
-            for (int i = 0; i < 100; ++i) {
-                size_t before = m_result.out.size() + m_result.err.size();
-                pump(10);
-                if (m_result.out.size() + m_result.err.size() == before)
-                    break;
-            }
-            m_result.exit_code = decode_status(status);
-            break;
-        }
-        pump(50);
+    // Read both pipes to their end first: a child blocked on a full pipe would never exit.
+    while (m_out_open || m_err_open)
+        pump(-1);
+    int status = 0;
+    while (::waitpid(m_pid, &status, 0) < 0 && errno == EINTR) {
     }
+    m_result.exit_code = decode_status(status);
     ::close(m_out);
     ::close(m_err);
     m_finished = true;

@@ -1,9 +1,11 @@
-// Runs a real child process for tests: arguments, stdin text, captured stdout and stderr,
-// exit status, and signals.
+// Runs a real child process for tests: arguments, stdin text, extra environment variables,
+// captured stdout and stderr, exit status, and signals.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <sys/types.h>
+#include <utility>
 #include <vector>
 
 namespace os1::test {
@@ -14,20 +16,26 @@ struct ProcessResult {
     std::string err;
 };
 
+// Variables set in the child's environment on top of the test's own (OS1_NOW, TZ, ...).
+using EnvironmentVariables = std::vector<std::pair<std::string, std::string>>;
+
 // Runs `args` to completion with `input` on stdin.
-ProcessResult run_process(const std::vector<std::string>& args, const std::string& input = {});
+ProcessResult run_process(const std::vector<std::string>& args, const std::string& input = {},
+                          const EnvironmentVariables& env = {});
 
 // A child whose output is read while it runs.
 class Subprocess {
 public:
     // `input` is written to the child's stdin, which is then closed (keep it under 64 KiB).
-    explicit Subprocess(const std::vector<std::string>& args, const std::string& input = {});
+    explicit Subprocess(const std::vector<std::string>& args, const std::string& input = {},
+                        const EnvironmentVariables& env = {});
     ~Subprocess();
     Subprocess(const Subprocess&) = delete;
     Subprocess& operator=(const Subprocess&) = delete;
 
-    // Waits up to `timeout_ms` until stdout holds at least `bytes` bytes; returns what is there.
-    std::string wait_for_output(size_t bytes, int timeout_ms);
+    // Reads until `done(stdout so far)` holds or the child closes its stdout, however long that
+    // takes (ctest's timeout is the limit); returns stdout so far.
+    std::string wait_for_output(const std::function<bool(const std::string& out)>& done);
     void signal(int signal_number);
     // Reads the rest of the output and reaps the child.
     ProcessResult finish();
@@ -39,6 +47,8 @@ private:
     pid_t m_pid = -1;
     int m_out = -1;
     int m_err = -1;
+    bool m_out_open = true;
+    bool m_err_open = true;
     ProcessResult m_result;
     bool m_finished = false;
 };

@@ -17,6 +17,7 @@
 #include "affect/affect.h"
 #include "affect/companion-state.h"
 #include "support/subprocess.h"
+#include "support/temp-dir.h"
 
 using namespace os1::test;
 using namespace std::chrono_literals;
@@ -34,10 +35,9 @@ const char* const juniper_card = R"({"spec":"chara_card_v2","spec_version":"2.0"
 class AffectCli : public ::testing::Test {
 protected:
     void SetUp() override {
-        m_home = fs::path(::testing::TempDir()) /
-                 ("os1-affect-cli-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-        fs::remove_all(m_home);
-        fs::create_directories(m_home);
+        m_home = unique_temp_dir(std::string("affect-cli-") +
+                                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        ASSERT_FALSE(m_home.empty());
     }
 
     ProcessResult os1(std::vector<std::string> args, const std::string& input = {}) {

@@ -14,6 +14,7 @@
 #include "companion/host.h"
 #include "memory/conversation-store.h"
 #include "memory/memory.h"
+#include "support/temp-dir.h"
 
 using namespace os1;
 namespace fs = std::filesystem;
@@ -22,10 +23,7 @@ using companion::TurnEvent;
 namespace {
 
 fs::path fresh_home(const std::string& name) {
-    std::string pattern = (fs::path(::testing::TempDir()) / ("os1-host-" + name + "-XXXXXX")).string();
-    if (!::mkdtemp(pattern.data()))
-        return {};
-    return pattern;
+    return test::unique_temp_dir("host-" + name);
 }
 
 // Threads of this process, from /proc.

@@ -6,6 +6,7 @@
 #include "companion/companion.h"
 #include "companion/host.h"
 #include "memory/conversation-store.h"
+#include "support/temp-dir.h"
 
 using namespace os1;
 namespace fs = std::filesystem;
@@ -13,10 +14,7 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path fresh_dir(const std::string& name) {
-    std::string pattern = (fs::path(::testing::TempDir()) / ("os1-companion-" + name + "-XXXXXX")).string();
-    if (!::mkdtemp(pattern.data()))
-        return {};
-    return pattern;
+    return os1::test::unique_temp_dir("companion-" + name);
 }
 
 // Noon on a fixed day in UTC: nothing depends on when or where the test runs.

@@ -18,6 +18,7 @@
 
 #include "affect/affect.h"
 #include "affect/companion-state.h"
+#include "support/temp-dir.h"
 
 namespace {
 
@@ -48,10 +49,7 @@ int64_t utc_day(Timestamp t) {
 }
 
 std::filesystem::path fresh_dir(const std::string& name) {
-    auto dir = std::filesystem::temp_directory_path() / ("os1-test-companion-" + name);
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    return dir;
+    return os1::test::unique_temp_dir("companion-" + name);
 }
 
 BigFive baseline() {

@@ -1,10 +1,6 @@
 #include <gtest/gtest.h>
 
-#include <stdlib.h>
-
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -16,6 +12,7 @@
 #include "core/backup.h"
 #include "core/database.h"
 #include "memory/conversation-store.h"
+#include "support/temp-dir.h"
 
 using namespace os1;
 namespace fs = std::filesystem;
@@ -23,10 +20,7 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path fresh_dir(const std::string& name) {
-    fs::path dir = fs::path(::testing::TempDir()) / ("os1-db-" + name);
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    return dir;
+    return os1::test::unique_temp_dir("db-" + name);
 }
 
 const std::vector<Database::Migration> notes_v1 = {{1, "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT);"}};
@@ -98,14 +92,6 @@ TEST(ConversationStore, TurnsAreStoredInOrderAndSurviveReopening) {
 
 namespace {
 
-// A fresh folder of its own under the test temp dir, so that runs in parallel never share one.
-fs::path unique_dir() {
-    std::string pattern = (fs::path(::testing::TempDir()) / "os1-db-XXXXXX").string();
-    if (!::mkdtemp(pattern.data()))
-        ADD_FAILURE() << "cannot create a temporary folder from " << pattern << ": " << std::strerror(errno);
-    return pattern;
-}
-
 Timestamp at_day(int day) {
     return Timestamp{std::chrono::sys_days{std::chrono::year{2026} / 3 / day}.time_since_epoch()} +
            std::chrono::hours(12);
@@ -159,7 +145,7 @@ struct LogCollector {
 }  // namespace
 
 TEST(DatabaseOpen, ChecksIntegrityOncePerFileAndDay) {
-    const fs::path dir = unique_dir();
+    const fs::path dir = fresh_dir("open");
     const fs::path file = dir / "x.db";
     const Environment env = environment_at(at_day(10));
     {
@@ -179,7 +165,7 @@ TEST(DatabaseOpen, ChecksIntegrityOncePerFileAndDay) {
 }
 
 TEST(DatabaseOpen, ConcurrentFirstOpensCheckOnce) {
-    const fs::path file = unique_dir() / "x.db";
+    const fs::path file = fresh_dir("open") / "x.db";
     ASSERT_TRUE(Database::open(file, environment_at(at_day(10))));
     const Environment env = environment_at(at_day(11));
     std::vector<std::string> failures(8);
@@ -198,7 +184,7 @@ TEST(DatabaseOpen, ConcurrentFirstOpensCheckOnce) {
 }
 
 TEST(DatabaseOpen, ADamagedFileIsCaughtOnTheFirstOpenOfTheDay) {
-    const fs::path file = unique_dir() / "x.db";
+    const fs::path file = fresh_dir("open") / "x.db";
     const Environment env = environment_at(at_day(10));
     fill(file, env);
     // The fill's open checked the file while it was empty; the damage comes after it, so take
@@ -218,7 +204,7 @@ TEST(DatabaseOpen, ADamagedFileIsCaughtOnTheFirstOpenOfTheDay) {
 }
 
 TEST(DatabaseOpen, AFileReplacedSinceItsCheckIsCheckedAgain) {
-    const fs::path dir = unique_dir();
+    const fs::path dir = fresh_dir("open");
     const fs::path file = dir / "x.db";
     const Environment env = environment_at(at_day(10));
     ASSERT_TRUE(Database::open(file, env));
@@ -236,7 +222,7 @@ TEST(DatabaseOpen, AFileReplacedSinceItsCheckIsCheckedAgain) {
 }
 
 TEST(DatabaseOpen, AFileOverwrittenInPlaceAfterItsCheckIsRefused) {
-    const fs::path file = unique_dir() / "x.db";
+    const fs::path file = fresh_dir("open") / "x.db";
     const Environment env = environment_at(at_day(10));
     ASSERT_TRUE(Database::open(file, env));
     {
@@ -251,7 +237,7 @@ TEST(DatabaseOpen, AFileOverwrittenInPlaceAfterItsCheckIsRefused) {
 }
 
 TEST(DatabaseOpen, AFailedDailyBackupIsLoggedOnceADay) {
-    const fs::path dir = unique_dir();
+    const fs::path dir = fresh_dir("open");
     const fs::path file = dir / "x.db";
     std::ofstream(dir / "backups") << "a file where the backup folder should be";
     LogCollector log;
@@ -273,7 +259,7 @@ TEST(DatabaseOpen, AFailedDailyBackupIsLoggedOnceADay) {
 }
 
 TEST(DatabaseOpen, TheDailyBackupIsNamedForTheInjectedClocksDay) {
-    const fs::path file = unique_dir() / "x.db";
+    const fs::path file = fresh_dir("open") / "x.db";
     ASSERT_TRUE(Database::open(file, environment_at(at_day(10))));
     const std::vector<BackupFile> backups = list_backups(file);
     ASSERT_EQ(backups.size(), 1u);
@@ -281,7 +267,7 @@ TEST(DatabaseOpen, TheDailyBackupIsNamedForTheInjectedClocksDay) {
 }
 
 TEST(DatabaseOpen, ErrorsCarryTheirKinds) {
-    const fs::path dir = unique_dir();
+    const fs::path dir = fresh_dir("open");
     const fs::path garbage = dir / "garbage.db";
     std::ofstream(garbage) << std::string(8192, 'z');
     auto corrupt = Database::open(garbage);

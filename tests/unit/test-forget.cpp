@@ -3,8 +3,6 @@
 // it, the journal, the saved KV caches or the backups. Real SQLite files, fixed times and zones.
 #include <gtest/gtest.h>
 
-#include <stdlib.h>
-
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -18,6 +16,7 @@
 #include "memory/conversation-store.h"
 #include "memory/memory.h"
 #include "memory/synthetic-embedder.h"
+#include "support/temp-dir.h"
 
 using namespace os1;
 using namespace os1::memory;
@@ -97,13 +96,8 @@ private:
 class Forget : public ::testing::Test {
 protected:
     void SetUp() override {
-        std::string pattern = (fs::path(::testing::TempDir()) / "os1-forget-XXXXXX").string();
-        ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-        dir = pattern;
-    }
-    void TearDown() override {
-        std::error_code ignored;
-        fs::remove_all(dir, ignored);
+        dir = os1::test::unique_temp_dir("forget");
+        ASSERT_FALSE(dir.empty());
     }
     fs::path dir;
 };

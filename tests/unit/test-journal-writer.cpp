@@ -15,6 +15,7 @@
 #include "companion/journal-writer.h"
 #include "companion/model-appraiser.h"
 #include "memory/memory.h"
+#include "support/temp-dir.h"
 
 namespace {
 
@@ -56,10 +57,7 @@ private:
 };
 
 fs::path fresh_dir(const std::string& name) {
-    auto dir = fs::temp_directory_path() / ("os1-test-journal-writer-" + name);
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    return dir;
+    return os1::test::unique_temp_dir("journal-writer-" + name);
 }
 
 const affect::Appraiser& appraiser() {

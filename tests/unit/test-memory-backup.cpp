@@ -14,6 +14,7 @@
 
 #include "core/backup.h"
 #include "support/subprocess.h"
+#include "support/temp-dir.h"
 
 using namespace os1::test;
 namespace fs = std::filesystem;
@@ -24,10 +25,9 @@ namespace {
 class MemoryBackup : public ::testing::Test {
 protected:
     void SetUp() override {
-        m_home = fs::path(::testing::TempDir()) /
-                 ("os1-backup-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-        fs::remove_all(m_home);
-        fs::create_directories(m_home);
+        m_home = unique_temp_dir(std::string("backup-") +
+                                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        ASSERT_FALSE(m_home.empty());
     }
 
     ProcessResult os1(std::vector<std::string> args) {

@@ -2,8 +2,6 @@
 // into the os1 binary separately).
 #include <gtest/gtest.h>
 
-#include <stdlib.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +12,7 @@
 #include "cli/commands.h"
 #include "memory/conversation-store.h"
 #include "memory/memory.h"
+#include "support/temp-dir.h"
 
 namespace os1::cli {
 void register_memory(CLI::App& app, GlobalOptions& global, int& exit_code);
@@ -34,15 +33,9 @@ struct CliResult {
 class MemoryCli : public ::testing::Test {
 protected:
     void SetUp() override {
-        // A folder of its own, so that concurrent runs never share files.
-        std::string pattern = (fs::path(::testing::TempDir()) / "os1-memory-cli-XXXXXX").string();
-        ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-        m_home = pattern;
-    }
-
-    void TearDown() override {
-        std::error_code ignored;
-        fs::remove_all(m_home, ignored);
+        m_home = os1::test::unique_temp_dir(std::string("memory-cli-") +
+                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        ASSERT_FALSE(m_home.empty());
     }
 
     CliResult run(std::vector<std::string> args) {

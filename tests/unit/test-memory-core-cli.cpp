@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/subprocess.h"
+#include "support/temp-dir.h"
 
 using namespace os1::test;
 namespace fs = std::filesystem;
@@ -17,9 +18,10 @@ namespace {
 class MemoryCoreCli : public ::testing::Test {
 protected:
     void SetUp() override {
-        m_home = fs::path(::testing::TempDir()) /
-                 ("os1-core-cli-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-        fs::remove_all(m_home);
+        // A home that does not exist yet: the command makes it.
+        m_home = unique_temp_dir(std::string("core-cli-") +
+                                 ::testing::UnitTest::GetInstance()->current_test_info()->name()) /
+                 "home";
     }
 
     ProcessResult os1(std::vector<std::string> args) {

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "memory/memory.h"
+#include "support/temp-dir.h"
 
 using namespace os1;
 using namespace os1::memory;
@@ -13,8 +14,7 @@ namespace fs = std::filesystem;
 namespace {
 
 MemoryStore open_store(const std::string& name) {
-    fs::path dir = fs::path(::testing::TempDir()) / ("os1-core-edit-" + name);
-    fs::remove_all(dir);
+    fs::path dir = os1::test::unique_temp_dir("core-edit-" + name);
     auto store = MemoryStore::open(dir);
     EXPECT_TRUE(store) << store.error().message;
     return store.release_value();

@@ -16,6 +16,7 @@
 #include "core/backup.h"
 #include "memory/conversation-store.h"
 #include "support/subprocess.h"
+#include "support/temp-dir.h"
 
 using namespace os1::test;
 namespace fs = std::filesystem;
@@ -27,11 +28,8 @@ class DiskFull : public ::testing::Test {
 protected:
     void SetUp() override {
         const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-        m_outside = fs::path(::testing::TempDir()) / ("os1-disk-full-" + name);
+        m_outside = unique_temp_dir("disk-full-" + name);
         m_mount = m_outside / "small-disk";
-        if (fs::exists(m_mount))
-            ::umount2(m_mount.c_str(), MNT_DETACH);
-        fs::remove_all(m_outside);
         fs::create_directories(m_mount);
         if (::mount("tmpfs", m_mount.c_str(), "tmpfs", 0, "size=2m") != 0)
             GTEST_SKIP() << "cannot mount a 2 MiB tmpfs at " << m_mount << " (" << std::strerror(errno)

@@ -7,6 +7,7 @@
 #include "llm/llm.h"
 #include "memory/memory.h"
 #include "support/tiny-engine.h"
+#include "support/temp-dir.h"
 
 namespace fs = std::filesystem;
 using namespace os1;
@@ -31,7 +32,7 @@ TEST(MemoryGrammar, TheModelFollowsTheFactGrammar) {
 
     // The whole path: whatever the random model writes is either stored after checks or
     // refused as incomplete JSON; it never crashes and never stores unchecked text.
-    auto store = memory::MemoryStore::open(fs::path(::testing::TempDir()) / "os1-memory-grammar");
+    auto store = memory::MemoryStore::open(os1::test::unique_temp_dir("memory-grammar"));
     ASSERT_TRUE(store) << store.error().message;
     std::vector<memory::EpisodeInput> turns = {{"g1", "c", "Sam", "user", 1, "I moved to Berlin."}};
     auto result = memory::extract_facts(*engine.value(), store.value(), turns, "You are Juniper.", 2);

@@ -6,6 +6,7 @@
 
 #include "llm/llm.h"
 #include "memory/memory.h"
+#include "support/temp-dir.h"
 
 using namespace os1;
 using namespace os1::memory;
@@ -14,10 +15,7 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path fresh_dir(const std::string& name) {
-    fs::path dir = fs::path(::testing::TempDir()) / ("os1-reflect-" + name);
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    return dir;
+    return os1::test::unique_temp_dir("reflect-" + name);
 }
 
 const char* const persona =

@@ -13,6 +13,7 @@
 #include "memory/memory.h"
 #include "memory/synthetic-embedder.h"
 #include "memory/vectors.h"
+#include "support/temp-dir.h"
 
 using namespace os1;
 using namespace os1::memory;
@@ -54,10 +55,7 @@ private:
 };
 
 fs::path fresh_dir(const std::string& name) {
-    fs::path dir = fs::path(::testing::TempDir()) / ("os1-vectors-" + name);
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    return dir;
+    return os1::test::unique_temp_dir("vectors-" + name);
 }
 
 MemoryStore open_store(const std::string& name) {

@@ -12,6 +12,7 @@
 #include "memory/conversation-store.h"
 #include "memory/eval-set.h"
 #include "memory/memory.h"
+#include "support/temp-dir.h"
 
 using namespace os1;
 using namespace os1::memory;
@@ -20,10 +21,7 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path fresh_dir(const std::string& name) {
-    fs::path dir = fs::path(::testing::TempDir()) / ("os1-memory-" + name);
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    return dir;
+    return os1::test::unique_temp_dir("memory-" + name);
 }
 
 int64_t at(const char* iso) {

@@ -13,6 +13,7 @@
 #include "affect/affect.h"
 #include "affect/companion-state.h"
 #include "affect/model-appraisal.h"
+#include "support/temp-dir.h"
 
 namespace {
 
@@ -134,10 +135,7 @@ TEST(Mood, ShiftFadesLikeAPushAtItsTime) {
 }
 
 std::filesystem::path fresh_dir(const std::string& name) {
-    auto dir = std::filesystem::temp_directory_path() / ("os1-test-model-appraisal-" + name);
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    return dir;
+    return os1::test::unique_temp_dir("model-appraisal-" + name);
 }
 
 const Appraiser& appraiser() {

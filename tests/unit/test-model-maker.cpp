@@ -16,6 +16,7 @@
 #include "core/handles.h"
 #include "dev/model-maker.h"
 #include "llama.h"
+#include "support/temp-dir.h"
 
 namespace fs = std::filesystem;
 using namespace os1;
@@ -67,9 +68,8 @@ std::string apply_template(const char* tmpl) {
 class ModelMakerTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        m_dir = fs::temp_directory_path() / ("os1-test-model-maker-" + std::to_string(::getpid()));
-        fs::remove_all(m_dir);
-        fs::create_directories(m_dir);
+        m_dir = os1::test::unique_temp_dir("model-maker");
+        ASSERT_FALSE(m_dir.empty());
     }
     void TearDown() override { fs::remove_all(m_dir); }
 

@@ -11,14 +11,11 @@
 #include <random>
 #include <thread>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <httplib.h>
 
 #include "models/models.h"
+#include "support/closed-port.h"
+#include "support/temp-dir.h"
 
 namespace fs = std::filesystem;
 using namespace os1::models;
@@ -160,11 +157,8 @@ private:
 class ModelsTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        static int counter = 0;
-        m_dir = fs::temp_directory_path() /
-                ("os1-test-models-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-        fs::remove_all(m_dir);
-        fs::create_directories(m_dir);
+        m_dir = os1::test::unique_temp_dir("models");
+        ASSERT_FALSE(m_dir.empty());
         payload = make_payload(3 * 1024 * 1024 + 123);
         sha256 = sha256_of(payload, m_dir / "scratch");
         ASSERT_EQ(sha256.size(), 64u);
@@ -207,27 +201,10 @@ bool contains(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
 }
 
-// A loopback port that nothing listens on: bound once by the kernel's choice, then closed.
-int unused_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return 0;
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    int port = 0;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0)
-        port = ntohs(address.sin_port);
-    ::close(fd);
-    return port;
-}
-
 }  // namespace
 
 TEST(Sha256, MatchesKnownDigests) {
-    fs::path path = fs::temp_directory_path() / ("os1-test-sha-" + std::to_string(::getpid()));
+    fs::path path = os1::test::unique_temp_dir("sha") / "file";
     write_file(path, "abc");
     auto abc = sha256_file(path);
     write_file(path, "");
@@ -427,7 +404,8 @@ TEST_F(ModelsTest, DiskFullSaysHowMuchIsNeeded) {
 }
 
 TEST_F(ModelsTest, ConnectionRefusedIsANetworkError) {
-    int port = unused_port();
+    os1::test::ClosedPort closed;
+    const int port = closed.port();
     ASSERT_GT(port, 0);
     DownloadOptions options = url_download("http://127.0.0.1:" + std::to_string(port) + "/x.gguf");
     auto done = download(options);
@@ -468,10 +446,7 @@ std::string hex_of(char c) {
 class InstalledTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        static int counter = 0;
-        m_dir = fs::temp_directory_path() /
-                ("os1-test-installed-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-        fs::remove_all(m_dir);
+        m_dir = os1::test::unique_temp_dir("installed");
         stores.os1_dir = m_dir / "home" / "models";
         stores.ollama_roots = {m_dir / "ollama"};
         fs::create_directories(stores.os1_dir);

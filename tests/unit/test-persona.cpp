@@ -13,6 +13,7 @@
 #include "persona/base64.h"
 #include "persona/persona.h"
 #include "persona/png.h"
+#include "support/temp-dir.h"
 
 namespace {
 
@@ -41,7 +42,8 @@ std::string v2_card_text() {
 }
 
 std::string write_temp(const std::string& name, const std::string& bytes) {
-    auto path = std::filesystem::temp_directory_path() / ("os1-test-persona-" + name);
+    static const std::filesystem::path dir = os1::test::unique_temp_dir("persona-files");
+    auto path = dir / name;
     std::ofstream(path, std::ios::binary) << bytes;
     return path.string();
 }
@@ -379,9 +381,7 @@ TEST(Onboarding, ModelNamesItselfUnderGrammar) {
 }
 
 TEST(PersonaStore, StoresCardAndOnboardingPerUser) {
-    auto dir = std::filesystem::temp_directory_path() / "os1-test-persona-store";
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
+    auto dir = os1::test::unique_temp_dir("persona-store");
     {
         auto store = PersonaStore::open(dir);
         ASSERT_TRUE(store) << store.error().message;

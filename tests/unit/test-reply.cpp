@@ -36,8 +36,14 @@ TEST(Reply, FailureCarriesMessageAndErrorStopReason) {
 TEST(Reply, NextForTimesOutWhenNothingArrives) {
     Reply reply;
     EXPECT_FALSE(reply.next_for(std::chrono::milliseconds(10)).has_value());
+}
+
+// The wait's limit lies far beyond ctest's timeout: the event must wake the reader, however
+// slowly the producer thread gets to run.
+TEST(Reply, NextForWakesWhenAnotherThreadPushes) {
+    Reply reply;
     std::thread producer([&] { reply.push_text("x"); });
-    auto event = reply.next_for(std::chrono::seconds(5));
+    auto event = reply.next_for(std::chrono::hours(24));
     producer.join();
     ASSERT_TRUE(event.has_value());
     EXPECT_EQ(event->text, "x");
