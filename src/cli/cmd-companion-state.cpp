@@ -41,7 +41,8 @@ std::string time_text(affect::Timestamp t) {
     return buffer;
 }
 
-// The user's companion state, with the personality baseline from the user's persona card. These
+// The user's companion state, with the personality baseline from the user's persona card, on
+// this process's clock and zone (the mood fades and days end as of OS1_NOW when it is set). These
 // commands only read how things stand, so a user who never talked to os1 is an error, not a new
 // empty user (a typo in --user would otherwise look like a companion with no history).
 struct UserState {

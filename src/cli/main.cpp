@@ -3,6 +3,7 @@
 #include <exception>
 
 #include "cli/commands.h"
+#include "cli/terminal-environment.h"
 
 int main(int argc, char** argv) {
     using namespace os1::cli;
@@ -29,6 +30,12 @@ int main(int argc, char** argv) {
     register_journal(app, global, exit_code);
     register_bench(app, global, exit_code);
 
+    // Every command reads its clock from OS1_NOW when it is set: a bad value is refused here,
+    // before any command runs.
+    if (auto now = clock_override(); now.is_error()) {
+        std::fprintf(stderr, "os1: %s\n", now.error().message.c_str());
+        return 2;
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

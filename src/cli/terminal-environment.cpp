@@ -1,7 +1,10 @@
 #include "cli/terminal-environment.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
+
+#include "memory/memory.h"
 
 namespace os1::cli {
 
@@ -20,6 +23,18 @@ void print_to_stderr(LogLevel level, std::string_view message) {
 
 }  // namespace
 
+ErrorOr<std::optional<Timestamp>> clock_override() {
+    const char* text = std::getenv("OS1_NOW");
+    if (text == nullptr || *text == '\0')
+        return std::optional<Timestamp>();
+    auto seconds = memory::parse_iso8601(text);
+    if (seconds.is_error())
+        return make_error(ErrorKind::InvalidInput,
+                          "OS1_NOW: " + seconds.error().message +
+                              "; set it to an instant such as 2026-05-03T12:00:00Z, or unset it to use the system clock");
+    return std::optional<Timestamp>(from_unix_seconds(seconds.value()));
+}
+
 LogSink llama_log_sink(bool verbose) {
     if (!verbose)
         return {};
@@ -30,7 +45,13 @@ LogSink llama_log_sink(bool verbose) {
 }
 
 os1::Environment terminal_environment() {
-    return os1::Environment{system_now, system_utc_offset, print_to_stderr};
+    auto fixed = clock_override();
+    if (fixed.is_error()) {
+        std::fprintf(stderr, "os1: %s\n", fixed.error().message.c_str());
+        std::exit(2);
+    }
+    const Clock clock = fixed.value() ? fixed_clock(*fixed.value()) : Clock(system_now);
+    return os1::Environment{clock, system_utc_offset, print_to_stderr};
 }
 
 }  // namespace os1::cli
