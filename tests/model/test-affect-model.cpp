@@ -143,13 +143,16 @@ TEST(AffectModel, JournalEntryIsWrittenByTheModelOrKeepsTheSummary) {
 // The whole path through `os1 chat`: a day of contact that ended yesterday is journaled when the
 // user comes back, the model writes (or fails to write) the entry after the reply, and the
 // model's appraisal of the message ends in the mood's log; `os1 journal` and `os1 mood` show it.
+// Every process runs at the same fixed instant (OS1_NOW) in UTC (TZ).
 TEST(AffectModel, ChatRunsTheModelsAppraisalAndJournalOffTheHotPath) {
+    const Timestamp now = from_unix_seconds(1777809600);  // 2026-05-03T12:00:00Z
+    const test::EnvironmentVariables at_now = {{"OS1_NOW", "2026-05-03T12:00:00Z"}, {"TZ", "UTC0"}};
     const fs::path home = fresh_dir("chat");
     const fs::path user = home / "users" / "default";
     fs::create_directories(user);
     {
-        affect::Timestamp clock = affect::system_now() - 26h;
-        auto state = affect::CompanionState::open(user, affect::BigFive{}, [&clock] { return clock; });
+        auto state =
+            affect::CompanionState::open(user, affect::BigFive{}, fixed_clock(now - 26h), fixed_utc_offset(0s));
         ASSERT_TRUE(state) << state.error().message;
         auto rules = affect::Appraiser::load(affect::default_vader_lexicon_path());
         ASSERT_TRUE(rules);
@@ -158,10 +161,10 @@ TEST(AffectModel, ChatRunsTheModelsAppraisalAndJournalOffTheHotPath) {
     }
     auto chat = test::run_process({OS1_BINARY, "--home", home.string(), "chat", "--model", model_file, "--temperature",
                                    "0", "-t", "1", "--max-tokens", "6"},
-                                  "I feel sad and lonely today.\n/quit\n");
+                                  "I feel sad and lonely today.\n/quit\n", at_now);
     ASSERT_EQ(chat.exit_code, 0) << chat.err;
 
-    auto journal = test::run_process({OS1_BINARY, "--home", home.string(), "journal", "--json"});
+    auto journal = test::run_process({OS1_BINARY, "--home", home.string(), "journal", "--json"}, {}, at_now);
     ASSERT_EQ(journal.exit_code, 0) << journal.err;
     const json entries = json::parse(journal.out);
     ASSERT_EQ(entries.size(), 1u) << journal.out;
@@ -176,7 +179,7 @@ TEST(AffectModel, ChatRunsTheModelsAppraisalAndJournalOffTheHotPath) {
         EXPECT_EQ(e["writer_note"].get<std::string>().rfind("journal writer: ", 0), 0u) << e;
     }
 
-    auto mood = test::run_process({OS1_BINARY, "--home", home.string(), "mood", "--json"});
+    auto mood = test::run_process({OS1_BINARY, "--home", home.string(), "mood", "--json"}, {}, at_now);
     ASSERT_EQ(mood.exit_code, 0) << mood.err;
     const json m = json::parse(mood.out);
     ASSERT_TRUE(m["model_appraisal"].is_object()) << mood.out;

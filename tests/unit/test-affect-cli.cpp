@@ -16,6 +16,8 @@
 
 #include "affect/affect.h"
 #include "affect/companion-state.h"
+#include "core/clock.h"
+#include "core/local-day.h"
 #include "support/subprocess.h"
 #include "support/temp-dir.h"
 
@@ -32,6 +34,13 @@ const char* const juniper_card = R"({"spec":"chara_card_v2","spec_version":"2.0"
   "post_history_instructions":"","alternate_greetings":[],"tags":["plants"],"creator":"tester",
   "character_version":"3","extensions":{"os1":{"big_five":{"openness":0.9,"neuroticism":0.2}},"other":{"kept":true}}}})";
 
+// Every run of the binary happens at this instant, in UTC, whatever the hour and the machine's
+// zone: the binary reads "now" from OS1_NOW and its zone from TZ.
+const char* const now_text = "2026-05-03T12:00:00Z";
+const os1::Timestamp now = os1::from_unix_seconds(1777809600);  // the same instant
+const os1::UtcOffset utc = os1::fixed_utc_offset(0s);
+const EnvironmentVariables at_noon_utc = {{"OS1_NOW", now_text}, {"TZ", "UTC0"}};
+
 class AffectCli : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -40,9 +49,10 @@ protected:
         ASSERT_FALSE(m_home.empty());
     }
 
-    ProcessResult os1(std::vector<std::string> args, const std::string& input = {}) {
+    ProcessResult os1(std::vector<std::string> args, const std::string& input = {},
+                      const EnvironmentVariables& env = at_noon_utc) {
         args.insert(args.begin(), {OS1_BINARY, "--home", m_home.string()});
-        return run_process(args, input);
+        return run_process(args, input, env);
     }
 
     fs::path write(const std::string& name, const std::string& text) {
@@ -158,8 +168,8 @@ TEST_F(AffectCli, UnknownUserIsAClearError) {
     EXPECT_NE(invalid.err.find("not a valid user name"), std::string::npos) << invalid.err;
 }
 
-// Three days of conversation written through the library (on the real clock and zone, as the
-// binary reads them), then compared field by field with what the commands print.
+// Three days of conversation written through the library on the same clock and zone as the
+// binary's, then compared field by field with what the commands print.
 TEST_F(AffectCli, MoodRelationshipAndJournalShowTheLibraryState) {
     const std::vector<std::pair<std::chrono::minutes, std::string>> messages = {
         {-48h - 30min, "Thank you so much, you really helped me today!"},
@@ -172,10 +182,9 @@ TEST_F(AffectCli, MoodRelationshipAndJournalShowTheLibraryState) {
     auto appraiser = os1::affect::Appraiser::load(os1::affect::default_vader_lexicon_path());
     ASSERT_TRUE(appraiser) << appraiser.error().message;
     {
-        const auto now = os1::affect::system_now();
         os1::affect::Timestamp clock = now;
-        auto state =
-            os1::affect::CompanionState::open(user_dir("sam"), os1::affect::BigFive{}, [&clock] { return clock; });
+        auto state = os1::affect::CompanionState::open(user_dir("sam"), os1::affect::BigFive{},
+                                                       [&clock] { return clock; }, utc);
         ASSERT_TRUE(state) << state.error().message;
         for (const auto& [offset, text] : messages) {
             clock = now + offset;
@@ -189,15 +198,15 @@ TEST_F(AffectCli, MoodRelationshipAndJournalShowTheLibraryState) {
     ASSERT_EQ(mood.exit_code, 0) << mood.err;
     ASSERT_EQ(relationship.exit_code, 0) << relationship.err;
     ASSERT_EQ(journal.exit_code, 0) << journal.err;
-    auto state = os1::affect::CompanionState::open(user_dir("sam"), os1::affect::BigFive{});
+    auto state = os1::affect::CompanionState::open(user_dir("sam"), os1::affect::BigFive{}, os1::fixed_clock(now), utc);
     ASSERT_TRUE(state) << state.error().message;
 
     const json m = parse(mood);
     const os1::affect::Pad pad = state->mood_now();
     EXPECT_EQ(m["label"], os1::affect::mood_label_name(os1::affect::label_for(pad)));
-    EXPECT_NEAR(m["pleasure"].get<double>(), pad.pleasure, 0.002);
-    EXPECT_NEAR(m["arousal"].get<double>(), pad.arousal, 0.002);
-    EXPECT_NEAR(m["dominance"].get<double>(), pad.dominance, 0.002);
+    EXPECT_DOUBLE_EQ(m["pleasure"].get<double>(), rounded(pad.pleasure, 1000));
+    EXPECT_DOUBLE_EQ(m["arousal"].get<double>(), rounded(pad.arousal, 1000));
+    EXPECT_DOUBLE_EQ(m["dominance"].get<double>(), rounded(pad.dominance, 1000));
     EXPECT_LT(m["pleasure"].get<double>(), os1::affect::MoodConfig{}.baseline.pleasure) << "the last message was sad";
     EXPECT_EQ(m["cause"], state->mood_cause());
     EXPECT_EQ(m["prompt_line"], os1::affect::mood_prompt_line(pad, state->mood_cause()));
@@ -213,7 +222,7 @@ TEST_F(AffectCli, MoodRelationshipAndJournalShowTheLibraryState) {
     EXPECT_DOUBLE_EQ(r["familiarity"].get<double>(), rounded(rel.scores().familiarity, 1000));
     EXPECT_EQ(r["messages"], 5);
     EXPECT_EQ(r["days_of_contact"], rel.days_of_contact());
-    EXPECT_GE(rel.days_of_contact(), 3);
+    EXPECT_EQ(rel.days_of_contact(), 3);
     EXPECT_EQ(r["last_contact_ms"], rel.last_contact().time_since_epoch().count());
     EXPECT_EQ(r["tone"], rel.prompt_fragment());
     const auto noticed = state->noticed();
@@ -228,7 +237,9 @@ TEST_F(AffectCli, MoodRelationshipAndJournalShowTheLibraryState) {
     ASSERT_TRUE(entries && changes);
     ASSERT_TRUE(j.is_array());
     ASSERT_EQ(j.size(), entries->size());
-    ASSERT_GE(entries->size(), 2u) << "the two finished days each have an entry";
+    ASSERT_EQ(entries->size(), 2u) << "the two finished days each have an entry";
+    EXPECT_EQ(j[0]["day"], "2026-05-02");
+    EXPECT_EQ(j[1]["day"], "2026-05-01");
     for (std::size_t i = 0; i < entries->size(); ++i) {
         const auto& e = entries->at(i);
         EXPECT_EQ(j[i]["id"], e.id);
@@ -251,6 +262,45 @@ TEST_F(AffectCli, MoodRelationshipAndJournalShowTheLibraryState) {
     auto plain = os1({"journal", "--user", "sam"});
     ASSERT_EQ(plain.exit_code, 0) << plain.err;
     EXPECT_NE(plain.out.find(entries->front().text), std::string::npos) << plain.out;
+}
+
+// The binary's days are the local days of TZ. A message at 07:00 in Tokyo (22:00 UTC the day
+// before) is read at 01:00 the next Tokyo morning: that day is over in Tokyo, not yet in UTC.
+TEST_F(AffectCli, JournalDaysFollowTheTimeZoneInTZ) {
+    const os1::Timestamp message_at = os1::from_unix_seconds(1777759200);  // 2026-05-02T22:00:00Z
+    const std::pair<std::string, std::string> next_night = {"OS1_NOW", "2026-05-03T16:00:00Z"};
+    fs::create_directories(user_dir("sam"));
+    {
+        auto state = os1::affect::CompanionState::open(user_dir("sam"), os1::affect::BigFive{},
+                                                       os1::fixed_clock(message_at), os1::fixed_utc_offset(9h));
+        ASSERT_TRUE(state) << state.error().message;
+        auto appraiser = os1::affect::Appraiser::load(os1::affect::default_vader_lexicon_path());
+        ASSERT_TRUE(appraiser) << appraiser.error().message;
+        const std::string text = "Good morning, I slept well.";
+        ASSERT_TRUE(state->observe_user_message(text, appraiser->appraise(text)));
+    }
+    // POSIX zone rules, which need no time zone database: UTC, then Japan (UTC+9).
+    auto in_utc = os1({"journal", "--json", "--user", "sam"}, {}, {next_night, {"TZ", "UTC0"}});
+    ASSERT_EQ(in_utc.exit_code, 0) << in_utc.err;
+    EXPECT_EQ(parse(in_utc), json::array()) << "2026-05-03 is not over in UTC";
+
+    auto in_tokyo = os1({"journal", "--json", "--user", "sam"}, {}, {next_night, {"TZ", "JST-9"}});
+    ASSERT_EQ(in_tokyo.exit_code, 0) << in_tokyo.err;
+    const json entries = parse(in_tokyo);
+    ASSERT_EQ(entries.size(), 1u) << in_tokyo.out;
+    EXPECT_EQ(entries[0]["day"], "2026-05-03");
+    EXPECT_EQ(entries[0]["written_at_ms"], 1777824000000) << "written at OS1_NOW";
+}
+
+TEST_F(AffectCli, InvalidOs1NowIsAClearError) {
+    for (const char* bad : {"yesterday", "2026-13-01T00:00:00Z", "2026-05-03T12:00:00Zoops"}) {
+        auto result = os1({"mood", "--user", "sam"}, {}, {{"OS1_NOW", bad}});
+        EXPECT_EQ(result.exit_code, 2) << bad;
+        EXPECT_EQ(result.err.rfind("os1: OS1_NOW: ", 0), 0u) << result.err;
+        EXPECT_NE(result.err.find(bad), std::string::npos) << result.err;
+        EXPECT_NE(result.err.find("such as 2026-05-03T12:00:00Z"), std::string::npos) << result.err;
+        EXPECT_TRUE(result.out.empty()) << result.out;
+    }
 }
 
 TEST_F(AffectCli, AppraiseReadsLinesAndPrintsOneJsonEach) {

@@ -1,10 +1,10 @@
 // Backups, a damaged database and the way back, through the real os1 binary: a daily backup is
 // taken when a healthy database opens; a database with bytes overwritten in its middle is a
 // clear error naming the newest backup and the command that restores it; nothing crashes and
-// nothing starts empty; the restore brings the data back and keeps the damaged file.
+// nothing starts empty; the restore brings the data back and keeps the damaged file. Every run
+// of the binary happens at one fixed instant (OS1_NOW), so "today" never moves under the test.
 #include <gtest/gtest.h>
 
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -22,6 +22,10 @@ using nlohmann::json;
 
 namespace {
 
+// The instant of every run, and its UTC day as backups are named after it.
+const EnvironmentVariables at_now = {{"OS1_NOW", "2026-05-03T12:00:00Z"}, {"TZ", "UTC0"}};
+const std::string today = "20260503";
+
 class MemoryBackup : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -32,7 +36,7 @@ protected:
 
     ProcessResult os1(std::vector<std::string> args) {
         args.insert(args.begin(), {OS1_BINARY, "--home", m_home.string()});
-        return run_process(args);
+        return run_process(args, {}, at_now);
     }
 
     // A real database with `count` turns in it (several hundred pages).
@@ -87,15 +91,6 @@ void damage(const fs::path& file) {
         io.put(char(0xA5 ^ (i * 7)));
 }
 
-std::string today() {
-    std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char text[16];
-    std::strftime(text, sizeof text, "%Y%m%d", &tm);
-    return text;
-}
-
 std::vector<std::string> split_words(const std::string& command) {
     std::istringstream in(command);
     return {std::istream_iterator<std::string>(in), {}};
@@ -105,7 +100,7 @@ std::vector<std::string> split_words(const std::string& command) {
 
 TEST_F(MemoryBackup, ADailyBackupIsTakenWhenAHealthyDatabaseOpens) {
     import_turns("sam", 10);
-    const fs::path daily = m_home / "users" / "sam" / "backups" / ("os1-" + today() + ".db");
+    const fs::path daily = m_home / "users" / "sam" / "backups" / ("os1-" + today + ".db");
     ASSERT_TRUE(fs::exists(daily)) << "no automatic backup at " << daily;
     const auto first_time = fs::last_write_time(daily);
     ASSERT_EQ(memory_count("sam"), 10u);
@@ -156,8 +151,7 @@ TEST_F(MemoryBackup, ADamagedDatabaseNamesItsBackupAndRestoreBringsTheDataBack) 
                     r.err.find("integrity check failed") != std::string::npos)
             << r.err;
         EXPECT_NE(r.err.find("the newest backup is " + backup), std::string::npos) << r.err;
-        EXPECT_NE(r.err.find("(from " + std::string(today()).insert(4, "-").insert(7, "-") + ")"), std::string::npos)
-            << r.err;
+        EXPECT_NE(r.err.find("(from 2026-05-03)"), std::string::npos) << r.err;
         EXPECT_EQ(bytes_of(db_file("sam")), damaged_bytes) << "the damaged file must be left as it is";
     }
     EXPECT_EQ(os1::list_backups(db_file("sam")).size(), 1u) << "a damaged database is never backed up";
@@ -171,7 +165,7 @@ TEST_F(MemoryBackup, ADamagedDatabaseNamesItsBackupAndRestoreBringsTheDataBack) 
     ASSERT_EQ(command, expected);
     std::vector<std::string> words = split_words(command);
     words[0] = OS1_BINARY;
-    r = run_process(words);
+    r = run_process(words, {}, at_now);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("the damaged file is kept as"), std::string::npos) << r.out;
 
