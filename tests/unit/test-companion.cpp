@@ -6,11 +6,10 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
-#include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -419,61 +418,58 @@ TEST(CompanionState, SadDaysLowerMoodAndAreNoticed) {
     EXPECT_TRUE(heavy);
 }
 
-// Sets TZ for this (single-threaded) test process, and restores it afterwards.
-class ScopedTimeZone {
-public:
-    explicit ScopedTimeZone(const char* zone) {
-        if (const char* old = std::getenv("TZ"))
-            m_old = old;
-        ::setenv("TZ", zone, 1);
-        ::tzset();
-    }
-    ~ScopedTimeZone() {
-        if (m_old)
-            ::setenv("TZ", m_old->c_str(), 1);
-        else
-            ::unsetenv("TZ");
-        ::tzset();
-    }
-
-private:
-    std::optional<std::string> m_old;
-};
+// America/Los_Angeles as its rules stand since 2007, written here so that the test needs no time
+// zone database and leaves the process's TZ alone: UTC-8, and UTC-7 from 02:00 on the second
+// Sunday of March to 02:00 on the first Sunday of November (local time).
+std::chrono::seconds us_pacific(Timestamp t) {
+    using namespace std::chrono;
+    const year y = year_month_day{floor<days>(t)}.year();
+    const Timestamp daylight_from{(sys_days{y / March / Sunday[2]} + 10h).time_since_epoch()};  // 02:00 PST
+    const Timestamp daylight_until{(sys_days{y / November / Sunday[1]} + 9h).time_since_epoch()};  // 02:00 PDT
+    return t >= daylight_from && t < daylight_until ? -7h : -8h;
+}
+const UtcOffset los_angeles = us_pacific;
+const UtcOffset tokyo = fixed_utc_offset(std::chrono::hours(9));
 
 int64_t civil_day(int y, unsigned m, unsigned d) {
     return std::chrono::sys_days{std::chrono::year{y} / m / d}.time_since_epoch().count();
 }
 
-// The instant when the wall clock in the current TZ shows y-m-d hh:mm (no DST jump near it).
-Timestamp wall_time(int y, unsigned m, unsigned d, int hh, int mm) {
+// The instant when the wall clock in `zone` shows y-m-d hh:mm (no DST jump near it).
+Timestamp wall_time(const UtcOffset& zone, int y, unsigned m, unsigned d, int hh, int mm) {
     const Timestamp as_utc{
         (std::chrono::sys_days{std::chrono::year{y} / m / d} + std::chrono::hours(hh) + std::chrono::minutes(mm))
             .time_since_epoch()};
-    return as_utc - system_utc_offset(as_utc - system_utc_offset(as_utc));
+    return as_utc - zone(as_utc - zone(as_utc));
 }
 
-TEST(LocalDay, FollowsTheSystemTimeZone) {
+TEST(LocalDay, FollowsTheZoneAcrossDaylightSaving) {
     {
-        ScopedTimeZone zone("America/Los_Angeles");
-        const Timestamp jan = wall_time(2026, 1, 14, 23, 30);
-        EXPECT_EQ(system_utc_offset(jan), -std::chrono::hours(8));
-        EXPECT_EQ(system_utc_offset(wall_time(2026, 7, 14, 12, 0)), -std::chrono::hours(7));  // daylight time
-        EXPECT_EQ(local_day(jan, system_utc_offset), civil_day(2026, 1, 14));
+        const Timestamp jan = wall_time(los_angeles, 2026, 1, 14, 23, 30);
+        EXPECT_EQ(los_angeles(jan), -std::chrono::hours(8));
+        EXPECT_EQ(los_angeles(wall_time(los_angeles, 2026, 7, 14, 12, 0)), -std::chrono::hours(7));  // daylight time
+        EXPECT_EQ(local_day(jan, los_angeles), civil_day(2026, 1, 14));
         EXPECT_EQ(utc_day(jan), civil_day(2026, 1, 15));  // already tomorrow in UTC
         // Local midnight, including across the spring-forward night of 2026-03-08.
         const Timestamp utc_midnight{std::chrono::sys_days{std::chrono::year{2026} / 1 / 14}.time_since_epoch()};
-        EXPECT_EQ(local_day_start(civil_day(2026, 1, 14), system_utc_offset), utc_midnight + std::chrono::hours(8));
+        EXPECT_EQ(local_day_start(civil_day(2026, 1, 14), los_angeles), utc_midnight + std::chrono::hours(8));
         const Timestamp march9{std::chrono::sys_days{std::chrono::year{2026} / 3 / 9}.time_since_epoch()};
-        EXPECT_EQ(local_day_start(civil_day(2026, 3, 8), system_utc_offset),
+        EXPECT_EQ(local_day_start(civil_day(2026, 3, 8), los_angeles),
                   march9 - std::chrono::days(1) + std::chrono::hours(8));
-        EXPECT_EQ(local_day_start(civil_day(2026, 3, 9), system_utc_offset), march9 + std::chrono::hours(7));
+        EXPECT_EQ(local_day_start(civil_day(2026, 3, 9), los_angeles), march9 + std::chrono::hours(7));
+        // And across the fall-back night of 2026-11-01, a day of 25 hours.
+        const Timestamp november2{std::chrono::sys_days{std::chrono::year{2026} / 11 / 2}.time_since_epoch()};
+        EXPECT_EQ(local_day_start(civil_day(2026, 11, 1), los_angeles),
+                  november2 - std::chrono::days(1) + std::chrono::hours(7));
+        EXPECT_EQ(local_day_start(civil_day(2026, 11, 2), los_angeles), november2 + std::chrono::hours(8));
+        EXPECT_EQ(local_day(november2 + std::chrono::hours(8) - std::chrono::milliseconds(1), los_angeles),
+                  civil_day(2026, 11, 1));
     }
     {
-        ScopedTimeZone zone("Asia/Tokyo");
-        const Timestamp morning = wall_time(2026, 1, 15, 7, 0);
-        EXPECT_EQ(system_utc_offset(morning), std::chrono::hours(9));
-        EXPECT_EQ(local_day(wall_time(2026, 1, 14, 23, 30), system_utc_offset), civil_day(2026, 1, 14));
-        EXPECT_EQ(local_day(morning, system_utc_offset), civil_day(2026, 1, 15));
+        const Timestamp morning = wall_time(tokyo, 2026, 1, 15, 7, 0);
+        EXPECT_EQ(tokyo(morning), std::chrono::hours(9));
+        EXPECT_EQ(local_day(wall_time(tokyo, 2026, 1, 14, 23, 30), tokyo), civil_day(2026, 1, 14));
+        EXPECT_EQ(local_day(morning, tokyo), civil_day(2026, 1, 15));
         EXPECT_EQ(utc_day(morning), civil_day(2026, 1, 14));  // still yesterday in UTC
     }
     // A zone with a half-hour offset keeps its minutes.
@@ -486,16 +482,16 @@ TEST(LocalDay, FollowsTheSystemTimeZone) {
 // A message at 23:30 and the next one at breakfast fall on the same UTC day in both zones, but
 // on two local days: the journal and the trajectory must see two days.
 TEST(CompanionState, DaysFollowTheUsersLocalTime) {
-    const std::pair<const char*, const char*> zones[] = {{"America/Los_Angeles", "la"}, {"Asia/Tokyo", "tokyo"}};
-    for (const auto& [zone_name, short_name] : zones) {
+    const std::tuple<const char*, const char*, UtcOffset> zones[] = {{"America/Los_Angeles", "la", los_angeles},
+                                                                    {"Asia/Tokyo", "tokyo", tokyo}};
+    for (const auto& [zone_name, short_name, zone] : zones) {
         SCOPED_TRACE(zone_name);
-        ScopedTimeZone zone(zone_name);
-        Timestamp clock = wall_time(2026, 1, 14, 23, 30);
-        const Timestamp breakfast = wall_time(2026, 1, 15, 7, 0);
+        Timestamp clock = wall_time(zone, 2026, 1, 14, 23, 30);
+        const Timestamp breakfast = wall_time(zone, 2026, 1, 15, 7, 0);
         ASSERT_EQ(utc_day(clock), utc_day(breakfast));
 
         auto state = CompanionState::open(fresh_dir(std::string("local-days-") + short_name), baseline(),
-                                          [&clock] { return clock; });
+                                          [&clock] { return clock; }, zone);
         ASSERT_TRUE(state) << state.error().message;
         const std::string late = "I had a wonderful evening with my family, thank you!";
         ASSERT_TRUE(state->observe_user_message(late, appraiser().appraise(late)));
