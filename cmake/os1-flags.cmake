@@ -23,6 +23,10 @@ if(OS1_SANITIZE_UNDEFINED)
 endif()
 if(OS1_SANITIZE_THREAD)
     list(APPEND os1_sanitizers thread)
+    # The ifunc resolvers behind GCC's target_clones run while the program is loaded, before
+    # the ThreadSanitizer runtime is initialised, and crash it: this build keeps the baseline
+    # version of such functions only.
+    target_compile_definitions(os1_flags INTERFACE OS1_NO_TARGET_CLONES)
 endif()
 if(os1_sanitizers)
     list(JOIN os1_sanitizers "," os1_sanitizer_list)

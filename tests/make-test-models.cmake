@@ -5,6 +5,10 @@ foreach(spec "tiny;qwen2;f16" "tiny;llama;f16" "tiny;qwen2;q8_0")
     list(GET spec 2 quant)
     set(file ${OUT}/${preset}-${arch}-${quant}.gguf)
     if(NOT EXISTS ${file})
+        if(NOT EXISTS ${OS1})
+            message(FATAL_ERROR "${file} is missing and ${OS1} is not built: build os1, or point "
+                                "OS1_TEST_MODELS_DIR at a build whose make_test_models ran")
+        endif()
         execute_process(COMMAND ${OS1} dev make-model --preset ${preset} --arch ${arch} --quant ${quant}
                                 --seed 1 --out ${file}
                         RESULT_VARIABLE rc)

@@ -30,8 +30,9 @@ const std::vector<Database::Migration> vector_migrations = {
 // Approximate similarity of `query` with every row of `codes` (int8, `dimension` per row):
 // the integer dot product times both scales. Built twice on x86-64 (AVX2+FMA and baseline) and
 // picked at load time, since the portable build targets SSE2 only and this loop is the whole
-// cost of a dense search.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+// cost of a dense search. ThreadSanitizer builds, whose runtime the load-time choice would crash,
+// define OS1_NO_TARGET_CLONES and keep the baseline only.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(OS1_NO_TARGET_CLONES)
 __attribute__((target_clones("arch=x86-64-v3", "default")))
 #endif
 void approximate_dots(const int8_t* codes, const float* scales, size_t rows, size_t dimension, const int8_t* query,

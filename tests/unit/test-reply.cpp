@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <string>
 #include <thread>
 
 #include "llm/llm.h"
@@ -47,6 +49,49 @@ TEST(Reply, NextForWakesWhenAnotherThreadPushes) {
     producer.join();
     ASSERT_TRUE(event.has_value());
     EXPECT_EQ(event->text, "x");
+}
+
+// A producer thread streams until it sees the cancel that a third thread sends once the reader
+// has seen text, as a backend and a front end do.
+TEST(Reply, StreamsAndCancelsAcrossThreads) {
+    Reply reply;
+    std::atomic<bool> seen_text{false};
+    std::atomic<int> read{0};
+    std::thread producer([&] {
+        int pieces = 0;
+        while (!reply.cancelled()) {
+            // Stays at most 64 pieces ahead of the reader, whichever thread runs first.
+            if (pieces - read.load() >= 64) {
+                std::this_thread::yield();
+                continue;
+            }
+            reply.push_text(std::to_string(pieces++ % 10));
+        }
+        ReplyStats stats;
+        stats.generated_tokens = pieces;
+        stats.stop_reason = StopReason::Cancelled;
+        reply.finish(stats);
+    });
+    std::thread canceller([&] {
+        seen_text.wait(false);
+        reply.cancel();
+    });
+    std::string text;
+    ReplyEvent event = reply.next();
+    for (; event.kind == ReplyEvent::Kind::Text; event = reply.next()) {
+        text += event.text;
+        ++read;
+        if (!seen_text.exchange(true))
+            seen_text.notify_one();
+    }
+    producer.join();
+    canceller.join();
+    ASSERT_EQ(event.kind, ReplyEvent::Kind::Done);
+    EXPECT_EQ(event.stats.stop_reason, StopReason::Cancelled);
+    EXPECT_EQ(int(text.size()), event.stats.generated_tokens);
+    for (size_t i = 0; i < text.size(); ++i)
+        ASSERT_EQ(text[i], char('0' + i % 10)) << "pieces arrive in order, none lost";
+    EXPECT_EQ(reply.next().kind, ReplyEvent::Kind::Done);
 }
 
 TEST(Reply, CancelIsVisibleToTheProducer) {
