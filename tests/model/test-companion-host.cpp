@@ -67,10 +67,12 @@ std::vector<memory::Turn> stored_turns(const fs::path& home, const std::string& 
 
 TEST(CompanionHostOnEngine, UsersBatchedTogetherKeepTheirOwnHistoryAndCache) {
     const fs::path home = fresh_home("batched");
-    auto engine = open_engine(/*parallel=*/4);
+    constexpr int users = 6;
+    // A sequence for each user plus the one kept for background work: with fewer, a user's
+    // cache would be evicted or not depending on how the threads happen to interleave.
+    auto engine = open_engine(/*parallel=*/users + 1);
     ASSERT_TRUE(engine);
     companion::CompanionHost host(*engine, host_options(home, 6));
-    constexpr int users = 6;
     std::atomic<int> problems{0};
     std::vector<std::thread> clients;
     for (int u = 0; u < users; ++u) {
