@@ -9,6 +9,7 @@
 
 #include "companion/host.h"
 #include "memory/conversation-store.h"
+#include "support/host-turns.h"
 #include "support/tiny-engine.h"
 #include "support/temp-dir.h"
 
@@ -42,27 +43,6 @@ companion::HostOptions host_options(const fs::path& home, int32_t max_tokens) {
     return options;
 }
 
-std::string read_all(companion::Turn& turn, TurnEvent& end) {
-    std::string text;
-    for (;;) {
-        TurnEvent event = turn.next();
-        if (event.kind == TurnEvent::Kind::Text)
-            text += event.text;
-        if (event.kind == TurnEvent::Kind::Done || event.kind == TurnEvent::Kind::Failed) {
-            end = event;
-            return text;
-        }
-    }
-}
-
-std::vector<memory::Turn> stored_turns(const fs::path& home, const std::string& user) {
-    auto store = memory::ConversationStore::open(home / "users" / user);
-    auto latest = store->latest_conversation();
-    if (!latest || !latest.value())
-        return {};
-    return store->turns(latest.value()->id).value();
-}
-
 }  // namespace
 
 TEST(CompanionHostOnEngine, UsersBatchedTogetherKeepTheirOwnHistoryAndCache) {
@@ -89,7 +69,7 @@ TEST(CompanionHostOnEngine, UsersBatchedTogetherKeepTheirOwnHistoryAndCache) {
                     return;
                 }
                 TurnEvent end;
-                read_all(turn.value(), end);
+                test::read_turn(turn.value(), end);
                 if (end.kind != TurnEvent::Kind::Done)
                     ++problems;
                 // The second turn reuses the cache of the first, whoever else was batched.
@@ -103,7 +83,7 @@ TEST(CompanionHostOnEngine, UsersBatchedTogetherKeepTheirOwnHistoryAndCache) {
     EXPECT_EQ(problems, 0);
     for (int u = 0; u < users; ++u) {
         const std::string name = "user-" + std::to_string(u);
-        std::vector<memory::Turn> turns = stored_turns(home, name);
+        std::vector<memory::Turn> turns = test::latest_turns(home, name);
         ASSERT_EQ(turns.size(), 4u) << name;
         for (int k = 0; k < 2; ++k)
             EXPECT_EQ(turns[2 * k].content, "I am user " + std::to_string(u) + ", message " + std::to_string(k));
@@ -130,11 +110,11 @@ TEST(CompanionHostOnEngine, CancelMidReplyStoresExactlyWhatWasDelivered) {
     }
     turn->cancel();
     TurnEvent end;
-    read_all(turn.value(), end);
+    test::read_turn(turn.value(), end);
     ASSERT_EQ(end.kind, TurnEvent::Kind::Done);
     EXPECT_TRUE(end.interrupted);
     EXPECT_EQ(end.stats.stop_reason, llm::StopReason::Cancelled);
-    std::vector<memory::Turn> turns = stored_turns(home, "vera");
+    std::vector<memory::Turn> turns = test::latest_turns(home, "vera");
     ASSERT_EQ(turns.size(), 2u);
     EXPECT_EQ(turns[1].content, shown);
     EXPECT_TRUE(turns[1].interrupted);
@@ -152,7 +132,7 @@ TEST(CompanionHostOnEngine, TheConversationsCacheIsSavedOnCloseAndRestoredOnOpen
         auto turn = conversation->say("hello");
         ASSERT_TRUE(turn);
         TurnEvent end;
-        read_all(turn.value(), end);
+        test::read_turn(turn.value(), end);
         ASSERT_EQ(end.kind, TurnEvent::Kind::Done);
     }
     EXPECT_TRUE(fs::exists(home / "users" / "ida" / "kv" / "conversation-1.kv"));
@@ -166,7 +146,7 @@ TEST(CompanionHostOnEngine, TheConversationsCacheIsSavedOnCloseAndRestoredOnOpen
     auto turn = conversation->say("and again");
     ASSERT_TRUE(turn);
     TurnEvent end;
-    read_all(turn.value(), end);
+    test::read_turn(turn.value(), end);
     ASSERT_EQ(end.kind, TurnEvent::Kind::Done);
     EXPECT_GT(end.stats.reused_tokens, 0) << "resuming prefilled the conversation again";
 

@@ -13,6 +13,7 @@
 #include "companion/background-queue.h"
 #include "companion/host.h"
 #include "memory/conversation-store.h"
+#include "support/host-turns.h"
 #include "memory/memory.h"
 #include "support/temp-dir.h"
 
@@ -129,29 +130,6 @@ companion::HostOptions options_for(const fs::path& home, ManualClock& clock) {
 }
 
 // Reads a turn to its end; returns the text it delivered and fills `end`.
-std::string read_all(companion::Turn& turn, TurnEvent& end) {
-    std::string text;
-    for (;;) {
-        TurnEvent event = turn.next();
-        if (event.kind == TurnEvent::Kind::Text)
-            text += event.text;
-        if (event.kind == TurnEvent::Kind::Done || event.kind == TurnEvent::Kind::Failed) {
-            end = event;
-            return text;
-        }
-    }
-}
-
-std::vector<memory::Turn> stored_turns(const fs::path& home, const std::string& user) {
-    auto store = memory::ConversationStore::open(home / "users" / user);
-    if (!store)
-        return {};
-    auto latest = store->latest_conversation();
-    if (!latest || !latest.value())
-        return {};
-    return store->turns(latest.value()->id).value();
-}
-
 }  // namespace
 
 TEST(CompanionHost, FiftyUsersAtOnceAreAnsweredInIsolationWithoutAThreadPerTurn) {
@@ -182,7 +160,7 @@ TEST(CompanionHost, FiftyUsersAtOnceAreAnsweredInIsolationWithoutAThreadPerTurn)
                     continue;
                 }
                 TurnEvent end;
-                if (read_all(turn.value(), end) != "echo: " + message || end.kind != TurnEvent::Kind::Done)
+                if (test::read_turn(turn.value(), end) != "echo: " + message || end.kind != TurnEvent::Kind::Done)
                     ++wrong;
                 peak_threads = std::max(peak_threads.load(), thread_count());
             }
@@ -196,7 +174,7 @@ TEST(CompanionHost, FiftyUsersAtOnceAreAnsweredInIsolationWithoutAThreadPerTurn)
 
     for (int u = 0; u < users; ++u) {
         const std::string name = "user-" + std::to_string(u);
-        std::vector<memory::Turn> turns = stored_turns(home, name);
+        std::vector<memory::Turn> turns = test::latest_turns(home, name);
         ASSERT_EQ(turns.size(), size_t(2 * turns_each)) << name;
         for (int k = 0; k < turns_each; ++k) {
             const std::string message = name + " says " + std::to_string(k);
@@ -230,7 +208,7 @@ TEST(CompanionHost, TextAndVoiceOnOneUserLoseNothing) {
                 auto turn = conversation.say(via + " " + std::to_string(k) + ": I feel great");
                 ASSERT_TRUE(turn) << turn.error().message;
                 TurnEvent end;
-                read_all(turn.value(), end);
+                test::read_turn(turn.value(), end);
                 ASSERT_EQ(end.kind, TurnEvent::Kind::Done);
             }
         };
@@ -239,7 +217,7 @@ TEST(CompanionHost, TextAndVoiceOnOneUserLoseNothing) {
         typing.join();
         speaking.join();
     }
-    std::vector<memory::Turn> turns = stored_turns(home, "sam");
+    std::vector<memory::Turn> turns = test::latest_turns(home, "sam");
     ASSERT_EQ(turns.size(), size_t(4 * turns_each));
     for (size_t i = 0; i < turns.size(); i += 2) {
         EXPECT_EQ(turns[i].role, "user");
@@ -272,7 +250,7 @@ TEST(CompanionHost, CancelStoresOnlyWhatWasDelivered) {
     EXPECT_TRUE(end.interrupted);
     EXPECT_TRUE(backend.all_cancelled()) << "the engine was told to stop";
 
-    std::vector<memory::Turn> turns = stored_turns(home, "ana");
+    std::vector<memory::Turn> turns = test::latest_turns(home, "ana");
     ASSERT_EQ(turns.size(), 2u);
     EXPECT_EQ(turns[0].content, "tell me a long story");
     EXPECT_EQ(turns[1].content, "Hel");
@@ -294,7 +272,7 @@ TEST(CompanionHost, DroppingAnUnfinishedTurnCancelsItAndKeepsWhatWasRead) {
         }
     }  // a client that went away
     EXPECT_TRUE(backend.all_cancelled());
-    std::vector<memory::Turn> turns = stored_turns(home, "ben");
+    std::vector<memory::Turn> turns = test::latest_turns(home, "ben");
     ASSERT_EQ(turns.size(), 2u);
     EXPECT_EQ(turns[1].content, "Hello ");
     EXPECT_TRUE(turns[1].interrupted);
@@ -310,20 +288,20 @@ TEST(CompanionHost, AFailedReplyLeavesAConsistentHistory) {
     auto first = conversation->say("first question");
     ASSERT_TRUE(first);
     TurnEvent end;
-    read_all(first.value(), end);
+    test::read_turn(first.value(), end);
     ASSERT_EQ(end.kind, TurnEvent::Kind::Failed);
     EXPECT_EQ(end.error, ErrorKind::Unavailable);
-    EXPECT_TRUE(stored_turns(home, "cy").empty()) << "no user message is stored without its answer";
+    EXPECT_TRUE(test::latest_turns(home, "cy").empty()) << "no user message is stored without its answer";
 
     auto second = conversation->say("second question");
     ASSERT_TRUE(second);
-    read_all(second.value(), end);
+    test::read_turn(second.value(), end);
     ASSERT_EQ(end.kind, TurnEvent::Kind::Done);
     // The next prompt does not carry two user messages in a row.
     const auto& messages = backend.requests.back().messages;
     for (size_t i = 1; i < messages.size(); ++i)
         EXPECT_FALSE(messages[i].role == "user" && messages[i - 1].role == "user");
-    std::vector<memory::Turn> turns = stored_turns(home, "cy");
+    std::vector<memory::Turn> turns = test::latest_turns(home, "cy");
     ASSERT_EQ(turns.size(), 2u);
     EXPECT_EQ(turns[0].content, "second question");
 }
@@ -339,7 +317,7 @@ TEST(CompanionHost, ForgottenTurnsStayGoneAfterChattingAgain) {
     for (const char* text : {"my secret word is pineapple", "the weather is mild"}) {
         auto turn = conversation->say(text);
         ASSERT_TRUE(turn);
-        read_all(turn.value(), end);
+        test::read_turn(turn.value(), end);
         ASSERT_EQ(end.kind, TurnEvent::Kind::Done);
     }
     const fs::path user_dir = home / "users" / "eve";
@@ -356,10 +334,10 @@ TEST(CompanionHost, ForgottenTurnsStayGoneAfterChattingAgain) {
 
     auto again = conversation->say("what was my secret word?");
     ASSERT_TRUE(again);
-    read_all(again.value(), end);
+    test::read_turn(again.value(), end);
     ASSERT_EQ(end.kind, TurnEvent::Kind::Done);
     EXPECT_TRUE(search("pineapple").empty()) << "chatting again brought a forgotten turn back";
-    for (const memory::Turn& turn : stored_turns(home, "eve"))
+    for (const memory::Turn& turn : test::latest_turns(home, "eve"))
         EXPECT_EQ(turn.content.find("pineapple"), std::string::npos) << turn.content;
 }
 
