@@ -37,9 +37,18 @@ void release_handle(HostCore& core, UserSession& user, int64_t conversation, Kee
 
 Conversation::Conversation(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
 Conversation::Conversation(Conversation&&) noexcept = default;
-Conversation& Conversation::operator=(Conversation&&) noexcept = default;
 
-Conversation::~Conversation() {
+Conversation& Conversation::operator=(Conversation&& other) noexcept {
+    if (this != &other) {
+        close();
+        m_impl = std::move(other.m_impl);
+    }
+    return *this;
+}
+
+Conversation::~Conversation() { close(); }
+
+void Conversation::close() {
     if (!m_impl)
         return;
     Impl& c = *m_impl;
@@ -49,6 +58,7 @@ Conversation::~Conversation() {
     }
     c.core->touch(*c.user);
     --c.user->handles;
+    m_impl.reset();
 }
 
 const std::string& Conversation::user() const {

@@ -60,6 +60,8 @@ private:
     friend class CompanionHost;
     struct Impl;
     explicit Conversation(std::unique_ptr<Impl> impl);
+    // Gives up this handle: the last one to a conversation saves its cache.
+    void close();
     std::unique_ptr<Impl> m_impl;
 };
 
