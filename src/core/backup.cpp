@@ -1,6 +1,7 @@
 #include "core/backup.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -65,6 +66,52 @@ ErrorOr<void> remove_database_files(const fs::path& file) {
     for (const char* suffix : {"", "-wal", "-shm", "-journal"})
         fs::remove(file.string() + suffix, ec);
     return {};
+}
+
+// Renames `from` to `to` unless `to` exists, atomically, so that nothing is ever overwritten:
+// renameat2(RENAME_NOREPLACE), or link and unlink where the filesystem lacks it. 0 or an errno
+// (EEXIST when `to` is taken).
+int rename_no_replace(const fs::path& from, const fs::path& to) {
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
+        return errno;
+    if (::link(from.c_str(), to.c_str()) != 0)
+        return errno;
+    if (::unlink(from.c_str()) != 0)
+        return errno;
+    return 0;
+}
+
+// Moves db_file and its -wal and -shm aside to <db_file>.damaged-YYYYMMDD-HHMMSS, or to the
+// same name with -2, -3, ... appended when an earlier restore took it; never replaces a file.
+ErrorOr<fs::path> move_damaged_aside(const fs::path& db_file, int64_t now) {
+    const std::string base = db_file.string() + ".damaged-" + utc_format(now, "%Y%m%d-%H%M%S");
+    constexpr int k_max_attempts = 1000;
+    for (int n = 1; n <= k_max_attempts; ++n) {
+        const fs::path aside = n == 1 ? fs::path(base) : fs::path(base + "-" + std::to_string(n));
+        std::error_code ec;
+        // A name is free only with its -wal and -shm free too, so that the three stay together.
+        if (fs::exists(aside.string() + "-wal", ec) || fs::exists(aside.string() + "-shm", ec))
+            continue;
+        const int error = rename_no_replace(db_file, aside);
+        if (error == EEXIST)
+            continue;
+        if (error != 0)
+            return make_error(db_file.string() + ": cannot move the damaged file aside: " + std::strerror(error));
+        // The -wal belongs to the damaged file: left in place, it would be replayed into the backup.
+        for (const char* suffix : {"-wal", "-shm"}) {
+            const fs::path from = db_file.string() + suffix;
+            if (!fs::exists(from, ec))
+                continue;
+            if (const int moved = rename_no_replace(from, aside.string() + suffix); moved != 0)
+                return make_error(from.string() + ": cannot move it aside beside " + aside.string() + ": " +
+                                  std::strerror(moved) + "; move it away by hand, then restore again");
+        }
+        return aside;
+    }
+    return make_error(db_file.string() + ": cannot move the damaged file aside: " + base +
+                      " and its numbered variants are all taken; move some of them away, then restore again");
 }
 
 }  // namespace
@@ -235,17 +282,12 @@ ErrorOr<RestoreResult> restore_backup(const fs::path& db_file, const fs::path& b
 
     RestoreResult result{backup, std::nullopt};
     if (current_exists) {
-        // The -wal belongs to the damaged file: left in place, it would be replayed into the backup.
-        const fs::path aside = db_file.string() + ".damaged-" + utc_format(now, "%Y%m%d-%H%M%S");
-        fs::rename(db_file, aside, ec);
-        if (ec) {
+        auto aside = move_damaged_aside(db_file, now);
+        if (aside.is_error()) {
             (void)remove_database_files(incoming);
-            return make_error(db_file.string() + ": cannot move the damaged file aside: " + ec.message());
+            return aside.release_error();
         }
-        for (const char* suffix : {"-wal", "-shm"})
-            if (fs::exists(db_file.string() + suffix, ec))
-                fs::rename(db_file.string() + suffix, aside.string() + suffix, ec);
-        result.moved_aside = aside;
+        result.moved_aside = aside.release_value();
     }
     fs::rename(incoming, db_file, ec);
     if (ec)

@@ -59,8 +59,9 @@ struct RestoreResult {
 enum class RestoreHealthy { Refuse, Replace };
 
 // Restores `backup` as `db_file`: copies it beside db_file, checks the copy's integrity, moves
-// the current db_file (and its -wal and -shm) aside to <name>.damaged-YYYYMMDD-HHMMSS, then
-// renames the copy into place and fsyncs the folder. A current file that passes its integrity
+// the current db_file (and its -wal and -shm) aside to <name>.damaged-YYYYMMDD-HHMMSS (with
+// -2, -3, ... appended when that name is taken; no file is ever replaced), then renames the
+// copy into place and fsyncs the folder. A current file that passes its integrity
 // check is only replaced with RestoreHealthy::Replace. Nobody may have the database open.
 ErrorOr<RestoreResult> restore_backup(const std::filesystem::path& db_file, const std::filesystem::path& backup,
                                       int64_t now, RestoreHealthy healthy);

@@ -212,3 +212,59 @@ TEST_F(MemoryBackup, WithoutABackupTheMessageSaysSoAndNothingStartsEmpty) {
     EXPECT_NE(r.err.find("this backup is damaged too"), std::string::npos) << r.err;
     EXPECT_TRUE(fs::exists(db_file("kim")));
 }
+
+// Two restores in the same second: the second damaged file gets its own name, and the first one,
+// with its -wal, is kept unchanged.
+TEST_F(MemoryBackup, TwoRestoresInTheSameSecondKeepBothDamagedFiles) {
+    const fs::path backup = m_home / "good.db";
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(backup.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1);", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+
+    const fs::path db_file = m_home / "os1.db";
+    const int64_t now = 1777809600;  // 2026-05-03T12:00:00Z
+    const std::string aside = db_file.string() + ".damaged-20260503-120000";
+    auto write = [](const fs::path& file, const std::string& bytes) { std::ofstream(file, std::ios::binary) << bytes; };
+
+    write(db_file, "first damaged file");
+    write(db_file.string() + "-wal", "first damaged wal");
+    auto first = os1::restore_backup(db_file, backup, now, os1::RestoreHealthy::Replace);
+    ASSERT_FALSE(first.is_error()) << first.error().message;
+    ASSERT_TRUE(first->moved_aside.has_value());
+    EXPECT_EQ(first->moved_aside->string(), aside);
+
+    write(db_file, "second damaged file");
+    write(db_file.string() + "-wal", "second damaged wal");
+    auto second = os1::restore_backup(db_file, backup, now, os1::RestoreHealthy::Replace);
+    ASSERT_FALSE(second.is_error()) << second.error().message;
+    ASSERT_TRUE(second->moved_aside.has_value());
+    EXPECT_EQ(second->moved_aside->string(), aside + "-2");
+
+    EXPECT_EQ(bytes_of(aside), "first damaged file");
+    EXPECT_EQ(bytes_of(aside + "-wal"), "first damaged wal");
+    EXPECT_EQ(bytes_of(aside + "-2"), "second damaged file");
+    EXPECT_EQ(bytes_of(aside + "-2-wal"), "second damaged wal");
+    EXPECT_FALSE(fs::exists(db_file.string() + "-wal")) << "the damaged -wal must not stay beside the restored file";
+    EXPECT_EQ(bytes_of(db_file), bytes_of(backup));
+}
+
+// A name whose -wal alone is taken is skipped, so the damaged file and its -wal stay together.
+TEST_F(MemoryBackup, ARestoreSkipsANameWhoseWalIsTaken) {
+    const fs::path backup = m_home / "good.db";
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(backup.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE t(x);", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+
+    const fs::path db_file = m_home / "os1.db";
+    const std::string aside = db_file.string() + ".damaged-20260503-120000";
+    std::ofstream(aside + "-wal", std::ios::binary) << "someone else's wal";
+    std::ofstream(db_file, std::ios::binary) << "damaged file";
+    auto restored = os1::restore_backup(db_file, backup, 1777809600, os1::RestoreHealthy::Replace);
+    ASSERT_FALSE(restored.is_error()) << restored.error().message;
+    EXPECT_EQ(restored->moved_aside->string(), aside + "-2");
+    EXPECT_EQ(bytes_of(aside + "-wal"), "someone else's wal");
+    EXPECT_EQ(bytes_of(aside + "-2"), "damaged file");
+    EXPECT_FALSE(fs::exists(aside));
+}
