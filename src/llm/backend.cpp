@@ -1,6 +1,36 @@
 #include "llm/llm.h"
 
+#include <cmath>
+#include <cstdio>
+
 namespace os1::llm {
+
+namespace {
+
+Error out_of_range(const char* name, double value, const char* range) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", value);
+    return make_error(ErrorKind::InvalidInput,
+                      std::string("sampling: ") + name + " " + text + " is out of range; use " + range);
+}
+
+}  // namespace
+
+ErrorOr<void> SamplingParams::validate() const {
+    if (!std::isfinite(temperature) || temperature < 0.0f)
+        return out_of_range("temperature", temperature, "0 (greedy) or a larger finite value");
+    if (!std::isfinite(top_p) || top_p <= 0.0f || top_p > 1.0f)
+        return out_of_range("top_p", top_p, "a value above 0, at most 1");
+    if (!std::isfinite(min_p) || min_p < 0.0f || min_p > 1.0f)
+        return out_of_range("min_p", min_p, "a value from 0 to 1");
+    if (!std::isfinite(repeat_penalty) || repeat_penalty <= 0.0f)
+        return out_of_range("repeat_penalty", repeat_penalty, "a finite value above 0 (1: no penalty)");
+    if (repeat_last_n < 0)
+        return out_of_range("repeat_last_n", repeat_last_n, "0 (no penalty) or more tokens");
+    if (max_tokens < 1)
+        return out_of_range("max_tokens", max_tokens, "1 or more tokens");
+    return {};
+}
 
 const char* to_string(StopReason reason) {
     switch (reason) {

@@ -25,15 +25,21 @@ struct Message {
     std::string content;
 };
 
-// Greedy decoding when temperature <= 0; a fixed seed makes sampling reproducible.
+// The most CPU threads the local engine accepts.
+inline constexpr int32_t k_max_threads = 256;
+
+// Greedy decoding when temperature is 0; a fixed seed makes sampling reproducible.
 struct SamplingParams {
-    float temperature = 0.7f;
-    float top_p = 0.95f;
-    float min_p = 0.05f;
-    float repeat_penalty = 1.1f;
-    int32_t repeat_last_n = 64;
-    uint32_t seed = 0xFFFFFFFF;  // 0xFFFFFFFF: a random seed
-    int32_t max_tokens = 512;
+    float temperature = 0.7f;     // finite, >= 0
+    float top_p = 0.95f;          // (0, 1]
+    float min_p = 0.05f;          // [0, 1]
+    float repeat_penalty = 1.1f;  // finite, > 0; 1: none
+    int32_t repeat_last_n = 64;   // >= 0; 0: no penalty
+    uint32_t seed = 0xFFFFFFFF;   // 0xFFFFFFFF: a random seed
+    int32_t max_tokens = 512;     // >= 1
+
+    // An ErrorKind::InvalidInput error naming the first value out of its range (NaN included).
+    ErrorOr<void> validate() const;
 };
 
 enum class StopReason { EndOfGeneration, MaxTokens, Cancelled, ContextFull, Error };
@@ -141,7 +147,7 @@ struct LocalEngineOptions {
     int32_t context_size = 4096;  // tokens per conversation
     int32_t parallel = 4;         // conversations held in the KV cache and decoded together
     int32_t batch_size = 512;     // tokens per llama_decode call
-    int32_t threads = 0;          // 0: all cores
+    int32_t threads = 0;          // 1..k_max_threads; 0: all cores
     int32_t gpu_layers = 0;
     // Called during loading with progress in [0, 1].
     std::function<void(float)> on_load_progress;

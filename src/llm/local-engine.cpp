@@ -125,6 +125,10 @@ public:
         job->grammar = std::move(request.grammar);
         job->priority = request.priority;
         job->submitted = Clock::now();
+        if (auto valid = request.sampling.validate(); valid.is_error()) {
+            reply->fail(valid.error());
+            return reply;
+        }
         if (auto prepared = prepare(*job, request.messages); prepared.is_error()) {
             reply->fail(prepared.error());
             return reply;
@@ -545,6 +549,10 @@ bool report_progress(float progress, void* user_data) {
 }  // namespace
 
 ErrorOr<std::unique_ptr<Backend>> open_local_engine(const LocalEngineOptions& options) {
+    if (options.threads < 0 || options.threads > k_max_threads)
+        return make_error(ErrorKind::InvalidInput, "threads " + std::to_string(options.threads) +
+                                                       " is out of range; use 1 to " + std::to_string(k_max_threads) +
+                                                       ", or 0 for all cores");
     OS1_TRY(check_model_file(options.model_path));
     static std::once_flag backend_initialised;
     std::call_once(backend_initialised, [] { llama_backend_init(); });

@@ -605,6 +605,10 @@ public:
         Clock::time_point submitted = Clock::now();
         auto reply = std::make_shared<Reply>();
         auto done = std::make_shared<std::atomic<bool>>(false);
+        if (auto valid = request.sampling.validate(); valid.is_error()) {
+            reply->fail(valid.error());
+            return reply;
+        }
 
         std::lock_guard lock(m_mutex);
         reap_finished_locked();

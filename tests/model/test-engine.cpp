@@ -255,6 +255,35 @@ TEST_F(Engine, InputLongerThanTheContextIsAClearError) {
     EXPECT_NE(text.error().message.find("longer than the whole context"), std::string::npos) << text.error().message;
 }
 
+TEST_F(Engine, InvalidSamplingFailsTheRequestBeforeSampling) {
+    auto engine = open_engine();
+    ASSERT_TRUE(engine);
+    SamplingParams bad = greedy(8);
+    bad.top_p = -1;
+    ReplyStats stats;
+    auto text = engine->submit({"", {{"user", "hello"}}, bad})->collect(&stats);
+    ASSERT_TRUE(text.is_error());
+    EXPECT_EQ(text.error().kind, os1::ErrorKind::InvalidInput);
+    EXPECT_NE(text.error().message.find("top_p -1"), std::string::npos) << text.error().message;
+    EXPECT_EQ(stats.generated_tokens, 0);
+    // The engine still serves valid requests afterwards.
+    EXPECT_FALSE(ask(*engine, "", {{"user", "hello"}}, greedy(4)).text.empty());
+}
+
+TEST_F(Engine, ThreadCountsOutOfRangeAreRefusedBeforeLoading) {
+    for (int32_t threads : {-1, 10000}) {
+        LocalEngineOptions options;
+        options.model_path = qwen_model;
+        options.threads = threads;
+        auto engine = open_local_engine(options);
+        ASSERT_TRUE(engine.is_error()) << threads;
+        EXPECT_EQ(engine.error().kind, os1::ErrorKind::InvalidInput);
+        EXPECT_NE(engine.error().message.find("threads " + std::to_string(threads) + " is out of range"),
+                  std::string::npos)
+            << engine.error().message;
+    }
+}
+
 TEST_F(Engine, BadModelFilesGetClearErrors) {
     const fs::path dir = os1::test::unique_temp_dir("engine-bad-models");
     auto message_for = [](const fs::path& path) {
