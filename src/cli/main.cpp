@@ -39,7 +39,8 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        // A usage error (a bad option or value) exits with 2, as a bad OS1_NOW does; --help with 0.
+        return app.exit(e) == 0 ? 0 : 2;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "os1: %s\n", e.what());
         return 1;
