@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/model-setup.h"
 #include "core/handles.h"
 #include "llm/llm.h"
 
@@ -218,7 +219,8 @@ void register_bench(CLI::App& app, GlobalOptions& global, int& exit_code) {
                   "tokens/s, time to first token at turns 1 and 20, aggregate tokens/s at 1/2/4/8 conversations");
     engine->add_option("-m,--model", options->model, "GGUF model to measure")->required()->check(CLI::ExistingFile);
     engine->add_option("--llama-bench", options->llama_bench, "Path to llama-bench (default: the one built by setup)");
-    engine->add_option("-t,--threads", options->threads, "CPU threads (default: all cores)");
+    engine->add_option("-t,--threads", options->threads, "CPU threads (default: all cores)")
+        ->check(thread_count_range());
     engine->add_option("-p,--prompt-tokens", options->prompt_tokens, "Prompt length for prompt processing")
         ->default_val(128);
     engine->add_option("-n,--gen-tokens", options->gen_tokens, "Tokens to generate per measurement")->default_val(64);

@@ -425,18 +425,30 @@ void register_chat(CLI::App& app, GlobalOptions& global, int& exit_code) {
     chat->add_flag("--json", options->json,
                    "With --once: print {\"reply\", \"tokens\", \"prefill_tokens\", \"ttft_ms\", \"gen_tps\"}");
     chat->add_option("--seed", options->sampling.seed, "Sampling seed (default: random)");
-    chat->add_option("--max-tokens", options->sampling.max_tokens, "Longest reply, in tokens")->default_val(512);
+    chat->add_option("--max-tokens", options->sampling.max_tokens, "Longest reply, in tokens (at most --ctx-size)")
+        ->default_val(512)
+        ->check(CLI::Range(1, 1 << 20));
     chat->add_option("--temperature", options->sampling.temperature, "Sampling temperature; 0 is greedy")
-        ->default_val(0.7);
-    chat->add_option("--top-p", options->sampling.top_p, "Nucleus sampling threshold")->default_val(0.95);
+        ->default_val(0.7)
+        ->check(finite_range(0, 5));
+    chat->add_option("--top-p", options->sampling.top_p, "Nucleus sampling threshold")
+        ->default_val(0.95)
+        ->check(finite_range(0, 1, LowerBound::Exclusive));
     chat->add_option("--min-p", options->sampling.min_p, "Minimum probability relative to the top token")
-        ->default_val(0.05);
-    chat->add_option("--repeat-penalty", options->sampling.repeat_penalty, "Penalty for repeating recent tokens")
-        ->default_val(1.1);
+        ->default_val(0.05)
+        ->check(finite_range(0, 1));
+    chat->add_option("--repeat-penalty", options->sampling.repeat_penalty,
+                     "Penalty for repeating recent tokens; 1 is none")
+        ->default_val(1.1)
+        ->check(finite_range(0, 10, LowerBound::Exclusive));
     chat->callback([options, once, &global, &exit_code] {
         options->once = once->count() > 0;
         if (options->json && !options->once)
             throw CLI::ValidationError("--json", "needs --once");
+        if (options->sampling.max_tokens > options->backend.context_size)
+            throw CLI::ValidationError(
+                "--max-tokens", std::to_string(options->sampling.max_tokens) + " is out of range; use 1 to " +
+                                    std::to_string(options->backend.context_size) + ", the context size (--ctx-size)");
         exit_code = run_chat(*options, global);
     });
 }

@@ -1,7 +1,12 @@
 #include "cli/model-setup.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
+#include <optional>
+#include <thread>
 #include <unistd.h>
 
 #include "cli/progress-bar.h"
@@ -57,7 +62,63 @@ ErrorOr<fs::path> choose_local_model(const BackendOptions& options, const fs::pa
     return pull_with_progress(entry, stores.os1_dir);
 }
 
+// `text` as a number, all of it; nullopt when it is not one.
+std::optional<double> parse_number(const std::string& text) {
+    if (text.empty())
+        return std::nullopt;
+    char* end = nullptr;
+    const double value = std::strtod(text.c_str(), &end);
+    if (end != text.c_str() + text.size())
+        return std::nullopt;
+    return value;
+}
+
+std::string format_number(double value) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", value);
+    return text;
+}
+
 }  // namespace
+
+int32_t max_threads() {
+    const int32_t hardware = int32_t(std::max(1u, std::thread::hardware_concurrency()));
+    return std::min(4 * hardware, llm::k_max_threads);
+}
+
+CLI::Validator thread_count_range() {
+    const int32_t most = max_threads();
+    return CLI::Validator(
+        [most](std::string& text) -> std::string {
+            const std::optional<double> value = parse_number(text);
+            if (!value || *value != std::floor(*value))
+                return text + " is not a whole number of threads; use 1 to " + std::to_string(most);
+            if (*value < 1 || *value > most)
+                return text + " is out of range; use 1 to " + std::to_string(most) +
+                       " (4 per hardware thread, at most " + std::to_string(llm::k_max_threads) + ")";
+            return {};
+        },
+        "INT in [1 - " + std::to_string(most) + "]");
+}
+
+CLI::Validator finite_range(double min, double max, LowerBound lower) {
+    const std::string range = lower == LowerBound::Exclusive
+                                  ? "a number above " + format_number(min) + ", at most " + format_number(max)
+                                  : "a number from " + format_number(min) + " to " + format_number(max);
+    const std::string description =
+        std::string(lower == LowerBound::Exclusive ? "(" : "[") + format_number(min) + ", " + format_number(max) + "]";
+    return CLI::Validator(
+        [min, max, lower, range](std::string& text) -> std::string {
+            const std::optional<double> value = parse_number(text);
+            if (!value)
+                return text + " is not a number; use " + range;
+            const bool below = lower == LowerBound::Exclusive ? !(*value > min) : !(*value >= min);
+            if (!std::isfinite(*value) || below || *value > max)
+                return text + " is out of range; use " + range;
+            return {};
+        },
+        description);
+}
 
 void add_backend_options(CLI::App& command, BackendOptions& options) {
     command.add_option("-m,--model", options.model,
@@ -75,7 +136,8 @@ void add_backend_options(CLI::App& command, BackendOptions& options) {
     command.add_option("-c,--ctx-size", options.context_size, "Context size per conversation, in tokens")
         ->default_val(4096)
         ->check(CLI::Range(128, 1 << 20));
-    command.add_option("-t,--threads", options.threads, "CPU threads for inference (default: all cores)");
+    command.add_option("-t,--threads", options.threads, "CPU threads for inference (default: all cores)")
+        ->check(thread_count_range());
     command.add_option("--gpu-layers", options.gpu_layers, "Layers to offload to the GPU (CUDA builds)");
 }
 

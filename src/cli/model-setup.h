@@ -31,6 +31,18 @@ enum class Interaction { Ask, Script };
 
 void add_backend_options(CLI::App& command, BackendOptions& options);
 
+// The most --threads accepted: 4 per hardware thread, at most llm::k_max_threads.
+int32_t max_threads();
+
+// --threads: 1 to max_threads().
+CLI::Validator thread_count_range();
+
+enum class LowerBound { Inclusive, Exclusive };
+
+// A finite number from `min` (or above it, with LowerBound::Exclusive) to `max`; NaN and
+// infinities are refused. The message names the range.
+CLI::Validator finite_range(double min, double max, LowerBound lower = LowerBound::Inclusive);
+
 // Opens the backend the options describe. With no local model installed it offers to pull
 // the default one (Interaction::Ask on a terminal), else explains the alternatives.
 ErrorOr<std::unique_ptr<llm::Backend>> open_backend(const BackendOptions& options,

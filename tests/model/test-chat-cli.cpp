@@ -105,6 +105,28 @@ TEST(ChatCli, InputLongerThanTheContextIsAnError) {
     EXPECT_NE(result.err.find("longer than the whole context"), std::string::npos) << result.err;
 }
 
+TEST(ChatCli, OptionsOutOfRangeAreUsageErrorsBeforeTheModelLoads) {
+    const fs::path home = fresh_home("ranges");
+    const std::vector<std::vector<std::string>> cases = {
+        {"--threads", "10000"},    {"--threads", "0"},
+        {"--max-tokens", "0"},     {"--max-tokens", "-1"},
+        {"--temperature", "nan"},  {"--temperature", "-1"},
+        {"--temperature", "6"},    {"--top-p", "-1"},
+        {"--top-p", "0"},          {"--min-p", "1.5"},
+        {"--repeat-penalty", "0"}, {"--repeat-penalty", "inf"},
+        {"--ctx-size", "0"},       {"--max-tokens", "2000", "--ctx-size", "1024"}};
+    for (const std::vector<std::string>& bad : cases) {
+        std::vector<std::string> args = {OS1_BINARY, "--home", home.string(), "chat", "--model", model, "--once", "hi"};
+        args.insert(args.end(), bad.begin(), bad.end());
+        auto result = run_process(args);
+        EXPECT_EQ(result.exit_code, 2) << bad[0] << " " << bad[1] << ": " << result.err;
+        EXPECT_NE(result.err.find(bad[0] + ": "), std::string::npos) << result.err;
+        EXPECT_NE(result.err.find("range"), std::string::npos) << result.err;
+        EXPECT_EQ(result.err.find("Loading"), std::string::npos) << "no model may load: " << result.err;
+        EXPECT_TRUE(result.out.empty()) << result.out;
+    }
+}
+
 TEST(ChatCli, MissingAndBrokenModelsAreErrors) {
     fs::path home = fresh_home("models");
     auto missing = run_process({OS1_BINARY, "--home", home.string(), "chat", "--model", "/nonexistent/m.gguf",
