@@ -29,14 +29,6 @@
 
 namespace os1::affect {
 
-using os1::Clock;
-using os1::system_now;
-using os1::UtcOffset;
-using os1::system_utc_offset;
-using os1::fixed_utc_offset;
-using os1::local_day;
-using os1::local_day_start;
-
 // One logged change of a trait or of the relationship.
 struct ChangeRecord {
     int64_t id = 0;

@@ -73,13 +73,13 @@ ErrorOr<std::string> check_journal_text(std::string_view reply) {
 }
 
 ErrorOr<JournalWriting> write_waiting_journal_entries(llm::Backend& backend, Database& db,
-                                                      const affect::UtcOffset& zone, const std::string& companion_name,
+                                                      const UtcOffset& zone, const std::string& companion_name,
                                                       int64_t limit) {
     JournalWriting result;
     const auto waiting = OS1_TRY(affect::journal_entries_awaiting_writer(db, limit));
     for (const affect::JournalEntry& entry : waiting) {
-        const int64_t from = unix_seconds(affect::local_day_start(entry.day, zone));
-        const int64_t to = unix_seconds(affect::local_day_start(entry.day + 1, zone));
+        const int64_t from = unix_seconds(local_day_start(entry.day, zone));
+        const int64_t to = unix_seconds(local_day_start(entry.day + 1, zone));
         auto text = [&]() -> ErrorOr<std::string> {
             auto memories = memories_between(db, from, to, memories_per_day);
             if (memories.is_error())

@@ -45,7 +45,7 @@ struct JournalWriting {
 // memories of its local day (`zone`), and stores them as written by the model; each failure
 // leaves the summary as the entry and notes why.
 ErrorOr<JournalWriting> write_waiting_journal_entries(llm::Backend& backend, Database& db,
-                                                      const affect::UtcOffset& zone, const std::string& companion_name,
+                                                      const UtcOffset& zone, const std::string& companion_name,
                                                       int64_t limit = 1);
 
 }  // namespace os1::companion

@@ -74,7 +74,7 @@ TEST(AffectModel, AppraisalFollowsTheGrammarAndEndsValidatedOrRejected) {
         auto dir = fresh_dir("blend");
         affect::Timestamp clock{std::chrono::sys_days{std::chrono::year{2026} / 1 / 5}.time_since_epoch() + 19h};
         auto state = affect::CompanionState::open(
-            dir, affect::BigFive{}, [&clock] { return clock; }, affect::fixed_utc_offset(0s));
+            dir, affect::BigFive{}, [&clock] { return clock; }, fixed_utc_offset(0s));
         ASSERT_TRUE(state) << state.error().message;
         auto rules = affect::Appraiser::load(affect::default_vader_lexicon_path());
         ASSERT_TRUE(rules);
@@ -96,9 +96,9 @@ TEST(AffectModel, JournalEntryIsWrittenByTheModelOrKeepsTheSummary) {
     auto engine = open_engine();
     ASSERT_TRUE(engine);
     const auto dir = fresh_dir("journal");
-    const affect::UtcOffset zone = affect::fixed_utc_offset(9h);  // Tokyo
+    const UtcOffset zone = fixed_utc_offset(9h);  // Tokyo
     const int64_t day = std::chrono::sys_days{std::chrono::year{2026} / 1 / 14}.time_since_epoch().count();
-    affect::Timestamp clock = affect::local_day_start(day, zone) + 23h + 30min;
+    affect::Timestamp clock = local_day_start(day, zone) + 23h + 30min;
     {
         auto store = memory::MemoryStore::open(dir);
         ASSERT_TRUE(store) << store.error().message;

@@ -74,13 +74,13 @@ int64_t unix_seconds(affect::Timestamp t) {
 // with memories from that day and from the days around it.
 struct Fixture {
     fs::path dir;
-    affect::UtcOffset zone = affect::fixed_utc_offset(-8h);
+    UtcOffset zone = fixed_utc_offset(-8h);
     affect::Timestamp clock;
     int64_t entry_id = 0;
 
     explicit Fixture(const std::string& name) : dir(fresh_dir(name)) {
         const int64_t day = std::chrono::sys_days{std::chrono::year{2026} / 1 / 14}.time_since_epoch().count();
-        const affect::Timestamp evening = affect::local_day_start(day, zone) + 22h;  // 22:00 local = 06:00 UTC next day
+        const affect::Timestamp evening = local_day_start(day, zone) + 22h;  // 22:00 local = 06:00 UTC next day
         auto store = memory::MemoryStore::open(dir);
         EXPECT_TRUE(store) << store.error().message;
         EXPECT_TRUE(store->import_episodes({

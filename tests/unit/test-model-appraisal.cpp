@@ -17,6 +17,7 @@
 
 namespace {
 
+using namespace os1;
 using namespace os1::affect;
 using namespace std::chrono_literals;
 
