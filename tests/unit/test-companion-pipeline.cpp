@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "support/canned-backend.h"
 #include "companion/companion.h"
 #include "companion/host.h"
 #include "memory/conversation-store.h"
@@ -31,22 +32,6 @@ ErrorOr<std::unique_ptr<companion::Companion>> open_companion(const fs::path& di
 }
 
 memory::Turn turn(const std::string& role, const std::string& text) { return {0, 1, role, text, 0, false}; }
-
-// Answers every request with the same text, as a model under a grammar might.
-class CannedBackend : public llm::Backend {
-public:
-    explicit CannedBackend(std::string answer) : m_answer(std::move(answer)) {}
-    std::shared_ptr<llm::Reply> submit(llm::ChatRequest) override {
-        auto reply = std::make_shared<llm::Reply>();
-        reply->push_text(m_answer);
-        reply->finish({});
-        return reply;
-    }
-    llm::BackendInfo info() const override { return {"canned", "canned", "none", 4096, 2}; }
-
-private:
-    std::string m_answer;
-};
 
 }  // namespace
 
@@ -126,7 +111,7 @@ TEST(CompanionPipeline, CoreEditsAfterAReplyAreCheckedAgainstTheRealPersonaPromp
     // The user's words support both edits; only the persona prompt (--system here) can tell
     // the second one apart: it is the companion's own description, not the user's. The canned
     // model answers every request (the reply too) with the extraction; turn:1 is the user's.
-    CannedBackend backend(
+    test::CannedBackend backend(
         R"({"facts":[],"core":[{"block":"human","op":"append","text":"Sister Lena moved to Lisbon.","turns":["turn:1"]},)"
         R"({"block":"human","op":"append","text":"You adore the night sky and quote poems about comets.","turns":["turn:1"]}]})");
     companion::HostOptions options;

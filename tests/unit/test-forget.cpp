@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "support/canned-backend.h"
 #include "affect/companion-state.h"
 #include "core/backup.h"
 #include "llm/llm.h"
@@ -73,24 +74,6 @@ SearchOptions at_t0() {
     options.zone = fixed_utc_offset(std::chrono::seconds(0));
     return options;
 }
-
-// Answers every request with one fixed text and keeps the last request.
-class CannedBackend : public llm::Backend {
-public:
-    explicit CannedBackend(std::string answer) : m_answer(std::move(answer)) {}
-    std::shared_ptr<llm::Reply> submit(llm::ChatRequest request) override {
-        last = std::move(request);
-        auto reply = std::make_shared<llm::Reply>();
-        reply->push_text(m_answer);
-        reply->finish({});
-        return reply;
-    }
-    llm::BackendInfo info() const override { return {"canned", "canned", "none", 4096, 1}; }
-    llm::ChatRequest last;
-
-private:
-    std::string m_answer;
-};
 
 // Each test gets a fresh folder of its own, so that runs never share files.
 class Forget : public ::testing::Test {
@@ -169,7 +152,7 @@ TEST_F(Forget, ALearningJobStillHoldingTheTurnDoesNotBringItBack) {
     const std::vector<EpisodeInput> exchange = {
         {user_id, std::to_string(c), "user", "user", t0, secret},
         {reply_id, std::to_string(c), "assistant", "assistant", t0 + 5, "Noted, I will keep it safe."}};
-    CannedBackend model(R"({"facts":[{"subject":"user","predicate":"safe_code","text":"The safe opens with 31-22-7.",)"
+    test::CannedBackend model(R"({"facts":[{"subject":"user","predicate":"safe_code","text":"The safe opens with 31-22-7.",)"
                         R"("importance":0.9,"turns":[")" +
                         user_id + R"("]}]})");
     auto extracted = extract_facts(model, store.value(), exchange, "You are Ada.", t0 + 10);

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "support/canned-backend.h"
 #include "llm/llm.h"
 #include "memory/memory.h"
 #include "support/temp-dir.h"
@@ -32,23 +33,6 @@ std::vector<EpisodeInput> exchanges(const std::string& prefix, int64_t start) {
     }
     return turns;
 }
-
-class CannedBackend : public llm::Backend {
-public:
-    explicit CannedBackend(std::string answer) : m_answer(std::move(answer)) {}
-    std::shared_ptr<llm::Reply> submit(llm::ChatRequest request) override {
-        ++calls;
-        last = std::move(request);
-        auto reply = std::make_shared<llm::Reply>();
-        reply->push_text(m_answer);
-        reply->finish({});
-        return reply;
-    }
-    llm::BackendInfo info() const override { return {"canned", "canned", "none", 4096, 1}; }
-    llm::ChatRequest last;
-    int calls = 0;
-    std::string m_answer;
-};
 
 }  // namespace
 
@@ -184,7 +168,7 @@ TEST(MemoryReflection, ReflectIfDueAsksOnlyWhenDueAndStoresWhatPassesTheChecks) 
     ASSERT_TRUE(store);
     ReflectionOptions options;
     options.threshold = 6.0;
-    CannedBackend backend("");
+    test::CannedBackend backend("");
     ASSERT_TRUE(store->import_episodes(exchanges("a", 100)));
     auto idle = reflect_if_due(backend, store.value(), persona, 1000, options);
     ASSERT_TRUE(idle) << idle.error().message;
@@ -192,9 +176,9 @@ TEST(MemoryReflection, ReflectIfDueAsksOnlyWhenDueAndStoresWhatPassesTheChecks) 
     EXPECT_EQ(backend.calls, 0) << "below the threshold the model is not asked";
 
     auto ids = store->import_episodes(exchanges("b", 200)).value();
-    backend.m_answer = R"({"insights":[{"text":"Sam has made climbing a daily habit.","importance":0.6,"sources":[)" +
+    backend.set_answer(R"({"insights":[{"text":"Sam has made climbing a daily habit.","importance":0.6,"sources":[)" +
                        std::to_string(ids[0]) + "," + std::to_string(ids[2]) +
-                       R"(]},{"text":"Sam is sad.","importance":0.4,"sources":[424242]}]})";
+                       R"(]},{"text":"Sam is sad.","importance":0.4,"sources":[424242]}]})");
     auto result = reflect_if_due(backend, store.value(), persona, 1000, options);
     ASSERT_TRUE(result) << result.error().message;
     EXPECT_TRUE(result->ran);
@@ -220,7 +204,7 @@ TEST(MemoryReflection, ReflectIfDueAsksOnlyWhenDueAndStoresWhatPassesTheChecks) 
     // An answer cut off mid-JSON stores nothing and is reported, not thrown.
     ASSERT_TRUE(store->import_episodes(exchanges("c", 300)));
     ASSERT_TRUE(store->import_episodes(exchanges("d", 400)));
-    backend.m_answer = R"({"insights":[{"text":"Sam)";
+    backend.set_answer(R"({"insights":[{"text":"Sam)");
     auto cut = reflect_if_due(backend, store.value(), persona, 1002, options);
     ASSERT_TRUE(cut) << cut.error().message;
     EXPECT_TRUE(cut->ran);

@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "support/canned-backend.h"
 #include "core/database.h"
 #include "llm/llm.h"
 #include "memory/conversation-store.h"
@@ -737,29 +738,11 @@ TEST(MemoryEval, GeneratorIsDeterministicAndEvidenceExists) {
 
 namespace {
 
-// Answers every request with a fixed text and records the request.
-class CannedBackend : public llm::Backend {
-public:
-    explicit CannedBackend(std::string answer) : m_answer(std::move(answer)) {}
-    std::shared_ptr<llm::Reply> submit(llm::ChatRequest request) override {
-        last = std::move(request);
-        auto reply = std::make_shared<llm::Reply>();
-        reply->push_text(m_answer);
-        reply->finish({});
-        return reply;
-    }
-    llm::BackendInfo info() const override { return {"canned", "canned", "none", 4096, 1}; }
-    llm::ChatRequest last;
-
-private:
-    std::string m_answer;
-};
-
 }  // namespace
 
 TEST(MemoryExtraction, ExtractFactsSendsTheGrammarAndStoresWithProvenance) {
     MemoryStore store = open_store("extract-backend");
-    CannedBackend backend(
+    test::CannedBackend backend(
         R"({"facts":[{"subject":"user","predicate":"lives_in","text":"The user lives in Paris.","importance":0.8,"turns":["t1"]},)"
         R"({"subject":"assistant","predicate":"mood","text":"The assistant is happy.","importance":0.2,"turns":[]}]})");
     auto turns = sample_turns();
@@ -777,7 +760,7 @@ TEST(MemoryExtraction, ExtractFactsSendsTheGrammarAndStoresWithProvenance) {
     EXPECT_EQ(fact->source_turns, std::vector<std::string>{"t1"});
     EXPECT_EQ(store.count().value(), 3u);  // the two turns became episodes, plus the fact
 
-    CannedBackend truncated(R"({"facts":[{"subject":"user")");
+    test::CannedBackend truncated(R"({"facts":[{"subject":"user")");
     auto failed = extract_facts(truncated, store, turns, persona, 1);
     ASSERT_TRUE(failed.is_error());
     EXPECT_NE(failed.error().message.find("not JSON"), std::string::npos);

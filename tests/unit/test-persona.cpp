@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/canned-backend.h"
 #include "persona/base64.h"
 #include "persona/persona.h"
 #include "persona/png.h"
@@ -341,27 +342,10 @@ TEST(Onboarding, InterviewThenDeterministicName) {
     EXPECT_EQ(restored->answers().help, "planning my week");
 }
 
-class CannedBackend : public os1::llm::Backend {
-public:
-    explicit CannedBackend(std::string reply) : m_reply(std::move(reply)) {}
-    std::shared_ptr<os1::llm::Reply> submit(os1::llm::ChatRequest request) override {
-        last = std::move(request);
-        auto reply = std::make_shared<os1::llm::Reply>();
-        reply->push_text(m_reply);
-        reply->finish({});
-        return reply;
-    }
-    os1::llm::BackendInfo info() const override { return {}; }
-    os1::llm::ChatRequest last;
-
-private:
-    std::string m_reply;
-};
-
 TEST(Onboarding, ModelNamesItselfUnderGrammar) {
     Onboarding o;
     run_interview(o);
-    CannedBackend backend(R"({"name": "Nova", "reason": "I like new beginnings, like your new job."})");
+    os1::test::CannedBackend backend(R"({"name": "Nova", "reason": "I like new beginnings, like your new job."})");
     EXPECT_TRUE(choose_name(o, default_card(), &backend));
     EXPECT_EQ(o.name()->name, "Nova");
     EXPECT_EQ(o.name()->reason, "I like new beginnings, like your new job.");
@@ -370,7 +354,7 @@ TEST(Onboarding, ModelNamesItselfUnderGrammar) {
 
     Onboarding p;
     run_interview(p);
-    CannedBackend broken(R"({"name": ""})");
+    os1::test::CannedBackend broken(R"({"name": ""})");
     EXPECT_FALSE(choose_name(p, default_card(), &broken));
     ASSERT_TRUE(p.finished());
     EXPECT_EQ(p.name()->name, fallback_name(p.answers()).name);
