@@ -113,6 +113,9 @@ struct ChatRequest {
     // Optional GBNF grammar (root rule "root") that the reply must follow, for structured
     // output such as JSON. The local engine enforces it while sampling.
     std::string grammar;
+    // The reply ends where one of these first appears: its text stops just before the stop
+    // string, which is never sent, and it ends with StopReason::EndOfGeneration.
+    std::vector<std::string> stop;
     Priority priority = Priority::Live;
 };
 
