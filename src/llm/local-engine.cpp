@@ -118,17 +118,18 @@ public:
 
     std::shared_ptr<Reply> submit(ChatRequest request) override {
         auto reply = std::make_shared<Reply>();
+        const Clock::time_point submitted = Clock::now();
+        if (auto valid = request.validate(); valid.is_error()) {
+            reply->fail(valid.error());
+            return reply;
+        }
         auto job = std::make_unique<Job>();
         job->reply = reply;
         job->conversation = std::move(request.conversation);
         job->sampling = request.sampling;
         job->grammar = std::move(request.grammar);
         job->priority = request.priority;
-        job->submitted = Clock::now();
-        if (auto valid = request.sampling.validate(); valid.is_error()) {
-            reply->fail(valid.error());
-            return reply;
-        }
+        job->submitted = submitted;
         if (auto prepared = prepare(*job, request.messages); prepared.is_error()) {
             reply->fail(prepared.error());
             return reply;

@@ -1,5 +1,6 @@
 // StopMatcher: stop strings found across piece boundaries, overlapping and competing stop
-// strings, whole UTF-8 characters, and an outcome that does not depend on how the text was cut.
+// strings, whole UTF-8 characters, and an outcome that does not depend on how the text was cut;
+// and ChatRequest::validate's limits on stop strings.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,8 +9,11 @@
 #include <vector>
 
 #include "core/utf8.h"
+#include "llm/llm.h"
 #include "llm/stop-matcher.h"
 
+using os1::ErrorKind;
+using os1::llm::ChatRequest;
 using os1::llm::StopMatcher;
 
 namespace {
@@ -58,6 +62,12 @@ std::string expected_text(const std::string& text, const std::vector<std::string
     }
     *stopped = false;
     return text;
+}
+
+ChatRequest with_stops(std::vector<std::string> stops) {
+    ChatRequest request;
+    request.stop = std::move(stops);
+    return request;
 }
 
 }  // namespace
@@ -207,4 +217,34 @@ TEST(StopMatcher, HoldsBackNoMoreThanAStopStringCouldNeed) {
     StopMatcher::Output last = matcher.push("b");
     EXPECT_TRUE(last.stopped);
     EXPECT_EQ(emitted + last.text.size(), fed - 63);
+}
+
+TEST(ChatRequestStops, UpToFourShortUtf8StringsAreValid) {
+    EXPECT_FALSE(with_stops({}).validate().is_error());
+    EXPECT_FALSE(with_stops({"a", std::string(64, 'b'), "\xE2\x82\xAC", "\n\n"}).validate().is_error());
+}
+
+TEST(ChatRequestStops, BadStopStringsAreInvalidInputNamingTheProblem) {
+    struct Case {
+        std::vector<std::string> stops;
+        const char* message;
+    };
+    const std::vector<Case> cases = {
+        {{"a", "b", "c", "d", "e"}, "5 stop strings given; use at most 4"},
+        {{"ok", ""}, "string 2 is empty"},
+        {{std::string(65, 'x')}, "string 1 is 65 bytes long; use at most 64"},
+        {{"\xE2\x82"}, "string 1 is not valid UTF-8"},
+    };
+    for (const Case& c : cases) {
+        auto valid = with_stops(c.stops).validate();
+        ASSERT_TRUE(valid.is_error()) << c.message;
+        EXPECT_EQ(valid.error().kind, ErrorKind::InvalidInput);
+        EXPECT_NE(valid.error().message.find(c.message), std::string::npos) << valid.error().message;
+    }
+    // Sampling values are checked by the same call.
+    ChatRequest request;
+    request.sampling.top_p = 2;
+    auto sampling = request.validate();
+    ASSERT_TRUE(sampling.is_error());
+    EXPECT_NE(sampling.error().message.find("top_p 2"), std::string::npos) << sampling.error().message;
 }
