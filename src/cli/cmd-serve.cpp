@@ -67,8 +67,12 @@ int run_serve(ServeOptions& options, const GlobalOptions& global) {
         std::fprintf(stderr, "os1 serve: %s\n", accounts.error().message.c_str());
         return 1;
     }
+    auto user_count = [&] {
+        auto count = accounts.value()->user_count();
+        return count ? *count : 0;
+    };
     // Refuse a public address without accounts before spending time on the model.
-    if (!server::is_loopback_address(options.host) && accounts.value()->user_count().value_or(0) == 0) {
+    if (!server::is_loopback_address(options.host) && user_count() == 0) {
         std::fprintf(stderr,
                      "os1 serve: listening on %s would let anyone on the network talk to your companion: add an "
                      "account first (`os1 user add NAME`), or listen on 127.0.0.1\n",
@@ -100,7 +104,7 @@ int run_serve(ServeOptions& options, const GlobalOptions& global) {
         return 1;
     }
     std::fprintf(stderr, "listening on %s\n", server.value()->url().c_str());
-    if (accounts.value()->user_count().value_or(0) == 0)
+    if (user_count() == 0)
         std::fprintf(stderr, "no accounts yet: this machine's user is signed in as \"%s\"; add accounts with "
                              "`os1 user add NAME`\n",
                      server::k_local_user);

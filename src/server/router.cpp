@@ -66,7 +66,7 @@ std::variant<Router::Found, Response> Router::find(const Request& request) const
         return error_response(405, "this path does not take " + std::string(request.method == Method::Other
                                                                                  ? "that method"
                                                                                  : "this method"));
-    return error_response(404, "there is nothing at " + request.path);
+    return error_response(404, "there is nothing at this path");
 }
 
 std::optional<int64_t> parse_id(const std::string& text) {

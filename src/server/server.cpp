@@ -102,7 +102,7 @@ Response CompanionServer::Impl::serve_web(const Request& request) const {
         return error_response(405, "the web app's files are read with GET");
     auto asset = find_web_asset(request.path);
     if (!asset)
-        return error_response(404, "there is nothing at " + request.path);
+        return error_response(404, "there is nothing at this path");
     Response response;
     response.content_type = std::string(asset->content_type);
     response.body = std::string(asset->bytes);

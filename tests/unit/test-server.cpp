@@ -251,13 +251,15 @@ TEST_F(Server, AnotherUsersDataAnswersExactlyLikeNothing) {
     // Bob: Alice's id, the next ids, and ids that were never handed out all look the same.
     const auto missing = as(bob, "GET", "/api/memory/999999");
     EXPECT_EQ(missing.status, 404);
-    for (const std::string& guess : {std::to_string(id), std::to_string(id + 1), std::string("..%2F..%2Falice")}) {
+    for (const std::string& guess : {std::to_string(id), std::to_string(id + 1), std::string("0"), std::string("-1")}) {
         auto peek = as(bob, "GET", "/api/memory/" + guess);
         EXPECT_EQ(peek.status, 404) << guess;
         EXPECT_EQ(peek.body, missing.body) << guess;
         EXPECT_EQ(as(bob, "DELETE", "/api/memory/" + guess).status, 404) << guess;
         EXPECT_EQ(as(bob, "PATCH", "/api/memory/" + guess, R"({"text":"changed"})").status, 404) << guess;
     }
+    for (const std::string& path : {"/api/memory/..%2F..%2Falice", "/api/memory/%2E%2E/alice", "/api/../users/alice"})
+        EXPECT_EQ(as(bob, "GET", path).status, 404) << path;
     EXPECT_TRUE(json::parse(as(bob, "GET", "/api/memory/search?q=blue%20door").body)["hits"].empty());
     EXPECT_FALSE(json::parse(as(alice, "GET", "/api/memory/search?q=blue%20door").body)["hits"].empty());
 
