@@ -1,6 +1,7 @@
 // `os1 serve`: the companion over HTTP for everyone with an account (or, with none, for this
 // machine's user on loopback): the web app, the companion API and the OpenAI-compatible API.
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <pthread.h>
@@ -114,8 +115,18 @@ int run_serve(ServeOptions& options, const GlobalOptions& global) {
     sigwait(&stop_signals, &signal);
     std::fprintf(stderr, "stopping: no new requests; replies in flight may finish (up to %d s)\n",
                  options.grace_seconds);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options.grace_seconds);
     server.value()->shutdown(std::chrono::seconds(options.grace_seconds));
-    host.drain();
+    // Learning from the last exchanges gets what is left of the grace. Every reply is stored by
+    // now; learning writes in transactions, so leaving it unfinished loses no data, only what
+    // the model would have drawn from those exchanges.
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (!host.drain_for(std::max(left, std::chrono::milliseconds(0)))) {
+        std::fprintf(stderr, "stopped with %zu background learning jobs unfinished; every conversation is saved\n",
+                     host.background_stats().pending);
+        std::fflush(stderr);
+        std::_Exit(0);  // without waiting for the jobs the host's destructor would drain
+    }
     std::fprintf(stderr, "stopped\n");
     return 0;
 }

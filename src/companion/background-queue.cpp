@@ -38,6 +38,11 @@ void BackgroundQueue::drain() {
     m_changed.wait(lock, [&] { return m_queue.empty() && m_running == 0; });
 }
 
+bool BackgroundQueue::drain_for(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(m_mutex);
+    return m_changed.wait_for(lock, timeout, [&] { return m_queue.empty() && m_running == 0; });
+}
+
 BackgroundStats BackgroundQueue::stats() const {
     std::lock_guard lock(m_mutex);
     BackgroundStats stats = m_stats;

@@ -7,6 +7,7 @@
 // lost and never fatal. Thread-safe.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -44,6 +45,8 @@ public:
 
     // Waits until every job posted so far has finished.
     void drain();
+    // drain() for at most `timeout`; false when jobs were still queued or running then.
+    bool drain_for(std::chrono::milliseconds timeout);
 
     BackgroundStats stats() const;
 

@@ -148,6 +148,10 @@ void CompanionHost::drain() {
     m_core->queue.drain();
 }
 
+bool CompanionHost::drain_for(std::chrono::milliseconds timeout) {
+    return m_core->queue.drain_for(timeout);
+}
+
 BackgroundStats CompanionHost::background_stats() const {
     return m_core->queue.stats();
 }

@@ -75,6 +75,8 @@ public:
 
     // Waits until every learning job queued so far has finished.
     void drain();
+    // drain() for at most `timeout`; false when learning was still queued or running then.
+    bool drain_for(std::chrono::milliseconds timeout);
     BackgroundStats background_stats() const;
     // Users whose companion is loaded now.
     size_t loaded_users() const;

@@ -96,7 +96,9 @@ ErrorOr<std::vector<std::string>> parse_stop(const json& body) {
     return stop;
 }
 
-ErrorOr<std::string> parse_response_format(const json& body) {
+// `text` is the whole body, which the schema is read from again in declared order: a JSON
+// Schema's properties are generated in the order the client wrote them.
+ErrorOr<std::string> parse_response_format(const json& body, std::string_view text) {
     auto it = body.find("response_format");
     if (it == body.end() || it->is_null())
         return std::string();
@@ -115,7 +117,9 @@ ErrorOr<std::string> parse_response_format(const json& body) {
     auto schema = spec->find("schema");
     if (schema == spec->end() || !schema->is_object())
         return invalid("'response_format.json_schema.schema' must be a JSON Schema object");
-    auto grammar = llm::json_schema_grammar(*schema);
+    const nlohmann::ordered_json ordered =
+        nlohmann::ordered_json::parse(text)["response_format"]["json_schema"]["schema"];
+    auto grammar = llm::json_schema_grammar(ordered);
     if (grammar.is_error())
         return invalid("'response_format.json_schema.schema': " + grammar.error().message);
     return grammar.release_value();
@@ -167,7 +171,7 @@ ErrorOr<CompletionRequest> parse_completion_request(std::string_view text, const
         sampling.seed = uint32_t(*seed);
     }
     request.stop = OS1_TRY(parse_stop(body));
-    request.grammar = OS1_TRY(parse_response_format(body));
+    request.grammar = OS1_TRY(parse_response_format(body, text));
     for (const llm::Message& message : request.messages) {
         if (!is_valid_utf8(message.content))
             return invalid("a message is not valid UTF-8");
