@@ -73,6 +73,13 @@ std::string Companion::name() const {
     return m_card.name;
 }
 
+ErrorOr<void> Companion::replace_card(persona::CharacterCard card) {
+    auto personas = OS1_TRY(persona::PersonaStore::open(m_user_dir, m_env));
+    OS1_TRY(personas.save_card(card, m_env.now_seconds()));
+    m_card = std::move(card);
+    return {};
+}
+
 bool Companion::needs_onboarding() const {
     return !m_onboarding || !m_onboarding->finished();
 }

@@ -61,6 +61,11 @@ public:
     // The companion's name: chosen at onboarding, else the persona card's.
     std::string name() const;
 
+    const persona::CharacterCard& card() const { return m_card; }
+    // Saves `card` as the persona. Replies use it from the next turn; the personality baseline
+    // that the feelings settle towards follows when the companion is next loaded.
+    ErrorOr<void> replace_card(persona::CharacterCard card);
+
     // First run: true until the onboarding interview has been completed and saved.
     bool needs_onboarding() const;
     // Finishes onboarding: the companion chooses its name (with `backend` when given, else

@@ -1,6 +1,7 @@
 #include "companion/conversation.h"
 
 #include "companion/conversation-state.h"
+#include "companion/forgetting.h"
 #include "companion/turn-state.h"
 #include "core/utf8.h"
 
@@ -71,7 +72,7 @@ bool Conversation::restored_from_disk() const {
     return m_impl->restored;
 }
 
-ErrorOr<Turn> Conversation::say(const std::string& text, std::optional<llm::SamplingParams> sampling) {
+ErrorOr<Turn> Conversation::say(const std::string& text, const TurnOptions& options) {
     Impl& c = *m_impl;
     if (!is_valid_utf8(text))
         return make_error(ErrorKind::InvalidInput, "the message is not valid UTF-8");
@@ -100,7 +101,7 @@ ErrorOr<Turn> Conversation::say(const std::string& text, std::optional<llm::Samp
         std::vector<memory::Turn> turns = OS1_TRY(companion.conversations().turns(conversation));
         turns.push_back({0, conversation, "user", text, state->user_time, false});
         request.messages = OS1_TRY(companion.compose(turns, observation.recalled));
-        request.sampling = companion.adjust(sampling.value_or(c.core->options.sampling));
+        request.sampling = companion.adjust(options.sampling.value_or(c.core->options.sampling));
         state->learning.instructions = companion.instructions();
         state->learning.companion_name = companion.name();
         state->learning.user_text = text;
@@ -114,6 +115,7 @@ ErrorOr<Turn> Conversation::say(const std::string& text, std::optional<llm::Samp
     }
     request.conversation = HostCore::cache_key(*c.user, conversation);
     request.priority = llm::Priority::Live;
+    request.grammar = options.grammar;
     state->pending.push_back(std::move(prepared));
     state->reply = c.core->backend.submit(std::move(request));
     return Turn(std::move(state));
@@ -160,22 +162,8 @@ ErrorOr<int64_t> Conversation::remember(const std::string& text) {
 }
 
 ErrorOr<bool> Conversation::forget(int64_t id) {
-    Impl& c = *m_impl;
-    std::lock_guard strand(c.user->strand);
-    Companion& companion = *c.user->companion;
-    auto report = OS1_TRY(companion.memory().forget(id));
-    if (!report)
-        return false;
-    std::vector<affect::ForgottenText> forgotten;
-    for (const memory::ForgottenMemory& memory : report->memories)
-        forgotten.push_back({memory.text, memory.time});
-    OS1_TRY(affect::redact_journal(companion.memory().database(), forgotten, companion.environment().zone));
-    // The engine's caches hold the text too: those of the conversations that lost a turn, and
-    // this one's, whose prompts may have quoted the memory as recalled.
-    for (int64_t conversation : report->conversations)
-        c.core->drop_cache(*c.user, conversation);
-    c.core->drop_cache(*c.user, c.current_id());
-    return true;
+    std::lock_guard strand(m_impl->user->strand);
+    return forget_memory(*m_impl->core, *m_impl->user, id);
 }
 
 ErrorOr<void> Conversation::reset() {

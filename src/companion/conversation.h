@@ -24,6 +24,12 @@ namespace os1::companion {
 struct UserSession;
 struct HostCore;
 
+// How one reply is generated.
+struct TurnOptions {
+    std::optional<llm::SamplingParams> sampling;  // the host's defaults when absent
+    std::string grammar;                          // GBNF the reply must follow; empty: free text
+};
+
 class Conversation {
 public:
     Conversation(Conversation&&) noexcept;
@@ -33,9 +39,8 @@ public:
 
     // Starts a reply to `text`, which must be valid UTF-8, not blank, and at most
     // memory::max_text_bytes. The user's message is appraised and memories are recalled
-    // before this returns; generation then streams through the Turn. `sampling` overrides the
-    // host's defaults for this turn.
-    ErrorOr<Turn> say(const std::string& text, std::optional<llm::SamplingParams> sampling = std::nullopt);
+    // before this returns; generation then streams through the Turn.
+    ErrorOr<Turn> say(const std::string& text, const TurnOptions& options = {});
 
     const std::string& user() const;
     int64_t id() const;

@@ -38,6 +38,48 @@ ErrorOr<std::shared_ptr<UserSession>> load_user(HostCore& core, std::string_view
     return user;
 }
 
+// How many of a user's most recent conversations Start::Continue looks through.
+constexpr size_t k_continue_candidates = 20;
+
+// True when the stored `turns` end with exactly `history` (roles and texts).
+bool ends_with(const std::vector<memory::Turn>& turns, const std::vector<llm::Message>& history) {
+    if (history.size() > turns.size())
+        return false;
+    const size_t offset = turns.size() - history.size();
+    for (size_t i = 0; i < history.size(); ++i) {
+        if (turns[offset + i].role != history[i].role || turns[offset + i].content != history[i].content)
+            return false;
+    }
+    return true;
+}
+
+// The conversation that open() gives, or 0 for a new one. Called with the user's strand held.
+ErrorOr<int64_t> choose_conversation(memory::ConversationStore& conversations, const OpenOptions& options) {
+    switch (options.start) {
+    case Start::New:
+        return 0;
+    case Start::Resume: {
+        auto latest = OS1_TRY(conversations.latest_conversation());
+        return latest ? latest->id : 0;
+    }
+    case Start::Id: {
+        if (!OS1_TRY(conversations.conversation(options.conversation)))
+            return make_error(ErrorKind::NotFound, "there is no conversation " + std::to_string(options.conversation));
+        return options.conversation;
+    }
+    case Start::Continue: {
+        if (options.history.empty())
+            return 0;
+        for (const memory::Conversation& candidate : OS1_TRY(conversations.recent_conversations(k_continue_candidates))) {
+            if (ends_with(OS1_TRY(conversations.turns(candidate.id)), options.history))
+                return candidate.id;
+        }
+        return 0;
+    }
+    }
+    return 0;
+}
+
 }  // namespace
 
 CompanionHost::CompanionHost(llm::Backend& backend, HostOptions options)
@@ -67,11 +109,7 @@ ErrorOr<Conversation> CompanionHost::open(std::string_view name, const OpenOptio
     auto opened = [&]() -> ErrorOr<void> {
         std::lock_guard strand(user->strand);
         memory::ConversationStore& conversations = user->companion->conversations();
-        int64_t id = 0;
-        if (options.start == Start::Resume) {
-            if (auto latest = OS1_TRY(conversations.latest_conversation()))
-                id = latest->id;
-        }
+        int64_t id = OS1_TRY(choose_conversation(conversations, options));
         if (id == 0)
             id = OS1_TRY(conversations.create_conversation(options.title, core.options.environment.now_seconds()));
         impl->id = id;
@@ -92,6 +130,18 @@ ErrorOr<Conversation> CompanionHost::open(std::string_view name, const OpenOptio
         return opened.release_error();
     }
     return Conversation(std::move(impl));
+}
+
+ErrorOr<UserHandle> CompanionHost::user(std::string_view name) {
+    std::shared_ptr<UserSession> user;
+    {
+        std::lock_guard lock(m_core->mutex);
+        evict_idle(*m_core);
+        user = OS1_TRY(load_user(*m_core, name, std::nullopt));
+        ++user->handles;
+    }
+    m_core->touch(*user);
+    return UserHandle(m_core, std::move(user));
 }
 
 void CompanionHost::drain() {

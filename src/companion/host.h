@@ -13,10 +13,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "companion/background-queue.h"
 #include "companion/companion.h"
 #include "companion/conversation.h"
+#include "companion/user-handle.h"
 #include "core/environment.h"
 #include "core/error.h"
 #include "llm/llm.h"
@@ -34,12 +36,23 @@ struct HostOptions {
     std::chrono::milliseconds idle_eviction = std::chrono::minutes(10);
 };
 
-enum class Start { Resume, New };
+// Which conversation open() gives: the most recent one, a new one, the one with a given id, or
+// the one that continues a history a client sent (see OpenOptions::history).
+enum class Start { Resume, New, Id, Continue };
 enum class KeepCache { Yes, No };
 
 struct OpenOptions {
-    Start start = Start::Resume;            // the most recent conversation, or a new one
+    Start start = Start::Resume;
     std::string title;                      // for a new conversation
+    // Start::Id: this conversation of the user's; NotFound when they have none with this id
+    // (which is also what another user's id gets).
+    int64_t conversation = 0;
+    // Start::Continue: the messages a client already holds (user and assistant, oldest first).
+    // The conversation continued is the one among the user's most recent whose stored turns end
+    // with exactly these messages; when none does (an edited or foreign history), a new one is
+    // started and the client's messages are not stored: the companion never adopts words as its
+    // own that it did not say, and no history reaches a conversation it did not come from.
+    std::vector<llm::Message> history;
     KeepCache keep_cache = KeepCache::Yes;  // No: a one-off conversation saves no KV cache
     // The user's time zone, taken when their companion is loaded; the host's default otherwise.
     std::optional<UtcOffset> zone;
@@ -55,6 +68,10 @@ public:
     // A conversation of `user` (created with their folder on first use). Fails with
     // InvalidInput for a user name that check_user_name refuses.
     ErrorOr<Conversation> open(std::string_view user, const OpenOptions& options = {});
+
+    // The user's companion outside a conversation (created with their folder on first use).
+    // Fails with InvalidInput for a user name that check_user_name refuses.
+    ErrorOr<UserHandle> user(std::string_view user);
 
     // Waits until every learning job queued so far has finished.
     void drain();

@@ -175,6 +175,18 @@ std::optional<TurnEvent> Turn::next_for(std::chrono::milliseconds timeout) {
     return take_reply_event(s, std::move(*reply_event));
 }
 
+void Turn::watch(std::function<void()> watcher) {
+    State& s = *m_state;
+    bool waiting = false;
+    {
+        std::lock_guard lock(s.mutex);
+        waiting = !s.pending.empty() || s.terminal;
+    }
+    s.reply->watch(watcher);
+    if (waiting && watcher)
+        watcher();
+}
+
 void Turn::cancel(std::string spoken_prefix) {
     State& s = *m_state;
     {

@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -75,6 +76,10 @@ public:
     TurnEvent next();
     // Waits at most `timeout`; nullopt when nothing arrived in time.
     std::optional<TurnEvent> next_for(std::chrono::milliseconds timeout);
+    // Calls `watcher` whenever an event may be ready (at once when one is waiting), from the
+    // engine's thread; it must not block. An asynchronous front end (the server) then reads
+    // with next_for(0) on a thread of its own, so that no thread waits per open turn.
+    void watch(std::function<void()> watcher);
 
     // Stops the reply and stores `spoken_prefix` as the companion's turn, marked interrupted:
     // what a voice actually played, or what a client actually received. Returns once the

@@ -74,6 +74,10 @@ public:
     ReplyEvent next();
     // Waits at most `timeout`; nullopt when nothing arrived in time.
     std::optional<ReplyEvent> next_for(std::chrono::milliseconds timeout);
+    // Calls `watcher` whenever an event arrives, from the producing thread and with no lock
+    // held, and once at once when events are already waiting; an asynchronous consumer then
+    // reads them with next_for(0). Replaces the previous watcher. The watcher must not block.
+    void watch(std::function<void()> watcher);
     // Asks the backend to stop; the reply then ends with StopReason::Cancelled.
     void cancel();
     bool cancelled() const;

@@ -13,6 +13,19 @@ struct Reply::State {
     std::deque<ReplyEvent> events;
     std::optional<ReplyEvent> terminal;  // the Done/Failed event once it has been read
     std::atomic<bool> cancel_requested{false};
+    std::function<void()> watcher;  // under mutex
+
+    // Wakes the blocked readers and the watcher; called after an event was queued.
+    void notify() {
+        ready.notify_all();
+        std::function<void()> wake;
+        {
+            std::lock_guard lock(mutex);
+            wake = watcher;
+        }
+        if (wake)
+            wake();
+    }
 };
 
 Reply::Reply() : m_state(std::make_unique<State>()) {}
@@ -38,6 +51,17 @@ std::optional<ReplyEvent> Reply::next_for(std::chrono::milliseconds timeout) {
             return std::nullopt;
     }
     return next();
+}
+
+void Reply::watch(std::function<void()> watcher) {
+    bool waiting = false;
+    {
+        std::lock_guard lock(m_state->mutex);
+        m_state->watcher = watcher;
+        waiting = !m_state->events.empty() || m_state->terminal;
+    }
+    if (waiting && watcher)
+        watcher();
 }
 
 void Reply::cancel() { m_state->cancel_requested = true; }
@@ -70,7 +94,7 @@ void Reply::push_text(std::string text) {
         std::lock_guard lock(m_state->mutex);
         m_state->events.push_back(ReplyEvent{ReplyEvent::Kind::Text, std::move(text), {}});
     }
-    m_state->ready.notify_all();
+    m_state->notify();
 }
 
 void Reply::finish(const ReplyStats& stats) {
@@ -78,7 +102,7 @@ void Reply::finish(const ReplyStats& stats) {
         std::lock_guard lock(m_state->mutex);
         m_state->events.push_back(ReplyEvent{ReplyEvent::Kind::Done, {}, stats});
     }
-    m_state->ready.notify_all();
+    m_state->notify();
 }
 
 void Reply::fail(std::string message, const ReplyStats& stats) {
@@ -92,7 +116,7 @@ void Reply::fail(const Error& error, const ReplyStats& stats) {
         std::lock_guard lock(m_state->mutex);
         m_state->events.push_back(ReplyEvent{ReplyEvent::Kind::Failed, error.message, final_stats, error.kind});
     }
-    m_state->ready.notify_all();
+    m_state->notify();
 }
 
 }  // namespace os1::llm

@@ -143,6 +143,37 @@ ErrorOr<std::optional<Conversation>> ConversationStore::latest_conversation() {
         Conversation{query.column_int(0), query.column_text(1), query.column_int(2), query.column_int(3)});
 }
 
+namespace {
+
+constexpr const char* k_conversation_columns =
+    "SELECT c.id, c.title, c.created_at, c.updated_at, "
+    "(SELECT count(*) FROM turns t WHERE t.conversation_id = c.id) FROM conversations c ";
+
+Conversation read_conversation(Statement& query) {
+    return Conversation{query.column_int(0), query.column_text(1), query.column_int(2), query.column_int(3),
+                        query.column_int(4)};
+}
+
+}  // namespace
+
+ErrorOr<std::vector<Conversation>> ConversationStore::recent_conversations(size_t limit) {
+    auto query = OS1_TRY(
+        m_db.prepare(std::string(k_conversation_columns) + "ORDER BY c.updated_at DESC, c.id DESC LIMIT ?"));
+    query.bind(1, int64_t(limit));
+    std::vector<Conversation> conversations;
+    while (OS1_TRY(query.step()))
+        conversations.push_back(read_conversation(query));
+    return conversations;
+}
+
+ErrorOr<std::optional<Conversation>> ConversationStore::conversation(int64_t id) {
+    auto query = OS1_TRY(m_db.prepare(std::string(k_conversation_columns) + "WHERE c.id = ?"));
+    query.bind(1, id);
+    if (!OS1_TRY(query.step()))
+        return std::optional<Conversation>();
+    return std::optional<Conversation>(read_conversation(query));
+}
+
 ErrorOr<int64_t> ConversationStore::insert_turn(int64_t conversation_id, const std::string& role,
                                                 const std::string& content, Interrupted interrupted, int64_t now) {
     auto insert = OS1_TRY(m_db.prepare(

@@ -32,6 +32,7 @@ struct Conversation {
     std::string title;
     int64_t created_at = 0;
     int64_t updated_at = 0;
+    int64_t turn_count = 0;  // filled in by recent_conversations() and conversation()
 };
 
 // The saved KV cache of a conversation (the inference engine's state after its last turn):
@@ -68,6 +69,10 @@ public:
     ErrorOr<int64_t> create_conversation(const std::string& title, int64_t now);
     // The most recently updated conversation, if any.
     ErrorOr<std::optional<Conversation>> latest_conversation();
+    // Up to `limit` conversations, the most recently updated first.
+    ErrorOr<std::vector<Conversation>> recent_conversations(size_t limit);
+    // The conversation `id`, if there is one.
+    ErrorOr<std::optional<Conversation>> conversation(int64_t id);
     ErrorOr<int64_t> append_turn(int64_t conversation_id, const std::string& role, const std::string& content,
                                  int64_t now);
     // The user's message and the reply to it, in one transaction: a history never holds a user

@@ -420,3 +420,115 @@ TEST(BackgroundQueue, AFullQueueHoldsBackTheProducer) {
     EXPECT_TRUE(third_posted);
     EXPECT_EQ(queue.stats().succeeded, 3u);
 }
+
+TEST(CompanionHost, ConversationsOpenByIdOnlyForTheirOwner) {
+    const fs::path home = fresh_home("by-id");
+    ManualClock clock;
+    EchoBackend backend;
+    companion::CompanionHost host(backend, options_for(home, clock));
+    auto alice = host.open("alice", {.start = companion::Start::New});
+    ASSERT_TRUE(alice);
+    auto turn = alice->say("hello from alice");
+    ASSERT_TRUE(turn);
+    TurnEvent end;
+    test::read_turn(turn.value(), end);
+    const int64_t alice_id = alice->id();
+
+    auto again = host.open("alice", {.start = companion::Start::Id, .conversation = alice_id});
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->id(), alice_id);
+    EXPECT_EQ(again->history()->size(), 2u);
+
+    // Bob's store has no conversation with Alice's id, and his first conversation gets the same
+    // number: opening it must give his own, empty one.
+    auto bob = host.open("bob", {.start = companion::Start::Id, .conversation = alice_id + 1});
+    ASSERT_FALSE(bob);
+    EXPECT_EQ(bob.error().kind, ErrorKind::NotFound);
+    auto bob_new = host.open("bob", {.start = companion::Start::New});
+    ASSERT_TRUE(bob_new);
+    auto bob_same_number = host.open("bob", {.start = companion::Start::Id, .conversation = bob_new->id()});
+    ASSERT_TRUE(bob_same_number);
+    EXPECT_TRUE(bob_same_number->history()->empty());
+}
+
+TEST(CompanionHost, AClientHistoryContinuesOnlyTheConversationItCameFrom) {
+    const fs::path home = fresh_home("continue");
+    ManualClock clock;
+    EchoBackend backend;
+    companion::CompanionHost host(backend, options_for(home, clock));
+    const auto say = [&](companion::Conversation& conversation, const std::string& text) {
+        auto turn = conversation.say(text);
+        ASSERT_TRUE(turn);
+        TurnEvent end;
+        test::read_turn(turn.value(), end);
+    };
+    auto first = host.open("alice", {.start = companion::Start::New});
+    ASSERT_TRUE(first);
+    say(first.value(), "one");
+    auto second = host.open("alice", {.start = companion::Start::New});
+    ASSERT_TRUE(second);
+    say(second.value(), "two");
+
+    // The client holds the first conversation's exchange: that one continues, not the newer one.
+    const std::vector<llm::Message> held{{"user", "one"}, {"assistant", "echo: one"}};
+    auto continued = host.open("alice", {.start = companion::Start::Continue, .history = held});
+    ASSERT_TRUE(continued);
+    EXPECT_EQ(continued->id(), first->id());
+
+    // An edited history matches nothing: a new conversation, with none of the client's words.
+    const std::vector<llm::Message> edited{{"user", "one"}, {"assistant", "something I never said"}};
+    auto fresh = host.open("alice", {.start = companion::Start::Continue, .history = edited});
+    ASSERT_TRUE(fresh);
+    EXPECT_NE(fresh->id(), first->id());
+    EXPECT_NE(fresh->id(), second->id());
+    EXPECT_TRUE(fresh->history()->empty());
+
+    // Bob sending Alice's exact history starts his own conversation.
+    auto bob = host.open("bob", {.start = companion::Start::Continue, .history = held});
+    ASSERT_TRUE(bob);
+    EXPECT_TRUE(bob->history()->empty());
+}
+
+TEST(CompanionHost, AUserHandleForgetsAndReadsTheLiveCompanion) {
+    const fs::path home = fresh_home("user-handle");
+    ManualClock clock;
+    EchoBackend backend;
+    companion::CompanionHost host(backend, options_for(home, clock));
+    auto user = host.user("alice");
+    ASSERT_TRUE(user);
+    int64_t id = 0;
+    user->with([&](companion::Companion& companion) { id = companion.remember("my sister is called Maren").value(); });
+    auto hits = memory::MemoryStore::open(home / "users" / "alice")->search("Maren", {});
+    ASSERT_TRUE(hits);
+    ASSERT_EQ(hits->size(), 1u);
+    EXPECT_TRUE(user->forget(id).value());
+    EXPECT_FALSE(user->forget(id).value());
+    EXPECT_TRUE(memory::MemoryStore::open(home / "users" / "alice")->search("Maren", {})->empty());
+    EXPECT_FALSE(host.user("../x"));
+}
+
+TEST(CompanionHost, AWatchedTurnWakesItsReaderForEveryEvent) {
+    const fs::path home = fresh_home("watch");
+    ManualClock clock;
+    EchoBackend backend;
+    companion::CompanionHost host(backend, options_for(home, clock));
+    auto conversation = host.open("alice");
+    ASSERT_TRUE(conversation);
+    auto turn = conversation->say("are you there");
+    ASSERT_TRUE(turn);
+    std::atomic<int> wakes{0};
+    turn->watch([&] { ++wakes; });
+    // The echo reply is complete already: watching calls at once, and every event can then be
+    // read without waiting.
+    EXPECT_GE(wakes.load(), 1);
+    std::string text;
+    for (;;) {
+        auto event = turn->next_for(std::chrono::milliseconds(0));
+        ASSERT_TRUE(event);
+        if (event->kind == TurnEvent::Kind::Text)
+            text += event->text;
+        if (event->kind == TurnEvent::Kind::Done)
+            break;
+    }
+    EXPECT_EQ(text, "echo: are you there");
+}
