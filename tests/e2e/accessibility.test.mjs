@@ -1,0 +1,117 @@
+// axe-core on the login, chat, memory, persona, journal and settings views, on a desktop and a
+// phone-sized (390x844) screen and in the dark colour scheme; the phone layout without sideways
+// scrolling; and keyboard focus that follows the form and stays visible.
+import assert from 'node:assert/strict';
+import {after, before, test} from 'node:test';
+
+import {Fixture, assert_accessible, desktop, log_in, open_view, phone, screenshot, send_message} from './harness.mjs';
+
+const frank = {name: 'frank', password: 'frank reads with a screen reader'};
+const fixture = new Fixture([frank]);
+
+before(() => fixture.setup());
+after(() => fixture.teardown());
+
+async function assert_no_sideways_scroll(page, label) {
+    const widths = await page.evaluate(() => ({page: document.documentElement.scrollWidth, window: window.innerWidth}));
+    assert.ok(widths.page <= widths.window, `${label}: the page is ${widths.page}px wide in a ${widths.window}px window`);
+}
+
+// Every view with something in it: a conversation, an opened memory, a token just created.
+async function check_all_views(page, label) {
+    await page.goto('/');
+    await page.locator('#login-form').waitFor();
+    await assert_accessible(page, `login (${label})`);
+    await screenshot(page, `a11y-login-${label}`);
+
+    await log_in(page, frank.name, frank.password);
+    await page.locator('#view-chat[aria-busy="false"]').waitFor();
+    assert.equal(await send_message(page, `Hello from a ${label} screen.`), 'Reply complete.');
+    await assert_accessible(page, `chat (${label})`);
+    await screenshot(page, `a11y-chat-${label}`);
+    await assert_no_sideways_scroll(page, `chat (${label})`);
+
+    await open_view(page, 'memory');
+    await page.getByLabel('Remember something new').fill(`Frank uses a ${label} screen.`);
+    await page.getByRole('button', {name: 'Remember', exact: true}).click();
+    await page.locator('#memory-detail-text').filter({hasText: `${label} screen`}).waitFor();
+    await assert_accessible(page, `memory (${label})`);
+    await screenshot(page, `a11y-memory-${label}`);
+    await assert_no_sideways_scroll(page, `memory (${label})`);
+
+    for (const view of ['persona', 'journal']) {
+        await open_view(page, view);
+        await assert_accessible(page, `${view} (${label})`);
+        await assert_no_sideways_scroll(page, `${view} (${label})`);
+    }
+
+    await open_view(page, 'settings');
+    await page.getByLabel('Label for a new token').fill(`${label} script`);
+    await page.getByRole('button', {name: 'Create token'}).click();
+    await page.locator('#token-created').waitFor();
+    await assert_accessible(page, `settings (${label})`);
+    await screenshot(page, `a11y-settings-${label}`);
+    await assert_no_sideways_scroll(page, `settings (${label})`);
+}
+
+test('no serious accessibility problems on a desktop screen', async () => {
+    const page = await fixture.page({viewport: desktop, bypass_csp: true});
+    await check_all_views(page, 'desktop');
+    await page.context().close();
+});
+
+test('no serious accessibility problems on a phone screen', async () => {
+    const page = await fixture.page({viewport: phone, bypass_csp: true});
+    await check_all_views(page, 'phone');
+    await page.context().close();
+});
+
+test('no serious accessibility problems in the dark colour scheme', async () => {
+    const page = await fixture.page({viewport: desktop, bypass_csp: true, color_scheme: 'dark'});
+    await check_all_views(page, 'dark');
+    await page.context().close();
+});
+
+test('on a phone the conversation list opens from its button', async () => {
+    const page = await fixture.page({viewport: phone});
+    await log_in(page, frank.name, frank.password);
+    await page.locator('#view-chat[aria-busy="false"]').waitFor();
+    const toggle = page.getByRole('button', {name: 'Conversations'});
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+    assert.ok(await page.locator('#conversation-panel').isHidden());
+    await toggle.click();
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+    await page.locator('#conversation-list li').first().waitFor();
+    await screenshot(page, 'phone-conversations-open');
+    // Choosing a conversation closes the list again, showing its messages.
+    await page.locator('#conversation-list li button').first().click();
+    await page.locator('#conversation-panel').waitFor({state: 'hidden'});
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+    await page.context().close();
+});
+
+test('the keyboard moves through the login form in order, with visible focus', async () => {
+    const page = await fixture.page();
+    await page.goto('/');
+    await page.locator('#login-user').waitFor();
+    // The form takes focus itself; Shift+Tab reaches the skip link before it.
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'login-user');
+    const order = [];
+    for (let i = 0; i < 2; ++i) {
+        await page.keyboard.press('Tab');
+        order.push(await page.evaluate(() => ({
+            id: document.activeElement.id,
+            outline: getComputedStyle(document.activeElement).outlineStyle,
+        })));
+    }
+    assert.deepEqual(order, [{id: 'login-password', outline: 'solid'}, {id: 'login-submit', outline: 'solid'}]);
+
+    await page.locator('#login-user').fill(frank.name);
+    await page.locator('#login-password').fill(frank.password);
+    await page.keyboard.press('Enter');
+    await page.locator('#app-header').waitFor();
+    // After logging in, focus is on the chat's heading, and Tab goes on to the page's controls.
+    await page.locator('#view-chat[aria-busy="false"]').waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'chat-title');
+    await page.context().close();
+});
