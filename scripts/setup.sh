@@ -31,7 +31,7 @@ step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 # --- Debian packages --------------------------------------------------------------------
 packages=(build-essential cmake pkg-config git
           libsqlite3-dev nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev libcpp-httplib-dev
-          libsodium-dev libedit-dev libgtest-dev libgmock-dev)
+          libsodium-dev libboost1.81-dev libedit-dev libgtest-dev libgmock-dev)
 # The browser tests (tests/e2e) drive Debian's Chromium.
 [ "$with_tests" = 1 ] && packages+=(chromium)
 missing=()

@@ -15,6 +15,7 @@
 #include "cli/user-dir.h"
 #include "core/paths.h"
 #include "llm/embedder.h"
+#include "memory/memory-json.h"
 #include "memory/memory.h"
 
 namespace os1::cli {
@@ -64,31 +65,6 @@ ErrorOr<mem::MemoryStore> open_store_with_vectors(const GlobalOptions& global, c
 
 double rounded(double x) {
     return std::round(x * 10000.0) / 10000.0;
-}
-
-ordered_json memory_json(const mem::Memory& m) {
-    ordered_json j = {{"id", m.id},
-                      {"kind", mem::to_string(m.kind)},
-                      {"text", m.text},
-                      {"time", mem::format_iso8601(m.time)},
-                      {"importance", rounded(m.importance)}};
-    if (m.kind == mem::Kind::Episode) {
-        j["source_id"] = m.source_id;
-        j["conversation"] = m.conversation;
-        j["speaker"] = m.speaker;
-        j["role"] = m.role;
-    }
-    if (m.kind == mem::Kind::Fact) {
-        j["subject"] = m.subject;
-        j["predicate"] = m.predicate;
-        j["valid_from"] = mem::format_iso8601(m.time);
-        j["valid_to"] = m.valid_to ? ordered_json(mem::format_iso8601(*m.valid_to)) : ordered_json(nullptr);
-        j["superseded_by"] = m.superseded_by ? ordered_json(*m.superseded_by) : ordered_json(nullptr);
-    }
-    if (!m.sources.empty())
-        j["sources"] = m.sources;
-    j["source_turns"] = m.source_turns;
-    return j;
 }
 
 void print_memory_line(const mem::Memory& m) {
@@ -213,7 +189,7 @@ int run_list(const GlobalOptions& global, const MemoryArgs& args) {
     if (args.json) {
         ordered_json out = ordered_json::array();
         for (const mem::Memory& m : list.value())
-            out.push_back(memory_json(m));
+            out.push_back(mem::memory_json(m));
         std::printf("%s\n", ordered_json({{"memories", std::move(out)}}).dump().c_str());
         return 0;
     }
@@ -232,10 +208,10 @@ int run_show(const GlobalOptions& global, const MemoryArgs& args) {
     if (!found.value())
         return fail("show", args, "no memory " + std::to_string(args.id));
     if (args.json) {
-        std::printf("%s\n", memory_json(*found.value()).dump().c_str());
+        std::printf("%s\n", mem::memory_json(*found.value()).dump().c_str());
         return 0;
     }
-    std::printf("%s\n", memory_json(*found.value()).dump(2).c_str());
+    std::printf("%s\n", mem::memory_json(*found.value()).dump(2).c_str());
     return 0;
 }
 
@@ -374,30 +350,10 @@ int run_export(const GlobalOptions& global, const MemoryArgs& args) {
     auto store = open_store(global, args.user);
     if (store.is_error())
         return fail("export", args, store.error().message);
-    auto count = store->count();
-    if (count.is_error())
-        return fail("export", args, count.error().message);
-    auto all = store->list(std::nullopt, count.value());
-    if (all.is_error())
-        return fail("export", args, all.error().message);
-    ordered_json memories = ordered_json::array();
-    for (auto it = all->rbegin(); it != all->rend(); ++it) {
-        auto full = store->get(it->id);  // with the reflection sources
-        if (full.is_error())
-            return fail("export", args, full.error().message);
-        memories.push_back(memory_json(full.value() ? *full.value() : *it));
-    }
-    ordered_json core = ordered_json::object();
-    for (const char* name : {"persona", "human"}) {
-        auto block = store->core_block(name);
-        if (block.is_error())
-            return fail("export", args, block.error().message);
-        core[name] = block.value();
-    }
-    std::printf("%s\n",
-                ordered_json({{"user", args.user}, {"memories", std::move(memories)}, {"core", std::move(core)}})
-                    .dump(args.json ? -1 : 2)
-                    .c_str());
+    auto exported = mem::export_json(store.value(), args.user);
+    if (exported.is_error())
+        return fail("export", args, exported.error().message);
+    std::printf("%s\n", exported->dump(args.json ? -1 : 2).c_str());
     return 0;
 }
 

@@ -29,5 +29,6 @@ void register_memory_backup(CLI::App* memory, GlobalOptions& global, int& exit_c
 // Adds `os1 bench memory` under the bench command.
 void register_memory_bench(CLI::App* bench, GlobalOptions& global, int& exit_code);
 void register_bench(CLI::App& app, GlobalOptions& global, int& exit_code);
+void register_serve(CLI::App& app, GlobalOptions& global, int& exit_code);
 
 }  // namespace os1::cli

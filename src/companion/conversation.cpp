@@ -116,6 +116,7 @@ ErrorOr<Turn> Conversation::say(const std::string& text, const TurnOptions& opti
     request.conversation = HostCore::cache_key(*c.user, conversation);
     request.priority = llm::Priority::Live;
     request.grammar = options.grammar;
+    request.stop = options.stop;
     state->pending.push_back(std::move(prepared));
     state->reply = c.core->backend.submit(std::move(request));
     return Turn(std::move(state));
@@ -124,6 +125,11 @@ ErrorOr<Turn> Conversation::say(const std::string& text, const TurnOptions& opti
 ErrorOr<std::vector<memory::Turn>> Conversation::history() {
     std::lock_guard strand(m_impl->user->strand);
     return m_impl->user->companion->conversations().turns(m_impl->current_id());
+}
+
+void Conversation::with(const std::function<void(Companion&)>& work) {
+    std::lock_guard strand(m_impl->user->strand);
+    work(*m_impl->user->companion);
 }
 
 std::string Conversation::companion_name() {

@@ -11,6 +11,7 @@
 // must not outlive the CompanionHost that opened them.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +29,7 @@ struct HostCore;
 struct TurnOptions {
     std::optional<llm::SamplingParams> sampling;  // the host's defaults when absent
     std::string grammar;                          // GBNF the reply must follow; empty: free text
+    std::vector<std::string> stop;                // the reply ends before any of these
 };
 
 class Conversation {
@@ -48,6 +50,8 @@ public:
     bool restored_from_disk() const;
     ErrorOr<std::vector<memory::Turn>> history();
 
+    // Runs `work` on the user's companion with the user's strand held (see UserHandle::with).
+    void with(const std::function<void(Companion&)>& work);
     std::string companion_name();
     bool needs_onboarding();
     ErrorOr<CompanionName> finish_onboarding(persona::Onboarding onboarding);

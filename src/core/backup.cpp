@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -114,6 +115,18 @@ ErrorOr<fs::path> move_damaged_aside(const fs::path& db_file, int64_t now) {
                       " and its numbered variants are all taken; move some of them away, then restore again");
 }
 
+// Creates the empty file `file` with the permission bits of `model`, before SQLite opens it: a
+// copy must be no easier to read than its original (a database of credentials is its owner's only).
+ErrorOr<void> create_with_permissions_of(const fs::path& file, const fs::path& model) {
+    struct stat info {};
+    const mode_t mode = ::stat(model.c_str(), &info) == 0 ? (info.st_mode & 0777) : 0600;
+    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0)
+        return make_error(file.string() + ": cannot create the backup: " + std::strerror(errno));
+    ::close(fd);
+    return {};
+}
+
 }  // namespace
 
 fs::path backup_dir(const fs::path& db_file) {
@@ -161,6 +174,7 @@ ErrorOr<fs::path> write_backup(sqlite3* db, const fs::path& db_file, int64_t now
     const fs::path target = dir / name;
     const fs::path partial = dir / ("." + name + ".partial");
     OS1_TRY(remove_database_files(partial));
+    OS1_TRY(create_with_permissions_of(partial, db_file));
 
     {
         sqlite3* raw = nullptr;

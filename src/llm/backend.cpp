@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "core/utf8.h"
+
 namespace os1::llm {
 
 namespace {
@@ -29,6 +31,27 @@ ErrorOr<void> SamplingParams::validate() const {
         return out_of_range("repeat_last_n", repeat_last_n, "0 (no penalty) or more tokens");
     if (max_tokens < 1)
         return out_of_range("max_tokens", max_tokens, "1 or more tokens");
+    return {};
+}
+
+ErrorOr<void> ChatRequest::validate() const {
+    OS1_TRY(sampling.validate());
+    if (stop.size() > k_max_stop_strings)
+        return make_error(ErrorKind::InvalidInput, "stop: " + std::to_string(stop.size()) +
+                                                       " stop strings given; use at most " +
+                                                       std::to_string(k_max_stop_strings));
+    for (size_t i = 0; i < stop.size(); ++i) {
+        const std::string which = "stop: string " + std::to_string(i + 1);
+        if (stop[i].empty())
+            return make_error(ErrorKind::InvalidInput, which + " is empty; give 1 to " +
+                                                           std::to_string(k_max_stop_bytes) + " bytes or leave it out");
+        if (stop[i].size() > k_max_stop_bytes)
+            return make_error(ErrorKind::InvalidInput, which + " is " + std::to_string(stop[i].size()) +
+                                                           " bytes long; use at most " +
+                                                           std::to_string(k_max_stop_bytes));
+        if (!is_valid_utf8(stop[i]))
+            return make_error(ErrorKind::InvalidInput, which + " is not valid UTF-8");
+    }
     return {};
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -101,6 +102,11 @@ private:
     std::unique_ptr<State> m_state;
 };
 
+// Stop strings a request may carry: at most this many, each 1 to k_max_stop_bytes bytes of
+// valid UTF-8.
+inline constexpr size_t k_max_stop_strings = 4;
+inline constexpr size_t k_max_stop_bytes = 64;
+
 // Live replies are served first; background work (fact extraction, appraisal, the journal)
 // waits for them and never takes a conversation's cached slot.
 enum class Priority { Live, Background };
@@ -113,7 +119,14 @@ struct ChatRequest {
     // Optional GBNF grammar (root rule "root") that the reply must follow, for structured
     // output such as JSON. The local engine enforces it while sampling.
     std::string grammar;
+    // The reply ends where one of these first appears: its text stops just before the stop
+    // string, which is never sent, and it ends with StopReason::EndOfGeneration.
+    std::vector<std::string> stop;
     Priority priority = Priority::Live;
+
+    // An ErrorKind::InvalidInput error naming the first thing wrong: a sampling value out of
+    // its range, too many stop strings, or one that is empty, too long or not UTF-8.
+    ErrorOr<void> validate() const;
 };
 
 // A request for work the model does for os1 rather than a reply to the user (extracting facts,

@@ -20,6 +20,7 @@
 #include "llm/model-check.h"
 #include "llm/prompt-fit.h"
 #include "llm/sampler.h"
+#include "llm/stop-matcher.h"
 #include "llm/tokens.h"
 #include "core/utf8.h"
 
@@ -42,6 +43,7 @@ struct Job {
     int32_t dropped_messages = 0;
     SamplingParams sampling;
     std::string grammar;
+    std::vector<std::string> stop;
     Priority priority = Priority::Live;
     Clock::time_point submitted;
 };
@@ -62,6 +64,9 @@ struct Slot {
     size_t prompt_done = 0;
     LlamaSamplerPtr sampler;
     Utf8Buffer utf8;
+    StopMatcher stop;
+    size_t reply_start = 0;            // offset in `text` where the reply begins
+    std::string reply;                 // the reply's text as handed out so far
     llama_token next_token = LLAMA_TOKEN_NULL;  // sampled, not yet decoded
     std::string next_piece;
     int32_t logits_index = -1;         // row of this slot's logits in the last batch
@@ -118,17 +123,19 @@ public:
 
     std::shared_ptr<Reply> submit(ChatRequest request) override {
         auto reply = std::make_shared<Reply>();
+        const Clock::time_point submitted = Clock::now();
+        if (auto valid = request.validate(); valid.is_error()) {
+            reply->fail(valid.error());
+            return reply;
+        }
         auto job = std::make_unique<Job>();
         job->reply = reply;
         job->conversation = std::move(request.conversation);
         job->sampling = request.sampling;
         job->grammar = std::move(request.grammar);
+        job->stop = std::move(request.stop);
         job->priority = request.priority;
-        job->submitted = Clock::now();
-        if (auto valid = request.sampling.validate(); valid.is_error()) {
-            reply->fail(valid.error());
-            return reply;
-        }
+        job->submitted = submitted;
         if (auto prepared = prepare(*job, request.messages); prepared.is_error()) {
             reply->fail(prepared.error());
             return reply;
@@ -333,6 +340,9 @@ private:
         slot.prompt_done = 0;
         auto sampler = make_sampler(m_vocab, job->sampling, job->grammar);
         slot.utf8 = Utf8Buffer{};
+        slot.stop = StopMatcher(std::move(job->stop));
+        slot.reply.clear();
+        slot.reply_start = 0;
         slot.next_token = LLAMA_TOKEN_NULL;
         slot.prefill_start = Clock::now();
         slot.job = std::move(job);
@@ -343,8 +353,37 @@ private:
             finish(slot, StopReason::ContextFull, "the prompt does not fit in the context");
     }
 
+    void hand_out(Slot& slot, std::string text) {
+        slot.reply += text;
+        slot.job->reply->push_text(std::move(text));
+    }
+
+    // After a stop string: the cache keeps only tokens whose text the reply handed out, so that
+    // it spells the conversation as the caller will store it (a token that reached into the stop
+    // string goes; the next turn prefills from there).
+    void keep_only_reply(Slot& slot) {
+        const std::string_view generated = std::string_view(slot.text).substr(std::min(slot.reply_start, slot.text.size()));
+        size_t common = 0;
+        const size_t limit = std::min(generated.size(), slot.reply.size());
+        while (common < limit && generated[common] == slot.reply[common])
+            ++common;
+        size_t keep = slot.tokens.size();
+        while (keep > 0 && slot.text_ends[keep - 1] > slot.reply_start + common)
+            --keep;
+        llama_memory_seq_rm(llama_get_memory(m_context.get()), slot.seq, llama_pos(keep), -1);
+        slot.truncate(keep);
+    }
+
     void finish(Slot& slot, StopReason reason, const std::string& failure = {}) {
-        slot.job->reply->push_text(slot.utf8.flush());
+        if (!slot.stop.stopped()) {
+            StopMatcher::Output tail = slot.stop.push(slot.utf8.flush());
+            hand_out(slot, std::move(tail.text));
+            hand_out(slot, slot.stop.flush());
+            if (tail.stopped && (reason == StopReason::MaxTokens || reason == StopReason::ContextFull)) {
+                keep_only_reply(slot);
+                reason = StopReason::EndOfGeneration;
+            }
+        }
         ReplyStats& stats = slot.stats;
         stats.stop_reason = reason;
         if (stats.generated_tokens > 1 && stats.ttft_ms > 0) {
@@ -427,12 +466,18 @@ private:
             slot.stats.prefill_ms = milliseconds_between(slot.prefill_start, now);
             slot.stats.ttft_ms = milliseconds_between(slot.job->submitted, now);
             slot.first_token_at = now;
+            slot.reply_start = slot.text.size();
         }
         if (llama_vocab_is_eog(m_vocab, token))
             return finish(slot, StopReason::EndOfGeneration);
         ++slot.stats.generated_tokens;
         std::string piece = token_piece(m_vocab, token, Special::Plain);
-        slot.job->reply->push_text(slot.utf8.push(piece));
+        StopMatcher::Output output = slot.stop.push(slot.utf8.push(piece));
+        hand_out(slot, std::move(output.text));
+        if (output.stopped) {
+            keep_only_reply(slot);
+            return finish(slot, StopReason::EndOfGeneration);
+        }
         if (slot.stats.generated_tokens >= slot.job->sampling.max_tokens)
             return finish(slot, StopReason::MaxTokens);
         if (int64_t(slot.tokens.size()) + 1 >= m_context_per_sequence)

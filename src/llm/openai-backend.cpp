@@ -605,7 +605,7 @@ public:
         Clock::time_point submitted = Clock::now();
         auto reply = std::make_shared<Reply>();
         auto done = std::make_shared<std::atomic<bool>>(false);
-        if (auto valid = request.sampling.validate(); valid.is_error()) {
+        if (auto valid = request.validate(); valid.is_error()) {
             reply->fail(valid.error());
             return reply;
         }

@@ -18,7 +18,7 @@ ErrorOr<FittedPrompt> fit_prompt(const std::vector<Message>& messages, int32_t a
                                  int32_t hard_limit,
                                  const std::function<ErrorOr<int32_t>(const std::vector<Message>&)>& count_tokens) {
     if (messages.empty())
-        return make_error("the conversation is empty: there is nothing to reply to");
+        return make_error(ErrorKind::InvalidInput, "the conversation is empty: there is nothing to reply to");
 
     // The persona and system prompt always stay; only the turns after them can be left out.
     size_t system_count = 0;
@@ -27,7 +27,7 @@ ErrorOr<FittedPrompt> fit_prompt(const std::vector<Message>& messages, int32_t a
     std::vector<Message> system(messages.begin(), messages.begin() + std::ptrdiff_t(system_count));
     std::vector<Message> rest(messages.begin() + std::ptrdiff_t(system_count), messages.end());
     if (rest.empty())
-        return make_error("the conversation has only system messages: there is nothing to reply to");
+        return make_error(ErrorKind::InvalidInput, "the conversation has only system messages: there is nothing to reply to");
 
     const size_t last = rest.size() - 1;  // the newest message is never dropped
     size_t first = std::min<size_t>(size_t(std::max(already_dropped, 0)), last);
@@ -47,7 +47,7 @@ ErrorOr<FittedPrompt> fit_prompt(const std::vector<Message>& messages, int32_t a
         }
     }
     if (fitted.tokens > hard_limit)
-        return make_error("the input is " + std::to_string(fitted.tokens) +
+        return make_error(ErrorKind::InvalidInput, "the input is " + std::to_string(fitted.tokens) +
                           " tokens, longer than the whole context (" + std::to_string(hard_limit) +
                           " tokens); shorten it or start os1 with a larger --ctx-size");
     fitted.dropped = int32_t(first);

@@ -226,4 +226,14 @@ ErrorOr<std::vector<Turn>> ConversationStore::turns(int64_t conversation_id) {
     return out;
 }
 
+ErrorOr<std::optional<Turn>> ConversationStore::turn(int64_t turn_id) {
+    auto query = OS1_TRY(
+        m_db.prepare("SELECT id, conversation_id, role, content, created_at, interrupted FROM turns WHERE id = ?"));
+    query.bind(1, turn_id);
+    if (!OS1_TRY(query.step()))
+        return std::optional<Turn>();
+    return std::optional<Turn>(Turn{query.column_int(0), query.column_int(1), query.column_text(2),
+                                    query.column_text(3), query.column_int(4), query.column_int(5) != 0});
+}
+
 }  // namespace os1::memory

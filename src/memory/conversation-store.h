@@ -81,6 +81,8 @@ public:
                                                          int64_t user_time, const std::string& reply_text,
                                                          Interrupted interrupted, int64_t now);
     ErrorOr<std::vector<Turn>> turns(int64_t conversation_id);
+    // One turn by its id, if it is still there.
+    ErrorOr<std::optional<Turn>> turn(int64_t turn_id);
 
     Database& database() { return m_db; }
 

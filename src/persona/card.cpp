@@ -7,6 +7,7 @@
 #include <iterator>
 #include <set>
 
+#include "core/json-nesting.h"
 #include "persona/base64.h"
 #include "persona/png.h"
 
@@ -221,6 +222,11 @@ ErrorOr<CharacterCard> parse_card_json(std::string_view text, std::string_view o
     if (text.size() > max_card_json_bytes)
         return make_error(where + ": the card is " + std::to_string(text.size()) +
                           " bytes of JSON, more than the limit of " + std::to_string(max_card_json_bytes));
+    // Checked before parsing: a hostile card nested 100,000 deep would overflow the stack when
+    // it is written back.
+    if (!json_nesting_within(text))
+        return make_error(ErrorKind::InvalidInput, where + ": the card nests deeper than " +
+                                                       std::to_string(k_max_json_nesting) + " levels");
     json doc;
     try {
         doc = json::parse(text);

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/handles.h"
+#include "llm/kv-file.h"
 #include "llm/llm.h"
 #include "llm/model-check.h"
 #include "core/utf8.h"
@@ -335,6 +336,118 @@ TEST_F(Engine, GrammarConstrainsTheReply) {
     auto broken = engine->submit(request)->collect();
     ASSERT_TRUE(broken.is_error());
     EXPECT_NE(broken.error().message.find("grammar does not parse"), std::string::npos);
+}
+
+namespace {
+
+// A few whole characters from the middle of `text`, starting `shift` characters later.
+std::string middle_of(const std::string& text, size_t shift = 0) {
+    auto continues = [&](size_t i) { return i < text.size() && (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80; };
+    size_t from = text.size() / 2;
+    for (size_t skipped = 0; skipped <= shift && from < text.size(); ++skipped) {
+        if (skipped > 0)
+            ++from;
+        while (continues(from))
+            ++from;
+    }
+    size_t to = std::min(text.size(), from + 6);
+    while (continues(to))
+        ++to;
+    return text.substr(from, to - from);
+}
+
+}  // namespace
+
+TEST_F(Engine, AStopStringEndsTheReplyJustBeforeIt) {
+    auto engine = open_engine();
+    ASSERT_TRUE(engine);
+    const std::vector<Message> messages{{"user", "Tell me a long story"}};
+    SamplingParams params = greedy(48);
+    params.seed = 7;
+    Result whole = ask(*engine, "", messages, params);
+    ASSERT_GE(whole.text.size(), 16u) << whole.text;
+    const std::string stop = middle_of(whole.text);
+    ASSERT_FALSE(stop.empty());
+
+    ChatRequest request{"", messages, params};
+    request.stop = {"never in this reply \x01", stop};
+    ReplyStats stats;
+    auto cut = engine->submit(request)->collect(&stats);
+    ASSERT_TRUE(cut) << cut.error().message;
+    EXPECT_EQ(cut.value(), whole.text.substr(0, whole.text.find(stop))) << "stop string: \"" << stop << "\"";
+    EXPECT_EQ(stats.stop_reason, StopReason::EndOfGeneration);
+    EXPECT_LT(stats.generated_tokens, whole.stats.generated_tokens);
+
+    // The engine serves the next request as before.
+    EXPECT_EQ(ask(*engine, "", messages, params).text, whole.text);
+}
+
+TEST_F(Engine, AReplyCutByAStopStringLeavesTheCacheAsTheConversationStoresIt) {
+    std::vector<Message> history{{"system", "You are a test companion."}, {"user", "Describe your day in detail"}};
+    auto engine = open_engine();
+    ASSERT_TRUE(engine);
+    Result whole = ask(*engine, "", history, greedy(40));
+    ASSERT_GE(whole.text.size(), 16u) << whole.text;
+
+    // Stop strings starting at a few places: where one starts inside a token that was decoded,
+    // that token reached into the stop string, and the cache must give it up.
+    const std::string assistant = "<|im_start|>assistant\n";
+    const fs::path dir = os1::test::unique_temp_dir("engine-stop");
+    bool gave_up_a_token = false;
+    std::string cut;
+    ReplyStats cut_stats;
+    for (size_t shift = 0; shift < 4; ++shift) {
+        ChatRequest request{"day", history, greedy(40)};
+        request.stop = {middle_of(whole.text, shift)};
+        auto text = engine->submit(request)->collect(&cut_stats);
+        ASSERT_TRUE(text) << text.error().message;
+        ASSERT_EQ(cut_stats.stop_reason, StopReason::EndOfGeneration);
+        cut = text.value();
+
+        // What the cache holds after the prompt is a prefix of the reply as handed out.
+        const fs::path file = dir / ("day-" + std::to_string(shift) + ".kv");
+        ASSERT_TRUE(engine->save_conversation("day", file));
+        auto snapshot = read_kv_snapshot(file);
+        ASSERT_TRUE(snapshot) << snapshot.error().message;
+        const size_t reply_at = snapshot.value().text.rfind(assistant);
+        ASSERT_NE(reply_at, std::string::npos) << snapshot.value().text;
+        const std::string cached = snapshot.value().text.substr(reply_at + assistant.size());
+        EXPECT_TRUE(cut.starts_with(cached)) << "cached: \"" << cached << "\", reply: \"" << cut << "\"";
+        gave_up_a_token = gave_up_a_token || cached.size() < cut.size();
+    }
+    EXPECT_TRUE(gave_up_a_token) << "no stop string started inside a decoded token; pick others";
+
+    // The conversation stores the reply as it was handed out, and goes on. The cache keeps the
+    // prompt and the reply's tokens before the stop string: never the token that completed it
+    // (sampled, not decoded) nor the one that reached into it, so the text the next prompt
+    // spells matches what the cache holds up to there, and the rest is prefilled.
+    history.push_back({"assistant", cut});
+    const std::string user_text = "And then what happened?";
+    history.push_back({"user", user_text});
+    Result next = ask(*engine, "day", history, greedy(16));
+    EXPECT_NE(next.stats.stop_reason, StopReason::Error);
+    EXPECT_GE(next.stats.reused_tokens, cut_stats.prompt_tokens) << "the prompt's cache was lost";
+    EXPECT_LE(next.stats.reused_tokens, cut_stats.prompt_tokens + cut_stats.generated_tokens - 1);
+    EXPECT_EQ(next.stats.reused_tokens + next.stats.prefill_tokens, next.stats.prompt_tokens);
+    EXPECT_GE(next.stats.prefill_tokens,
+              count_tokens("<|im_end|>\n<|im_start|>user\n" + user_text + "<|im_end|>\n<|im_start|>assistant\n"));
+
+    // And the turn after that reuses everything up to its own new message.
+    history.push_back({"assistant", next.text});
+    history.push_back({"user", "Go on."});
+    Result after = ask(*engine, "day", history, greedy(8));
+    EXPECT_GE(after.stats.reused_tokens, next.stats.prompt_tokens);
+}
+
+TEST_F(Engine, InvalidStopStringsFailTheRequest) {
+    auto engine = open_engine();
+    ASSERT_TRUE(engine);
+    ChatRequest request{"", {{"user", "hello"}}, greedy(4)};
+    request.stop = {std::string(65, 'x')};
+    auto text = engine->submit(request)->collect();
+    ASSERT_TRUE(text.is_error());
+    EXPECT_EQ(text.error().kind, os1::ErrorKind::InvalidInput);
+    EXPECT_NE(text.error().message.find("65 bytes long"), std::string::npos) << text.error().message;
 }
 
 TEST_F(Engine, BackgroundWorkNeverEvictsAConversationsCache) {

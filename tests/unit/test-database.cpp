@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -264,6 +268,20 @@ TEST(DatabaseOpen, TheDailyBackupIsNamedForTheInjectedClocksDay) {
     const std::vector<BackupFile> backups = list_backups(file);
     ASSERT_EQ(backups.size(), 1u);
     EXPECT_EQ(backups[0].day, "2026-03-10");
+}
+
+TEST(DatabaseOpen, TheDailyBackupIsNoEasierToReadThanItsDatabase) {
+    const fs::path dir = fresh_dir("open");
+    const fs::path private_file = dir / "private.db";
+    const int fd = ::open(private_file.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+    ASSERT_GE(fd, 0);
+    ::close(fd);
+    ASSERT_TRUE(Database::open(private_file, environment_at(at_day(10))));
+    const std::vector<BackupFile> backups = list_backups(private_file);
+    ASSERT_EQ(backups.size(), 1u);
+    struct stat info {};
+    ASSERT_EQ(::stat(backups[0].path.c_str(), &info), 0);
+    EXPECT_EQ(info.st_mode & 0777, 0600u);
 }
 
 TEST(DatabaseOpen, ErrorsCarryTheirKinds) {

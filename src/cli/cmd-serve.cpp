@@ -1,0 +1,160 @@
+// `os1 serve`: the companion over HTTP for everyone with an account (or, with none, for this
+// machine's user on loopback): the web app, the companion API and the OpenAI-compatible API.
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <pthread.h>
+
+#include <CLI/CLI.hpp>
+
+#include "accounts/accounts.h"
+#include "cli/commands.h"
+#include "cli/model-setup.h"
+#include "cli/terminal-environment.h"
+#include "companion/host.h"
+#include "core/paths.h"
+#include "server/server.h"
+
+namespace os1::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct ServeOptions {
+    BackendOptions backend;
+    std::string host = "127.0.0.1";
+    int port = 8080;
+    bool learn = true;
+    size_t workers = 4;
+    size_t max_connections = 4096;
+    int grace_seconds = 30;
+    llm::SamplingParams sampling;
+};
+
+// The id that /v1/models gives the loaded model: the file's name without .gguf, the installed
+// name, or the remote server's id.
+std::string model_id_for(const BackendOptions& options, const llm::BackendInfo& info) {
+    if (options.backend == "openai" || options.model.empty()) {
+        std::string id;
+        for (char c : info.model)
+            id += c == ' ' ? '-' : char(std::tolower(static_cast<unsigned char>(c)));
+        return id.empty() ? "model" : id;
+    }
+    const fs::path path(options.model);
+    return path.extension() == ".gguf" ? path.stem().string() : options.model;
+}
+
+// Blocks SIGINT and SIGTERM in this thread and every thread started after it, so that sigwait()
+// alone receives them.
+sigset_t block_stop_signals() {
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    return signals;
+}
+
+int run_serve(ServeOptions& options, const GlobalOptions& global) {
+    const sigset_t stop_signals = block_stop_signals();
+    llm::set_llama_logging(llama_log_sink(global.verbose));
+    const fs::path home = resolve_data_home(global.home);
+    Environment env = terminal_environment();
+
+    auto accounts = accounts::AccountStore::open(home, env);
+    if (accounts.is_error()) {
+        std::fprintf(stderr, "os1 serve: %s\n", accounts.error().message.c_str());
+        return 1;
+    }
+    // Refuse a public address without accounts before spending time on the model.
+    if (!server::is_loopback_address(options.host) && accounts.value()->user_count().value_or(0) == 0) {
+        std::fprintf(stderr,
+                     "os1 serve: listening on %s would let anyone on the network talk to your companion: add an "
+                     "account first (`os1 user add NAME`), or listen on 127.0.0.1\n",
+                     options.host.c_str());
+        return 1;
+    }
+    auto backend = open_backend(options.backend, home, Interaction::Script);
+    if (backend.is_error()) {
+        std::fprintf(stderr, "os1 serve: %s\n", backend.error().message.c_str());
+        return 1;
+    }
+    companion::HostOptions host_options;
+    host_options.home = home;
+    host_options.environment = env;
+    host_options.companion.learn = options.learn;
+    host_options.sampling = options.sampling;
+    companion::CompanionHost host(*backend.value(), std::move(host_options));
+
+    server::ServerOptions server_options;
+    server_options.http.host = options.host;
+    server_options.http.port = uint16_t(options.port);
+    server_options.http.workers = options.workers;
+    server_options.http.max_connections = options.max_connections;
+    server_options.model_id = model_id_for(options.backend, backend.value()->info());
+    server_options.sampling = options.sampling;
+    auto server = server::CompanionServer::start(host, *backend.value(), *accounts.value(), server_options, env);
+    if (server.is_error()) {
+        std::fprintf(stderr, "os1 serve: %s\n", server.error().message.c_str());
+        return 1;
+    }
+    std::fprintf(stderr, "listening on %s\n", server.value()->url().c_str());
+    if (accounts.value()->user_count().value_or(0) == 0)
+        std::fprintf(stderr, "no accounts yet: this machine's user is signed in as \"%s\"; add accounts with "
+                             "`os1 user add NAME`\n",
+                     server::k_local_user);
+    std::fflush(stderr);
+
+    int signal = 0;
+    sigwait(&stop_signals, &signal);
+    std::fprintf(stderr, "stopping: no new requests; replies in flight may finish (up to %d s)\n",
+                 options.grace_seconds);
+    server.value()->shutdown(std::chrono::seconds(options.grace_seconds));
+    host.drain();
+    std::fprintf(stderr, "stopped\n");
+    return 0;
+}
+
+}  // namespace
+
+void register_serve(CLI::App& app, GlobalOptions& global, int& exit_code) {
+    auto options = std::make_shared<ServeOptions>();
+    CLI::App* serve = app.add_subcommand(
+        "serve",
+        "Serve the companion over HTTP: a web app at /, the companion API at /api and an OpenAI-compatible API at "
+        "/v1 (model \"os1\" is your companion). Each account has its own companion; with no accounts, only this "
+        "machine may connect. Prints \"listening on http://HOST:PORT\" to stderr once it accepts requests; "
+        "SIGTERM or Ctrl-C stops it gracefully.");
+    serve->add_option("--host", options->host,
+                      "Address to listen on; anything beyond loopback needs accounts (see `os1 user add`). For TLS, "
+                      "put a reverse proxy in front that sets X-Forwarded-Proto")
+        ->default_val("127.0.0.1");
+    serve->add_option("--port", options->port, "Port to listen on; 0 picks a free one")
+        ->default_val(8080)
+        ->check(CLI::Range(0, 65535));
+    add_backend_options(*serve, options->backend);
+    options->backend.parallel = 4;
+    serve->add_option("--parallel", options->backend.parallel,
+                      "Conversations the engine decodes together (continuous batching)")
+        ->default_val(4)
+        ->check(CLI::Range(1, 256));
+    serve->add_option("--workers", options->workers, "Threads for request work (databases, sign-in)")
+        ->default_val(4)
+        ->check(CLI::Range(1, 64));
+    serve->add_option("--max-connections", options->max_connections, "Open connections held at most")
+        ->default_val(4096)
+        ->check(CLI::Range(1, 1 << 20));
+    serve->add_option("--grace", options->grace_seconds, "Seconds that replies in flight get to finish on SIGTERM")
+        ->default_val(30)
+        ->check(CLI::Range(0, 3600));
+    serve->add_flag("!--no-learning", options->learn,
+                    "Do not learn in the background (facts, the model's appraisal, the journal, reflection)");
+    serve->add_option("--max-tokens", options->sampling.max_tokens, "Longest reply by default, in tokens")
+        ->check(CLI::Range(1, 1 << 20));
+    serve->add_option("--temperature", options->sampling.temperature, "Default sampling temperature; 0 is greedy")
+        ->check(finite_range(0, 10));
+    serve->callback([options, &global, &exit_code] { exit_code = run_serve(*options, global); });
+}
+
+}  // namespace os1::cli

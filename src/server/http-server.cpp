@@ -1,0 +1,632 @@
+#include "server/http-server.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <list>
+#include <mutex>
+#include <thread>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "server/http-errors.h"
+#include "server/worker-pool.h"
+
+namespace os1::server {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space) {
+    std::string out;
+    out.reserve(text.size());
+    const auto hex = [](char c) -> int {
+        if (c >= '0' && c <= '9')
+            return c - '0';
+        if (c >= 'a' && c <= 'f')
+            return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+            return c - 'A' + 10;
+        return -1;
+    };
+    for (size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '%') {
+            if (i + 2 >= text.size())
+                return std::nullopt;
+            const int high = hex(text[i + 1]);
+            const int low = hex(text[i + 2]);
+            if (high < 0 || low < 0)
+                return std::nullopt;
+            out.push_back(char(high * 16 + low));
+            i += 2;
+        } else if (plus_is_space && text[i] == '+') {
+            out.push_back(' ');
+        } else {
+            out.push_back(text[i]);
+        }
+    }
+    return out;
+}
+
+namespace {
+
+// Headers on every response: no sniffing, no framing, no referrer leaks.
+void add_security_headers(std::string& out) {
+    out += "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n";
+}
+
+Method method_of(http::verb verb) {
+    switch (verb) {
+    case http::verb::get:
+        return Method::Get;
+    case http::verb::head:
+        return Method::Head;
+    case http::verb::post:
+        return Method::Post;
+    case http::verb::put:
+        return Method::Put;
+    case http::verb::patch:
+        return Method::Patch;
+    case http::verb::delete_:
+        return Method::Delete;
+    case http::verb::options:
+        return Method::Options;
+    default:
+        return Method::Other;
+    }
+}
+
+bool is_loopback(const std::string& address) {
+    boost::system::error_code ec;
+    const auto parsed = net::ip::make_address(address, ec);
+    return !ec && parsed.is_loopback();
+}
+
+// The request in native types; nullopt when its target cannot be decoded.
+std::optional<Request> to_request(http::request<http::string_body>&& raw, const std::string& peer) {
+    Request request;
+    request.method = method_of(raw.method());
+    const std::string_view target(raw.target().data(), raw.target().size());
+    const size_t question = target.find('?');
+    auto path = percent_decode(target.substr(0, question), false);
+    if (!path || path->empty() || (*path)[0] != '/' || path->find('\0') != std::string::npos)
+        return std::nullopt;
+    request.path = std::move(*path);
+    if (question != std::string_view::npos) {
+        std::string_view query = target.substr(question + 1);
+        while (!query.empty()) {
+            const size_t amp = query.find('&');
+            const std::string_view pair = query.substr(0, amp);
+            const size_t equals = pair.find('=');
+            auto key = percent_decode(pair.substr(0, equals), true);
+            auto value = percent_decode(equals == std::string_view::npos ? "" : pair.substr(equals + 1), true);
+            if (!key || !value)
+                return std::nullopt;
+            if (!key->empty())
+                request.query.emplace(std::move(*key), std::move(*value));
+            if (amp == std::string_view::npos)
+                break;
+            query.remove_prefix(amp + 1);
+        }
+    }
+    for (const auto& field : raw) {
+        std::string name(field.name_string());
+        for (char& c : name)
+            c = char(std::tolower(static_cast<unsigned char>(c)));
+        request.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    request.peer = peer;
+    // A reverse proxy on this machine says how the client reached it; nobody else is believed.
+    if (is_loopback(peer)) {
+        if (request.header("x-forwarded-proto") == "https")
+            request.tls = true;
+        std::string_view forwarded = request.header("x-forwarded-for");
+        if (!forwarded.empty()) {
+            forwarded = forwarded.substr(0, forwarded.find(','));
+            while (!forwarded.empty() && forwarded.front() == ' ')
+                forwarded.remove_prefix(1);
+            while (!forwarded.empty() && forwarded.back() == ' ')
+                forwarded.remove_suffix(1);
+            if (!forwarded.empty())
+                request.peer = std::string(forwarded);
+        }
+    }
+    request.body = std::move(raw.body());
+    return request;
+}
+
+std::string_view reason(int status) {
+    return http::obsolete_reason(http::int_to_status(unsigned(status)));
+}
+
+// The status line and headers of a response, ready to write.
+std::string head_of(const Response& response, size_t body_bytes, bool keep_alive, bool streaming) {
+    std::string out = "HTTP/1.1 " + std::to_string(response.status) + " " + std::string(reason(response.status)) + "\r\n";
+    if (streaming) {
+        out += "Content-Type: text/event-stream; charset=utf-8\r\nCache-Control: no-cache\r\nX-Accel-Buffering: no\r\n";
+    } else {
+        if (!response.content_type.empty())
+            out += "Content-Type: " + response.content_type + "\r\n";
+        if (response.status != 204)
+            out += "Content-Length: " + std::to_string(body_bytes) + "\r\n";
+    }
+    bool cache_set = false;
+    for (const auto& [name, value] : response.headers) {
+        // Header values come from the server itself, never from a request, but a line break
+        // would still split the response: drop any such header.
+        if (name.find_first_of("\r\n:") != std::string::npos || value.find_first_of("\r\n") != std::string::npos)
+            continue;
+        cache_set = cache_set || name == "Cache-Control";
+        out += name + ": " + value + "\r\n";
+    }
+    if (!cache_set && !streaming)
+        out += "Cache-Control: no-store\r\n";
+    add_security_headers(out);
+    out += keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
+    out += "\r\n";
+    return out;
+}
+
+}  // namespace
+
+class Connection;
+
+struct HttpServer::Impl {
+    HttpOptions options;
+    Handler handler;
+    LogSink log;
+    // Declared before the io_context, so that connections destroyed with its queued handlers
+    // can still unregister.
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::list<std::weak_ptr<Connection>> connections;  // under mutex
+    std::atomic<size_t> open{0};
+    std::atomic<bool> stopping{false};
+    bool shut_down = false;
+
+    net::io_context ioc;
+    tcp::acceptor acceptor{ioc};
+    uint16_t port = 0;
+    std::unique_ptr<WorkerPool> pool;
+    std::vector<std::thread> threads;
+    std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+
+    void accept();
+    void forget(std::list<std::weak_ptr<Connection>>::iterator it) {
+        {
+            std::lock_guard lock(mutex);
+            connections.erase(it);
+            --open;
+        }
+        changed.notify_all();
+    }
+    void logf(LogLevel level, const std::string& text) const {
+        if (log)
+            log(level, text);
+    }
+};
+
+// One client connection, driven on its own strand.
+class Connection : public std::enable_shared_from_this<Connection> {
+public:
+    Connection(tcp::socket socket, HttpServer::Impl& server, std::string peer)
+        : m_stream(std::move(socket)), m_server(server), m_peer(std::move(peer)) {}
+
+    ~Connection() {
+        if (m_registered)
+            m_server.forget(m_self_entry);
+    }
+
+    void registered(std::list<std::weak_ptr<Connection>>::iterator entry) {
+        m_self_entry = entry;
+        m_registered = true;
+    }
+
+    void start() {
+        net::dispatch(m_stream.get_executor(), [self = shared_from_this()] { self->read_request(); });
+    }
+
+    // From any thread: closes the connection if it waits for a request; `force` closes it
+    // whatever it does, cancelling a stream.
+    void close_from_outside(bool force) {
+        net::post(m_stream.get_executor(), [self = shared_from_this(), force] {
+            if (force || self->m_state == State::Idle)
+                self->client_gone();
+        });
+    }
+
+    // Refuses the connection at once (too many open): a short 503.
+    void refuse() {
+        net::dispatch(m_stream.get_executor(), [self = shared_from_this()] {
+            self->m_keep_alive = false;
+            self->respond(error_response(503, "the server has too many open connections; try again shortly"));
+        });
+    }
+
+private:
+    enum class State { Idle, Busy, Streaming, Closed };
+
+    void read_request() {
+        if (m_server.stopping) {
+            close();
+            return;
+        }
+        m_state = State::Idle;
+        m_parser.emplace();
+        m_parser->body_limit(m_server.options.max_body_bytes);
+        m_parser->header_limit(uint32_t(m_server.options.max_header_bytes));
+        m_stream.expires_after(m_first_request ? m_server.options.request_timeout : m_server.options.idle_timeout);
+        http::async_read(m_stream, m_buffer, *m_parser,
+                         [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+    }
+
+    void on_read(beast::error_code ec) {
+        m_first_request = false;
+        if (ec == http::error::end_of_stream || ec == net::error::eof || ec == beast::error::timeout ||
+            ec == net::error::operation_aborted || ec == net::error::connection_reset) {
+            close();
+            return;
+        }
+        m_keep_alive = false;
+        if (ec == http::error::body_limit) {
+            respond(error_response(413, "the request body is larger than " +
+                                            std::to_string(m_server.options.max_body_bytes) + " bytes"));
+            return;
+        }
+        if (ec == http::error::header_limit) {
+            respond(error_response(431, "the request headers are too large"));
+            return;
+        }
+        if (ec) {
+            if (ec.category() == http::make_error_code(http::error::bad_target).category())
+                respond(error_response(400, "the request is not valid HTTP"));
+            else
+                close();
+            return;
+        }
+        auto raw = m_parser->release();
+        m_keep_alive = raw.keep_alive();
+        auto request = to_request(std::move(raw), m_peer);
+        if (!request) {
+            m_keep_alive = false;
+            respond(error_response(400, "the request target is not a valid path and query"));
+            return;
+        }
+        m_stream.expires_never();
+        m_state = State::Busy;
+        auto self = shared_from_this();
+        const bool admitted = m_server.pool->try_post([self, request = std::move(*request)]() mutable {
+            Response response = self->call_handler(request);
+            net::post(self->m_stream.get_executor(),
+                      [self, response = std::move(response)]() mutable { self->respond(std::move(response)); });
+        });
+        if (!admitted) {
+            m_keep_alive = false;
+            respond(error_response(503, "the server is busy; try again shortly"));
+        }
+    }
+
+    Response call_handler(Request& request) {
+        try {
+            return m_server.handler(request);
+        } catch (const std::exception& e) {
+            m_server.logf(LogLevel::Error, std::string("a request handler failed: ") + e.what());
+        } catch (...) {
+            m_server.logf(LogLevel::Error, "a request handler failed with an unknown exception");
+        }
+        return error_response(500, "the server could not complete the request; its log says why");
+    }
+
+    void respond(Response response) {
+        if (m_state == State::Closed)
+            return;
+        if (response.stream) {
+            start_stream(std::move(response));
+            return;
+        }
+        if (m_server.stopping)
+            m_keep_alive = false;
+        auto bytes = std::make_shared<std::string>(head_of(response, response.body.size(), m_keep_alive, false));
+        if (response.status != 204)
+            *bytes += response.body;
+        m_stream.expires_after(m_server.options.request_timeout);
+        net::async_write(m_stream, net::buffer(*bytes),
+                         [self = shared_from_this(), bytes, keep = m_keep_alive](beast::error_code ec, size_t) {
+                             if (ec || !keep) {
+                                 self->close();
+                                 return;
+                             }
+                             self->read_request();
+                         });
+    }
+
+    // --- streaming ---------------------------------------------------------------------
+
+    void start_stream(Response response) {
+        m_state = State::Streaming;
+        m_keep_alive = false;
+        m_source = response.stream;
+        m_stream_head = std::move(response);
+        m_stream_head.stream.reset();
+        m_stream.expires_never();
+        if (!m_source->holds_headers())
+            send_headers();
+        watch_for_close();
+        std::weak_ptr<Connection> weak = weak_from_this();
+        m_source->start([weak] {
+            if (auto self = weak.lock())
+                self->schedule_pull();
+        });
+    }
+
+    void send_headers() {
+        if (m_headers_sent)
+            return;
+        m_headers_sent = true;
+        m_outbox.push_front(head_of(m_stream_head, 0, false, true));
+    }
+
+    // From any thread: one pull at a time, in order; a wake during a pull asks for another.
+    void schedule_pull() {
+        {
+            std::lock_guard lock(m_pull_mutex);
+            if (m_pulling) {
+                m_pull_again = true;
+                return;
+            }
+            m_pulling = true;
+        }
+        m_server.pool->post([self = shared_from_this()] { self->run_pulls(); });
+    }
+
+    void run_pulls() {
+        for (;;) {
+            EventSource::Chunk chunk = m_source->pull();
+            const bool finished = chunk.finished || chunk.instead;
+            net::post(m_stream.get_executor(),
+                      [self = shared_from_this(), chunk = std::move(chunk)]() mutable { self->on_chunk(std::move(chunk)); });
+            std::lock_guard lock(m_pull_mutex);
+            if (m_pull_again && !finished) {
+                m_pull_again = false;
+                continue;
+            }
+            m_pulling = false;
+            return;
+        }
+    }
+
+    void on_chunk(EventSource::Chunk chunk) {
+        if (m_state == State::Closed || m_source_finished)
+            return;
+        if (chunk.instead && !m_headers_sent) {
+            m_source_finished = true;
+            m_state = State::Busy;
+            respond(std::move(*chunk.instead));
+            return;
+        }
+        if (!chunk.bytes.empty()) {
+            send_headers();
+            m_outbox.push_back(std::move(chunk.bytes));
+        }
+        if (chunk.finished || chunk.instead) {
+            m_source_finished = true;
+            send_headers();
+        }
+        write_next();
+    }
+
+    void write_next() {
+        if (m_writing || m_state == State::Closed)
+            return;
+        if (m_outbox.empty()) {
+            if (m_source_finished)
+                close();
+            return;
+        }
+        m_writing = true;
+        net::async_write(m_stream, net::buffer(m_outbox.front()),
+                         [self = shared_from_this()](beast::error_code ec, size_t) {
+                             self->m_writing = false;
+                             if (ec) {
+                                 self->client_gone();
+                                 return;
+                             }
+                             self->m_outbox.pop_front();
+                             self->write_next();
+                         });
+    }
+
+    // A stream's client sends nothing more; a finished read means it closed the connection.
+    void watch_for_close() {
+        m_stream.socket().async_read_some(net::buffer(m_discard), [self = shared_from_this()](beast::error_code ec,
+                                                                                              size_t) {
+            if (ec) {
+                self->client_gone();
+                return;
+            }
+            self->watch_for_close();
+        });
+    }
+
+    void client_gone() {
+        if (m_source && !m_source_finished && !m_cancelled) {
+            m_cancelled = true;
+            m_server.pool->post([source = m_source] { source->cancel(); });
+        }
+        close();
+    }
+
+    void close() {
+        if (m_state == State::Closed)
+            return;
+        m_state = State::Closed;
+        beast::error_code ignored;
+        m_stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        m_stream.socket().close(ignored);
+    }
+
+    beast::tcp_stream m_stream;
+    HttpServer::Impl& m_server;
+    const std::string m_peer;
+    std::list<std::weak_ptr<Connection>>::iterator m_self_entry;
+    bool m_registered = false;
+
+    beast::flat_buffer m_buffer;
+    std::optional<http::request_parser<http::string_body>> m_parser;
+    State m_state = State::Idle;
+    bool m_keep_alive = false;
+    bool m_first_request = true;
+
+    std::shared_ptr<EventSource> m_source;
+    Response m_stream_head;
+    std::deque<std::string> m_outbox;
+    bool m_writing = false;
+    bool m_headers_sent = false;
+    bool m_source_finished = false;
+    bool m_cancelled = false;
+    std::array<char, 256> m_discard{};
+
+    std::mutex m_pull_mutex;
+    bool m_pulling = false;
+    bool m_pull_again = false;
+};
+
+void HttpServer::Impl::accept() {
+    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+        if (ec) {
+            if (!stopping && ec != net::error::operation_aborted) {
+                logf(LogLevel::Warning, "accepting a connection failed: " + ec.message());
+                accept();
+            }
+            return;
+        }
+        beast::error_code peer_ec;
+        const auto remote = socket.remote_endpoint(peer_ec);
+        const std::string peer = peer_ec ? std::string() : remote.address().to_string();
+        auto connection = std::make_shared<Connection>(std::move(socket), *this, peer);
+        bool too_many = false;
+        {
+            std::lock_guard lock(mutex);
+            too_many = open.load() >= options.max_connections;
+            connections.push_front(connection);
+            ++open;
+            connection->registered(connections.begin());
+        }
+        if (too_many)
+            connection->refuse();
+        else
+            connection->start();
+        if (!stopping)
+            accept();
+    });
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+
+HttpServer::~HttpServer() {
+    shutdown(std::chrono::milliseconds(0));
+}
+
+ErrorOr<std::unique_ptr<HttpServer>> HttpServer::start(const HttpOptions& options, Handler handler, LogSink log) {
+    auto impl = std::make_unique<Impl>();
+    impl->options = options;
+    impl->handler = std::move(handler);
+    impl->log = std::move(log);
+    boost::system::error_code ec;
+    const std::string host = options.host == "localhost" ? "127.0.0.1" : options.host;
+    const auto address = net::ip::make_address(host, ec);
+    if (ec)
+        return make_error(ErrorKind::InvalidInput,
+                          "'" + options.host + "' is not an IP address to listen on (try 127.0.0.1 or 0.0.0.0)");
+    const tcp::endpoint endpoint(address, options.port);
+    impl->acceptor.open(endpoint.protocol(), ec);
+    if (!ec)
+        impl->acceptor.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec)
+        impl->acceptor.bind(endpoint, ec);
+    if (!ec)
+        impl->acceptor.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) {
+        std::string hint = ec == net::error::address_in_use ? "; another program uses it: choose another --port"
+                           : ec == net::error::access_denied ? "; ports below 1024 need privileges: choose another --port"
+                                                             : "";
+        return make_error(ErrorKind::Unavailable, "cannot listen on " + host + ":" + std::to_string(options.port) +
+                                                      ": " + ec.message() + hint);
+    }
+    impl->port = impl->acceptor.local_endpoint().port();
+    impl->pool = std::make_unique<WorkerPool>(options.workers, options.queued_requests, impl->log);
+    impl->work.emplace(impl->ioc.get_executor());
+    impl->accept();
+    for (size_t i = 0; i < std::max<size_t>(options.io_threads, 1); ++i) {
+        impl->threads.emplace_back([raw = impl.get()] {
+            for (;;) {
+                try {
+                    raw->ioc.run();
+                    return;
+                } catch (const std::exception& e) {
+                    raw->logf(LogLevel::Error, std::string("a network handler failed: ") + e.what());
+                }
+            }
+        });
+    }
+    return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+uint16_t HttpServer::port() const {
+    return m_impl->port;
+}
+
+const std::string& HttpServer::host() const {
+    return m_impl->options.host;
+}
+
+size_t HttpServer::open_connections() const {
+    return m_impl->open.load();
+}
+
+void HttpServer::shutdown(std::chrono::milliseconds grace) {
+    Impl& s = *m_impl;
+    if (s.shut_down)
+        return;
+    s.shut_down = true;
+    s.stopping = true;
+    net::post(s.acceptor.get_executor(), [&s] {
+        beast::error_code ignored;
+        s.acceptor.close(ignored);
+    });
+    const auto each_connection = [&s](bool force) {
+        std::vector<std::shared_ptr<Connection>> live;
+        {
+            std::lock_guard lock(s.mutex);
+            for (auto& weak : s.connections) {
+                if (auto connection = weak.lock())
+                    live.push_back(std::move(connection));
+            }
+        }
+        for (auto& connection : live)
+            connection->close_from_outside(force);
+    };
+    each_connection(false);
+    {
+        std::unique_lock lock(s.mutex);
+        s.changed.wait_for(lock, grace, [&s] { return s.open.load() == 0; });
+    }
+    each_connection(true);
+    {
+        // Streams cancelled just now store what they delivered on a worker; give that a moment.
+        std::unique_lock lock(s.mutex);
+        s.changed.wait_for(lock, std::chrono::seconds(5), [&s] { return s.open.load() == 0; });
+    }
+    s.work.reset();
+    s.ioc.stop();
+    for (std::thread& thread : s.threads)
+        thread.join();
+    s.threads.clear();
+    s.pool.reset();  // finishes the work that was queued
+}
+
+}  // namespace os1::server
