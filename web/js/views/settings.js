@@ -1,6 +1,6 @@
 // Settings: the account, a new password, and the access tokens that let scripts use the API.
 // A new token is shown once, with a Copy button; the server never shows it again.
-import {request, segment} from '../api.js';
+import {request, segment, set_csrf} from '../api.js';
 import {confirm_action} from '../confirm.js';
 import {byId, fill, h} from '../dom.js';
 import {format_time} from '../format.js';
@@ -68,9 +68,12 @@ export function create_settings_view({session}) {
             return;
         }
         try {
-            // A wrong current password answers 401, which here is an answer, not a lost session.
-            await request('/api/password', {method: 'POST', json: {current: current.value, new: next.value},
-                                            expect_unauthorized: true});
+            // A wrong current password is an answer here (403, or 401), not a lost session.
+            const answer = await request('/api/password', {
+                method: 'POST', json: {current: current.value, new: next.value}, expect_unauthorized: true,
+            });
+            // A new password starts a new session, with a new cookie and CSRF token.
+            if (answer?.csrf) set_csrf(answer.csrf);
             for (const input of [current, next, repeat]) input.value = '';
             password_status.textContent = 'Password changed.';
         } catch (error) {
