@@ -11,7 +11,8 @@ import {create_memory_view} from './js/views/memory.js';
 import {create_persona_view} from './js/views/persona.js';
 import {create_settings_view} from './js/views/settings.js';
 
-const session = {user: null, admin: false};
+// `local`: the server has no accounts and lets this machine in without logging in.
+const session = {user: null, admin: false, local: false};
 let active = null;  // the view shown: 'login', 'chat', ...
 
 function navigate(hash) {
@@ -79,6 +80,8 @@ async function start_session({focus = true} = {}) {
     const me = await request('/api/me', {expect_unauthorized: true});
     session.user = String(me?.user ?? '');
     session.admin = Boolean(me?.admin);
+    session.local = Boolean(me?.local);
+    byId('logout').hidden = session.local;
     if (me?.csrf) set_csrf(me.csrf);
     byId('account-name').textContent = session.user;
     active = null;
@@ -89,6 +92,7 @@ async function start_session({focus = true} = {}) {
 function end_session(message = '') {
     session.user = null;
     session.admin = false;
+    session.local = false;
     set_csrf(null);
     for (const view of Object.values(views)) view.reset();
     byId('account-name').textContent = '';

@@ -120,12 +120,16 @@ export function create_settings_view({session}) {
             byId('settings-user').textContent = session.user ?? '';
             byId('password-username').value = session.user ?? '';
             byId('settings-admin').textContent = session.admin ? ' (administrator)' : '';
+            // Without accounts (the local user) there is no password to change and no token.
+            byId('settings-local').hidden = !session.local;
+            byId('password-section').hidden = session.local;
+            byId('tokens-section').hidden = session.local;
             const health = request('/api/health').then((answer) => {
                 byId('settings-model').textContent = model_name(answer?.model) || 'none loaded';
             }, () => {
                 byId('settings-model').textContent = 'not known';
             });
-            await Promise.all([load_tokens(), health]);
+            await Promise.all([session.local ? null : load_tokens(), health]);
         },
         // Hides the token shown once, and everything else of this user.
         reset() {
