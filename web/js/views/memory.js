@@ -87,12 +87,21 @@ export function create_memory_view({navigate}) {
              Number.isFinite(importance) ? [h('dt', {text: 'Importance'}), h('dd', {text: `${Math.round(importance * 100)}%`})] : null);
         const provenance = Array.isArray(memory.provenance) ? memory.provenance : [];
         byId('provenance-empty').hidden = provenance.length > 0;
-        fill(byId('memory-provenance'), provenance.map((turn) =>
-            h('li', {class: 'provenance-turn'},
-              h('p', {class: 'turn-meta'},
-                h('span', {class: 'turn-speaker', text: turn.role === 'user' ? 'You said' : 'It said'}), ' ',
-                time_element(turn.time)),
-              h('p', {class: 'block-text', text: String(turn.text ?? '')}))));
+        fill(byId('memory-provenance'), provenance.map(provenance_item));
+    }
+
+    // A conversation turn the memory was drawn from; a source that is no turn (an import, a
+    // turn forgotten since) is named as the server gave it.
+    function provenance_item(source) {
+        if (typeof source.text !== 'string') {
+            return h('li', {class: 'provenance-turn'},
+                     h('p', {class: 'turn-meta', text: `From ${String(source.source ?? 'an unknown source')}`}));
+        }
+        return h('li', {class: 'provenance-turn'},
+                 h('p', {class: 'turn-meta'},
+                   h('span', {class: 'turn-speaker', text: source.role === 'user' ? 'You said' : 'It said'}), ' ',
+                   time_element(source.time)),
+                 h('p', {class: 'block-text', text: source.text}));
     }
 
     function show_missing(id) {
