@@ -24,11 +24,15 @@ export function create_persona_view() {
     function show_persona(persona) {
         const name = typeof persona?.name === 'string' && persona.name.trim() ? persona.name : 'Unnamed';
         byId('persona-name').textContent = name;
-        fill(byId('persona-fields'), fields.map(([key, label]) => {
-            const value = typeof persona?.[key] === 'string' ? persona[key] : '';
-            if (!value.trim()) return null;
-            return [h('dt', {text: label}), h('dd', {class: 'block-text', text: value})];
-        }));
+        // The companion may have chosen a name of its own; the card's is then shown too.
+        const card_name = typeof persona?.card_name === 'string' ? persona.card_name : '';
+        fill(byId('persona-fields'),
+             card_name && card_name !== name ? [h('dt', {text: 'Name on the card'}), h('dd', {text: card_name})] : null,
+             fields.map(([key, label]) => {
+                 const value = typeof persona?.[key] === 'string' ? persona[key] : '';
+                 if (!value.trim()) return null;
+                 return [h('dt', {text: label}), h('dd', {class: 'block-text', text: value})];
+             }));
     }
 
     byId('persona-import-form').addEventListener('submit', async (event) => {
