@@ -73,6 +73,7 @@ export function create_chat_view() {
             return h('li', {},
                      h('button', {
                          type: 'button', class: 'conversation-item', 'aria-current': selected ? 'true' : null,
+                         dataset: {conversationId: conversation.id},
                          disabled: streaming !== null,
                          on: {click: () => open_conversation(conversation.id, {focus: true})},
                      },
