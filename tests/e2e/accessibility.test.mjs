@@ -6,8 +6,14 @@ import {after, before, test} from 'node:test';
 
 import {Fixture, assert_accessible, desktop, log_in, open_view, phone, screenshot, send_message} from './harness.mjs';
 
-const frank = {name: 'frank', password: 'frank reads with a screen reader'};
-const fixture = new Fixture([frank]);
+// A user per screen: each logs in a few times at most, within the server's sign-in rate limit.
+const users = {
+    desktop: {name: 'ada', password: 'ada reads with a screen reader'},
+    phone: {name: 'ben', password: 'ben reads on a small phone'},
+    dark: {name: 'cai', password: 'cai prefers the dark'},
+    keyboard: {name: 'dee', password: 'dee uses only the keyboard'},
+};
+const fixture = new Fixture(Object.values(users));
 
 before(() => fixture.setup());
 after(() => fixture.teardown());
@@ -19,12 +25,13 @@ async function assert_no_sideways_scroll(page, label) {
 
 // Every view with something in it: a conversation, an opened memory, a token just created.
 async function check_all_views(page, label) {
+    const user = users[label];
     await page.goto('/');
     await page.locator('#login-form').waitFor();
     await assert_accessible(page, `login (${label})`);
     await screenshot(page, `a11y-login-${label}`);
 
-    await log_in(page, frank.name, frank.password);
+    await log_in(page, user.name, user.password);
     await page.locator('#view-chat[aria-busy="false"]').waitFor();
     assert.equal(await send_message(page, `Hello from a ${label} screen.`), 'Reply complete.');
     await assert_accessible(page, `chat (${label})`);
@@ -32,7 +39,7 @@ async function check_all_views(page, label) {
     await assert_no_sideways_scroll(page, `chat (${label})`);
 
     await open_view(page, 'memory');
-    await page.getByLabel('Remember something new').fill(`Frank uses a ${label} screen.`);
+    await page.getByLabel('Remember something new').fill(`${user.name} uses a ${label} screen.`);
     await page.getByRole('button', {name: 'Remember', exact: true}).click();
     await page.locator('#memory-detail-text').filter({hasText: `${label} screen`}).waitFor();
     await assert_accessible(page, `memory (${label})`);
@@ -74,7 +81,7 @@ test('no serious accessibility problems in the dark colour scheme', async () => 
 
 test('on a phone the conversation list opens from its button', async () => {
     const page = await fixture.page({viewport: phone});
-    await log_in(page, frank.name, frank.password);
+    await log_in(page, users.phone.name, users.phone.password);
     await page.locator('#view-chat[aria-busy="false"]').waitFor();
     const toggle = page.getByRole('button', {name: 'Conversations'});
     assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
@@ -106,8 +113,8 @@ test('the keyboard moves through the login form in order, with visible focus', a
     }
     assert.deepEqual(order, [{id: 'login-password', outline: 'solid'}, {id: 'login-submit', outline: 'solid'}]);
 
-    await page.locator('#login-user').fill(frank.name);
-    await page.locator('#login-password').fill(frank.password);
+    await page.locator('#login-user').fill(users.keyboard.name);
+    await page.locator('#login-password').fill(users.keyboard.password);
     await page.keyboard.press('Enter');
     await page.locator('#app-header').waitFor();
     // After logging in, focus is on the chat's heading, and Tab goes on to the page's controls.

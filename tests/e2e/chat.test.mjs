@@ -9,7 +9,16 @@ import {Fixture, assert_clean, log_in, page_fetch, screenshot, send_message} fro
 const alice = {name: 'alice', password: 'correct horse battery staple'};
 const fixture = new Fixture([alice]);
 
-before(() => fixture.setup());
+// One logged-in page for the chat tests, in order, as a person would use it; logging in once
+// also stays within the server's sign-in rate limit.
+let page;
+
+before(async () => {
+    await fixture.setup();
+    page = await fixture.page();
+    await log_in(page, alice.name, alice.password);
+    await page.locator('#view-chat[aria-busy="false"]').waitFor();
+});
 after(() => fixture.teardown());
 
 test('the server sends the page with its types and Content-Security-Policy', async () => {
@@ -46,9 +55,6 @@ test('a wrong password is refused with a message, and no session', async () => {
 });
 
 test('a reply streams into the page over several updates before it is done', async () => {
-    const page = await fixture.page();
-    await log_in(page, alice.name, alice.password);
-    await page.locator('#view-chat').waitFor();
     // Record the reply's text at every change of its body, and the moment the reply is over
     // (aria-busy turns false), straight from the DOM's own mutation records.
     await page.evaluate(() => {
@@ -89,7 +95,6 @@ test('a reply streams into the page over several updates before it is done', asy
     assert.equal(await page.locator('#conversation-list li').count(), 1);
     await screenshot(page, 'chat-streamed-reply');
     assert_clean(page);
-    await page.context().close();
 });
 
 // What the page shows of the mood: the shape's computed colour, pulse and size, and the
@@ -110,8 +115,6 @@ async function mood_look(page) {
 }
 
 test('the mood shape changes after a strongly emotional message', async () => {
-    const page = await fixture.page();
-    await log_in(page, alice.name, alice.password);
     // The shape shows the server's mood once the chat has loaded it.
     await page.waitForFunction(() => document.getElementById('mood-visual').style.getPropertyValue('--mood-hue') !== '');
     // From its neutral start the shape eases into that mood; measure once the easing is over.
@@ -135,32 +138,29 @@ test('the mood shape changes after a strongly emotional message', async () => {
     assert.equal(mood.status, 200);
     assert.ok(mood.body.pleasure >= -1 && mood.body.pleasure <= 1);
     assert_clean(page);
-    await page.context().close();
 });
 
 test('a new conversation starts empty, and the earlier one can be opened again', async () => {
-    const page = await fixture.page();
-    await log_in(page, alice.name, alice.password);
-    await page.locator('#conversation-list li').first().waitFor();
-    const conversations_before = await page.locator('#conversation-list li').count();
+    const listed = await page_fetch(page, '/api/conversations');
+    assert.equal(listed.body.conversations.length, 1);
+    const first = listed.body.conversations[0].id;
     await page.getByRole('button', {name: 'New conversation'}).click();
     await page.locator('#chat-status').filter({hasText: 'New conversation started.'}).waitFor();
     assert.equal(await page.locator('#transcript li').count(), 0);
-    assert.equal(await page.locator('#conversation-list li').count(), conversations_before + 1);
+    assert.equal(await page.locator('#conversation-list li').count(), 2);
 
     await send_message(page, 'A message about zeppelins in the second conversation.');
     await page.locator('#transcript .turn-user').filter({hasText: 'zeppelins'}).waitFor();
-    // The first conversation (the older one, listed last) still holds its own turns.
-    await page.locator('#conversation-list li').last().getByRole('button').click();
+    assert.equal((await page_fetch(page, '/api/conversations')).body.conversations.length, 2,
+                 'the message went to the new conversation');
+    // The first conversation still holds its own turns.
+    await page.locator(`#conversation-list button[data-conversation-id="${first}"]`).click();
     await page.locator('#transcript .turn-user').filter({hasText: 'best day of my life'}).waitFor();
     assert.equal(await page.locator('#transcript .turn-user').filter({hasText: 'zeppelins'}).count(), 0);
     assert_clean(page);
-    await page.context().close();
 });
 
 test('Stop cancels a reply while it streams', async (t) => {
-    const page = await fixture.page();
-    await log_in(page, alice.name, alice.password);
     await page.locator('#message').fill('Please write me a very long story about the sea.');
     await page.getByRole('button', {name: 'Send', exact: true}).click();
     const streaming = page.locator('#transcript .turn-streaming .turn-body');
@@ -171,7 +171,6 @@ test('Stop cancels a reply while it streams', async (t) => {
     });
     if ((await streaming.count()) === 0) {
         t.skip('the reply was complete before Stop could be pressed');
-        await page.context().close();
         return;
     }
     await page.getByRole('button', {name: 'Stop'}).click();
@@ -188,12 +187,9 @@ test('Stop cancels a reply while it streams', async (t) => {
     // The chat goes on after a stop.
     assert.equal(await send_message(page, 'Thank you, that is enough.'), 'Reply complete.');
     assert_clean(page);
-    await page.context().close();
 });
 
 test('logging out ends the session and shows the login form, with nothing left of the chat', async () => {
-    const page = await fixture.page();
-    await log_in(page, alice.name, alice.password);
     await page.locator('#transcript .turn-user').first().waitFor();
     await page.getByRole('button', {name: 'Log out'}).click();
     await page.locator('#login-form').waitFor({state: 'visible'});
@@ -206,5 +202,4 @@ test('logging out ends the session and shows the login form, with nothing left o
     await page.locator('#login-form').waitFor({state: 'visible'});
     await screenshot(page, 'logged-out');
     assert_clean(page);
-    await page.context().close();
 });

@@ -5,8 +5,10 @@ import {after, before, test} from 'node:test';
 
 import {Fixture, assert_clean, log_in, open_view, page_fetch, screenshot} from './harness.mjs';
 
-const grace = {name: 'grace', password: 'the first password'};
-const fixture = new Fixture([grace]);
+const grace = {name: 'grace', password: 'grace keeps tokens'};
+// Changing a password takes five sign-in attempts, as many as the server allows a user at once.
+const heidi = {name: 'heidi', password: 'the first password'};
+const fixture = new Fixture([grace, heidi]);
 
 before(() => fixture.setup());
 after(() => fixture.teardown());
@@ -53,12 +55,12 @@ test('a token is shown once, copies to the clipboard, is listed, and is revoked 
 
 test('a changed password is the one the next login needs', async () => {
     const page = await fixture.page();
-    await log_in(page, grace.name, grace.password);
+    await log_in(page, heidi.name, heidi.password);
     await open_view(page, 'settings');
 
     // A mismatch is caught before anything is sent; a wrong current password by the server,
     // without ending the session.
-    await page.getByLabel('Current password').fill(grace.password);
+    await page.getByLabel('Current password').fill(heidi.password);
     await page.getByLabel('New password', {exact: true}).fill('the second password');
     await page.getByLabel('New password again').fill('not the same');
     await page.getByRole('button', {name: 'Change password'}).click();
@@ -69,18 +71,18 @@ test('a changed password is the one the next login needs', async () => {
     await page.locator('#password-status').filter({hasText: 'Could not change the password'}).waitFor();
     assert.ok(await page.locator('#app-header').isVisible(), 'still logged in');
 
-    await page.getByLabel('Current password').fill(grace.password);
+    await page.getByLabel('Current password').fill(heidi.password);
     await page.getByRole('button', {name: 'Change password'}).click();
     await page.locator('#password-status').filter({hasText: 'Password changed.'}).waitFor();
     await page.getByRole('button', {name: 'Log out'}).click();
     await page.locator('#login-form').waitFor({state: 'visible'});
 
-    await page.getByLabel('User name').fill(grace.name);
-    await page.getByLabel('Password', {exact: true}).fill(grace.password);
+    await page.getByLabel('User name').fill(heidi.name);
+    await page.getByLabel('Password', {exact: true}).fill(heidi.password);
     await page.getByRole('button', {name: 'Log in'}).click();
     await page.getByRole('alert').filter({hasText: 'Wrong user name or password'}).waitFor();
-    await log_in(page, grace.name, 'the second password');
-    assert.equal((await page_fetch(page, '/api/me')).body.user, grace.name);
+    await log_in(page, heidi.name, 'the second password');
+    assert.equal((await page_fetch(page, '/api/me')).body.user, heidi.name);
     assert_clean(page);
     await page.context().close();
 });
