@@ -17,7 +17,9 @@ export function create_settings_view({session}) {
     const created_box = byId('token-created');
     const token_value = byId('token-value');
 
+    // The server writes 0 (or null) for a time that has not happened: a token never used.
     function time_cell(value, none) {
+        if (!value) return h('td', {text: none});
         const when = format_time(value);
         if (!when.text) return h('td', {text: none});
         return h('td', {}, when.iso ? h('time', {datetime: when.iso, text: when.text}) : when.text);
