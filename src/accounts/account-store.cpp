@@ -121,7 +121,8 @@ ErrorOr<void> AccountStore::add_user(std::string_view name, std::string_view pas
             return {};
         const std::string existing = query.column_text(0);
         if (existing == name)
-            return make_error(ErrorKind::Conflict, "a user named " + in_quotes(name) + " already exists");
+            return make_error(ErrorKind::Conflict,
+                              "a user named " + in_quotes(name) + " already exists; choose another name");
         return make_error(ErrorKind::Conflict, in_quotes(name) + " differs from the existing user " +
                                                    in_quotes(existing) + " only in case; choose another name");
     };

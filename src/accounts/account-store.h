@@ -4,7 +4,11 @@
 // Thread-safe: one connection behind a mutex. Password hashing and verification (argon2id, 64 MiB
 // each) run outside that mutex, at most two at a time in the whole process, so a flood of logins
 // neither blocks the other calls nor exhausts memory. Secrets (token and session texts) are
-// returned once and stored only as SHA-256 digests; a stolen database gives no usable credential.
+// returned once and stored only as SHA-256 digests, so a copy of the database holds no usable
+// token or session.
+//
+// Every function that takes a user name fails with InvalidInput for a name check_user_name
+// refuses, except find_user and verify_password, for which such a name has no account.
 #pragma once
 
 #include <chrono>
@@ -96,7 +100,8 @@ public:
 
     // Creates an API token for `user`: "os1_" and 43 base64url characters (256 random bits).
     // The text is returned here and nowhere else; only its SHA-256 is stored. NotFound when
-    // there is no such account; InvalidInput for a label over max_token_label_bytes or not UTF-8.
+    // there is no such account; InvalidInput for a label over max_token_label_bytes, not UTF-8,
+    // or holding a control character (labels are listed one per line).
     ErrorOr<std::pair<TokenRecord, std::string>> create_token(std::string_view user, std::string_view label);
     // The user's tokens, oldest first, without their texts (which are not stored). NotFound when
     // there is no such account.
@@ -108,9 +113,10 @@ public:
     // on every request).
     ErrorOr<std::optional<std::string>> user_for_token(std::string_view token);
 
-    // Starts a browser session for `user` lasting `ttl` (more than zero): returns the session
-    // secret (43 base64url characters, 256 random bits; stored only as its SHA-256) for the
-    // cookie, and the session with its random CSRF token. NotFound when there is no such account.
+    // Starts a browser session for `user` lasting `ttl` (more than zero, at most 366 days, else
+    // InvalidInput): returns the session secret (43 base64url characters, 256 random bits; stored
+    // only as its SHA-256) for the cookie, and the session with its random CSRF token (43
+    // base64url characters). NotFound when there is no such account.
     ErrorOr<std::pair<std::string, Session>> create_session(std::string_view user, std::chrono::seconds ttl);
     // The session a secret opens; nullopt when it is unknown, malformed, ended or expired (by the
     // injected clock).
@@ -124,7 +130,7 @@ private:
     AccountStore(Database db, const Environment& env, AccountOptions options)
         : m_db(std::move(db)), m_env(env), m_options(options) {}
 
-    // NotFound, naming the user and how to see who exists.
+    // NotFound, naming the user.
     static Error no_such_user(std::string_view name);
     // These expect m_mutex held.
     ErrorOr<bool> user_exists(std::string_view name);

@@ -2,7 +2,8 @@
 // key may spend `burst` at once and earns `per_second` back. At most `max_keys` keys are held;
 // a new key beyond that evicts the least recently used one, so an attacker cycling through
 // addresses bounds the memory rather than exhausting it (an evicted key starts again with a
-// full bucket). Thread-safe.
+// full bucket). Each held key keeps a copy of its text, so keys should be short: a validated
+// name or an address, never raw request text. Thread-safe.
 #pragma once
 
 #include <chrono>

@@ -30,5 +30,7 @@ void register_memory_backup(CLI::App* memory, GlobalOptions& global, int& exit_c
 void register_memory_bench(CLI::App* bench, GlobalOptions& global, int& exit_code);
 void register_bench(CLI::App& app, GlobalOptions& global, int& exit_code);
 void register_serve(CLI::App& app, GlobalOptions& global, int& exit_code);
+void register_user(CLI::App& app, GlobalOptions& global, int& exit_code);
+void register_token(CLI::App& app, GlobalOptions& global, int& exit_code);
 
 }  // namespace os1::cli

@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
     register_relationship(app, global, exit_code);
     register_journal(app, global, exit_code);
     register_bench(app, global, exit_code);
+    register_user(app, global, exit_code);
+    register_token(app, global, exit_code);
     register_serve(app, global, exit_code);
 
     // Every command reads its clock from OS1_NOW when it is set: a bad value is refused here,

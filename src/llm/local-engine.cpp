@@ -362,7 +362,8 @@ private:
     // it spells the conversation as the caller will store it (a token that reached into the stop
     // string goes; the next turn prefills from there).
     void keep_only_reply(Slot& slot) {
-        const std::string_view generated = std::string_view(slot.text).substr(std::min(slot.reply_start, slot.text.size()));
+        const std::string_view generated =
+            std::string_view(slot.text).substr(std::min(slot.reply_start, slot.text.size()));
         size_t common = 0;
         const size_t limit = std::min(generated.size(), slot.reply.size());
         while (common < limit && generated[common] == slot.reply[common])

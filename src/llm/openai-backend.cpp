@@ -19,6 +19,7 @@
 #include "core/utf8.h"
 #include "llm/llm.h"
 #include "llm/sse-parser.h"
+#include "llm/stop-matcher.h"
 
 namespace os1::llm {
 
@@ -315,6 +316,8 @@ json build_request_body(const Connection& connection, const ChatRequest& request
         body["seed"] = sampling.seed;
     if (sampling.max_tokens > 0)
         body["max_tokens"] = sampling.max_tokens;
+    if (!request.stop.empty())
+        body["stop"] = request.stop;
     if (connection.flavor == ServerFlavor::LlamaCpp) {
         body["min_p"] = sampling.min_p;
         body["repeat_penalty"] = sampling.repeat_penalty;
@@ -337,6 +340,8 @@ struct Stream {
     Body body_kind = Body::Unknown;
     SseParser parser;
     Utf8Buffer utf8;
+    // The server is asked to stop at the stop strings too; this catches one that ignores them.
+    StopMatcher stop;
     std::string raw_body;  // Json and Error bodies, read whole
 
     bool aborted_by_cancel = false;
@@ -352,7 +357,7 @@ struct Stream {
 };
 
 void push_content(Stream& stream, std::string_view content) {
-    if (content.empty())
+    if (content.empty() || stream.stop.stopped())
         return;
     ++stream.text_chunks;
     std::string text = stream.utf8.push(content);
@@ -362,7 +367,16 @@ void push_content(Stream& stream, std::string_view content) {
     if (!stream.first_token)
         stream.first_token = now;
     stream.last_token = now;
-    stream.reply->push_text(std::move(text));
+    stream.reply->push_text(stream.stop.push(text).text);
+}
+
+// The end of the reply: what the UTF-8 buffer and the stop matcher still hold.
+void flush_content(Stream& stream) {
+    if (stream.stop.stopped())
+        return;
+    StopMatcher::Output tail = stream.stop.push(stream.utf8.flush());
+    stream.reply->push_text(std::move(tail.text));
+    stream.reply->push_text(stream.stop.flush());
 }
 
 // Reads one chunk object (streamed or whole) into the stream; returns false on a server error.
@@ -444,7 +458,8 @@ size_t write_stream(char* data, size_t size, size_t count, void* user) noexcept 
             if (!take_event(stream, event))
                 return 0;
         }
-        return bytes;
+        // A stop string ended the reply here; the rest of the stream is not wanted.
+        return stream.stop.stopped() ? 0 : bytes;
     } catch (const std::exception& e) {
         stream.error = stream.transfer->url() + ": reading the reply failed (" + e.what() + ")";
     } catch (...) {
@@ -483,7 +498,7 @@ ReplyStats final_stats(const Stream& stream, const ChatRequest& request, int32_t
     }
 
     stats.stop_reason = StopReason::EndOfGeneration;
-    if (stream.finish_reason == "length") {
+    if (stream.finish_reason == "length" && !stream.stop.stopped()) {
         int32_t max_tokens = request.sampling.max_tokens;
         bool below_limit = max_tokens > 0 && stats.generated_tokens > 0 && stats.generated_tokens < max_tokens;
         stats.stop_reason = below_limit ? StopReason::ContextFull : StopReason::MaxTokens;
@@ -512,6 +527,7 @@ void run_request(const Connection& connection, ChatRequest request, const std::s
     }
     Stream stream(reply, submitted);
     stream.transfer = &transfer;
+    stream.stop = StopMatcher(request.stop);
 
     CURL* curl = transfer.handle();
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
@@ -528,8 +544,12 @@ void run_request(const Connection& connection, ChatRequest request, const std::s
 
     CURLcode code = curl_easy_perform(curl);
 
+    if (stream.stop.stopped()) {
+        reply->finish(final_stats(stream, request, dropped));
+        return;
+    }
     if (stream.aborted_by_cancel) {
-        reply->push_text(stream.utf8.flush());
+        flush_content(stream);
         ReplyStats stats = final_stats(stream, request, dropped);
         stats.stop_reason = StopReason::Cancelled;
         reply->finish(stats);
@@ -567,7 +587,7 @@ void run_request(const Connection& connection, ChatRequest request, const std::s
             }
         }
     }
-    reply->push_text(stream.utf8.flush());
+    flush_content(stream);
     if (!stream.saw_done && stream.finish_reason.empty()) {
         reply->fail(transfer.url() + ": the server closed the stream before the reply finished; check the server's log",
                     final_stats(stream, request, dropped));

@@ -135,7 +135,7 @@ Response Gate::start_session(const Request& request, const std::string& user, in
     auto session = m_accounts.create_session(user, m_options.session_ttl);
     if (session.is_error())
         return error_response(session.error());
-    Response response = json_response(status, dump({{"user", user}, {"csrf", session->second.csrf}}));
+    Response response = json_response(status, dump(json{{"user", user}, {"csrf", session->second.csrf}}));
     response.headers.emplace_back("Set-Cookie", cookie(request, session->first, m_options.session_ttl.count()));
     return response;
 }
@@ -176,7 +176,7 @@ Response Gate::logout(const Request& request) {
 }
 
 Response Gate::me(const Caller& caller) {
-    return json_response(200, dump({{"user", caller.user},
+    return json_response(200, dump(json{{"user", caller.user},
                                     {"admin", caller.admin},
                                     {"csrf", caller.csrf},
                                     {"local", caller.via == Caller::Via::Local}}));
@@ -211,7 +211,7 @@ Response Gate::change_password(const Request& request, const Caller& caller) {
 
 Response Gate::list_tokens(const Caller& caller) {
     if (caller.via == Caller::Via::Local)
-        return json_response(200, dump({{"tokens", json::array()}}));
+        return json_response(200, dump(json{{"tokens", json::array()}}));
     auto tokens = m_accounts.list_tokens(caller.user);
     if (tokens.is_error())
         return error_response(tokens.error());
@@ -221,7 +221,7 @@ Response Gate::list_tokens(const Caller& caller) {
                         {"label", token.label},
                         {"created", token.created},
                         {"last_used", token.last_used}});
-    return json_response(200, dump({{"tokens", std::move(list)}}));
+    return json_response(200, dump(json{{"tokens", std::move(list)}}));
 }
 
 Response Gate::create_token(const Request& request, const Caller& caller) {
@@ -236,7 +236,7 @@ Response Gate::create_token(const Request& request, const Caller& caller) {
     auto token = m_accounts.create_token(caller.user, label->value_or(""));
     if (token.is_error())
         return error_response(token.error());
-    return json_response(201, dump({{"id", token->first.id}, {"label", token->first.label}, {"token", token->second}}));
+    return json_response(201, dump(json{{"id", token->first.id}, {"label", token->first.label}, {"token", token->second}}));
 }
 
 Response Gate::revoke_token(const Caller& caller, const std::string& id) {

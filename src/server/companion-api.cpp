@@ -231,7 +231,7 @@ Response new_conversation(Call& call) {
     auto conversation = call.user->open({.start = companion::Start::New, .title = title});
     if (conversation.is_error())
         return error_response(conversation.error());
-    return json_response(201, dump({{"id", conversation->id()}}));
+    return json_response(201, dump(json{{"id", conversation->id()}}));
 }
 
 Response show_conversation(Call& call) {
@@ -296,10 +296,10 @@ Response search_memory(Call& call) {
 Response list_memories(Call& call) {
     const int64_t limit = bounded_param(call.request, "limit", 100, 1, 1000);
     return with_companion(call, [&](Companion& companion) -> ErrorOr<Response> {
-        json list = json::array();
+        nlohmann::ordered_json list = nlohmann::ordered_json::array();
         for (const memory::Memory& m : OS1_TRY(companion.memory().list(std::nullopt, size_t(limit))))
             list.push_back(memory::memory_json(m));
-        return ok_json({{"memories", std::move(list)}});
+        return json_response(200, dump(nlohmann::ordered_json{{"memories", std::move(list)}}));
     });
 }
 
@@ -312,10 +312,10 @@ Response show_memory(Call& call) {
         auto found = OS1_TRY(companion.memory().get(*id));
         if (!found)
             return not_found("the memory");
-        json body = memory::memory_json(*found);
-        json provenance = json::array();
+        nlohmann::ordered_json body = memory::memory_json(*found);
+        nlohmann::ordered_json provenance = nlohmann::ordered_json::array();
         for (const std::string& source : found->source_turns) {
-            json entry = {{"source", source}};
+            nlohmann::ordered_json entry = {{"source", source}};
             if (source.starts_with("turn:")) {
                 if (auto turn_id = parse_id(source.substr(5))) {
                     if (auto turn = OS1_TRY(companion.conversations().turn(*turn_id))) {
@@ -330,7 +330,7 @@ Response show_memory(Call& call) {
             provenance.push_back(std::move(entry));
         }
         body["provenance"] = std::move(provenance);
-        return ok_json(body);
+        return json_response(200, dump(body));
     });
 }
 
@@ -348,7 +348,7 @@ Response edit_memory(Call& call) {
         if (!OS1_TRY(companion.memory().edit(*id, *text)))
             return not_found("the memory");
         auto edited = OS1_TRY(companion.memory().get(*id));
-        return ok_json(edited ? json(memory::memory_json(*edited)) : json::object());
+        return json_response(200, edited ? dump(memory::memory_json(*edited)) : std::string("{}"));
     });
 }
 
@@ -374,7 +374,7 @@ Response remember(Call& call) {
         return error_response(text.error());
     return with_companion(call, [&](Companion& companion) -> ErrorOr<Response> {
         const int64_t id = OS1_TRY(companion.remember(*text));
-        return json_response(201, dump({{"id", id}}));
+        return json_response(201, dump(json{{"id", id}}));
     });
 }
 

@@ -85,8 +85,4 @@ ErrorOr<std::string> required_string(const json& object, std::string_view name) 
     return *value;
 }
 
-std::string dump(const json& value) {
-    return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 }  // namespace os1::server

@@ -26,6 +26,9 @@ ErrorOr<std::optional<bool>> optional_bool(const nlohmann::json& object, std::st
 ErrorOr<std::string> required_string(const nlohmann::json& object, std::string_view name);
 
 // JSON text for a response; invalid UTF-8 in stored text is replaced, never a failure.
-std::string dump(const nlohmann::json& value);
+template <typename Json>
+std::string dump(const Json& value) {
+    return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
 
 }  // namespace os1::server

@@ -67,7 +67,7 @@ bool generates(const Request& request) {
 void CompanionServer::Impl::add_routes() {
     router.add(Method::Get, "/api/health", Access::Public, [this](Call&) {
         const llm::BackendInfo info = host.backend_info();
-        return json_response(200, dump({{"status", "ok"}, {"model", options.model_id}, {"parallel", info.parallel}}));
+        return json_response(200, dump(json{{"status", "ok"}, {"model", options.model_id}, {"parallel", info.parallel}}));
     });
     router.add(Method::Post, "/api/login", Access::Public, [this](Call& call) { return gate.login(call.request); });
     router.add(Method::Post, "/api/logout", Access::Public, [this](Call& call) { return gate.logout(call.request); });

@@ -56,6 +56,7 @@ void TurnSource::cancel() {
 
 TurnSource::Feed turn_feed(companion::Turn turn, std::shared_ptr<void> keep) {
     struct Held {
+        Held(companion::Turn turn_, std::shared_ptr<void> keep_) : turn(std::move(turn_)), keep(std::move(keep_)) {}
         companion::Turn turn;
         std::shared_ptr<void> keep;
         ~Held() {
@@ -63,7 +64,7 @@ TurnSource::Feed turn_feed(companion::Turn turn, std::shared_ptr<void> keep) {
             turn = companion::Turn(nullptr);
         }
     };
-    auto held = std::make_shared<Held>(Held{std::move(turn), std::move(keep)});
+    auto held = std::make_shared<Held>(std::move(turn), std::move(keep));
     TurnSource::Feed feed;
     companion::Turn* t = &held->turn;
     feed.poll = [t] { return t->next_for(std::chrono::milliseconds(0)); };

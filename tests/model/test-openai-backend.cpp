@@ -256,6 +256,30 @@ TEST_F(LlamaServerTest, MaxTokensStopsWithMaxTokens) {
     EXPECT_EQ(stats.generated_tokens, 5);
 }
 
+TEST_F(LlamaServerTest, AStopStringEndsTheReplyJustBeforeIt) {
+    auto whole = m_backend->submit(greedy_request("Tell me a long story about a lighthouse.", 40))->collect();
+    ASSERT_TRUE(whole) << whole.error().message;
+    ASSERT_GE(whole.value().size(), 16u) << whole.value();
+    // A few whole characters from the middle.
+    const std::string& text = whole.value();
+    auto continues = [&](size_t i) { return i < text.size() && (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80; };
+    size_t from = text.size() / 2;
+    while (continues(from))
+        ++from;
+    size_t to = std::min(text.size(), from + 6);
+    while (continues(to))
+        ++to;
+    const std::string stop = text.substr(from, to - from);
+
+    ChatRequest request = greedy_request("Tell me a long story about a lighthouse.", 40);
+    request.stop = {stop};
+    ReplyStats stats;
+    auto cut = m_backend->submit(request)->collect(&stats);
+    ASSERT_TRUE(cut) << cut.error().message;
+    EXPECT_EQ(cut.value(), text.substr(0, text.find(stop))) << "stop string: \"" << stop << "\"";
+    EXPECT_EQ(stats.stop_reason, StopReason::EndOfGeneration);
+}
+
 TEST_F(LlamaServerTest, CancelMidStreamEndsWithCancelled) {
     auto reply = m_backend->submit(greedy_request("Write a very long essay about the sea.", 900));
     const ReplyEvent first = reply->next();
@@ -511,6 +535,105 @@ TEST(OpenAIBackendFake, RequestCarriesTheSamplingParameters) {
     request.sampling.seed = 0xFFFFFFFF;
     ASSERT_TRUE(backend->submit(request)->collect());
     EXPECT_FALSE(chat.body().contains("seed"));
+}
+
+TEST(OpenAIBackendFake, StopStringsGoUpstreamAndCutTheReplyWhereTheServerIgnoresThem) {
+    ScriptedChat chat;
+    chat.stream = delta_event("Hel") + delta_event("lo wo") + delta_event("rld, and") + delta_event(" more", "length") +
+                  "data: [DONE]\n\n";
+    FakeServer server([&](httplib::Server& s) {
+        serve_models(s);
+        chat.install(s);
+    });
+    auto backend = open_fake(server);
+    ASSERT_TRUE(backend);
+    ChatRequest request = greedy_request("hi", 4);
+    request.stop = {"o w", "zzz"};
+    ReplyStats stats;
+    auto text = backend->submit(request)->collect(&stats);
+    ASSERT_TRUE(text) << text.error().message;
+    EXPECT_EQ(text.value(), "Hell");
+    EXPECT_EQ(stats.stop_reason, StopReason::EndOfGeneration);
+    EXPECT_EQ(chat.body()["stop"], json::array({"o w", "zzz"}));
+
+    // Without stop strings the field is left out.
+    ASSERT_TRUE(backend->submit(greedy_request("hi", 4))->collect());
+    EXPECT_FALSE(chat.body().contains("stop"));
+}
+
+// The stream would never end by itself: the stop string must end the transfer too.
+TEST(OpenAIBackendFake, AStopStringEndsAStreamThatWouldGoOn) {
+    EndlessChat endless;
+    FakeServer server(
+        [&](httplib::Server& s) {
+            serve_models(s);
+            endless.install(s);
+        },
+        [&] { endless.stop(); });
+    auto backend = open_fake(server);
+    ASSERT_TRUE(backend);
+    ChatRequest request = greedy_request("hi", 8);
+    request.stop = {"ck ti"};
+    ReplyStats stats;
+    auto text = backend->submit(request)->collect(&stats);
+    ASSERT_TRUE(text) << text.error().message;
+    EXPECT_EQ(text.value(), "ti");
+    EXPECT_EQ(stats.stop_reason, StopReason::EndOfGeneration);
+}
+
+TEST(OpenAIBackendFake, AServerThatHonoursTheStopGetsItsWholeReplyThrough) {
+    ScriptedChat chat;
+    // The server stopped before "xyz"; the "x" held back as a possible start of it comes out at the end.
+    chat.stream = delta_event("ab") + delta_event("cx") + delta_event("", "stop") + "data: [DONE]\n\n";
+    FakeServer server([&](httplib::Server& s) {
+        serve_models(s);
+        chat.install(s);
+    });
+    auto backend = open_fake(server);
+    ASSERT_TRUE(backend);
+    ChatRequest request = greedy_request("hi", 10);
+    request.stop = {"xyz"};
+    ReplyStats stats;
+    auto text = backend->submit(request)->collect(&stats);
+    ASSERT_TRUE(text) << text.error().message;
+    EXPECT_EQ(text.value(), "abcx");
+    EXPECT_EQ(stats.stop_reason, StopReason::EndOfGeneration);
+}
+
+TEST(OpenAIBackendFake, AStopStringCutsANonStreamedAnswerToo) {
+    FakeServer server([](httplib::Server& s) {
+        serve_models(s);
+        s.Post("/v1/chat/completions", [](const httplib::Request&, httplib::Response& res) {
+            res.set_content(R"({"choices":[{"index":0,"message":{"role":"assistant","content":"whole answer"},)"
+                            R"("finish_reason":"stop"}]})",
+                            "application/json");
+        });
+    });
+    auto backend = open_fake(server);
+    ASSERT_TRUE(backend);
+    ChatRequest request = greedy_request("hi", 8);
+    request.stop = {"ans"};
+    auto text = backend->submit(request)->collect();
+    ASSERT_TRUE(text) << text.error().message;
+    EXPECT_EQ(text.value(), "whole ");
+}
+
+TEST(OpenAIBackendFake, InvalidStopStringsFailBeforeAnyRequest) {
+    ScriptedChat chat;
+    FakeServer server([&](httplib::Server& s) {
+        serve_models(s);
+        chat.install(s);
+    });
+    auto backend = open_fake(server);
+    ASSERT_TRUE(backend);
+    ChatRequest request = greedy_request("hi", 8);
+    request.stop = {"a", "b", "c", "d", "e"};
+    auto text = backend->submit(request)->collect();
+    ASSERT_TRUE(text.is_error());
+    EXPECT_EQ(text.error().kind, os1::ErrorKind::InvalidInput);
+    EXPECT_TRUE(contains(text.error().message, "use at most 4")) << text.error().message;
+    std::lock_guard lock(chat.mutex);
+    EXPECT_TRUE(chat.last_body.empty()) << "the request reached the server";
 }
 
 TEST(OpenAIBackendFake, LlamaCppServerGetsItsOwnSamplingFields) {

@@ -109,7 +109,7 @@ TEST_F(Accounts, ATakenNameIsAConflictAlsoInAnotherCase) {
     ok(m_store->add_user("sam", "correct horse"));
     auto again = m_store->add_user("sam", "another password");
     EXPECT_EQ(kind_of(again), ErrorKind::Conflict);
-    EXPECT_EQ(again.error().message, "a user named \"sam\" already exists");
+    EXPECT_EQ(again.error().message, "a user named \"sam\" already exists; choose another name");
 
     auto cased = m_store->add_user("SAM", "another password");
     EXPECT_EQ(kind_of(cased), ErrorKind::Conflict);

@@ -152,8 +152,8 @@ TEST(StopMatcher, NothingAfterAStop) {
 }
 
 TEST(StopMatcher, MultibyteCharactersAreNeverSplit) {
-    const std::string euro = "\xE2\x82\xAC";     // three bytes
-    const std::string e_acute = "\xC3\xA9";      // two bytes
+    const std::string euro = "\xE2\x82\xAC";       // three bytes
+    const std::string e_acute = "\xC3\xA9";        // two bytes
     const std::string emoji = "\xF0\x9F\x98\x80";  // four bytes
 
     // A stop string that begins with a multi-byte character, fed a byte at a time.
@@ -163,8 +163,8 @@ TEST(StopMatcher, MultibyteCharactersAreNeverSplit) {
 
     // Pieces that end inside a character: only whole characters come out, each time.
     const std::string text = "a" + euro + e_acute + emoji + "b" + euro + "z";
-    for (const auto& stops : {std::vector<std::string>{}, std::vector<std::string>{euro + "z"},
-                              std::vector<std::string>{emoji + "x"}}) {
+    for (const auto& stops :
+         {std::vector<std::string>{}, std::vector<std::string>{euro + "z"}, std::vector<std::string>{emoji + "x"}}) {
         Fed bytes = feed(stops, bytes_of(text));
         for (const std::string& piece : bytes.pieces)
             EXPECT_TRUE(os1::is_valid_utf8(piece)) << "a piece splits a character";
@@ -180,7 +180,8 @@ TEST(StopMatcher, MultibyteCharactersAreNeverSplit) {
 }
 
 TEST(StopMatcher, TheOutcomeDoesNotDependOnHowTheTextIsCut) {
-    const std::string text = "the cat sat on the mat, then the cat sang: la la laa la. " + std::string("\xC3\xA9t\xC3\xA9!");
+    const std::string text =
+        "the cat sat on the mat, then the cat sang: la la laa la. " + std::string("\xC3\xA9t\xC3\xA9!");
     const std::vector<std::vector<std::string>> stop_sets = {
         {"cat sang"}, {"la laa"}, {"aa", "a la"}, {"\xC3\xA9!"}, {"mat, then", "the m", "e mat"}, {"absent"}, {"!"}};
     std::mt19937 random(42);
