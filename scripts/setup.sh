@@ -32,6 +32,8 @@ step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 packages=(build-essential cmake pkg-config git
           libsqlite3-dev nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev libcpp-httplib-dev
           libsodium-dev libboost1.81-dev libedit-dev libgtest-dev libgmock-dev)
+# The browser tests (tests/e2e) drive Debian's Chromium.
+[ "$with_tests" = 1 ] && packages+=(chromium)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -48,9 +50,27 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # --- pinned npm sources (integrity-checked against package-lock.json) -------------------
+# True when a package that package.json names is missing or not at its locked version (a
+# checkout from before the package was added, say).
+npm_packages_stale() {
+    node -e '
+        const fs = require("fs");
+        const lock = require("./package-lock.json").packages;
+        const names = Object.keys({...lock[""].dependencies, ...lock[""].devDependencies});
+        const stale = names.some((name) => {
+            try {
+                const installed = JSON.parse(fs.readFileSync(`node_modules/${name}/package.json`, "utf8"));
+                return installed.version !== lock[`node_modules/${name}`].version;
+            } catch {
+                return true;
+            }
+        });
+        process.exit(stale ? 0 : 1);'
+}
 if [ ! -f node_modules/.package-lock.json ] || ! cmp -s <(node -p "JSON.stringify(require('./package-lock.json').packages['node_modules/node-llama-cpp'].integrity)") \
-        <(node -p "JSON.stringify((require('./node_modules/.package-lock.json').packages['node_modules/node-llama-cpp']||{}).integrity)"); then
-    step "fetching pinned sources with npm (node-llama-cpp's llama.cpp bundle, vader-sentiment)"
+        <(node -p "JSON.stringify((require('./node_modules/.package-lock.json').packages['node_modules/node-llama-cpp']||{}).integrity)") \
+        || npm_packages_stale; then
+    step "fetching pinned sources with npm (node-llama-cpp's llama.cpp bundle, vader-sentiment, test tools)"
     npm ci --ignore-scripts --omit=optional --no-audit --no-fund --loglevel=error
 fi
 

@@ -1,0 +1,269 @@
+// The chat: the conversation list, the transcript, and a reply that is drawn as it streams in,
+// with a Stop button that cancels it. The mood panel beside it follows every turn.
+import {ApiError, request, segment} from '../api.js';
+import {stream_chat} from '../chat-client.js';
+import {byId, fill, h} from '../dom.js';
+import {format_time} from '../format.js';
+import {render_markdown} from '../markdown.js';
+import {MoodVisual, mood_description} from '../mood-visual.js';
+
+export function create_chat_view() {
+    const transcript = byId('transcript');
+    const status = byId('chat-status');
+    const composer = byId('composer');
+    const message_box = byId('message');
+    const send_button = byId('send');
+    const stop_button = byId('stop');
+    const list = byId('conversation-list');
+    const new_button = byId('new-conversation');
+    const toggle = byId('conversations-toggle');
+    const panel = byId('conversation-panel');
+    const mood_visual = new MoodVisual(byId('mood-visual'));
+
+    let conversations = [];
+    let current = null;          // the conversation shown, or null before the first turn
+    let companion_name = 'os1';  // the persona's name, for labelling its turns
+    let streaming = null;        // {controller} while a reply is being written
+
+    function show_mood(mood) {
+        if (!mood) return;
+        mood_visual.update(mood);
+        byId('mood-label').textContent = mood_description(mood);
+    }
+
+    function show_relationship(relationship) {
+        if (relationship && typeof relationship.stage === 'string' && relationship.stage) {
+            byId('relationship-stage').textContent = relationship.stage;
+        }
+    }
+
+    function speaker(role) {
+        return role === 'user' ? 'You' : companion_name;
+    }
+
+    // One turn of the transcript; its body is Markdown rendered into nodes, never HTML.
+    function turn_element(role, text, {time, interrupted} = {}) {
+        const when = time !== undefined ? format_time(time) : null;
+        const body = h('div', {class: 'turn-body'});
+        body.append(render_markdown(text));
+        return h('li', {class: `turn turn-${role === 'user' ? 'user' : 'assistant'}`},
+                 h('p', {class: 'turn-meta'},
+                   h('span', {class: 'turn-speaker', text: speaker(role)}),
+                   when && when.iso ? h('time', {datetime: when.iso, text: when.text}) : null,
+                   interrupted ? h('span', {class: 'turn-flag', text: 'interrupted'}) : null),
+                 body);
+    }
+
+    function scroll_to_end() {
+        transcript.scrollTop = transcript.scrollHeight;
+    }
+
+    function conversation_title(conversation) {
+        if (typeof conversation.title === 'string' && conversation.title.trim()) return conversation.title.trim();
+        const started = format_time(conversation.started);
+        return started.text ? `Conversation of ${started.text}` : 'Untitled conversation';
+    }
+
+    function render_list() {
+        byId('conversations-empty').hidden = conversations.length > 0;
+        fill(list, conversations.map((conversation) => {
+            const last = format_time(conversation.last ?? conversation.started);
+            const turns = Number(conversation.turns) || 0;
+            const selected = String(conversation.id) === String(current);
+            return h('li', {},
+                     h('button', {
+                         type: 'button', class: 'conversation-item', 'aria-current': selected ? 'true' : null,
+                         dataset: {conversationId: conversation.id},
+                         disabled: streaming !== null,
+                         on: {click: () => open_conversation(conversation.id, {focus: true})},
+                     },
+                       h('span', {class: 'conversation-title', text: conversation_title(conversation)}),
+                       h('span', {class: 'conversation-meta',
+                                  text: `${turns} ${turns === 1 ? 'turn' : 'turns'}${last.text ? ` · ${last.text}` : ''}`})));
+        }));
+    }
+
+    async function load_list() {
+        const answer = await request('/api/conversations');
+        conversations = Array.isArray(answer?.conversations) ? answer.conversations : [];
+        const order = (c) => Number(new Date(format_time(c.last ?? c.started).iso ?? 0)) || 0;
+        conversations.sort((a, b) => order(b) - order(a));
+        render_list();
+    }
+
+    async function open_conversation(id, {focus = false} = {}) {
+        if (streaming) return;
+        current = id;
+        render_list();
+        set_panel_open(false);
+        const conversation = await request(`/api/conversations/${segment(id)}`);
+        if (String(current) !== String(id)) return;  // another was opened meanwhile
+        const turns = Array.isArray(conversation?.turns) ? conversation.turns : [];
+        fill(transcript, turns.map((turn) => turn_element(turn.role, String(turn.text ?? ''), turn)));
+        status.textContent = '';
+        scroll_to_end();
+        if (focus) message_box.focus();
+    }
+
+    async function new_conversation() {
+        if (streaming) return;
+        const created = await request('/api/conversations', {method: 'POST', json: {}});
+        current = created?.id ?? null;
+        transcript.replaceChildren();
+        status.textContent = 'New conversation started.';
+        await load_list();
+        set_panel_open(false);
+        message_box.focus();
+    }
+
+    function set_streaming(controller) {
+        streaming = controller ? {controller} : null;
+        stop_button.hidden = !controller;
+        send_button.disabled = Boolean(controller);
+        new_button.disabled = Boolean(controller);
+        render_list();
+    }
+
+    // Sends one message and draws the reply as its pieces arrive.
+    async function send(text) {
+        const controller = new AbortController();
+        set_streaming(controller);
+        transcript.append(turn_element('user', text));
+        const body = h('div', {class: 'turn-body', 'aria-live': 'polite', 'aria-busy': 'true'});
+        const flags = h('p', {class: 'turn-notes'});
+        const reply = h('li', {class: 'turn turn-assistant turn-streaming'},
+                        h('p', {class: 'turn-meta'}, h('span', {class: 'turn-speaker', text: speaker('assistant')})),
+                        body, flags);
+        transcript.append(reply);
+        scroll_to_end();
+        status.textContent = `${companion_name} is writing…`;
+
+        let reply_text = '';
+        let ended = false;
+        const note = (text, kind = 'note') => flags.append(h('span', {class: `turn-${kind}`, text}));
+        try {
+            for await (const {event, data} of stream_chat({message: text, conversation: current, signal: controller.signal})) {
+                if (event === 'prepared') {
+                    if (data.conversation !== undefined && data.conversation !== null) current = data.conversation;
+                    show_mood(data.mood);
+                    if (Array.isArray(data.recalled) && data.recalled.length > 0) reply.append(recalled_element(data.recalled));
+                } else if (event === 'text') {
+                    reply_text += String(data.text ?? '');
+                    body.replaceChildren(render_markdown(reply_text));
+                    scroll_to_end();
+                } else if (event === 'notice') {
+                    note(String(data.text ?? ''));
+                } else if (event === 'done') {
+                    ended = true;
+                    show_mood(data.mood);
+                    show_relationship(data.relationship);
+                    if (data.interrupted) note('interrupted', 'flag');
+                    status.textContent = 'Reply complete.';
+                } else if (event === 'error') {
+                    ended = true;
+                    note(`The reply failed: ${String(data.message ?? 'unknown error')}`, 'error');
+                    status.textContent = 'The reply failed.';
+                }
+            }
+            if (!ended) {
+                note('The connection ended before the reply was complete.', 'error');
+                status.textContent = 'The reply was cut off.';
+            }
+        } catch (error) {
+            if (error.name === 'AbortError') {
+                note('stopped', 'flag');
+                status.textContent = 'Stopped.';
+            } else {
+                note(`The reply failed: ${error.message}`, 'error');
+                status.textContent = 'The reply failed.';
+            }
+        } finally {
+            body.setAttribute('aria-busy', 'false');
+            reply.classList.remove('turn-streaming');
+            set_streaming(null);
+        }
+        await load_list().catch(() => {});
+    }
+
+    // What the companion recalled for this reply, folded away under it.
+    function recalled_element(recalled) {
+        return h('details', {class: 'recalled'},
+                 h('summary', {text: `Recalled ${recalled.length} ${recalled.length === 1 ? 'memory' : 'memories'}`}),
+                 h('ul', {}, recalled.map((memory) => h('li', {text: String(memory.text ?? '')}))));
+    }
+
+    function set_panel_open(open) {
+        toggle.setAttribute('aria-expanded', String(open));
+        panel.classList.toggle('open', open);
+    }
+
+    composer.addEventListener('submit', (event) => {
+        event.preventDefault();
+        const text = message_box.value.trim();
+        if (!text || streaming) return;
+        message_box.value = '';
+        send(text).catch((error) => {
+            status.textContent = `The reply failed: ${error.message}`;
+        });
+    });
+    message_box.addEventListener('keydown', (event) => {
+        // Enter sends and Shift+Enter starts a new line, as in most chat programs; an IME
+        // composing a character uses Enter for itself.
+        if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+            event.preventDefault();
+            composer.requestSubmit();
+        }
+    });
+    stop_button.addEventListener('click', () => streaming?.controller.abort());
+    new_button.addEventListener('click', () => {
+        new_conversation().catch((error) => {
+            status.textContent = `Could not start a conversation: ${error.message}`;
+        });
+    });
+    toggle.addEventListener('click', () => set_panel_open(toggle.getAttribute('aria-expanded') !== 'true'));
+
+    return {
+        async show() {
+            const [mood, persona] = await Promise.all([
+                request('/api/mood').catch(() => null),
+                request('/api/persona').catch(() => null),
+                load_list(),
+            ]);
+            if (persona && typeof persona.name === 'string' && persona.name.trim()) companion_name = persona.name.trim();
+            if (mood) {
+                show_mood(mood);
+                show_relationship(mood.relationship);
+                const report = typeof mood.report === 'string' ? mood.report.trim() : '';
+                byId('mood-report').hidden = !report;
+                byId('mood-report-text').textContent = report;
+            }
+            if (streaming) return;
+            if (current === null && conversations.length > 0) current = conversations[0].id;
+            if (current === null) return;
+            try {
+                await open_conversation(current);
+            } catch (error) {
+                if (!(error instanceof ApiError && error.status === 404)) throw error;
+                current = null;  // forgotten since it was listed
+                transcript.replaceChildren();
+                render_list();
+            }
+        },
+        // Called when the session ends, so that nothing of this user stays on the page.
+        reset() {
+            streaming?.controller.abort();
+            conversations = [];
+            current = null;
+            companion_name = 'os1';
+            mood_visual.clear();
+            byId('mood-label').textContent = '';
+            byId('relationship-stage').textContent = 'not known yet';
+            byId('mood-report').hidden = true;
+            byId('mood-report-text').textContent = '';
+            set_panel_open(false);
+            transcript.replaceChildren();
+            list.replaceChildren();
+            status.textContent = '';
+        },
+    };
+}
