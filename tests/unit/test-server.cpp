@@ -59,7 +59,7 @@ public:
             llm::ReplyStats stats;
             stats.stop_reason = llm::StopReason::Cancelled;
             reply->finish(stats);
-            std::lock_guard lock(m_mutex);
+            std::lock_guard counted(m_mutex);
             ++cancelled;
             m_changed.notify_all();
         });
@@ -121,8 +121,9 @@ protected:
         std::string csrf;
     };
     Session sign_in(const std::string& user, const std::string& password) {
-        if (!m_accounts->find_user(user).value())
+        if (!m_accounts->find_user(user).value()) {
             EXPECT_TRUE(m_accounts->add_user(user, password));
+        }
         auto reply = test::http_request(m_port, "POST", "/api/login", {{"Content-Type", "application/json"}},
                                         json{{"user", user}, {"password", password}}.dump());
         EXPECT_EQ(reply.status, 200) << reply.body;
@@ -258,7 +259,7 @@ TEST_F(Server, AnotherUsersDataAnswersExactlyLikeNothing) {
         EXPECT_EQ(as(bob, "DELETE", "/api/memory/" + guess).status, 404) << guess;
         EXPECT_EQ(as(bob, "PATCH", "/api/memory/" + guess, R"({"text":"changed"})").status, 404) << guess;
     }
-    for (const std::string& path : {"/api/memory/..%2F..%2Falice", "/api/memory/%2E%2E/alice", "/api/../users/alice"})
+    for (const char* path : {"/api/memory/..%2F..%2Falice", "/api/memory/%2E%2E/alice", "/api/../users/alice"})
         EXPECT_EQ(as(bob, "GET", path).status, 404) << path;
     EXPECT_TRUE(json::parse(as(bob, "GET", "/api/memory/search?q=blue%20door").body)["hits"].empty());
     EXPECT_FALSE(json::parse(as(alice, "GET", "/api/memory/search?q=blue%20door").body)["hits"].empty());
@@ -321,8 +322,9 @@ TEST_F(Server, OpenAIStreamsFollowOpenAIsRules) {
         EXPECT_EQ(chunks[i]["id"], id);
         EXPECT_EQ(chunks[i]["object"], "chat.completion.chunk");
         const json& delta = chunks[i]["choices"][0]["delta"];
-        if (i == 0)
+        if (i == 0) {
             EXPECT_EQ(delta["role"], "assistant");
+        }
         if (delta.contains("content"))
             text += delta["content"].get<std::string>();
     }
