@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -72,8 +73,14 @@ public:
         return m_changed.wait_for(lock, std::chrono::seconds(30), [&] { return cancelled >= count; });
     }
 
+    // The requests so far (a copy: the server's workers may add more).
+    std::vector<llm::ChatRequest> seen() {
+        std::lock_guard lock(m_mutex);
+        return requests;
+    }
+
     std::atomic<bool> hold{false};
-    std::vector<llm::ChatRequest> requests;
+    std::vector<llm::ChatRequest> requests;  // under m_mutex
     int cancelled = 0;
 
 private:
@@ -331,7 +338,7 @@ TEST_F(Server, OpenAIStreamsFollowOpenAIsRules) {
     EXPECT_EQ(text, "echo: ahoy");
     EXPECT_EQ(chunks[chunks.size() - 3]["choices"][0]["finish_reason"], "stop");
     // The companion keeps its own persona: the client's system prompt is not in the prompt.
-    const llm::ChatRequest& sent = m_backend.requests.back();
+    const llm::ChatRequest sent = m_backend.seen().back();
     for (const llm::Message& message : sent.messages)
         EXPECT_EQ(message.content.find("You are a pirate."), std::string::npos);
 
@@ -344,7 +351,7 @@ TEST_F(Server, OpenAIStreamsFollowOpenAIsRules) {
     EXPECT_EQ(completion["choices"][0]["message"]["content"], "echo: plain");
     EXPECT_EQ(completion["usage"]["total_tokens"], 10);
     // The plain model shares no cache and no conversation.
-    EXPECT_TRUE(m_backend.requests.back().conversation.empty());
+    EXPECT_TRUE(m_backend.seen().back().conversation.empty());
 }
 
 TEST_F(Server, AClientHistoryContinuesItsConversationAndAForeignOneStartsANewOne) {
@@ -402,7 +409,7 @@ TEST_F(Server, BadRequestsGetAClearFourHundred) {
     EXPECT_EQ(test::http_request(m_port, "GET", "/api/nothing-here").status, 404);
     EXPECT_EQ(test::http_request(m_port, "DELETE", "/api/mood").status, 405);
     // Nothing above reached the model.
-    EXPECT_TRUE(m_backend.requests.empty());
+    EXPECT_TRUE(m_backend.seen().empty());
 }
 
 TEST_F(Server, HangingUpMidStreamCancelsTheReplyAndKeepsWhatWasSent) {
@@ -449,4 +456,60 @@ TEST_F(Server, ShutdownLetsARequestInFlightFinish) {
     EXPECT_TRUE(m_backend.wait_for_cancelled(1));
     EXPECT_EQ(test::http_request(m_port, "GET", "/api/health").status, 0);
     m_server.reset();
+}
+
+TEST_F(Server, AnAdminManagesAccountsButReadsNoOnesData) {
+    ASSERT_TRUE(m_accounts->add_user("root", "root password", accounts::Role::Admin));
+    ASSERT_TRUE(m_accounts->add_user("alice", "alice password"));
+    start();
+    Session root = sign_in("root", "root password");
+    Session alice = sign_in("alice", "alice password");
+    ASSERT_EQ(as(alice, "POST", "/api/memory", R"({"text":"my diary is private"})").status, 201);
+
+    EXPECT_EQ(as(alice, "GET", "/api/admin/users").status, 403);
+    auto users = json::parse(as(root, "GET", "/api/admin/users").body)["users"];
+    EXPECT_EQ(users.size(), 2u);
+    EXPECT_EQ(as(root, "POST", "/api/admin/users", R"({"user":"carol","password":"carol password"})").status, 201);
+    EXPECT_EQ(as(root, "POST", "/api/admin/users", R"({"user":"../x","password":"carol password"})").status, 400);
+    // The admin's own companion is the admin's: Alice's memory is not in it.
+    EXPECT_TRUE(json::parse(as(root, "GET", "/api/memory/search?q=diary").body)["hits"].empty());
+    EXPECT_EQ(as(root, "DELETE", "/api/admin/users/alice").status, 204);
+    EXPECT_EQ(as(alice, "GET", "/api/me").status, 401);
+    // Removing the account keeps the data folder for the command line to deal with.
+    EXPECT_TRUE(fs::exists(m_home / "users" / "alice" / "os1.db"));
+}
+
+TEST_F(Server, UsersSendingTheSameMessageAtOnceEachGetTheirOwnTurns) {
+    constexpr int users = 8;
+    std::vector<std::string> tokens;
+    for (int u = 0; u < users; ++u) {
+        const std::string name = "user" + std::to_string(u);
+        ASSERT_TRUE(m_accounts->add_user(name, "password " + name));
+        tokens.push_back(m_accounts->create_token(name, "test")->second);
+    }
+    start();
+    std::vector<std::thread> clients;
+    std::atomic<int> failures{0};
+    for (int u = 0; u < users; ++u) {
+        clients.emplace_back([&, u] {
+            for (int k = 0; k < 3; ++k) {
+                auto reply = with_token(tokens[u], "POST", "/api/chat", R"({"message":"the very same words"})");
+                if (reply.status != 200 || reply.body.find("event: done") == std::string::npos)
+                    ++failures;
+            }
+        });
+    }
+    for (std::thread& client : clients)
+        client.join();
+    EXPECT_EQ(failures, 0);
+    for (int u = 0; u < users; ++u) {
+        auto conversations = json::parse(with_token(tokens[u], "GET", "/api/conversations").body)["conversations"];
+        ASSERT_EQ(conversations.size(), 1u);
+        EXPECT_EQ(conversations[0]["turns"], 6);
+    }
+    // Every request went to the engine under its own user's conversation key.
+    std::set<std::string> keys;
+    for (const llm::ChatRequest& request : m_backend.seen())
+        keys.insert(request.conversation.substr(0, request.conversation.find('/')));
+    EXPECT_EQ(keys.size(), size_t(users));
 }
