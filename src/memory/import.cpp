@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/json-nesting.h"
 #include "memory/memory.h"
 #include "memory/text-util.h"
 
@@ -94,6 +95,9 @@ ErrorOr<void> for_each_json_line(const std::filesystem::path& file, const std::s
             continue;
         if (!is_valid_utf8(line))
             return make_error(where + "not valid UTF-8");
+        if (!json_nesting_within(line))
+            return make_error(ErrorKind::InvalidInput,
+                              where + "nests deeper than " + std::to_string(k_max_json_nesting) + " levels");
         json object = json::parse(line, nullptr, false);
         if (object.is_discarded() || !object.is_object())
             return make_error(where + "not a JSON object");
@@ -177,6 +181,9 @@ ErrorOr<std::vector<EpisodeInput>> read_sillytavern(const std::filesystem::path&
 ErrorOr<std::vector<EpisodeInput>> read_chatgpt(const std::filesystem::path& file, const std::string& data) {
     if (!is_valid_utf8(data))
         return make_error(file.string() + ": not valid UTF-8");
+    if (!json_nesting_within(data))
+        return make_error(ErrorKind::InvalidInput,
+                          file.string() + ": nests deeper than " + std::to_string(k_max_json_nesting) + " levels");
     json doc;
     try {
         doc = json::parse(data);
