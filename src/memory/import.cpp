@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/file-read.h"
 #include "core/json-nesting.h"
 #include "memory/memory.h"
 #include "memory/text-util.h"
@@ -43,13 +44,11 @@ ErrorOr<void> check_turn(const EpisodeInput& turn) {
     return {};
 }
 
+// The largest export that is read whole: a chat history far beyond years of daily talk.
+constexpr size_t k_max_import_bytes = size_t(512) << 20;
+
 ErrorOr<std::string> read_all(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in)
-        return make_error(file.string() + ": cannot open the file");
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
+    return read_file_limited(file, k_max_import_bytes, "an import");
 }
 
 // Splits on '\n', dropping a trailing '\r'.
