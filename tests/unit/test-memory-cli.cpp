@@ -339,3 +339,56 @@ TEST_F(MemoryCli, BenchReportsRecallLatencyAndIngest) {
     EXPECT_GT(out["ingest_per_s"].get<double>(), 0.0);
     EXPECT_GE(out["recall_at"]["10"].get<double>(), out["recall_at"]["1"].get<double>());
 }
+
+TEST_F(MemoryCli, RealtalkBenchOnASliceReportsBothSplitsWithRecallGrowingWithK) {
+    const fs::path data = fs::path(OS1_SOURCE_DIR) / ".." / "shared" / "data" / "realtalk";
+    if (!fs::exists(data / "Chat_1_Emi_Elise.json") || !fs::exists(data / "Chat_10_Fahim_Muhhamed.json"))
+        GTEST_SKIP() << "REALTALK is not at " << data.string()
+                     << " (see the issue on real conversations); the benchmark was not run";
+    // One tuning chat and one held-out chat.
+    CliResult r = run({"bench", "memory", "--dataset", "realtalk", data.string(), "--chats",
+                       "Chat_1_Emi_Elise,Chat_10_Fahim_Muhhamed", "--json", "--dir", (m_home / "realtalk").string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    json out = json::parse(r.out);
+    EXPECT_EQ(out["dataset"], "realtalk");
+    ASSERT_TRUE(out["splits"].contains("tuning"));
+    ASSERT_TRUE(out["splits"].contains("held_out"));
+    ASSERT_TRUE(out["splits"].contains("all"));
+    EXPECT_EQ(out["splits"]["tuning"]["chats"], json::array({"Chat_1_Emi_Elise"}));
+    EXPECT_EQ(out["splits"]["held_out"]["chats"], json::array({"Chat_10_Fahim_Muhhamed"}));
+    EXPECT_EQ(out["splits"]["all"]["questions"].get<int>(),
+              out["splits"]["tuning"]["questions"].get<int>() + out["splits"]["held_out"]["questions"].get<int>());
+    EXPECT_GT(out["splits"]["all"]["turns"].get<int>(), 0);
+    auto monotone = [](const json& recall, const std::string& where) {
+        double previous = 0;
+        for (const char* k : {"1", "5", "10"}) {
+            ASSERT_TRUE(recall.contains(k)) << where;
+            const double value = recall[k].get<double>();
+            EXPECT_GE(value, previous) << where << " @" << k;
+            EXPECT_LE(value, 1.0) << where;
+            previous = value;
+        }
+    };
+    for (const char* split : {"tuning", "held_out", "all"}) {
+        const json& s = out["splits"][split];
+        EXPECT_GT(s["questions"].get<int>(), 0) << split;
+        for (const char* system : {"os1", "bm25"}) {
+            const std::string where = std::string(split) + " " + system;
+            monotone(s[system]["recall_any_at"], where);
+            int questions = 0;
+            for (const auto& [category, c] : s[system]["by_category"].items()) {
+                monotone(c["recall_any_at"], where + " category " + category);
+                questions += c["questions"].get<int>();
+            }
+            EXPECT_EQ(questions, s["questions"].get<int>()) << where;
+        }
+    }
+    EXPECT_GE(out["search_p95_ms"].get<double>(), out["search_p50_ms"].get<double>());
+}
+
+TEST_F(MemoryCli, RealtalkBenchNeedsItsFolder) {
+    EXPECT_EQ(run({"bench", "memory", "--dataset", "realtalk"}).exit_code, 2);
+    CliResult r = run({"bench", "memory", "--dataset", "realtalk", (m_home / "nothing-here").string()});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("nothing-here"), std::string::npos) << r.err;
+}
