@@ -1,7 +1,7 @@
 // Hybrid recall: BM25 candidates from FTS5 (porter stemming), and with an embedder attached
-// the nearest vectors too (their cosine fused with BM25), rescored with recency and
-// importance, filtered by a time expression in the query, de-duplicated, given neighbouring
-// turns as context and packed into a token budget.
+// the nearest vectors too (their cosine fused with BM25), preferring what a speaker the query
+// names said, rescored with recency and importance, filtered by a time expression in the query,
+// de-duplicated, given neighbouring turns as context and packed into a token budget.
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "memory/memory.h"
+#include "memory/speaker-names.h"
 #include "memory/text-util.h"
 #include "memory/vectors.h"
 
@@ -409,6 +410,35 @@ ErrorOr<void> follow_names(Database& db, std::vector<Candidate>& found, const st
     return {};
 }
 
+// The distinct speakers of the stored episodes (at most a few hundred): one index seek per
+// speaker, so the cost does not grow with the number of memories.
+ErrorOr<std::vector<std::string>> episode_speakers(Database& db) {
+    constexpr int64_t max_speakers = 256;
+    auto q = OS1_TRY(
+        db.prepare("WITH RECURSIVE s(name) AS (SELECT (SELECT min(speaker) FROM memories WHERE kind = 'episode') "
+                   "UNION ALL SELECT (SELECT min(speaker) FROM memories WHERE kind = 'episode' AND speaker > s.name) "
+                   "FROM s WHERE s.name IS NOT NULL) SELECT name FROM s WHERE name IS NOT NULL LIMIT ?1"));
+    q.bind(1, max_speakers);
+    std::vector<std::string> out;
+    while (OS1_TRY(q.step()))
+        out.push_back(q.column_text(0));
+    return out;
+}
+
+// A question that names some of the speakers ("What are Kate's hobbies?") is answered by their
+// own turns, mostly in the first person ("I love skiing"), which do not contain the name. So
+// their turns keep more of their relevance than the others', the more so in the first person.
+void prefer_named_speakers(std::vector<Candidate>& found, const std::vector<std::string>& named) {
+    constexpr double named_speaker = 2.0, first_person = 1.2;
+    for (Candidate& c : found) {
+        if (c.kind != Kind::Episode || std::find(named.begin(), named.end(), c.speaker) == named.end())
+            continue;
+        c.bm25 *= named_speaker;
+        if (speaks_in_first_person(c.text))
+            c.bm25 *= first_person;
+    }
+}
+
 ErrorOr<std::vector<std::string>> neighbours(Database& db, const Candidate& c, int n) {
     std::vector<std::string> before, after;
     if (n <= 0 || c.conversation.empty())
@@ -477,6 +507,21 @@ ErrorOr<std::vector<Hit>> MemoryStore::search(std::string_view query_view, const
     std::optional<TimeRange> range = parse_time_expression(query, now, options.zone);
     std::vector<std::string> terms = query_terms(query);
     const bool about_user = asks_about_user(query);
+    // Whom the question names, when it names some of the speakers but not all: their names
+    // are no longer words to match (the turns that contain them are others addressing them),
+    // unless nothing else is left to match.
+    const std::vector<std::string> speakers = OS1_TRY(episode_speakers(m_db));
+    NamedSpeakers named = named_speakers(query, speakers);
+    if (named.speakers.size() >= speakers.size())
+        named = {};
+    if (!named.speakers.empty()) {
+        std::vector<std::string> rest;
+        for (const std::string& t : terms)
+            if (std::find(named.words.begin(), named.words.end(), t) == named.words.end())
+                rest.push_back(t);
+        if (!rest.empty())
+            terms = std::move(rest);
+    }
     // Vectors also match a query of stopwords only ("who am I?").
     const bool dense = m_embedder && !trim(query).empty();
     if (terms.empty() && !range && !dense)
@@ -499,6 +544,7 @@ ErrorOr<std::vector<Hit>> MemoryStore::search(std::string_view query_view, const
         OS1_TRY(follow_names(m_db, found, terms, range, limit));
         OS1_TRY(lend_relevance_to_neighbours(m_db, found));
     }
+    prefer_named_speakers(found, named.speakers);
 
     double best = 0;
     for (const Candidate& c : found)

@@ -13,6 +13,7 @@
 #include "memory/conversation-store.h"
 #include "memory/eval-set.h"
 #include "memory/memory.h"
+#include "memory/speaker-names.h"
 #include "support/temp-dir.h"
 
 using namespace os1;
@@ -696,6 +697,55 @@ TEST(MemorySearch, WhatDidIDoRanksTheUsersAccountOfThatDayFirst) {
     // The user's own turns come before the companion's.
     ASSERT_GE(hits->size(), 2u);
     EXPECT_EQ(hits.value()[1].source_turns, std::vector<std::string>{"d3"});
+}
+
+TEST(MemorySpeakers, NamesAreMatchedAsPeopleSpellThem) {
+    const std::vector<std::string> speakers = {"Fahim Khan", "Muhhamed", "Akib", "elise", "Rose"};
+    auto named = [&](const char* query) { return named_speakers(query, speakers).speakers; };
+    using names = std::vector<std::string>;
+    EXPECT_EQ(named("When did Muhammad finish the game?"), names{"Muhhamed"});
+    EXPECT_EQ(named("What did Mohammed read?"), names{"Muhhamed"});
+    EXPECT_EQ(named("What did Aqib watch?"), names{"Akib"});
+    EXPECT_EQ(named("What book was Fahim Khan reading?"), names{"Fahim Khan"});
+    EXPECT_EQ(named("Where does Elise live?"), names{"elise"});
+    EXPECT_EQ(named("What do Akib and Fahim have in common?"), (names{"Fahim Khan", "Akib"}));
+    // Lowercase words are words, not names; a name unlike every speaker names nobody.
+    EXPECT_TRUE(named("What else did he say?").empty());
+    EXPECT_TRUE(named("Where did I plant the rose?").empty());
+    EXPECT_TRUE(named("What are Kate's hobbies?").empty());
+    EXPECT_EQ(named_speakers("What did Muhammad's sister do?", speakers).words, std::vector<std::string>{"muhammad"});
+
+    EXPECT_TRUE(speaks_in_first_person("I love skiing"));
+    EXPECT_TRUE(speaks_in_first_person("My dog is called Max!"));
+    EXPECT_TRUE(speaks_in_first_person("I\xE2\x80\x99m off to Miami"));
+    EXPECT_FALSE(speaks_in_first_person("That sounds fun, what did you do?"));
+}
+
+TEST(MemorySearch, AQuestionThatNamesASpeakerFindsTheirOwnWords) {
+    MemoryStore store = open_store("speaker");
+    std::vector<EpisodeInput> turns = {
+        {"k1", "s1", "Kate", "user", at("2024-01-02T10:00:00Z"), "Juno, you never told me about your hobbies!"},
+        {"j1", "s1", "Juno", "assistant", at("2024-01-02T10:01:00Z"), "Skiing is my hobby, I go every winter."},
+        {"k2", "s2", "Kate", "user", at("2024-01-05T10:00:00Z"), "Baking bread is a hobby of mine."},
+    };
+    // Filler, so that the words above are rare.
+    for (int i = 0; i < 12; ++i)
+        turns.push_back({"f" + std::to_string(i), "f" + std::to_string(i), i % 2 ? "Juno" : "Kate",
+                         i % 2 ? "assistant" : "user", at("2024-01-03T18:00:00Z") + i * 3600,
+                         "We talked about the weather again."});
+    ASSERT_TRUE(store.import_episodes(turns));
+    SearchOptions options;
+    options.now = at("2024-01-10T00:00:00Z");
+    options.neighbours = 0;
+    auto hits = store.search("What are Juno's hobbies?", options);
+    ASSERT_TRUE(hits) << hits.error().message;
+    // Juno's own turn first, though Kate's names Juno and the word "hobbies" itself.
+    EXPECT_EQ(rank_of(hits.value(), "j1"), 0);
+    EXPECT_GT(rank_of(hits.value(), "k1"), 0);
+    hits = store.search("What are Kate's hobbies?", options);
+    ASSERT_TRUE(hits) << hits.error().message;
+    ASSERT_FALSE(hits->empty());
+    EXPECT_NE(hits->front().source_turns, std::vector<std::string>{"j1"});  // one of Kate's
 }
 
 TEST(MemoryEval, GeneratorIsDeterministicAndEvidenceExists) {
