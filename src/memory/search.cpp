@@ -410,6 +410,77 @@ ErrorOr<void> follow_names(Database& db, std::vector<Candidate>& found, const st
     return {};
 }
 
+// People tell a story over a sitting: the question's words are spread over several turns of
+// one conversation on one day, and the turn that answers may hold few of them. So each sitting
+// (a conversation's turns on one local day) is scored like a document of its own, by the rare
+// query words its turns contain (each word's IDF, saturating with the number of turns that hold
+// it), and the candidates in the best sittings gain a share of the best candidate's relevance
+// in proportion to their sitting's score.
+ErrorOr<void> favour_best_sittings(Database& db, std::vector<Candidate>& found, const std::vector<std::string>& terms,
+                                   std::chrono::seconds offset) {
+    constexpr size_t best_sittings = 6;
+    constexpr double share = 0.2;
+    // Words in more turns than this are left out: they say little about where the story is,
+    // and reading where each of their turns sits is most of the cost.
+    constexpr int64_t max_turns = 200;
+    if (found.empty() || terms.empty())
+        return {};
+    auto size = OS1_TRY(db.prepare("SELECT coalesce(max(id), 0) FROM memories"));
+    OS1_TRY(size.step());
+    const double n = double(std::max<int64_t>(1, size.column_int(0)));
+    const int64_t shift = offset.count();
+    auto sitting = [shift](const std::string& conversation, int64_t time) {
+        const int64_t local = time + shift;
+        return conversation + '\n' + std::to_string(local >= 0 ? local / 86400 : (local - 86399) / 86400);
+    };
+    std::unordered_map<std::string, double> score;
+    for (const std::string& term : terms) {
+        // CROSS JOIN keeps the full-text match as the outer loop: with the kind test, the planner
+        // would otherwise walk every episode and look each one up in the index.
+        auto q = OS1_TRY(db.prepare("SELECT m.conversation, m.time FROM memories_fts f CROSS JOIN memories m "
+                                    "ON m.id = f.rowid WHERE memories_fts MATCH ?1 AND m.kind = 'episode' LIMIT ?2"));
+        q.bind(1, quote_term(term)).bind(2, max_turns);
+        std::unordered_map<std::string, int> turns;
+        int64_t df = 0;
+        while (OS1_TRY(q.step())) {
+            ++df;
+            if (!q.column_is_null(0))
+                ++turns[sitting(q.column_text(0), q.column_int(1))];
+        }
+        if (df == 0 || df >= max_turns)
+            continue;
+        const double idf = std::log((n - double(df) + 0.5) / (double(df) + 0.5) + 1.0);
+        for (const auto& [key, count] : turns)
+            score[key] += idf * count / (count + 1.0);
+    }
+    std::vector<std::pair<double, std::string>> ranked;
+    for (auto& [key, value] : score)
+        ranked.push_back({value, key});
+    if (ranked.empty())
+        return {};
+    const size_t keep = std::min(best_sittings, ranked.size());
+    std::partial_sort(ranked.begin(), ranked.begin() + long(keep), ranked.end(),
+                      [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+    ranked.resize(keep);
+    double best = 0;
+    for (const Candidate& c : found)
+        best = std::max(best, c.bm25);
+    const double top = ranked.front().first;
+    if (best <= 0 || top <= 0)
+        return {};
+    std::unordered_map<std::string, double> bonus;
+    for (const auto& [value, key] : ranked)
+        bonus[key] = best * share * value / top;
+    for (Candidate& c : found) {
+        if (c.kind != Kind::Episode || c.conversation.empty())
+            continue;
+        auto it = bonus.find(sitting(c.conversation, c.time));
+        if (it != bonus.end())
+            c.bm25 += it->second;
+    }
+    return {};
+}
+
 // The distinct speakers of the stored episodes (at most a few hundred): one index seek per
 // speaker, so the cost does not grow with the number of memories.
 ErrorOr<std::vector<std::string>> episode_speakers(Database& db) {
@@ -543,6 +614,7 @@ ErrorOr<std::vector<Hit>> MemoryStore::search(std::string_view query_view, const
             found = OS1_TRY(candidates(m_db, expressions, std::nullopt, limit, enough));
         OS1_TRY(follow_names(m_db, found, terms, range, limit));
         OS1_TRY(lend_relevance_to_neighbours(m_db, found));
+        OS1_TRY(favour_best_sittings(m_db, found, terms, options.zone(from_unix_seconds(now))));
     }
     prefer_named_speakers(found, named.speakers);
 

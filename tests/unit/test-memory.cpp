@@ -748,6 +748,36 @@ TEST(MemorySearch, AQuestionThatNamesASpeakerFindsTheirOwnWords) {
     EXPECT_NE(hits->front().source_turns, std::vector<std::string>{"j1"});  // one of Kate's
 }
 
+TEST(MemorySearch, TheSittingThatTellsTheStoryLiftsItsTurns) {
+    MemoryStore store = open_store("sitting");
+    const int64_t trip = at("2024-01-02T18:00:00Z");
+    std::vector<EpisodeInput> turns = {
+        {"a1", "c1", "Sam", "user", trip, "Off on a fishing trip by the lake with Dad!"},
+        {"a2", "c1", "Sam", "user", trip + 600, "The lake is freezing but the fishing is great."},
+        {"a3", "c1", "Sam", "user", trip + 1800, "Dinner was the trout we caught, grilled on the fire."},
+        {"b1", "c2", "Sam", "user", at("2024-01-09T18:00:00Z"), "Dinner was pasta again, nothing special."},
+    };
+    // Small talk between the turns of the trip (so that no turn lends to another), and filler.
+    for (int i = 0; i < 4; ++i)
+        turns.push_back({"x" + std::to_string(i), "c1", "Sam", "user", trip + 300 + i * 300,
+                         i % 2 ? "Haha yes!" : "Okay, sounds good."});
+    for (int i = 0; i < 12; ++i)
+        turns.push_back({"f" + std::to_string(i), "f" + std::to_string(i), "Sam", "user",
+                         at("2024-01-04T18:00:00Z") + i * 3600, "We talked about the weather again."});
+    ASSERT_TRUE(store.import_episodes(turns));
+    SearchOptions options;
+    options.now = at("2024-01-10T00:00:00Z");
+    options.zone = utc;
+    options.neighbours = 0;
+    auto hits = store.search("What was dinner on the fishing trip by the lake?", options);
+    ASSERT_TRUE(hits) << hits.error().message;
+    // Both dinners match one word, and the other one is shorter and newer; the trip's sitting
+    // holds the question's other words.
+    const int a3 = rank_of(hits.value(), "a3"), b1 = rank_of(hits.value(), "b1");
+    ASSERT_GE(a3, 0);
+    EXPECT_TRUE(b1 == -1 || a3 < b1) << "a3 at " << a3 << ", b1 at " << b1;
+}
+
 TEST(MemoryEval, GeneratorIsDeterministicAndEvidenceExists) {
     EvalSet a = generate_eval_set(7), b = generate_eval_set(7), c = generate_eval_set(8);
     ASSERT_EQ(a.turns.size(), b.turns.size());
