@@ -510,6 +510,45 @@ void prefer_named_speakers(std::vector<Candidate>& found, const std::vector<std:
     }
 }
 
+// True when the question asks when: "When did ...", "What time ...", "What day ...".
+bool asks_when(std::string_view query) {
+    const std::vector<std::string> w = words(query);
+    if (w.empty())
+        return false;
+    return w[0] == "when" || (w.size() > 1 && w[0] == "what" && (w[1] == "time" || w[1] == "day" || w[1] == "date"));
+}
+
+// True for a turn that says when: a digit, or a word of time ("yesterday", "tonight", "last
+// week", a weekday or a month).
+bool tells_time(std::string_view text) {
+    static const std::unordered_set<std::string> time_words = {
+        "today",    "yesterday", "tomorrow",  "tonight", "morning",   "evening", "afternoon", "night",
+        "week",     "weekend",   "month",     "year",    "ago",       "last",    "next",      "monday",
+        "tuesday",  "wednesday", "thursday",  "friday",  "saturday",  "sunday",  "january",   "february",
+        "march",    "april",     "june",      "july",    "august",    "september", "october", "november",
+        "december", "christmas", "eve",       "birthday", "holiday",  "holidays", "summer",   "winter",
+        "spring",   "autumn",    "fall",      "earlier",  "later",    "soon",     "recently", "since"};
+    for (char c : text)
+        if (std::isdigit(static_cast<unsigned char>(c)))
+            return true;
+    for (const std::string& w : words(text))
+        if (time_words.count(w))
+            return true;
+    return false;
+}
+
+// A question that asks when is answered by a turn that says when ("I started skiing in 2013",
+// "we went yesterday"): on REALTALK, 65% of the evidence turns of "when" questions have a digit
+// or a word of time, against 19% of all turns. Such turns keep more of their relevance.
+void favour_turns_that_say_when(std::vector<Candidate>& found, std::string_view query) {
+    constexpr double says_when = 1.4;
+    if (!asks_when(query))
+        return;
+    for (Candidate& c : found)
+        if (c.kind == Kind::Episode && tells_time(c.text))
+            c.bm25 *= says_when;
+}
+
 // Chat is mostly short ("haha yes!!"); what a person tells about their life takes words. On
 // REALTALK a turn of 60 words or more is evidence for some question seven times as often as one
 // of under 5. So an episode keeps (words / 60)^0.2 of its relevance, all of it from 60 words on:
@@ -629,6 +668,7 @@ ErrorOr<std::vector<Hit>> MemoryStore::search(std::string_view query_view, const
     }
     prefer_named_speakers(found, named.speakers);
     favour_informative_turns(found);
+    favour_turns_that_say_when(found, query_view);
 
     double best = 0;
     for (const Candidate& c : found)

@@ -784,6 +784,27 @@ TEST(MemorySearch, TheSittingThatTellsTheStoryLiftsItsTurns) {
     EXPECT_TRUE(b1 == -1 || a3 < b1) << "a3 at " << a3 << ", b1 at " << b1;
 }
 
+TEST(MemorySearch, AWhenQuestionPrefersTheTurnThatSaysWhen) {
+    MemoryStore store = open_store("when");
+    std::vector<EpisodeInput> turns = {
+        {"a1", "c1", "Sam", "user", at("2024-01-02T10:00:00Z"), "Skiing with my cousins!"},
+        {"b1", "c2", "Sam", "user", at("2024-01-03T10:00:00Z"), "Skiing was great that winter."},
+    };
+    for (int i = 0; i < 12; ++i)
+        turns.push_back({"f" + std::to_string(i), "f" + std::to_string(i), "Sam", "user",
+                         at("2024-01-04T18:00:00Z") + i * 3600, "We talked about the weather again."});
+    ASSERT_TRUE(store.import_episodes(turns));
+    SearchOptions options;
+    options.now = at("2024-01-10T00:00:00Z");
+    options.neighbours = 0;
+    auto who = store.search("Who was at the skiing?", options);
+    ASSERT_TRUE(who) << who.error().message;
+    EXPECT_EQ(rank_of(who.value(), "a1"), 0);
+    auto when = store.search("When was the skiing?", options);
+    ASSERT_TRUE(when) << when.error().message;
+    EXPECT_EQ(rank_of(when.value(), "b1"), 0);
+}
+
 TEST(MemoryEval, GeneratorIsDeterministicAndEvidenceExists) {
     EvalSet a = generate_eval_set(7), b = generate_eval_set(7), c = generate_eval_set(8);
     ASSERT_EQ(a.turns.size(), b.turns.size());
