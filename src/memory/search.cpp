@@ -549,6 +549,24 @@ void favour_turns_that_say_when(std::vector<Candidate>& found, std::string_view 
             c.bm25 *= says_when;
 }
 
+// A question that names a date ("What did Paola cook on 22.01.2024?") is answered by what was
+// said around it, though not always on the day: a message about the evening comes after
+// midnight, an account of the weekend on Monday. Memories within two days of the date keep
+// twice their relevance; a filter would lose those a day off.
+void favour_days_around(std::vector<Candidate>& found, std::optional<int64_t> named_day,
+                        std::chrono::seconds offset) {
+    constexpr int64_t days_around = 2;
+    constexpr double near_the_date = 2.0;
+    if (!named_day)
+        return;
+    for (Candidate& c : found) {
+        const int64_t local = c.time + offset.count();
+        const int64_t day = local >= 0 ? local / 86400 : (local - 86399) / 86400;
+        if (day >= *named_day - days_around && day <= *named_day + days_around)
+            c.bm25 *= near_the_date;
+    }
+}
+
 // Chat is mostly short ("haha yes!!"); what a person tells about their life takes words. On
 // REALTALK a turn of 60 words or more is evidence for some question seven times as often as one
 // of under 5. So an episode keeps (words / 60)^0.2 of its relevance, all of it from 60 words on:
@@ -626,6 +644,7 @@ ErrorOr<std::vector<Hit>> MemoryStore::search(std::string_view query_view, const
     const int64_t now = options.now;
     std::string query(query_view);
     std::optional<TimeRange> range = parse_time_expression(query, now, options.zone);
+    const std::optional<int64_t> named_day = parse_named_date(query, now, options.zone);
     std::vector<std::string> terms = query_terms(query);
     const bool about_user = asks_about_user(query);
     // Whom the question names, when it names some of the speakers but not all: their names
@@ -669,6 +688,7 @@ ErrorOr<std::vector<Hit>> MemoryStore::search(std::string_view query_view, const
     prefer_named_speakers(found, named.speakers);
     favour_informative_turns(found);
     favour_turns_that_say_when(found, query_view);
+    favour_days_around(found, named_day, options.zone(from_unix_seconds(now)));
 
     double best = 0;
     for (const Candidate& c : found)

@@ -202,6 +202,33 @@ TEST(MemoryTime, WeeksMonthsAndDatesAreTheUsersLocalOnes) {
     EXPECT_EQ(r->end, at("2024-01-01T00:00:00-10:00"));
 }
 
+TEST(MemoryTime, NamedDatesAreFoundAndRemoved) {
+    const int64_t now = at("2024-01-27T12:00:00Z");
+    auto day_of = [](const char* iso) { return at(iso) / 86400; };
+    auto named = [&](std::string query, std::string* rest = nullptr) {
+        auto day = parse_named_date(query, now, utc);
+        if (rest)
+            *rest = query;
+        return day;
+    };
+    std::string rest;
+    EXPECT_EQ(named("What did Paola cook on 22.01.2024?", &rest), day_of("2024-01-22"));
+    EXPECT_EQ(rest.find("2024"), std::string::npos) << rest;
+    EXPECT_NE(rest.find("cook"), std::string::npos) << rest;
+    EXPECT_EQ(named("What did Elise buy on 7 Jan 2024?"), day_of("2024-01-07"));
+    EXPECT_EQ(named("What happened on the 17th of January, 2024 with the cat?"), day_of("2024-01-17"));
+    EXPECT_EQ(named("What game did Akib watch on December 28 2023?"), day_of("2023-12-28"));
+    EXPECT_EQ(named("Did she go before January 4th, 2024?"), day_of("2024-01-04"));
+    // Without a year: the latest such day not after now.
+    EXPECT_EQ(named("What did I do on March 3?"), day_of("2023-03-03"));
+    EXPECT_EQ(named("What did I do on 20 January?"), day_of("2024-01-20"));
+    // Not dates.
+    EXPECT_FALSE(named("I wake up at 2:30 and work 3 days a week"));
+    EXPECT_FALSE(named("What did I do 3 days ago?"));
+    EXPECT_FALSE(named("Was it on 31.02.2024?"));
+    EXPECT_FALSE(named("Version 1.2.3456 of the app"));
+}
+
 TEST(MemoryStore, SearchResolvesYesterdayInTheUsersZone) {
     MemoryStore store = open_store("yesterday-zone");
     ASSERT_TRUE(store.import_episodes({
@@ -803,6 +830,29 @@ TEST(MemorySearch, AWhenQuestionPrefersTheTurnThatSaysWhen) {
     auto when = store.search("When was the skiing?", options);
     ASSERT_TRUE(when) << when.error().message;
     EXPECT_EQ(rank_of(when.value(), "b1"), 0);
+}
+
+TEST(MemorySearch, ADateInTheQuestionFavoursTheDaysAroundIt) {
+    MemoryStore store = open_store("named-date");
+    std::vector<EpisodeInput> turns = {
+        {"a1", "c1", "Sam", "user", at("2024-01-10T09:00:00Z"), "Made a lasagna with my mom, it was delicious."},
+        {"b1", "c2", "Sam", "user", at("2024-01-23T00:30:00Z"), "I made lasagna tonight!"},
+    };
+    for (int i = 0; i < 12; ++i)
+        turns.push_back({"f" + std::to_string(i), "f" + std::to_string(i), "Sam", "user",
+                         at("2024-01-04T18:00:00Z") + i * 86400, "We talked about the weather again."});
+    ASSERT_TRUE(store.import_episodes(turns));
+    SearchOptions options;
+    options.now = at("2024-01-27T00:00:00Z");
+    options.zone = utc;
+    options.neighbours = 0;
+    // b1 was sent after midnight, a day after the date the question names; a1 is two weeks off.
+    auto hits = store.search("What lasagna did Sam make on 22.01.2024?", options);
+    ASSERT_TRUE(hits) << hits.error().message;
+    EXPECT_EQ(rank_of(hits.value(), "b1"), 0);
+    hits = store.search("What lasagna did Sam make on 10.01.2024?", options);
+    ASSERT_TRUE(hits) << hits.error().message;
+    EXPECT_EQ(rank_of(hits.value(), "a1"), 0);
 }
 
 TEST(MemoryEval, GeneratorIsDeterministicAndEvidenceExists) {
