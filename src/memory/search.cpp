@@ -367,7 +367,7 @@ std::vector<std::string> bridge_names(std::string_view text, const std::vector<s
 ErrorOr<void> follow_names(Database& db, std::vector<Candidate>& found, const std::vector<std::string>& terms,
                            std::optional<TimeRange> range, int64_t limit) {
     constexpr size_t hops_from = 2;
-    constexpr double second_hop = 0.6;
+    constexpr double second_hop = 0.3;
     std::vector<const Candidate*> best;  // the hops_from best, best first
     for (const Candidate& c : found) {
         auto at = std::find_if(best.begin(), best.end(), [&](const Candidate* b) { return c.bm25 > b->bm25; });
@@ -500,7 +500,7 @@ ErrorOr<std::vector<std::string>> episode_speakers(Database& db) {
 // own turns, mostly in the first person ("I love skiing"), which do not contain the name. So
 // their turns keep more of their relevance than the others', the more so in the first person.
 void prefer_named_speakers(std::vector<Candidate>& found, const std::vector<std::string>& named) {
-    constexpr double named_speaker = 2.0, first_person = 1.2;
+    constexpr double named_speaker = 2.0, first_person = 1.5;
     for (Candidate& c : found) {
         if (c.kind != Kind::Episode || std::find(named.begin(), named.end(), c.speaker) == named.end())
             continue;
