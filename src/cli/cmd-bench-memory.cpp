@@ -12,7 +12,11 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/model-setup.h"
+#include "cli/terminal-environment.h"
+#include "core/paths.h"
 #include "llm/embedder.h"
+#include "llm/llm.h"
 #include "memory/bench.h"
 #include "memory/realtalk-bench.h"
 
@@ -31,6 +35,8 @@ struct MemoryBenchArgs {
     std::string dataset = "generated";
     std::string dataset_dir;
     std::string chats;  // comma-separated
+    bool rewrite = false;
+    BackendOptions backend;
 };
 
 std::vector<std::string> split_commas(const std::string& text) {
@@ -68,11 +74,22 @@ void print_recall(const char* name, const memory::SystemRecall& s) {
                     r.at_5, r.at_10);
 }
 
-int run_realtalk(const MemoryBenchArgs& args) {
+int run_realtalk(const MemoryBenchArgs& args, const GlobalOptions& global) {
     namespace fs = std::filesystem;
     memory::RealtalkBenchOptions options;
     options.dataset_dir = args.dataset_dir;
     options.chats = split_commas(args.chats);
+    std::unique_ptr<llm::Backend> rewriter;
+    if (args.rewrite) {
+        llm::set_llama_logging(llama_log_sink(global.verbose));
+        auto backend = open_backend(args.backend, resolve_data_home(global.home), Interaction::Script);
+        if (backend.is_error()) {
+            std::fprintf(stderr, "os1 bench memory: %s\n", backend.error().message.c_str());
+            return 1;
+        }
+        rewriter = backend.release_value();
+        options.rewriter = rewriter.get();
+    }
     const bool scratch = args.dir.empty();
     options.work_dir =
         scratch ? fs::temp_directory_path() / ("os1-bench-realtalk-" + std::to_string(getpid())) : fs::path(args.dir);
@@ -105,10 +122,13 @@ int run_realtalk(const MemoryBenchArgs& args) {
              "chat's last message, k = 10; recall_any@K: an evidence turn among the first K distinct source turns"},
             {"held_out", "chats 8, 9 and 10, chosen before tuning; tuning: the others"},
             {"baseline", "plain BM25 (k1 1.2, b 0.75, English stop words, no stemming) over the same turns"},
+            {"query_rewrite", args.rewrite},
             {"splits", splits},
             {"search_p50_ms", rounded(r.search_p50_ms)},
             {"search_p95_ms", rounded(r.search_p95_ms)},
         };
+        if (args.rewrite)
+            out["rewrites_failed"] = r.rewrites_failed;
         std::printf("%s\n", out.dump().c_str());
         return 0;
     }
@@ -119,13 +139,16 @@ int run_realtalk(const MemoryBenchArgs& args) {
         print_recall("bm25", s.bm25);
     }
     std::printf("os1 search p50 %.2f ms   p95 %.2f ms\n", r.search_p50_ms, r.search_p95_ms);
+    if (args.rewrite)
+        std::printf("queries rewritten by the model; %zu searched as asked (no usable rewrite)\n",
+                    r.rewrites_failed);
     return 0;
 }
 
-int run(const MemoryBenchArgs& args) {
+int run(const MemoryBenchArgs& args, const GlobalOptions& global) {
     namespace fs = std::filesystem;
     if (args.dataset == "realtalk")
-        return run_realtalk(args);
+        return run_realtalk(args, global);
     memory::MemoryBenchOptions options;
     options.seed = args.seed;
     options.sizes = args.sizes;
@@ -228,7 +251,7 @@ int run(const MemoryBenchArgs& args) {
 
 }  // namespace
 
-void register_memory_bench(CLI::App* bench, GlobalOptions&, int& exit_code) {
+void register_memory_bench(CLI::App* bench, GlobalOptions& global, int& exit_code) {
     auto args = std::make_shared<MemoryBenchArgs>();
     CLI::App* memory = bench->add_subcommand(
         "memory",
@@ -248,6 +271,10 @@ void register_memory_bench(CLI::App* bench, GlobalOptions&, int& exit_code) {
     memory->add_option("--chats", args->chats,
                        "With --dataset realtalk: only these chats (file names without .json, separated by commas), "
                        "for a quick run");
+    memory->add_flag("--rewrite", args->rewrite,
+                     "With --dataset realtalk: a chat model (the options below) rewrites each question before "
+                     "search; off by default, the measured figures are model-free");
+    add_backend_options(*memory, args->backend);
     memory->add_option("--vector-dim", args->vector_dim,
                        "Measure again with synthetic N-d unit vectors (hashed bags of words, no model) on the real "
                        "vector search path")
@@ -255,12 +282,14 @@ void register_memory_bench(CLI::App* bench, GlobalOptions&, int& exit_code) {
     memory->add_option("--embedding-model", args->embedding_model,
                        "Measure again with vectors from this GGUF embedding model (embeds every stored memory: slow "
                        "at 100k with a real model)");
-    memory->callback([args, &exit_code] {
+    memory->callback([args, &global, &exit_code] {
         if (args->dataset == "realtalk" && args->dataset_dir.empty())
             throw CLI::ValidationError("--dataset realtalk", "needs the dataset's folder: --dataset realtalk DIR");
         if (args->dataset != "realtalk" && (!args->dataset_dir.empty() || !args->chats.empty()))
             throw CLI::ValidationError("dataset_dir", "a dataset folder and --chats go with --dataset realtalk");
-        exit_code = run(*args);
+        if (args->dataset != "realtalk" && args->rewrite)
+            throw CLI::ValidationError("--rewrite", "goes with --dataset realtalk");
+        exit_code = run(*args, global);
     });
 }
 

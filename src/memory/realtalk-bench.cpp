@@ -7,6 +7,7 @@
 
 #include "memory/memory.h"
 #include "memory/plain-bm25.h"
+#include "memory/query-rewrite.h"
 
 namespace os1::memory {
 
@@ -148,7 +149,14 @@ ErrorOr<RealtalkBenchResult> run_realtalk_bench(const RealtalkBenchOptions& opti
                                                 [&](const std::string& e) { return known.count(e) > 0; });
 
             auto t0 = Clock::now();
-            std::vector<Hit> hits = OS1_TRY(store.search(q.question, search));
+            std::vector<Hit> hits;
+            if (options.rewriter) {
+                RewrittenSearch rewritten = OS1_TRY(search_with_rewrites(*options.rewriter, store, q.question, search));
+                result.rewrites_failed += rewritten.problem.has_value();
+                hits = std::move(rewritten.hits);
+            } else {
+                hits = OS1_TRY(store.search(q.question, search));
+            }
             latencies.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
             std::vector<std::vector<std::string>> ranked;
             for (const Hit& hit : hits)

@@ -14,6 +14,10 @@
 #include "core/error.h"
 #include "memory/realtalk-set.h"
 
+namespace os1::llm {
+class Backend;
+}
+
 namespace os1::memory {
 
 // The split, chosen once before any tuning and never changed: the chats numbered 8, 9 and 10
@@ -25,6 +29,9 @@ struct RealtalkBenchOptions {
     std::filesystem::path dataset_dir;  // the folder of Chat_<n>_*.json files
     std::filesystem::path work_dir;     // scratch: one user folder per chat; emptied first
     std::vector<std::string> chats;     // only these chats (file names without .json); empty: all
+    // With a backend, os1's queries are rewritten by the model first (search_with_rewrites);
+    // without, the model-free search is measured.
+    llm::Backend* rewriter = nullptr;
 };
 
 // recall_any@K: the fraction of questions with an evidence turn among the first K distinct source
@@ -49,7 +56,8 @@ struct RealtalkSplit {
 
 struct RealtalkBenchResult {
     std::vector<RealtalkSplit> splits;            // tuning, held_out, all (a split without chats is left out)
-    double search_p50_ms = 0, search_p95_ms = 0;  // os1's searches, as asked
+    double search_p50_ms = 0, search_p95_ms = 0;  // os1's searches, as asked (with a rewriter: the model's time too)
+    size_t rewrites_failed = 0;                   // with a rewriter: questions searched as they were
 };
 
 ErrorOr<RealtalkBenchResult> run_realtalk_bench(const RealtalkBenchOptions& options);

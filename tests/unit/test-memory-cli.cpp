@@ -6,12 +6,14 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <mutex>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "memory/conversation-store.h"
 #include "memory/memory.h"
+#include "support/fake-openai-server.h"
 #include "support/temp-dir.h"
 
 namespace os1::cli {
@@ -391,4 +393,51 @@ TEST_F(MemoryCli, RealtalkBenchNeedsItsFolder) {
     CliResult r = run({"bench", "memory", "--dataset", "realtalk", (m_home / "nothing-here").string()});
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.err.find("nothing-here"), std::string::npos) << r.err;
+}
+
+TEST_F(MemoryCli, SearchWithRewriteAlsoSearchesTheModelsRestatements) {
+    const fs::path file = write("kate.jsonl", R"({"id":"j1","conversation":"s1","speaker":"Juno","role":"assistant","time":"2024-01-02T10:00:00Z","text":"Any hobbies besides work?"}
+{"id":"k1","conversation":"s2","speaker":"Kate","role":"user","time":"2024-01-05T10:00:00Z","text":"I love skiing, I go every winter."}
+{"id":"k2","conversation":"s3","speaker":"Kate","role":"user","time":"2024-01-06T10:00:00Z","text":"The weather was grey all day."}
+)");
+    ASSERT_EQ(run({"memory", "import", file.string()}).exit_code, 0);
+    std::string body;
+    std::mutex mutex;
+    os1::test::FakeServer server([&](httplib::Server& s) {
+        os1::test::serve_models(s);
+        s.Post("/v1/chat/completions", [&](const httplib::Request& req, httplib::Response& res) {
+            {
+                std::lock_guard lock(mutex);
+                body = req.body;
+            }
+            res.set_content(os1::test::delta_event(R"({"queries":["I love skiing"]})") +
+                                os1::test::delta_event("", "stop") + "data: [DONE]\n\n",
+                            "text/event-stream");
+        });
+    });
+    CliResult r = run({"memory", "search", "What are Kate's hobbies?", "--at", "2024-02-01T00:00:00Z", "--json",
+                       "--rewrite", "--backend", "openai", "--base-url", server.base_url()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    json out = json::parse(r.out);
+    EXPECT_EQ(out["rewrites"], json::array({"I love skiing"}));
+    bool skiing = false;
+    for (const json& hit : out["hits"])
+        skiing |= hit["source_turns"] == json::array({"k1"});
+    EXPECT_TRUE(skiing) << r.out;
+    {
+        std::lock_guard lock(mutex);
+        EXPECT_NE(body.find("What are Kate's hobbies?"), std::string::npos) << body;
+    }
+
+    // Without --rewrite no model is asked, and the restatement's turn is not found.
+    r = run({"memory", "search", "What are Kate's hobbies?", "--at", "2024-02-01T00:00:00Z", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    out = json::parse(r.out);
+    EXPECT_FALSE(out.contains("rewrites"));
+    for (const json& hit : out["hits"])
+        EXPECT_NE(hit["source_turns"], json::array({"k1"}));
+}
+
+TEST_F(MemoryCli, BenchRewriteGoesWithTheRealtalkDataset) {
+    EXPECT_EQ(run({"bench", "memory", "--rewrite"}).exit_code, 2);
 }
