@@ -65,11 +65,16 @@ ErrorOr<int64_t> capped_document_frequency(Database& db, const std::string& term
 }
 
 // FTS5 expressions to try in order: rare words OR'ed (plus all common words together), then,
-// when every word is common, all of them together and finally any of them.
-ErrorOr<std::vector<std::string>> match_expressions(Database& db, const std::vector<std::string>& terms) {
+// when every word is common, all of them together and finally any of them. `frequencies` gets
+// each term's document frequency, capped at common_df.
+ErrorOr<std::vector<std::string>> match_expressions(Database& db, const std::vector<std::string>& terms,
+                                                    std::unordered_map<std::string, int64_t>& frequencies) {
     std::vector<std::string> rare, common;
-    for (const std::string& t : terms)
-        (OS1_TRY(capped_document_frequency(db, t)) >= common_df ? common : rare).push_back(t);
+    for (const std::string& t : terms) {
+        const int64_t df = OS1_TRY(capped_document_frequency(db, t));
+        frequencies[t] = df;
+        (df >= common_df ? common : rare).push_back(t);
+    }
     if (!rare.empty()) {
         std::string expression = joined(rare, " OR ");
         if (common.size() > 1)
@@ -417,6 +422,7 @@ ErrorOr<void> follow_names(Database& db, std::vector<Candidate>& found, const st
 // it), and the candidates in the best sittings gain a share of the best candidate's relevance
 // in proportion to their sitting's score.
 ErrorOr<void> favour_best_sittings(Database& db, std::vector<Candidate>& found, const std::vector<std::string>& terms,
+                                   const std::unordered_map<std::string, int64_t>& frequencies,
                                    std::chrono::seconds offset) {
     constexpr size_t best_sittings = 6;
     constexpr double share = 0.2;
@@ -435,20 +441,20 @@ ErrorOr<void> favour_best_sittings(Database& db, std::vector<Candidate>& found, 
     };
     std::unordered_map<std::string, double> score;
     for (const std::string& term : terms) {
-        // CROSS JOIN keeps the full-text match as the outer loop: with the kind test, the planner
-        // would otherwise walk every episode and look each one up in the index.
-        auto q = OS1_TRY(db.prepare("SELECT m.conversation, m.time FROM memories_fts f CROSS JOIN memories m "
-                                    "ON m.id = f.rowid WHERE memories_fts MATCH ?1 AND m.kind = 'episode' LIMIT ?2"));
-        q.bind(1, quote_term(term)).bind(2, max_turns);
-        std::unordered_map<std::string, int> turns;
-        int64_t df = 0;
-        while (OS1_TRY(q.step())) {
-            ++df;
-            if (!q.column_is_null(0))
-                ++turns[sitting(q.column_text(0), q.column_int(1))];
-        }
+        auto known = frequencies.find(term);
+        const int64_t df = known == frequencies.end() ? 0 : known->second;
         if (df == 0 || df >= max_turns)
             continue;
+        // CROSS JOIN keeps the full-text match as the outer loop: with the kind test, the planner
+        // would otherwise walk every episode and look each one up in the index.
+        auto q =
+            OS1_TRY(db.prepare("SELECT m.conversation, m.time FROM memories_fts f CROSS JOIN memories m "
+                               "ON m.id = f.rowid WHERE memories_fts MATCH ?1 AND m.kind = 'episode' LIMIT ?2"));
+        q.bind(1, quote_term(term)).bind(2, max_turns);
+        std::unordered_map<std::string, int> turns;
+        while (OS1_TRY(q.step()))
+            if (!q.column_is_null(0))
+                ++turns[sitting(q.column_text(0), q.column_int(1))];
         const double idf = std::log((n - double(df) + 0.5) / (double(df) + 0.5) + 1.0);
         for (const auto& [key, count] : turns)
             score[key] += idf * count / (count + 1.0);
@@ -459,8 +465,9 @@ ErrorOr<void> favour_best_sittings(Database& db, std::vector<Candidate>& found, 
     if (ranked.empty())
         return {};
     const size_t keep = std::min(best_sittings, ranked.size());
-    std::partial_sort(ranked.begin(), ranked.begin() + long(keep), ranked.end(),
-                      [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+    std::partial_sort(ranked.begin(), ranked.begin() + long(keep), ranked.end(), [](const auto& a, const auto& b) {
+        return a.first != b.first ? a.first > b.first : a.second < b.second;
+    });
     ranked.resize(keep);
     double best = 0;
     for (const Candidate& c : found)
@@ -522,12 +529,12 @@ bool asks_when(std::string_view query) {
 // week", a weekday or a month).
 bool tells_time(std::string_view text) {
     static const std::unordered_set<std::string> time_words = {
-        "today",    "yesterday", "tomorrow",  "tonight", "morning",   "evening", "afternoon", "night",
-        "week",     "weekend",   "month",     "year",    "ago",       "last",    "next",      "monday",
-        "tuesday",  "wednesday", "thursday",  "friday",  "saturday",  "sunday",  "january",   "february",
-        "march",    "april",     "june",      "july",    "august",    "september", "october", "november",
-        "december", "christmas", "eve",       "birthday", "holiday",  "holidays", "summer",   "winter",
-        "spring",   "autumn",    "fall",      "earlier",  "later",    "soon",     "recently", "since"};
+        "today",    "yesterday", "tomorrow", "tonight",  "morning",  "evening",   "afternoon", "night",
+        "week",     "weekend",   "month",    "year",     "ago",      "last",      "next",      "monday",
+        "tuesday",  "wednesday", "thursday", "friday",   "saturday", "sunday",    "january",   "february",
+        "march",    "april",     "june",     "july",     "august",   "september", "october",   "november",
+        "december", "christmas", "eve",      "birthday", "holiday",  "holidays",  "summer",    "winter",
+        "spring",   "autumn",    "fall",     "earlier",  "later",    "soon",      "recently",  "since"};
     for (char c : text)
         if (std::isdigit(static_cast<unsigned char>(c)))
             return true;
@@ -553,8 +560,7 @@ void favour_turns_that_say_when(std::vector<Candidate>& found, std::string_view 
 // said around it, though not always on the day: a message about the evening comes after
 // midnight, an account of the weekend on Monday. Memories within two days of the date keep
 // twice their relevance; a filter would lose those a day off.
-void favour_days_around(std::vector<Candidate>& found, std::optional<int64_t> named_day,
-                        std::chrono::seconds offset) {
+void favour_days_around(std::vector<Candidate>& found, std::optional<int64_t> named_day, std::chrono::seconds offset) {
     constexpr int64_t days_around = 2;
     constexpr double near_the_date = 2.0;
     if (!named_day)
@@ -666,7 +672,8 @@ ErrorOr<std::vector<Hit>> MemoryStore::search(std::string_view query_view, const
     const bool dense = m_embedder && !trim(query).empty();
     if (terms.empty() && !range && !dense)
         return std::vector<Hit>();
-    std::vector<std::string> expressions = OS1_TRY(match_expressions(m_db, terms));
+    std::unordered_map<std::string, int64_t> frequencies;
+    std::vector<std::string> expressions = OS1_TRY(match_expressions(m_db, terms, frequencies));
 
     const int64_t limit = std::max<int64_t>(50, int64_t(options.k) * 5);
     const size_t enough = size_t(options.k);
@@ -683,7 +690,7 @@ ErrorOr<std::vector<Hit>> MemoryStore::search(std::string_view query_view, const
             found = OS1_TRY(candidates(m_db, expressions, std::nullopt, limit, enough));
         OS1_TRY(follow_names(m_db, found, terms, range, limit));
         OS1_TRY(lend_relevance_to_neighbours(m_db, found));
-        OS1_TRY(favour_best_sittings(m_db, found, terms, options.zone(from_unix_seconds(now))));
+        OS1_TRY(favour_best_sittings(m_db, found, terms, frequencies, options.zone(from_unix_seconds(now))));
     }
     prefer_named_speakers(found, named.speakers);
     favour_informative_turns(found);
