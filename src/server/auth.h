@@ -37,7 +37,8 @@ struct GateOptions {
 
 class Gate {
 public:
-    Gate(accounts::AccountStore& accounts, GateOptions options, Clock clock);
+    // `limit_clock` refills the sign-in limits.
+    Gate(accounts::AccountStore& accounts, GateOptions options, Clock limit_clock);
 
     // The caller of a signed-in route, or the response that refuses it (401, 403).
     std::variant<Caller, Response> authenticate(const Request& request);

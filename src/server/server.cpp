@@ -31,10 +31,10 @@ struct CompanionServer::Impl {
           accounts(accounts_),
           options(std::move(options_)),
           env(std::move(env_)),
-          gate(accounts_, options.gate, env.clock),
+          gate(accounts_, options.gate, options.limit_clock),
           openai{backend_, options.model_id, options.sampling, backend_.info().context_size, env.clock},
-          requests(env.clock, options.limits.requests_per_second, options.limits.request_burst),
-          tokens(env.clock, options.limits.tokens_per_second, options.limits.token_burst) {}
+          requests(options.limit_clock, options.limits.requests_per_second, options.limits.request_burst),
+          tokens(options.limit_clock, options.limits.tokens_per_second, options.limits.token_burst) {}
 
     companion::CompanionHost& host;
     accounts::AccountStore& accounts;

@@ -31,6 +31,9 @@ struct ServerOptions {
     llm::SamplingParams sampling;
     UserLimits limits;
     GateOptions gate;  // loopback_only is derived from http.host
+    // The clock that rate limits refill by: real time, even when the environment's clock is
+    // fixed for a simulation (OS1_NOW), or limits would never refill.
+    Clock limit_clock = system_now;
 };
 
 class CompanionServer {

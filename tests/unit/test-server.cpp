@@ -111,6 +111,7 @@ protected:
         options.http.host = host;
         options.http.port = 0;
         options.model_id = "tiny-model";
+        options.limit_clock = m_env.clock;  // fixed: a limit spent in a test stays spent
         auto started = server::CompanionServer::start(*m_host, m_backend, *m_accounts, options, m_env);
         ASSERT_TRUE(started) << started.error().message;
         m_server = started.release_value();
