@@ -154,6 +154,7 @@ export async function artifacts_dir() {
         artifacts = process.env.OS1_E2E_ARTIFACTS ? path.resolve(process.env.OS1_E2E_ARTIFACTS) :
             await mkdtemp(path.join(os.tmpdir(), 'os1-e2e-artifacts-'));
         await mkdir(artifacts, {recursive: true});
+        if (!process.env.OS1_E2E_ARTIFACTS) console.log(`e2e: screenshots are in ${artifacts}`);
     }
     return artifacts;
 }
