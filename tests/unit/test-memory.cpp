@@ -260,6 +260,22 @@ TEST(MemoryStore, TimeExpressionsFilterByTimestamp) {
     EXPECT_EQ(hits->front().source_turns, std::vector<std::string>{"t4"});
 }
 
+TEST(MemoryImport, RefusesHostileNesting) {
+    const fs::path dir = os1::test::unique_temp_dir("import-nesting");
+    const fs::path jsonl = dir / "deep.jsonl";
+    std::ofstream(jsonl) << R"({"id":"t1","speaker":"me","text":"hi","extra":)" << std::string(100000, '[')
+                         << std::string(100000, ']') << "}\n";
+    auto lines = memory::read_import_file(jsonl, memory::ImportFormat::Os1Jsonl);
+    ASSERT_FALSE(lines);
+    EXPECT_NE(lines.error().message.find("deep.jsonl:1: nests deeper than 64 levels"), std::string::npos)
+        << lines.error().message;
+    const fs::path chatgpt = dir / "conversations.json";
+    std::ofstream(chatgpt) << std::string(100000, '[') << std::string(100000, ']');
+    auto conversations = memory::read_import_file(chatgpt, memory::ImportFormat::ChatGpt);
+    ASSERT_FALSE(conversations);
+    EXPECT_EQ(conversations.error().kind, ErrorKind::InvalidInput);
+}
+
 TEST(MemoryStore, DuplicateIdsImportNothing) {
     MemoryStore store = open_store("dupe-import");
     ASSERT_TRUE(store.import_episodes(sample_turns()));
