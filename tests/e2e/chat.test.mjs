@@ -130,6 +130,7 @@ test('the mood shape changes after a strongly emotional message', async () => {
         return getComputedStyle(blob).backgroundImage !== before;
     }, before_message.background);
     const after_message = await mood_look(page);
+    await page.waitForFunction(() => document.getAnimations().every((a) => !(a instanceof CSSTransition)));
     await screenshot(page, 'mood-after');
     assert.notEqual(after_message.background, before_message.background);
     assert.ok(Number(after_message.hue) < Number(before_message.hue),
