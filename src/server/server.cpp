@@ -55,12 +55,6 @@ struct CompanionServer::Impl {
 
 namespace {
 
-Response limited(std::chrono::seconds retry_after, const std::string& what) {
-    Response response = error_response(429, what + "; try again in " + std::to_string(retry_after.count()) + " seconds");
-    response.headers.emplace_back("Retry-After", std::to_string(retry_after.count()));
-    return response;
-}
-
 bool generates(const Request& request) {
     return request.method == Method::Post && (request.path == "/api/chat" || request.path == "/v1/chat/completions");
 }
@@ -97,11 +91,11 @@ void CompanionServer::Impl::add_routes() {
 std::optional<Response> CompanionServer::Impl::limit(const Caller& caller, const Request& request) {
     const auto decision = requests.take(caller.user);
     if (!decision.allowed)
-        return limited(decision.retry_after, "too many requests");
+        return too_many_requests(decision.retry_after, "too many requests");
     if (generates(request)) {
         const auto budget = tokens.take(caller.user, double(options.sampling.max_tokens));
         if (!budget.allowed)
-            return limited(budget.retry_after, "this user's token budget is spent for now");
+            return too_many_requests(budget.retry_after, "this user's token budget is spent for now");
     }
     return std::nullopt;
 }

@@ -513,3 +513,24 @@ TEST_F(Server, UsersSendingTheSameMessageAtOnceEachGetTheirOwnTurns) {
         keys.insert(request.conversation.substr(0, request.conversation.find('/')));
     EXPECT_EQ(keys.size(), size_t(users));
 }
+
+TEST_F(Server, SignInAttemptsAreLimitedWithRetryAfter) {
+    ASSERT_TRUE(m_accounts->add_user("alice", "correct horse"));
+    start();
+    int refused = 0;
+    test::HttpReply last;
+    for (int attempt = 0; attempt < 6; ++attempt) {
+        last = test::http_request(m_port, "POST", "/api/login", {{"Content-Type", "application/json"}},
+                                  R"({"user":"alice","password":"wrong guess"})");
+        refused += last.status == 429;
+    }
+    // Five tries, then the clock (fixed here) must move before the next.
+    EXPECT_EQ(refused, 1);
+    EXPECT_EQ(last.status, 429);
+    EXPECT_GE(std::stoi(last.headers["retry-after"]), 1);
+    // Even the right password waits: guessing gains nothing by ending on it.
+    EXPECT_EQ(test::http_request(m_port, "POST", "/api/login", {{"Content-Type", "application/json"}},
+                                 R"({"user":"alice","password":"correct horse"})")
+                  .status,
+              429);
+}
