@@ -23,7 +23,7 @@ function navigate(hash) {
 const views = {
     chat: create_chat_view(),
     memory: create_memory_view({navigate}),
-    persona: create_persona_view(),
+    persona: create_persona_view({session}),
     journal: create_journal_view(),
     settings: create_settings_view({session}),
 };

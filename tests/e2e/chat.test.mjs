@@ -130,6 +130,7 @@ test('the mood shape changes after a strongly emotional message', async () => {
         return getComputedStyle(blob).backgroundImage !== before;
     }, before_message.background);
     const after_message = await mood_look(page);
+    await page.waitForFunction(() => document.getAnimations().every((a) => !(a instanceof CSSTransition)));
     await screenshot(page, 'mood-after');
     assert.notEqual(after_message.background, before_message.background);
     assert.ok(Number(after_message.hue) < Number(before_message.hue),
@@ -176,16 +177,30 @@ test('Stop cancels a reply while it streams', async (t) => {
     await page.getByRole('button', {name: 'Stop'}).click();
     await page.locator('#transcript .turn-streaming').waitFor({state: 'detached'});
     const status = await page.locator('#chat-status').textContent();
-    if (status === 'Reply complete.') {
-        t.skip('the reply finished while Stop was being pressed');
-    } else {
+    const stopped = status !== 'Reply complete.';
+    if (stopped) {
         assert.equal(status, 'Stopped.');
         await page.locator('#transcript .turn-assistant').last().locator('.turn-flag', {hasText: 'stopped'}).waitFor();
+    } else {
+        t.skip('the reply finished while Stop was being pressed');
     }
     assert.ok(await page.getByRole('button', {name: 'Send', exact: true}).isEnabled());
     assert.ok(await page.getByRole('button', {name: 'Stop'}).isHidden());
     // The chat goes on after a stop.
     assert.equal(await send_message(page, 'Thank you, that is enough.'), 'Reply complete.');
+    if (stopped) {
+        // The server kept what it had written, marked as interrupted, before the next turn, and
+        // the page shows the mark when the conversation is opened again.
+        const conversations = (await page_fetch(page, '/api/conversations')).body.conversations;
+        const shown = await page.locator('#conversation-list button[aria-current="true"]').getAttribute('data-conversation-id');
+        const turns = (await page_fetch(page, `/api/conversations/${shown}`)).body.turns;
+        const asked = turns.findIndex((turn) => turn.text === 'Please write me a very long story about the sea.');
+        assert.ok(asked >= 0 && conversations.some((c) => String(c.id) === shown));
+        assert.equal(turns[asked + 1]?.role, 'assistant');
+        assert.equal(turns[asked + 1]?.interrupted, true, JSON.stringify(turns[asked + 1]));
+        await page.reload();
+        await page.locator('#transcript .turn-assistant .turn-flag', {hasText: 'interrupted'}).first().waitFor();
+    }
     assert_clean(page);
 });
 

@@ -66,7 +66,9 @@ export async function add_user(home, name, password) {
 
 // The server's clock is fixed at the instant it starts (OS1_NOW) and its zone is UTC, so that
 // nothing it computes depends on when or where the test runs. Starting from the real instant
-// keeps any expiry the server gives the browser (a cookie's) in the browser's future.
+// keeps any expiry the server gives the browser (a cookie's) in the browser's future. Its rate
+// limits refill on that clock too, that is never: a test file stays within the first burst
+// (five sign-in attempts per user, twenty per address, two hundred requests per user).
 function fixed_clock() {
     return {OS1_NOW: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), TZ: 'UTC0'};
 }
@@ -74,8 +76,14 @@ function fixed_clock() {
 // Starts `os1 serve --home HOME --port 0 --model MODEL` and resolves once it prints
 // `listening on http://HOST:PORT`, to {url, process, log(), stop()}. stop() sends SIGTERM and
 // resolves to {code, signal} when the process has exited.
-export function start_server(home, {env = {}, args = []} = {}) {
-    const child = spawn(os1_binary(), ['serve', '--home', home, '--port', '0', '--model', test_model(), ...args], {
+// Replies are capped at `max_tokens`: random weights rarely end a reply on their own, and a
+// short one still streams in many pieces. Background learning is off: the model's own reading
+// of a message would move the mood by whatever random weights say, after a delay, and the page
+// is what these tests are about.
+export function start_server(home, {env = {}, args = [], max_tokens = 40} = {}) {
+    const command = ['serve', '--home', home, '--port', '0', '--model', test_model(), '--max-tokens', String(max_tokens),
+                     '--no-learning'];
+    const child = spawn(os1_binary(), [...command, ...args], {
         env: {...process.env, ...fixed_clock(), ...env},
         stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -146,6 +154,7 @@ export async function artifacts_dir() {
         artifacts = process.env.OS1_E2E_ARTIFACTS ? path.resolve(process.env.OS1_E2E_ARTIFACTS) :
             await mkdtemp(path.join(os.tmpdir(), 'os1-e2e-artifacts-'));
         await mkdir(artifacts, {recursive: true});
+        if (!process.env.OS1_E2E_ARTIFACTS) console.log(`e2e: screenshots are in ${artifacts}`);
     }
     return artifacts;
 }

@@ -18,7 +18,7 @@ test("a second user sees none of the first user's data", async () => {
     await log_in(page, dana.name, dana.password);
     assert.equal(await send_message(page, 'I play the xylophone at the Marzipan Hall every Friday.'), 'Reply complete.');
     const created = await page_fetch(page, '/api/memory', {method: 'POST', json: {text: 'Dana hides the key under the periwinkle pot.'}});
-    assert.equal(created.status, 200);
+    assert.ok([200, 201].includes(created.status), `POST /api/memory answered ${created.status}`);
     const memory_id = created.body.id;
     const conversations = await page_fetch(page, '/api/conversations');
     assert.equal(conversations.body.conversations.length, 1);

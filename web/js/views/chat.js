@@ -54,6 +54,16 @@ export function create_chat_view() {
                  body);
     }
 
+    // The conversation shown is part of the address (#/chat/ID), so that a reload or a bookmark
+    // comes back to it. Replacing the entry keeps Back for moving between views; a reply that
+    // streams on while another view is open leaves that view's address alone.
+    function show_in_address(id) {
+        current = id;
+        if (!/^(#\/chat(\/.*)?)?$/.test(location.hash)) return;
+        const hash = id === null ? '#/chat' : `#/chat/${encodeURIComponent(String(id))}`;
+        if (location.hash !== hash) history.replaceState(null, '', hash);
+    }
+
     function scroll_to_end() {
         transcript.scrollTop = transcript.scrollHeight;
     }
@@ -87,13 +97,14 @@ export function create_chat_view() {
         const answer = await request('/api/conversations');
         conversations = Array.isArray(answer?.conversations) ? answer.conversations : [];
         const order = (c) => Number(new Date(format_time(c.last ?? c.started).iso ?? 0)) || 0;
-        conversations.sort((a, b) => order(b) - order(a));
+        // Newest first; conversations last used in the same second, newest created first.
+        conversations.sort((a, b) => order(b) - order(a) || Number(b.id) - Number(a.id) || 0);
         render_list();
     }
 
     async function open_conversation(id, {focus = false} = {}) {
         if (streaming) return;
-        current = id;
+        show_in_address(id);
         render_list();
         set_panel_open(false);
         const conversation = await request(`/api/conversations/${segment(id)}`);
@@ -108,10 +119,10 @@ export function create_chat_view() {
     async function new_conversation() {
         if (streaming) return;
         const created = await request('/api/conversations', {method: 'POST', json: {}});
-        current = created?.id ?? null;
+        show_in_address(created?.id ?? null);
         transcript.replaceChildren();
-        status.textContent = 'New conversation started.';
         await load_list();
+        status.textContent = 'New conversation started.';
         set_panel_open(false);
         message_box.focus();
     }
@@ -144,7 +155,7 @@ export function create_chat_view() {
         try {
             for await (const {event, data} of stream_chat({message: text, conversation: current, signal: controller.signal})) {
                 if (event === 'prepared') {
-                    if (data.conversation !== undefined && data.conversation !== null) current = data.conversation;
+                    if (data.conversation !== undefined && data.conversation !== null) show_in_address(data.conversation);
                     show_mood(data.mood);
                     if (Array.isArray(data.recalled) && data.recalled.length > 0) reply.append(recalled_element(data.recalled));
                 } else if (event === 'text') {
@@ -223,7 +234,8 @@ export function create_chat_view() {
     toggle.addEventListener('click', () => set_panel_open(toggle.getAttribute('aria-expanded') !== 'true'));
 
     return {
-        async show() {
+        // params[0]: the conversation to show, from the address.
+        async show(params = []) {
             const [mood, persona] = await Promise.all([
                 request('/api/mood').catch(() => null),
                 request('/api/persona').catch(() => null),
@@ -238,13 +250,15 @@ export function create_chat_view() {
                 byId('mood-report-text').textContent = report;
             }
             if (streaming) return;
+            // Ids are numbers in the API; the address holds them as text.
+            if (params[0] !== undefined) current = /^\d+$/.test(params[0]) ? Number(params[0]) : params[0];
             if (current === null && conversations.length > 0) current = conversations[0].id;
             if (current === null) return;
             try {
                 await open_conversation(current);
             } catch (error) {
                 if (!(error instanceof ApiError && error.status === 404)) throw error;
-                current = null;  // forgotten since it was listed
+                show_in_address(null);  // forgotten since it was listed
                 transcript.replaceChildren();
                 render_list();
             }

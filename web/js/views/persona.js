@@ -17,7 +17,13 @@ function card_type(file) {
     return /\.png$/i.test(file.name) ? 'image/png' : 'application/json';
 }
 
-export function create_persona_view() {
+// Cards write {{char}} and {{user}} for the two names, as character card tools do; they are
+// shown filled in, as the companion reads them.
+function fill_names(text, names) {
+    return text.replace(/\{\{(char|user)\}\}/gi, (_, which) => names[which.toLowerCase()]);
+}
+
+export function create_persona_view({session}) {
     const status = byId('persona-status');
     const file_input = byId('persona-file');
 
@@ -29,8 +35,9 @@ export function create_persona_view() {
         fill(byId('persona-fields'),
              card_name && card_name !== name ? [h('dt', {text: 'Name on the card'}), h('dd', {text: card_name})] : null,
              fields.map(([key, label]) => {
-                 const value = typeof persona?.[key] === 'string' ? persona[key] : '';
-                 if (!value.trim()) return null;
+                 const raw = typeof persona?.[key] === 'string' ? persona[key] : '';
+                 if (!raw.trim()) return null;
+                 const value = fill_names(raw, {char: name, user: session.user || 'you'});
                  return [h('dt', {text: label}), h('dd', {class: 'block-text', text: value})];
              }));
     }
