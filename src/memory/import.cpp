@@ -250,7 +250,12 @@ ErrorOr<ImportFormat> parse_import_format(std::string_view name) {
 }
 
 ErrorOr<std::vector<EpisodeInput>> read_import_file(const std::filesystem::path& file, ImportFormat format) {
-    std::string data = OS1_TRY(read_all(file));
+    const std::string data = OS1_TRY(read_all(file));
+    return parse_import(data, file, format);
+}
+
+ErrorOr<std::vector<EpisodeInput>> parse_import(const std::string& data, const std::filesystem::path& file,
+                                                ImportFormat format) {
     switch (format) {
         case ImportFormat::Os1Jsonl:
             return read_os1_jsonl(file, data);
