@@ -182,6 +182,9 @@ ErrorOr<std::vector<EpisodeInput>> read_chatgpt(const std::filesystem::path& fil
         doc = json::parse(data);
     } catch (const json::parse_error& e) {
         return make_error(file.string() + ": not JSON (byte " + std::to_string(e.byte) + ")");
+    } catch (const json::exception&) {
+        // out_of_range: a number beyond a double's range, such as 1e999.
+        return make_error(file.string() + ": holds a number too large to represent");
     }
     if (!doc.is_array())
         return make_error(file.string() + ": expected an array of conversations (conversations.json)");

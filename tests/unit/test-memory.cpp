@@ -260,6 +260,15 @@ TEST(MemoryStore, TimeExpressionsFilterByTimestamp) {
     EXPECT_EQ(hits->front().source_turns, std::vector<std::string>{"t4"});
 }
 
+// An export is read without exceptions: a number beyond a double's range (1e999) is an error
+// that names the file.
+TEST(MemoryImport, RefusesNumbersBeyondRangeNamingTheFile) {
+    auto turns = parse_import(R"([{"title":"Trip","create_time":-1e999,"mapping":{}}])", "conversations.json",
+                              ImportFormat::ChatGpt);
+    ASSERT_FALSE(turns);
+    EXPECT_EQ(turns.error().message, "conversations.json: holds a number too large to represent");
+}
+
 TEST(MemoryStore, DuplicateIdsImportNothing) {
     MemoryStore store = open_store("dupe-import");
     ASSERT_TRUE(store.import_episodes(sample_turns()));
