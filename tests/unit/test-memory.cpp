@@ -269,6 +269,33 @@ TEST(MemoryImport, RefusesNumbersBeyondRangeNamingTheFile) {
     EXPECT_EQ(turns.error().message, "conversations.json: holds a number too large to represent");
 }
 
+// A time in an export that no int64_t holds (1e300 seconds) is refused, naming the line or
+// message, rather than converted (undefined behaviour) into some other time.
+TEST(MemoryImport, RefusesTimesOutsideTheYearsOneTo9999) {
+    auto tavern = parse_import(R"({"user_name":"Sam","character_name":"Ada"}
+{"name":"Sam","is_user":true,"send_date":1e300,"mes":"hi"})",
+                               "chat.jsonl", ImportFormat::SillyTavern);
+    ASSERT_FALSE(tavern);
+    EXPECT_EQ(tavern.error().message, "chat.jsonl:2: send_date 1e+300 is not a time between the years 1 and 9999");
+
+    auto chatgpt = parse_import(R"([{"mapping":{"m1":{"message":{"id":"m1","author":{"role":"user"},
+        "create_time":-1e20,"content":{"parts":["hi"]}}}}}])",
+                                "conversations.json", ImportFormat::ChatGpt);
+    ASSERT_FALSE(chatgpt);
+    EXPECT_EQ(chatgpt.error().message, "conversations.json: conversation 1: message m1: create_time -1e+20 is not a "
+                                       "time between the years 1 and 9999");
+
+    // Milliseconds, as SillyTavern writes them, and seconds within range still read.
+    auto fine = parse_import(R"({"user_name":"Sam"}
+{"name":"Sam","is_user":true,"send_date":1714730405000,"mes":"hi"}
+{"name":"Ada","is_user":false,"send_date":1714730406,"mes":"hello"})",
+                             "chat.jsonl", ImportFormat::SillyTavern);
+    ASSERT_TRUE(fine) << fine.error().message;
+    ASSERT_EQ(fine->size(), 2u);
+    EXPECT_EQ((*fine)[0].time, 1714730405);
+    EXPECT_EQ((*fine)[1].time, 1714730406);
+}
+
 TEST(MemoryStore, DuplicateIdsImportNothing) {
     MemoryStore store = open_store("dupe-import");
     ASSERT_TRUE(store.import_episodes(sample_turns()));
