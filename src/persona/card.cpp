@@ -307,6 +307,8 @@ std::string card_to_json(const CharacterCard& card, int indent) {
     data["alternate_greetings"] = card.alternate_greetings;
     if (card.character_book)
         data["character_book"] = book_to_json(*card.character_book);
+    else
+        data.erase("character_book");  // a V1 card's unknown field of that name, which V2 would read as a book
     data["tags"] = card.tags;
     data["creator"] = card.creator;
     data["character_version"] = card.character_version;

@@ -89,6 +89,22 @@ TEST(Card, UpgradesV1) {
     EXPECT_EQ(exported["data"]["chat"], "x");
 }
 
+// V1 has no character book, so a V1 card's "character_book" is one of its unknown fields; written
+// back as V2, where it has a meaning, it must not make the saved card unreadable.
+TEST(Card, V1CardWithACharacterBookFieldReadsBackAfterSaving) {
+    for (const std::string book : {"5", R"({"entries":"none"})", R"({"name":"x"})"}) {
+        auto card = parse_card_json(R"({"name":"Bob","description":"","personality":"","scenario":"","first_mes":"",
+                                       "mes_example":"","character_book":)" + book + "}",
+                                    "bob.json");
+        ASSERT_TRUE(card) << card.error().message;
+        const std::string saved = card_to_json(*card);
+        auto again = parse_card_json(saved, "saved.json");
+        ASSERT_TRUE(again) << book << ": " << again.error().message;
+        EXPECT_EQ(card_to_json(*again), saved);
+        EXPECT_FALSE(again->character_book);
+    }
+}
+
 TEST(Card, RejectsBrokenJsonWithWhere) {
     auto bad = parse_card_json(R"({"spec": "chara_card_v2", "data": {)", "bad.json");
     ASSERT_FALSE(bad);
