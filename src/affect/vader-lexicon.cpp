@@ -1,3 +1,4 @@
+#include "core/file-read.h"
 #include "affect/vader-lexicon.h"
 
 #include <cerrno>
@@ -66,14 +67,9 @@ ErrorOr<VaderLexicon> VaderLexicon::parse(std::string_view text, std::string_vie
 }
 
 ErrorOr<VaderLexicon> VaderLexicon::load(const std::filesystem::path& path) {
-    std::ifstream file(path, std::ios::binary);
-    if (!file)
-        return make_error(path.string() + ": cannot open the VADER lexicon: " + std::strerror(errno));
-    std::ostringstream contents;
-    contents << file.rdbuf();
-    if (file.bad())
-        return make_error(path.string() + ": cannot read the VADER lexicon");
-    return parse(contents.str(), path.string());
+    // The real lexicon is about 430 KB.
+    constexpr size_t k_max_lexicon_bytes = size_t(16) << 20;
+    return parse(OS1_TRY(read_file_limited(path, k_max_lexicon_bytes, "the VADER lexicon")), path.string());
 }
 
 std::optional<double> VaderLexicon::find(std::string_view lowercase_token) const {

@@ -10,6 +10,7 @@
 
 #include "affect/companion-state.h"
 #include "cli/commands.h"
+#include "cli/model-setup.h"
 #include "cli/progress-bar.h"
 #include "cli/terminal-environment.h"
 #include "cli/user-dir.h"
@@ -17,6 +18,8 @@
 #include "llm/embedder.h"
 #include "memory/memory-json.h"
 #include "memory/memory.h"
+#include "llm/llm.h"
+#include "memory/query-rewrite.h"
 
 namespace os1::cli {
 
@@ -40,6 +43,8 @@ struct MemoryArgs {
     std::string kind;
     size_t limit = 50;
     std::string embedding_model;
+    bool rewrite = false;
+    BackendOptions backend;
 };
 
 int fail(const char* command, const MemoryArgs& args, const std::string& message) {
@@ -123,7 +128,18 @@ int run_search(const GlobalOptions& global, const MemoryArgs& args) {
                      missing.value(), args.embedding_model.c_str());
     if (auto synced = store->sync_conversation_turns(); synced.is_error())
         return fail("search", args, synced.error().message);
-    auto hits = store->search(args.query, options);
+    std::vector<std::string> rewrites;
+    auto hits = [&]() -> ErrorOr<std::vector<mem::Hit>> {
+        if (!args.rewrite)
+            return store->search(args.query, options);
+        llm::set_llama_logging(llama_log_sink(global.verbose));
+        auto backend = OS1_TRY(open_backend(args.backend, resolve_data_home(global.home), Interaction::Script));
+        mem::RewrittenSearch rewritten = OS1_TRY(mem::search_with_rewrites(*backend, store.value(), args.query, options));
+        if (rewritten.problem)
+            std::fprintf(stderr, "os1 memory search: %s; searched the query as it was\n", rewritten.problem->c_str());
+        rewrites = std::move(rewritten.rewrites);
+        return std::move(rewritten.hits);
+    }();
     if (hits.is_error())
         return fail("search", args, hits.error().message);
     if (args.json) {
@@ -136,9 +152,14 @@ int run_search(const GlobalOptions& global, const MemoryArgs& args) {
                             {"time", mem::format_iso8601(hit.time)},
                             {"source_turns", hit.source_turns},
                             {"context", hit.context}});
-        std::printf("%s\n", ordered_json({{"hits", std::move(list)}}).dump().c_str());
+        ordered_json out = {{"hits", std::move(list)}};
+        if (args.rewrite)
+            out["rewrites"] = rewrites;
+        std::printf("%s\n", out.dump().c_str());
         return 0;
     }
+    for (const std::string& rewrite : rewrites)
+        std::printf("also searched: %s\n", rewrite.c_str());
     if (hits->empty())
         std::printf("no memories match\n");
     for (const mem::Hit& hit : hits.value())
@@ -391,6 +412,10 @@ search->add_option("--at", args->at, "Reference time, ISO 8601 (default: now)");
 search->add_option("--budget", args->budget, "Token budget for the hits and their context (~4 bytes/token)");
 search->add_option("--embedding-model", args->embedding_model,
                    "GGUF embedding model: also rank by vector similarity, fused with the BM25 score");
+search->add_flag("--rewrite", args->rewrite,
+                 "A chat model (the options below) restates the query in the words an answer would use; each "
+                 "restatement is searched too and the rankings fused. Off by default");
+add_backend_options(*search, args->backend);
 common(search);
 search->callback([&global, &exit_code, args] { exit_code = run_search(global, *args); });
 

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/file-read.h"
 #include "cli/commands.h"
 #include "cli/terminal-environment.h"
 #include "cli/user-dir.h"
@@ -50,14 +51,9 @@ ErrorOr<persona::PersonaStore> open_store(const GlobalOptions& global, const std
     return persona::PersonaStore::open(user_dir, terminal_environment());
 }
 
+// An image for an exported card: a PNG no larger than a card may be.
 ErrorOr<std::string> read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return make_error(path + ": cannot open the file");
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad())
-        return make_error(path + ": read error");
-    return bytes;
+    return read_file_limited(path, persona::max_card_file_bytes, "the image");
 }
 
 // Writes through a temporary file and a rename, so a failed export leaves no half-written card.

@@ -1,5 +1,6 @@
 // The os1 command: a thin dispatcher over the subcommands in this folder.
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 
 #include "cli/commands.h"
@@ -7,6 +8,10 @@
 
 int main(int argc, char** argv) {
     using namespace os1::cli;
+    // When ggml aborts, it runs gdb for a backtrace whose output lands on stdout, in the middle
+    // of any --json a script is reading. OS1_GGML_BACKTRACE=1 keeps it for debugging.
+    if (!std::getenv("OS1_GGML_BACKTRACE"))
+        setenv("GGML_NO_BACKTRACE", "1", 1);
     CLI::App app{"os1: a local AI companion that you can talk to, that remembers you, and that runs privately on "
                  "your own machine"};
     app.set_version_flag("--version", "os1 0.1.0");

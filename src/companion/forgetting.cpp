@@ -6,7 +6,15 @@ namespace os1::companion {
 
 namespace {
 
+// Every conversation's cache in the engine may hold a recalled copy of the text, not only the
+// open ones (a server keeps caches of conversations no handle holds): drop them all, and the
+// open ones' saved files too.
 void drop_open_caches(HostCore& core, UserSession& user) {
+    constexpr size_t k_all = 1'000'000;
+    if (auto conversations = user.companion->conversations().recent_conversations(k_all)) {
+        for (const memory::Conversation& conversation : *conversations)
+            core.backend.forget_conversation(HostCore::cache_key(user, conversation.id));
+    }
     for (const auto& [conversation, handles] : user.open_conversations)
         core.drop_cache(user, conversation);
 }

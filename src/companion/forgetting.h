@@ -1,7 +1,7 @@
 // Internal to the companion module: forgetting, as every front end asks for it. It removes what
 // memory.h says forgetting removes, redacts the journal, and drops the engine's caches that may
-// hold the text: those of the conversations that lost a turn and those of every conversation
-// the user has open, whose prompts may have quoted the memory as recalled.
+// hold the text: those of the conversations that lost a turn and those of every other
+// conversation of the user, whose prompts may have quoted the memory as recalled.
 #pragma once
 
 #include <cstdint>

@@ -2,6 +2,8 @@
 // starts it fills in.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -16,6 +18,37 @@
 
 namespace os1::companion {
 
+// A mutex whose timed acquisition waits on a condition variable rather than a timed lock,
+// which ThreadSanitizer follows (it does not intercept pthread_mutex_clocklock). Meets the
+// Lockable requirements plus try_lock_for.
+class DriveMutex {
+public:
+    void lock() { try_lock_for(std::chrono::milliseconds::max()); }
+    bool try_lock() { return try_lock_for(std::chrono::milliseconds(0)); }
+    bool try_lock_for(std::chrono::milliseconds timeout) {
+        std::unique_lock lock(m_mutex);
+        const auto free = [&] { return !m_held; };
+        if (timeout == std::chrono::milliseconds::max())
+            m_free.wait(lock, free);
+        else if (!m_free.wait_for(lock, timeout, free))
+            return false;
+        m_held = true;
+        return true;
+    }
+    void unlock() {
+        {
+            std::lock_guard lock(m_mutex);
+            m_held = false;
+        }
+        m_free.notify_one();
+    }
+
+private:
+    std::mutex m_mutex;
+    std::condition_variable m_free;
+    bool m_held = false;
+};
+
 struct Turn::State {
     std::shared_ptr<HostCore> core;
     std::shared_ptr<UserSession> user;
@@ -26,7 +59,7 @@ struct Turn::State {
     LearningJob learning;  // filled in when the exchange is committed
 
     // Held by whoever reads `reply`: next() or cancel().
-    std::timed_mutex drive;
+    DriveMutex drive;
     // Guards the fields below, which cancel() reads from any thread.
     mutable std::mutex mutex;
     std::deque<TurnEvent> pending;  // events to hand out before reading the reply again

@@ -1,7 +1,9 @@
 #include "llm/model-check.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <fstream>
 #include <sstream>
 
@@ -25,6 +27,76 @@ std::string string_key(const gguf_context* gguf, const char* key) {
     if (id < 0 || gguf_get_kv_type(gguf, id) != GGUF_TYPE_STRING)
         return {};
     return gguf_get_val_str(gguf, id);
+}
+
+// A scalar integer value; nullopt when absent, negative, or of another type (arrays included).
+std::optional<uint64_t> uint_key(const gguf_context* gguf, const std::string& key) {
+    const int64_t id = gguf_find_key(gguf, key.c_str());
+    if (id < 0)
+        return std::nullopt;
+    switch (gguf_get_kv_type(gguf, id)) {
+    case GGUF_TYPE_UINT8:
+        return gguf_get_val_u8(gguf, id);
+    case GGUF_TYPE_UINT16:
+        return gguf_get_val_u16(gguf, id);
+    case GGUF_TYPE_UINT32:
+        return gguf_get_val_u32(gguf, id);
+    case GGUF_TYPE_UINT64:
+        return gguf_get_val_u64(gguf, id);
+    case GGUF_TYPE_INT32:
+        return gguf_get_val_i32(gguf, id) < 0 ? std::nullopt : std::optional<uint64_t>(gguf_get_val_i32(gguf, id));
+    case GGUF_TYPE_INT64:
+        return gguf_get_val_i64(gguf, id) < 0 ? std::nullopt : std::optional<uint64_t>(gguf_get_val_i64(gguf, id));
+    default:
+        return std::nullopt;
+    }
+}
+
+// llama.cpp asserts (aborting the process) on some nonsense hyperparameters instead of failing
+// the load: those are checked here first, for the attention models os1 runs. Per-layer arrays
+// are left to llama.cpp.
+ErrorOr<void> check_hyperparameters(const gguf_context* gguf, const std::string& arch, const std::string& where) {
+    const auto bad = [&](const std::string& what) {
+        return make_error(ErrorKind::InvalidInput, where + ": " + what + "; the file is damaged or was made wrongly");
+    };
+    const std::optional<uint64_t> blocks = uint_key(gguf, arch + ".block_count");
+    if (!blocks)
+        return bad(arch + ".block_count is missing");
+    if (*blocks == 0 || *blocks > k_max_model_layers)
+        return bad(arch + ".block_count is " + std::to_string(*blocks) + ", outside 1.." +
+                   std::to_string(k_max_model_layers));
+    // The layers the tensors belong to must be the layers the header announces.
+    int64_t highest_layer = -1;
+    for (int64_t i = 0; i < gguf_get_n_tensors(gguf); ++i) {
+        const char* name = gguf_get_tensor_name(gguf, i);
+        if (std::strncmp(name, "blk.", 4) == 0)
+            highest_layer = std::max<int64_t>(highest_layer, std::strtoll(name + 4, nullptr, 10));
+    }
+    if (highest_layer >= int64_t(*blocks))
+        return bad("tensors exist for layer " + std::to_string(highest_layer) + " but " + arch + ".block_count is " +
+                   std::to_string(*blocks));
+    const std::optional<uint64_t> embedding = uint_key(gguf, arch + ".embedding_length");
+    const std::optional<uint64_t> heads = uint_key(gguf, arch + ".attention.head_count");
+    if (embedding && *embedding == 0)
+        return bad(arch + ".embedding_length is 0");
+    if (!heads)
+        return {};
+    if (*heads == 0 || (embedding && *heads > *embedding))
+        return bad(arch + ".attention.head_count is " + std::to_string(*heads));
+    if (const auto kv_heads = uint_key(gguf, arch + ".attention.head_count_kv")) {
+        if (*kv_heads == 0 || *kv_heads > *heads || *heads % *kv_heads != 0)
+            return bad(arch + ".attention.head_count_kv is " + std::to_string(*kv_heads) + " for " +
+                       std::to_string(*heads) + " heads");
+    }
+    std::optional<uint64_t> head_size = uint_key(gguf, arch + ".attention.key_length");
+    if (!head_size && embedding)
+        head_size = *embedding / *heads;
+    if (const auto rope = uint_key(gguf, arch + ".rope.dimension_count"); rope && head_size) {
+        if (*rope > *head_size || *rope % 2 != 0)
+            return bad(arch + ".rope.dimension_count is " + std::to_string(*rope) + " for heads of " +
+                       std::to_string(*head_size));
+    }
+    return {};
 }
 
 }  // namespace
@@ -78,6 +150,7 @@ ErrorOr<ModelFileInfo> check_model_file(const fs::path& path, uint64_t available
     info.name = string_key(gguf.get(), "general.name");
     if (info.architecture.empty())
         return make_error(where + ": GGUF file has no general.architecture; it is not a language model");
+    OS1_TRY(check_hyperparameters(gguf.get(), info.architecture, where));
 
     info.tensor_count = gguf_get_n_tensors(gguf.get());
     uint64_t data_end = gguf_get_data_offset(gguf.get());

@@ -19,6 +19,12 @@ struct ModelFileInfo {
     int64_t tensor_count = 0;
 };
 
+// The most layers llama.cpp loads (LLAMA_MAX_LAYERS).
+inline constexpr uint64_t k_max_model_layers = 512;
+
+// Checks a model file before llama.cpp loads it: present, GGUF, a sound header, hyperparameters
+// that llama.cpp would otherwise abort on (block count, heads, rope dimensions), tensors that
+// fit in the file, and memory to hold them.
 // `available_memory_bytes`: 0 means read MemAvailable + SwapFree from /proc/meminfo.
 ErrorOr<ModelFileInfo> check_model_file(const std::filesystem::path& path, uint64_t available_memory_bytes = 0);
 

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/file-read.h"
+#include "core/json-nesting.h"
 #include "memory/memory.h"
 #include "memory/text-util.h"
 
@@ -42,13 +44,11 @@ ErrorOr<void> check_turn(const EpisodeInput& turn) {
     return {};
 }
 
+// The largest export that is read whole: a chat history far beyond years of daily talk.
+constexpr size_t k_max_import_bytes = size_t(512) << 20;
+
 ErrorOr<std::string> read_all(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in)
-        return make_error(file.string() + ": cannot open the file");
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
+    return read_file_limited(file, k_max_import_bytes, "an import");
 }
 
 // Splits on '\n', dropping a trailing '\r'.
@@ -108,6 +108,9 @@ ErrorOr<void> for_each_json_line(const std::filesystem::path& file, const std::s
             continue;
         if (!is_valid_utf8(line))
             return make_error(where + "not valid UTF-8");
+        if (!json_nesting_within(line))
+            return make_error(ErrorKind::InvalidInput,
+                              where + "nests deeper than " + std::to_string(k_max_json_nesting) + " levels");
         json object = json::parse(line, nullptr, false);
         if (object.is_discarded() || !object.is_object())
             return make_error(where + "not a JSON object");
@@ -191,6 +194,9 @@ ErrorOr<std::vector<EpisodeInput>> read_sillytavern(const std::filesystem::path&
 ErrorOr<std::vector<EpisodeInput>> read_chatgpt(const std::filesystem::path& file, const std::string& data) {
     if (!is_valid_utf8(data))
         return make_error(file.string() + ": not valid UTF-8");
+    if (!json_nesting_within(data))
+        return make_error(ErrorKind::InvalidInput,
+                          file.string() + ": nests deeper than " + std::to_string(k_max_json_nesting) + " levels");
     json doc;
     try {
         doc = json::parse(data);

@@ -72,6 +72,10 @@ const std::vector<Database::Migration> migrations = {
         );
         INSERT INTO reflection_marker (id, last_memory_id) SELECT 1, coalesce(max(id), 0) FROM memories;
     )sql"},
+    {3, R"sql(
+        -- Search lists the distinct speakers of the episodes, to see whom a question names.
+        CREATE INDEX memories_by_kind_speaker ON memories(kind, speaker);
+    )sql"},
 };
 
 constexpr const char* memory_columns =

@@ -112,6 +112,13 @@ struct TimeRange {
 // `zone`, as the journal's are. Removes the expression from `query` when one is found.
 std::optional<TimeRange> parse_time_expression(std::string& query, int64_t now, const UtcOffset& zone);
 
+// A calendar date that `query` names ("24.01.2024", "5 January 2024", "the 5th of January,
+// 2024", "January 5th, 2024"; without a year, the latest such date not after `now` in `zone`),
+// as days since 1970-01-01 of that date, or nullopt. Removes the date from `query`. Search
+// favours memories of the days around it rather than filtering by it: people and their messages
+// are often a day or two off.
+std::optional<int64_t> parse_named_date(std::string& query, int64_t now, const UtcOffset& zone);
+
 // "2024-05-03", "2024-05-03T10:00:00Z", "2024-05-03 10:00:00+02:00", with optional fractions.
 ErrorOr<int64_t> parse_iso8601(std::string_view text);
 std::string format_iso8601(int64_t unix_seconds);

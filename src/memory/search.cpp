@@ -1,7 +1,7 @@
 // Hybrid recall: BM25 candidates from FTS5 (porter stemming), and with an embedder attached
-// the nearest vectors too (their cosine fused with BM25), rescored with recency and
-// importance, filtered by a time expression in the query, de-duplicated, given neighbouring
-// turns as context and packed into a token budget.
+// the nearest vectors too (their cosine fused with BM25), preferring what a speaker the query
+// names said, rescored with recency and importance, filtered by a time expression in the query,
+// de-duplicated, given neighbouring turns as context and packed into a token budget.
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "memory/memory.h"
+#include "memory/speaker-names.h"
 #include "memory/text-util.h"
 #include "memory/vectors.h"
 
@@ -64,11 +65,16 @@ ErrorOr<int64_t> capped_document_frequency(Database& db, const std::string& term
 }
 
 // FTS5 expressions to try in order: rare words OR'ed (plus all common words together), then,
-// when every word is common, all of them together and finally any of them.
-ErrorOr<std::vector<std::string>> match_expressions(Database& db, const std::vector<std::string>& terms) {
+// when every word is common, all of them together and finally any of them. `frequencies` gets
+// each term's document frequency, capped at common_df.
+ErrorOr<std::vector<std::string>> match_expressions(Database& db, const std::vector<std::string>& terms,
+                                                    std::unordered_map<std::string, int64_t>& frequencies) {
     std::vector<std::string> rare, common;
-    for (const std::string& t : terms)
-        (OS1_TRY(capped_document_frequency(db, t)) >= common_df ? common : rare).push_back(t);
+    for (const std::string& t : terms) {
+        const int64_t df = OS1_TRY(capped_document_frequency(db, t));
+        frequencies[t] = df;
+        (df >= common_df ? common : rare).push_back(t);
+    }
     if (!rare.empty()) {
         std::string expression = joined(rare, " OR ");
         if (common.size() > 1)
@@ -366,7 +372,7 @@ std::vector<std::string> bridge_names(std::string_view text, const std::vector<s
 ErrorOr<void> follow_names(Database& db, std::vector<Candidate>& found, const std::vector<std::string>& terms,
                            std::optional<TimeRange> range, int64_t limit) {
     constexpr size_t hops_from = 2;
-    constexpr double second_hop = 0.6;
+    constexpr double second_hop = 0.3;
     std::vector<const Candidate*> best;  // the hops_from best, best first
     for (const Candidate& c : found) {
         auto at = std::find_if(best.begin(), best.end(), [&](const Candidate* b) { return c.bm25 > b->bm25; });
@@ -407,6 +413,175 @@ ErrorOr<void> follow_names(Database& db, std::vector<Candidate>& found, const st
         found.push_back(std::move(c));
     }
     return {};
+}
+
+// People tell a story over a sitting: the question's words are spread over several turns of
+// one conversation on one day, and the turn that answers may hold few of them. So each sitting
+// (a conversation's turns on one local day) is scored like a document of its own, by the rare
+// query words its turns contain (each word's IDF, saturating with the number of turns that hold
+// it), and the candidates in the best sittings gain a share of the best candidate's relevance
+// in proportion to their sitting's score.
+ErrorOr<void> favour_best_sittings(Database& db, std::vector<Candidate>& found, const std::vector<std::string>& terms,
+                                   const std::unordered_map<std::string, int64_t>& frequencies,
+                                   std::chrono::seconds offset) {
+    constexpr size_t best_sittings = 6;
+    constexpr double share = 0.2;
+    // Words in more turns than this are left out: they say little about where the story is,
+    // and reading where each of their turns sits is most of the cost.
+    constexpr int64_t max_turns = 200;
+    if (found.empty() || terms.empty())
+        return {};
+    auto size = OS1_TRY(db.prepare("SELECT coalesce(max(id), 0) FROM memories"));
+    OS1_TRY(size.step());
+    const double n = double(std::max<int64_t>(1, size.column_int(0)));
+    const int64_t shift = offset.count();
+    auto sitting = [shift](const std::string& conversation, int64_t time) {
+        const int64_t local = time + shift;
+        return conversation + '\n' + std::to_string(local >= 0 ? local / 86400 : (local - 86399) / 86400);
+    };
+    std::unordered_map<std::string, double> score;
+    for (const std::string& term : terms) {
+        auto known = frequencies.find(term);
+        const int64_t df = known == frequencies.end() ? 0 : known->second;
+        if (df == 0 || df >= max_turns)
+            continue;
+        // CROSS JOIN keeps the full-text match as the outer loop: with the kind test, the planner
+        // would otherwise walk every episode and look each one up in the index.
+        auto q =
+            OS1_TRY(db.prepare("SELECT m.conversation, m.time FROM memories_fts f CROSS JOIN memories m "
+                               "ON m.id = f.rowid WHERE memories_fts MATCH ?1 AND m.kind = 'episode' LIMIT ?2"));
+        q.bind(1, quote_term(term)).bind(2, max_turns);
+        std::unordered_map<std::string, int> turns;
+        while (OS1_TRY(q.step()))
+            if (!q.column_is_null(0))
+                ++turns[sitting(q.column_text(0), q.column_int(1))];
+        const double idf = std::log((n - double(df) + 0.5) / (double(df) + 0.5) + 1.0);
+        for (const auto& [key, count] : turns)
+            score[key] += idf * count / (count + 1.0);
+    }
+    std::vector<std::pair<double, std::string>> ranked;
+    for (auto& [key, value] : score)
+        ranked.push_back({value, key});
+    if (ranked.empty())
+        return {};
+    const size_t keep = std::min(best_sittings, ranked.size());
+    std::partial_sort(ranked.begin(), ranked.begin() + long(keep), ranked.end(), [](const auto& a, const auto& b) {
+        return a.first != b.first ? a.first > b.first : a.second < b.second;
+    });
+    ranked.resize(keep);
+    double best = 0;
+    for (const Candidate& c : found)
+        best = std::max(best, c.bm25);
+    const double top = ranked.front().first;
+    if (best <= 0 || top <= 0)
+        return {};
+    std::unordered_map<std::string, double> bonus;
+    for (const auto& [value, key] : ranked)
+        bonus[key] = best * share * value / top;
+    for (Candidate& c : found) {
+        if (c.kind != Kind::Episode || c.conversation.empty())
+            continue;
+        auto it = bonus.find(sitting(c.conversation, c.time));
+        if (it != bonus.end())
+            c.bm25 += it->second;
+    }
+    return {};
+}
+
+// The distinct speakers of the stored episodes (at most a few hundred): one index seek per
+// speaker, so the cost does not grow with the number of memories.
+ErrorOr<std::vector<std::string>> episode_speakers(Database& db) {
+    constexpr int64_t max_speakers = 256;
+    auto q = OS1_TRY(
+        db.prepare("WITH RECURSIVE s(name) AS (SELECT (SELECT min(speaker) FROM memories WHERE kind = 'episode') "
+                   "UNION ALL SELECT (SELECT min(speaker) FROM memories WHERE kind = 'episode' AND speaker > s.name) "
+                   "FROM s WHERE s.name IS NOT NULL) SELECT name FROM s WHERE name IS NOT NULL LIMIT ?1"));
+    q.bind(1, max_speakers);
+    std::vector<std::string> out;
+    while (OS1_TRY(q.step()))
+        out.push_back(q.column_text(0));
+    return out;
+}
+
+// A question that names some of the speakers ("What are Kate's hobbies?") is answered by their
+// own turns, mostly in the first person ("I love skiing"), which do not contain the name. So
+// their turns keep more of their relevance than the others', the more so in the first person.
+void prefer_named_speakers(std::vector<Candidate>& found, const std::vector<std::string>& named) {
+    constexpr double named_speaker = 2.0, first_person = 1.5;
+    for (Candidate& c : found) {
+        if (c.kind != Kind::Episode || std::find(named.begin(), named.end(), c.speaker) == named.end())
+            continue;
+        c.bm25 *= named_speaker;
+        if (speaks_in_first_person(c.text))
+            c.bm25 *= first_person;
+    }
+}
+
+// True when the question asks when: "When did ...", "What time ...", "What day ...".
+bool asks_when(std::string_view query) {
+    const std::vector<std::string> w = words(query);
+    if (w.empty())
+        return false;
+    return w[0] == "when" || (w.size() > 1 && w[0] == "what" && (w[1] == "time" || w[1] == "day" || w[1] == "date"));
+}
+
+// True for a turn that says when: a digit, or a word of time ("yesterday", "tonight", "last
+// week", a weekday or a month).
+bool tells_time(std::string_view text) {
+    static const std::unordered_set<std::string> time_words = {
+        "today",    "yesterday", "tomorrow", "tonight",  "morning",  "evening",   "afternoon", "night",
+        "week",     "weekend",   "month",    "year",     "ago",      "last",      "next",      "monday",
+        "tuesday",  "wednesday", "thursday", "friday",   "saturday", "sunday",    "january",   "february",
+        "march",    "april",     "june",     "july",     "august",   "september", "october",   "november",
+        "december", "christmas", "eve",      "birthday", "holiday",  "holidays",  "summer",    "winter",
+        "spring",   "autumn",    "fall",     "earlier",  "later",    "soon",      "recently",  "since"};
+    for (char c : text)
+        if (std::isdigit(static_cast<unsigned char>(c)))
+            return true;
+    for (const std::string& w : words(text))
+        if (time_words.count(w))
+            return true;
+    return false;
+}
+
+// A question that asks when is answered by a turn that says when ("I started skiing in 2013",
+// "we went yesterday"): on REALTALK, 65% of the evidence turns of "when" questions have a digit
+// or a word of time, against 19% of all turns. Such turns keep more of their relevance.
+void favour_turns_that_say_when(std::vector<Candidate>& found, std::string_view query) {
+    constexpr double says_when = 1.4;
+    if (!asks_when(query))
+        return;
+    for (Candidate& c : found)
+        if (c.kind == Kind::Episode && tells_time(c.text))
+            c.bm25 *= says_when;
+}
+
+// A question that names a date ("What did Paola cook on 22.01.2024?") is answered by what was
+// said around it, though not always on the day: a message about the evening comes after
+// midnight, an account of the weekend on Monday. Memories within two days of the date keep
+// twice their relevance; a filter would lose those a day off.
+void favour_days_around(std::vector<Candidate>& found, std::optional<int64_t> named_day, std::chrono::seconds offset) {
+    constexpr int64_t days_around = 2;
+    constexpr double near_the_date = 2.0;
+    if (!named_day)
+        return;
+    for (Candidate& c : found) {
+        const int64_t local = c.time + offset.count();
+        const int64_t day = local >= 0 ? local / 86400 : (local - 86399) / 86400;
+        if (day >= *named_day - days_around && day <= *named_day + days_around)
+            c.bm25 *= near_the_date;
+    }
+}
+
+// Chat is mostly short ("haha yes!!"); what a person tells about their life takes words. On
+// REALTALK a turn of 60 words or more is evidence for some question seven times as often as one
+// of under 5. So an episode keeps (words / 60)^0.2 of its relevance, all of it from 60 words on:
+// a mild prior that reorders close matches, not a filter (a 3-word turn keeps 55%).
+void favour_informative_turns(std::vector<Candidate>& found) {
+    constexpr double full_words = 60, exponent = 0.2;
+    for (Candidate& c : found)
+        if (c.kind == Kind::Episode)
+            c.bm25 *= std::pow(std::min(double(words(c.text).size()), full_words) / full_words, exponent);
 }
 
 ErrorOr<std::vector<std::string>> neighbours(Database& db, const Candidate& c, int n) {
@@ -475,13 +650,30 @@ ErrorOr<std::vector<Hit>> MemoryStore::search(std::string_view query_view, const
     const int64_t now = options.now;
     std::string query(query_view);
     std::optional<TimeRange> range = parse_time_expression(query, now, options.zone);
+    const std::optional<int64_t> named_day = parse_named_date(query, now, options.zone);
     std::vector<std::string> terms = query_terms(query);
     const bool about_user = asks_about_user(query);
+    // Whom the question names, when it names some of the speakers but not all: their names
+    // are no longer words to match (the turns that contain them are others addressing them),
+    // unless nothing else is left to match.
+    const std::vector<std::string> speakers = OS1_TRY(episode_speakers(m_db));
+    NamedSpeakers named = named_speakers(query, speakers);
+    if (named.speakers.size() >= speakers.size())
+        named = {};
+    if (!named.speakers.empty()) {
+        std::vector<std::string> rest;
+        for (const std::string& t : terms)
+            if (std::find(named.words.begin(), named.words.end(), t) == named.words.end())
+                rest.push_back(t);
+        if (!rest.empty())
+            terms = std::move(rest);
+    }
     // Vectors also match a query of stopwords only ("who am I?").
     const bool dense = m_embedder && !trim(query).empty();
     if (terms.empty() && !range && !dense)
         return std::vector<Hit>();
-    std::vector<std::string> expressions = OS1_TRY(match_expressions(m_db, terms));
+    std::unordered_map<std::string, int64_t> frequencies;
+    std::vector<std::string> expressions = OS1_TRY(match_expressions(m_db, terms, frequencies));
 
     const int64_t limit = std::max<int64_t>(50, int64_t(options.k) * 5);
     const size_t enough = size_t(options.k);
@@ -498,7 +690,12 @@ ErrorOr<std::vector<Hit>> MemoryStore::search(std::string_view query_view, const
             found = OS1_TRY(candidates(m_db, expressions, std::nullopt, limit, enough));
         OS1_TRY(follow_names(m_db, found, terms, range, limit));
         OS1_TRY(lend_relevance_to_neighbours(m_db, found));
+        OS1_TRY(favour_best_sittings(m_db, found, terms, frequencies, options.zone(from_unix_seconds(now))));
     }
+    prefer_named_speakers(found, named.speakers);
+    favour_informative_turns(found);
+    favour_turns_that_say_when(found, query_view);
+    favour_days_around(found, named_day, options.zone(from_unix_seconds(now)));
 
     double best = 0;
     for (const Candidate& c : found)

@@ -255,4 +255,82 @@ std::optional<TimeRange> parse_time_expression(std::string& query, int64_t now, 
     return range;
 }
 
+namespace {
+
+// "5", "5th", "21st" as a day of the month; 0 for anything else.
+int day_of_month(const std::string& w) {
+    size_t digits = 0;
+    while (digits < w.size() && std::isdigit(static_cast<unsigned char>(w[digits])))
+        ++digits;
+    if (digits == 0 || digits > 2)
+        return 0;
+    const std::string suffix = w.substr(digits);
+    if (!suffix.empty() && suffix != "st" && suffix != "nd" && suffix != "rd" && suffix != "th")
+        return 0;
+    const int day = std::stoi(w.substr(0, digits));
+    return day >= 1 && day <= 31 ? day : 0;
+}
+
+// A real calendar date of a year people talk about (so "1.2.3456" is a version, not a date).
+bool valid_date(int year, int month0, int day) {
+    if (year < 1900 || year >= 2200)
+        return false;
+    const std::chrono::year_month_day date{std::chrono::year{year}, std::chrono::month{unsigned(month0 + 1)},
+                                           std::chrono::day{unsigned(day)}};
+    return date.ok();
+}
+
+}  // namespace
+
+std::optional<int64_t> parse_named_date(std::string& query, int64_t now, const UtcOffset& zone) {
+    // "24.01.2024": the dots split it into words, so it is found in the text first.
+    for (size_t i = 0; i < query.size(); ++i) {
+        if (!std::isdigit(static_cast<unsigned char>(query[i])) ||
+            (i > 0 && std::isdigit(static_cast<unsigned char>(query[i - 1]))))
+            continue;
+        int day = 0, month = 0, year = 0, used = 0;
+        if (std::sscanf(query.c_str() + i, "%2d.%2d.%4d%n", &day, &month, &year, &used) == 3 && used >= 8 &&
+            year >= 1900 && year < 2200 && month >= 1 && month <= 12 && valid_date(year, month - 1, day) &&
+            !(i + size_t(used) < query.size() && std::isdigit(static_cast<unsigned char>(query[i + size_t(used)])))) {
+            query = query.substr(0, i) + " " + query.substr(i + size_t(used));
+            return day_number(year, month - 1) + day - 1;
+        }
+    }
+    const std::vector<Word> w = time_words(query);
+    const std::chrono::year_month_day date_now = civil_date(local_day(from_unix_seconds(now), zone));
+    for (size_t i = 0; i < w.size(); ++i) {
+        // "5 January 2024", "the 5th of January, 2024", or "January 5th, 2024".
+        int day = 0, month = -1;
+        size_t last = i;
+        if (int d = day_of_month(w[i].text); d > 0) {
+            size_t m = i + 1 < w.size() && w[i + 1].text == "of" ? i + 2 : i + 1;
+            if (m < w.size() && full_month_index(w[m].text) >= 0) {
+                day = d;
+                month = full_month_index(w[m].text);
+                last = m;
+            }
+        } else if (full_month_index(w[i].text) >= 0 && i + 1 < w.size() && day_of_month(w[i + 1].text) > 0) {
+            month = full_month_index(w[i].text);
+            day = day_of_month(w[i + 1].text);
+            last = i + 1;
+        }
+        if (month < 0)
+            continue;
+        // Without a year, the latest such date not after now.
+        int year = int(date_now.year());
+        if (last + 1 < w.size() && all_digits(w[last + 1].text, 4, 4)) {
+            year = std::stoi(w[last + 1].text);
+            ++last;
+        } else if (month > int(unsigned(date_now.month())) - 1 ||
+                   (month == int(unsigned(date_now.month())) - 1 && day > int(unsigned(date_now.day())))) {
+            --year;
+        }
+        if (!valid_date(year, month, day))
+            continue;
+        query = query.substr(0, w[i].begin) + " " + query.substr(w[last].end);
+        return day_number(year, month) + day - 1;
+    }
+    return std::nullopt;
+}
+
 }  // namespace os1::memory

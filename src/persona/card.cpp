@@ -1,3 +1,4 @@
+#include "core/file-read.h"
 #include "persona/card.h"
 
 #include <cctype>
@@ -17,7 +18,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::size_t max_card_file_bytes = 64 * 1024 * 1024;
 
 // Reads typed fields out of one JSON object, naming the path in every error.
 class FieldReader {
@@ -341,18 +341,7 @@ ErrorOr<std::string> card_to_png(const CharacterCard& card, std::string_view png
 }
 
 ErrorOr<CharacterCard> load_card_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return make_error(path + ": cannot open the file");
-    std::string bytes;
-    char buffer[65536];
-    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-        bytes.append(buffer, std::size_t(in.gcount()));
-        if (bytes.size() > max_card_file_bytes)
-            return make_error(path + ": larger than the limit of " + std::to_string(max_card_file_bytes) + " bytes");
-    }
-    if (in.bad())
-        return make_error(path + ": read error");
+    std::string bytes = OS1_TRY(read_file_limited(path, max_card_file_bytes, "a character card"));
     // A PNG by its first byte (0x89 never starts JSON) or by its name, so a damaged one gets a
     // PNG error rather than a JSON one.
     std::string extension = std::filesystem::path(path).extension().string();

@@ -20,6 +20,8 @@ namespace os1::persona {
 
 // Limits that keep a hostile card from exhausting memory.
 inline constexpr std::size_t max_card_json_bytes = 4 * 1024 * 1024;
+// The largest card file (a PNG with its picture) that is read.
+inline constexpr std::size_t max_card_file_bytes = 64 * 1024 * 1024;
 inline constexpr std::size_t max_text_field_bytes = 256 * 1024;
 inline constexpr std::size_t max_list_items = 1024;
 inline constexpr std::size_t max_book_entries = 4096;

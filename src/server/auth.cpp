@@ -62,13 +62,6 @@ std::string cookie(const Request& request, std::string_view value, int64_t max_a
     return text;
 }
 
-Response too_many(std::chrono::seconds retry_after, std::string_view what) {
-    Response response = error_response(429, std::string(what) + "; try again in " +
-                                                std::to_string(retry_after.count()) + " seconds");
-    response.headers.emplace_back("Retry-After", std::to_string(retry_after.count()));
-    return response;
-}
-
 Response unauthorized() {
     Response response = error_response(401, "sign in first, or send an API token as 'Authorization: Bearer TOKEN'");
     response.headers.emplace_back("WWW-Authenticate", "Bearer");
@@ -152,10 +145,10 @@ Response Gate::login(const Request& request) {
         return error_response(password.error());
     const auto by_address = m_login_per_address.take(request.peer);
     if (!by_address.allowed)
-        return too_many(by_address.retry_after, "too many sign-in attempts from this address");
+        return too_many_requests(by_address.retry_after, "too many sign-in attempts from this address");
     const auto by_user = m_login_per_user.take(*user);
     if (!by_user.allowed)
-        return too_many(by_user.retry_after, "too many sign-in attempts for this user");
+        return too_many_requests(by_user.retry_after, "too many sign-in attempts for this user");
     auto verified = m_accounts.verify_password(*user, *password);
     if (verified.is_error())
         return error_response(verified.error());
@@ -196,7 +189,7 @@ Response Gate::change_password(const Request& request, const Caller& caller) {
         return error_response(next.error());
     const auto attempt = m_login_per_user.take(caller.user);
     if (!attempt.allowed)
-        return too_many(attempt.retry_after, "too many password attempts");
+        return too_many_requests(attempt.retry_after, "too many password attempts");
     auto verified = m_accounts.verify_password(caller.user, *current);
     if (verified.is_error())
         return error_response(verified.error());

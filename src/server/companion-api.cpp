@@ -187,6 +187,7 @@ Response chat(Call& call) {
     if (conversation_id.is_error())
         return error_response(conversation_id.error());
     companion::OpenOptions open;
+    open.keep_cache = companion::KeepCache::No;  // see UserScope::open
     if (conversation_id.value()) {
         open.start = companion::Start::Id;
         open.conversation = **conversation_id;

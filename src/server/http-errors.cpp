@@ -87,6 +87,13 @@ Response error_response(int status, std::string_view message, std::string_view c
     return json_response(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+Response too_many_requests(std::chrono::seconds retry_after, std::string_view what) {
+    Response response = error_response(429, std::string(what) + "; try again in " +
+                                                std::to_string(retry_after.count()) + " seconds");
+    response.headers.emplace_back("Retry-After", std::to_string(retry_after.count()));
+    return response;
+}
+
 Response error_response(const Error& error) {
     const int status = status_for(error.kind);
     if (status == 500)

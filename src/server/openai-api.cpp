@@ -178,6 +178,7 @@ Response companion_completion(const OpenAIContext& context, CompletionRequest re
     companion::OpenOptions open;
     open.start = companion::Start::Continue;
     open.history = std::move(history);
+    open.keep_cache = companion::KeepCache::No;  // see UserScope::open
     auto conversation = user.open(open);
     if (conversation.is_error())
         return error_response(conversation.error());

@@ -3,6 +3,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <nlohmann/json.hpp>
 
+#include "server/admin-api.h"
 #include "server/companion-api.h"
 #include "server/http-errors.h"
 #include "server/json-body.h"
@@ -27,6 +28,7 @@ struct CompanionServer::Impl {
     Impl(companion::CompanionHost& host_, llm::Backend& backend_, accounts::AccountStore& accounts_,
          ServerOptions options_, Environment env_)
         : host(host_),
+          accounts(accounts_),
           options(std::move(options_)),
           env(std::move(env_)),
           gate(accounts_, options.gate, env.clock),
@@ -35,6 +37,7 @@ struct CompanionServer::Impl {
           tokens(env.clock, options.limits.tokens_per_second, options.limits.token_burst) {}
 
     companion::CompanionHost& host;
+    accounts::AccountStore& accounts;
     ServerOptions options;
     Environment env;
     Gate gate;
@@ -51,12 +54,6 @@ struct CompanionServer::Impl {
 };
 
 namespace {
-
-Response limited(std::chrono::seconds retry_after, const std::string& what) {
-    Response response = error_response(429, what + "; try again in " + std::to_string(retry_after.count()) + " seconds");
-    response.headers.emplace_back("Retry-After", std::to_string(retry_after.count()));
-    return response;
-}
 
 bool generates(const Request& request) {
     return request.method == Method::Post && (request.path == "/api/chat" || request.path == "/v1/chat/completions");
@@ -79,6 +76,12 @@ void CompanionServer::Impl::add_routes() {
                [this](Call& call) { return gate.create_token(call.request, *call.caller); });
     router.add(Method::Delete, "/api/tokens/{}", Access::Signed,
                [this](Call& call) { return gate.revoke_token(*call.caller, call.params[0]); });
+    router.add(Method::Get, "/api/admin/users", Access::Signed,
+               [this](Call& call) { return list_accounts(accounts, *call.caller); });
+    router.add(Method::Post, "/api/admin/users", Access::Signed,
+               [this](Call& call) { return add_account(accounts, *call.caller, call.request); });
+    router.add(Method::Delete, "/api/admin/users/{}", Access::Signed,
+               [this](Call& call) { return remove_account(accounts, *call.caller, call.params[0]); });
     add_companion_routes(router);
     router.add(Method::Get, "/v1/models", Access::Signed, [this](Call&) { return list_models(openai); });
     router.add(Method::Post, "/v1/chat/completions", Access::Signed,
@@ -88,11 +91,11 @@ void CompanionServer::Impl::add_routes() {
 std::optional<Response> CompanionServer::Impl::limit(const Caller& caller, const Request& request) {
     const auto decision = requests.take(caller.user);
     if (!decision.allowed)
-        return limited(decision.retry_after, "too many requests");
+        return too_many_requests(decision.retry_after, "too many requests");
     if (generates(request)) {
         const auto budget = tokens.take(caller.user, double(options.sampling.max_tokens));
         if (!budget.allowed)
-            return limited(budget.retry_after, "this user's token budget is spent for now");
+            return too_many_requests(budget.retry_after, "this user's token budget is spent for now");
     }
     return std::nullopt;
 }

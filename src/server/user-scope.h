@@ -16,7 +16,9 @@ public:
 
     const std::string& user() const { return m_user; }
 
-    // One of this user's conversations.
+    // One of this user's conversations. A request holds its handle only while it runs, so the
+    // server opens them with KeepCache::No: the engine keeps each conversation's cache in memory
+    // between requests, and no request writes the whole cache to disk when it ends.
     ErrorOr<companion::Conversation> open(const companion::OpenOptions& options) { return m_host.open(m_user, options); }
 
     // This user's companion outside a conversation, opened on first use.

@@ -6,12 +6,14 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <mutex>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "memory/conversation-store.h"
 #include "memory/memory.h"
+#include "support/fake-openai-server.h"
 #include "support/temp-dir.h"
 
 namespace os1::cli {
@@ -338,4 +340,104 @@ TEST_F(MemoryCli, BenchReportsRecallLatencyAndIngest) {
     EXPECT_TRUE(out["search_p95_ms"].contains("3000"));
     EXPECT_GT(out["ingest_per_s"].get<double>(), 0.0);
     EXPECT_GE(out["recall_at"]["10"].get<double>(), out["recall_at"]["1"].get<double>());
+}
+
+TEST_F(MemoryCli, RealtalkBenchOnASliceReportsBothSplitsWithRecallGrowingWithK) {
+    const fs::path data = fs::path(OS1_SOURCE_DIR) / ".." / "shared" / "data" / "realtalk";
+    if (!fs::exists(data / "Chat_1_Emi_Elise.json") || !fs::exists(data / "Chat_10_Fahim_Muhhamed.json"))
+        GTEST_SKIP() << "REALTALK is not at " << data.string()
+                     << " (see the issue on real conversations); the benchmark was not run";
+    // One tuning chat and one held-out chat.
+    CliResult r = run({"bench", "memory", "--dataset", "realtalk", data.string(), "--chats",
+                       "Chat_1_Emi_Elise,Chat_10_Fahim_Muhhamed", "--json", "--dir", (m_home / "realtalk").string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    json out = json::parse(r.out);
+    EXPECT_EQ(out["dataset"], "realtalk");
+    ASSERT_TRUE(out["splits"].contains("tuning"));
+    ASSERT_TRUE(out["splits"].contains("held_out"));
+    ASSERT_TRUE(out["splits"].contains("all"));
+    EXPECT_EQ(out["splits"]["tuning"]["chats"], json::array({"Chat_1_Emi_Elise"}));
+    EXPECT_EQ(out["splits"]["held_out"]["chats"], json::array({"Chat_10_Fahim_Muhhamed"}));
+    EXPECT_EQ(out["splits"]["all"]["questions"].get<int>(),
+              out["splits"]["tuning"]["questions"].get<int>() + out["splits"]["held_out"]["questions"].get<int>());
+    EXPECT_GT(out["splits"]["all"]["turns"].get<int>(), 0);
+    auto monotone = [](const json& recall, const std::string& where) {
+        double previous = 0;
+        for (const char* k : {"1", "5", "10"}) {
+            ASSERT_TRUE(recall.contains(k)) << where;
+            const double value = recall[k].get<double>();
+            EXPECT_GE(value, previous) << where << " @" << k;
+            EXPECT_LE(value, 1.0) << where;
+            previous = value;
+        }
+    };
+    for (const char* split : {"tuning", "held_out", "all"}) {
+        const json& s = out["splits"][split];
+        EXPECT_GT(s["questions"].get<int>(), 0) << split;
+        for (const char* system : {"os1", "bm25"}) {
+            const std::string where = std::string(split) + " " + system;
+            monotone(s[system]["recall_any_at"], where);
+            int questions = 0;
+            for (const auto& [category, c] : s[system]["by_category"].items()) {
+                monotone(c["recall_any_at"], where + " category " + category);
+                questions += c["questions"].get<int>();
+            }
+            EXPECT_EQ(questions, s["questions"].get<int>()) << where;
+        }
+    }
+    EXPECT_GE(out["search_p95_ms"].get<double>(), out["search_p50_ms"].get<double>());
+}
+
+TEST_F(MemoryCli, RealtalkBenchNeedsItsFolder) {
+    EXPECT_EQ(run({"bench", "memory", "--dataset", "realtalk"}).exit_code, 2);
+    CliResult r = run({"bench", "memory", "--dataset", "realtalk", (m_home / "nothing-here").string()});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("nothing-here"), std::string::npos) << r.err;
+}
+
+TEST_F(MemoryCli, SearchWithRewriteAlsoSearchesTheModelsRestatements) {
+    const fs::path file = write("kate.jsonl", R"({"id":"j1","conversation":"s1","speaker":"Juno","role":"assistant","time":"2024-01-02T10:00:00Z","text":"Any hobbies besides work?"}
+{"id":"k1","conversation":"s2","speaker":"Kate","role":"user","time":"2024-01-05T10:00:00Z","text":"I love skiing, I go every winter."}
+{"id":"k2","conversation":"s3","speaker":"Kate","role":"user","time":"2024-01-06T10:00:00Z","text":"The weather was grey all day."}
+)");
+    ASSERT_EQ(run({"memory", "import", file.string()}).exit_code, 0);
+    std::string body;
+    std::mutex mutex;
+    os1::test::FakeServer server([&](httplib::Server& s) {
+        os1::test::serve_models(s);
+        s.Post("/v1/chat/completions", [&](const httplib::Request& req, httplib::Response& res) {
+            {
+                std::lock_guard lock(mutex);
+                body = req.body;
+            }
+            res.set_content(os1::test::delta_event(R"({"queries":["I love skiing"]})") +
+                                os1::test::delta_event("", "stop") + "data: [DONE]\n\n",
+                            "text/event-stream");
+        });
+    });
+    CliResult r = run({"memory", "search", "What are Kate's hobbies?", "--at", "2024-02-01T00:00:00Z", "--json",
+                       "--rewrite", "--backend", "openai", "--base-url", server.base_url()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    json out = json::parse(r.out);
+    EXPECT_EQ(out["rewrites"], json::array({"I love skiing"}));
+    bool skiing = false;
+    for (const json& hit : out["hits"])
+        skiing |= hit["source_turns"] == json::array({"k1"});
+    EXPECT_TRUE(skiing) << r.out;
+    {
+        std::lock_guard lock(mutex);
+        EXPECT_NE(body.find("What are Kate's hobbies?"), std::string::npos) << body;
+    }
+
+    // Without --rewrite no model is asked, and the restatement's turn is not found.
+    r = run({"memory", "search", "What are Kate's hobbies?", "--at", "2024-02-01T00:00:00Z", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    out = json::parse(r.out);
+    EXPECT_FALSE(out.contains("rewrites"));
+    for (const json& hit : out["hits"])
+        EXPECT_NE(hit["source_turns"], json::array({"k1"}));
+}
+
+TEST_F(MemoryCli, BenchRewriteGoesWithTheRealtalkDataset) {
+    EXPECT_EQ(run({"bench", "memory", "--rewrite"}).exit_code, 2);
 }

@@ -13,6 +13,7 @@
 #include "memory/conversation-store.h"
 #include "memory/eval-set.h"
 #include "memory/memory.h"
+#include "memory/speaker-names.h"
 #include "support/temp-dir.h"
 
 using namespace os1;
@@ -201,6 +202,33 @@ TEST(MemoryTime, WeeksMonthsAndDatesAreTheUsersLocalOnes) {
     EXPECT_EQ(r->end, at("2024-01-01T00:00:00-10:00"));
 }
 
+TEST(MemoryTime, NamedDatesAreFoundAndRemoved) {
+    const int64_t now = at("2024-01-27T12:00:00Z");
+    auto day_of = [](const char* iso) { return at(iso) / 86400; };
+    auto named = [&](std::string query, std::string* rest = nullptr) {
+        auto day = parse_named_date(query, now, utc);
+        if (rest)
+            *rest = query;
+        return day;
+    };
+    std::string rest;
+    EXPECT_EQ(named("What did Paola cook on 22.01.2024?", &rest), day_of("2024-01-22"));
+    EXPECT_EQ(rest.find("2024"), std::string::npos) << rest;
+    EXPECT_NE(rest.find("cook"), std::string::npos) << rest;
+    EXPECT_EQ(named("What did Elise buy on 7 Jan 2024?"), day_of("2024-01-07"));
+    EXPECT_EQ(named("What happened on the 17th of January, 2024 with the cat?"), day_of("2024-01-17"));
+    EXPECT_EQ(named("What game did Akib watch on December 28 2023?"), day_of("2023-12-28"));
+    EXPECT_EQ(named("Did she go before January 4th, 2024?"), day_of("2024-01-04"));
+    // Without a year: the latest such day not after now.
+    EXPECT_EQ(named("What did I do on March 3?"), day_of("2023-03-03"));
+    EXPECT_EQ(named("What did I do on 20 January?"), day_of("2024-01-20"));
+    // Not dates.
+    EXPECT_FALSE(named("I wake up at 2:30 and work 3 days a week"));
+    EXPECT_FALSE(named("What did I do 3 days ago?"));
+    EXPECT_FALSE(named("Was it on 31.02.2024?"));
+    EXPECT_FALSE(named("Version 1.2.3456 of the app"));
+}
+
 TEST(MemoryStore, SearchResolvesYesterdayInTheUsersZone) {
     MemoryStore store = open_store("yesterday-zone");
     ASSERT_TRUE(store.import_episodes({
@@ -294,6 +322,22 @@ TEST(MemoryImport, RefusesTimesOutsideTheYearsOneTo9999) {
     ASSERT_EQ(fine->size(), 2u);
     EXPECT_EQ((*fine)[0].time, 1714730405);
     EXPECT_EQ((*fine)[1].time, 1714730406);
+}
+
+TEST(MemoryImport, RefusesHostileNesting) {
+    const fs::path dir = os1::test::unique_temp_dir("import-nesting");
+    const fs::path jsonl = dir / "deep.jsonl";
+    std::ofstream(jsonl) << R"({"id":"t1","speaker":"me","text":"hi","extra":)" << std::string(100000, '[')
+                         << std::string(100000, ']') << "}\n";
+    auto lines = memory::read_import_file(jsonl, memory::ImportFormat::Os1Jsonl);
+    ASSERT_FALSE(lines);
+    EXPECT_NE(lines.error().message.find("deep.jsonl:1: nests deeper than 64 levels"), std::string::npos)
+        << lines.error().message;
+    const fs::path chatgpt = dir / "conversations.json";
+    std::ofstream(chatgpt) << std::string(100000, '[') << std::string(100000, ']');
+    auto conversations = memory::read_import_file(chatgpt, memory::ImportFormat::ChatGpt);
+    ASSERT_FALSE(conversations);
+    EXPECT_EQ(conversations.error().kind, ErrorKind::InvalidInput);
 }
 
 TEST(MemoryStore, DuplicateIdsImportNothing) {
@@ -529,13 +573,19 @@ TEST(MemoryStore, ListShowEditForget) {
     SearchOptions options;
     options.now = at("2024-06-01");
     // The index follows the edit: "Lyon" finds the edited turn first, and "Paris" finds t2, the
-    // only turn still saying it, first (its neighbours may follow as lent context).
+    // only turn still saying it, above the edited turn (which may still come, lent relevance as
+    // t2's neighbour, as may t3, which answers t2's question).
     auto lyon = store.search("Lyon", options);
     ASSERT_TRUE(lyon && !lyon->empty());
     EXPECT_EQ(lyon->front().id, ids[0]);
     auto paris = store.search("Paris", options);
     ASSERT_TRUE(paris && !paris->empty());
-    EXPECT_EQ(paris->front().id, ids[1]);
+    std::vector<int64_t> found;
+    for (const Hit& hit : paris.value())
+        found.push_back(hit.id);
+    auto t2 = std::find(found.begin(), found.end(), ids[1]);
+    ASSERT_NE(t2, found.end());
+    EXPECT_LT(t2, std::find(found.begin(), found.end(), ids[0]));
 
     ASSERT_TRUE(store.forget(ids[0]).value());
     EXPECT_FALSE(store.get(ids[0]).value());
@@ -732,6 +782,129 @@ TEST(MemorySearch, WhatDidIDoRanksTheUsersAccountOfThatDayFirst) {
     // The user's own turns come before the companion's.
     ASSERT_GE(hits->size(), 2u);
     EXPECT_EQ(hits.value()[1].source_turns, std::vector<std::string>{"d3"});
+}
+
+TEST(MemorySpeakers, NamesAreMatchedAsPeopleSpellThem) {
+    const std::vector<std::string> speakers = {"Fahim Khan", "Muhhamed", "Akib", "elise", "Rose"};
+    auto named = [&](const char* query) { return named_speakers(query, speakers).speakers; };
+    using names = std::vector<std::string>;
+    EXPECT_EQ(named("When did Muhammad finish the game?"), names{"Muhhamed"});
+    EXPECT_EQ(named("What did Mohammed read?"), names{"Muhhamed"});
+    EXPECT_EQ(named("What did Aqib watch?"), names{"Akib"});
+    EXPECT_EQ(named("What book was Fahim Khan reading?"), names{"Fahim Khan"});
+    EXPECT_EQ(named("Where does Elise live?"), names{"elise"});
+    EXPECT_EQ(named("What do Akib and Fahim have in common?"), (names{"Fahim Khan", "Akib"}));
+    // Lowercase words are words, not names; a name unlike every speaker names nobody.
+    EXPECT_TRUE(named("What else did he say?").empty());
+    EXPECT_TRUE(named("Where did I plant the rose?").empty());
+    EXPECT_TRUE(named("What are Kate's hobbies?").empty());
+    EXPECT_EQ(named_speakers("What did Muhammad's sister do?", speakers).words, std::vector<std::string>{"muhammad"});
+
+    EXPECT_TRUE(speaks_in_first_person("I love skiing"));
+    EXPECT_TRUE(speaks_in_first_person("My dog is called Max!"));
+    EXPECT_TRUE(speaks_in_first_person("I\xE2\x80\x99m off to Miami"));
+    EXPECT_FALSE(speaks_in_first_person("That sounds fun, what did you do?"));
+}
+
+TEST(MemorySearch, AQuestionThatNamesASpeakerFindsTheirOwnWords) {
+    MemoryStore store = open_store("speaker");
+    std::vector<EpisodeInput> turns = {
+        {"k1", "s1", "Kate", "user", at("2024-01-02T10:00:00Z"), "Juno, you never told me about your hobbies!"},
+        {"j1", "s1", "Juno", "assistant", at("2024-01-02T10:01:00Z"), "Skiing is my hobby, I go every winter."},
+        {"k2", "s2", "Kate", "user", at("2024-01-05T10:00:00Z"), "Baking bread is a hobby of mine."},
+    };
+    // Filler, so that the words above are rare.
+    for (int i = 0; i < 12; ++i)
+        turns.push_back({"f" + std::to_string(i), "f" + std::to_string(i), i % 2 ? "Juno" : "Kate",
+                         i % 2 ? "assistant" : "user", at("2024-01-03T18:00:00Z") + i * 3600,
+                         "We talked about the weather again."});
+    ASSERT_TRUE(store.import_episodes(turns));
+    SearchOptions options;
+    options.now = at("2024-01-10T00:00:00Z");
+    options.neighbours = 0;
+    auto hits = store.search("What are Juno's hobbies?", options);
+    ASSERT_TRUE(hits) << hits.error().message;
+    // Juno's own turn first, though Kate's names Juno and the word "hobbies" itself.
+    EXPECT_EQ(rank_of(hits.value(), "j1"), 0);
+    EXPECT_GT(rank_of(hits.value(), "k1"), 0);
+    hits = store.search("What are Kate's hobbies?", options);
+    ASSERT_TRUE(hits) << hits.error().message;
+    ASSERT_FALSE(hits->empty());
+    EXPECT_NE(hits->front().source_turns, std::vector<std::string>{"j1"});  // one of Kate's
+}
+
+TEST(MemorySearch, TheSittingThatTellsTheStoryLiftsItsTurns) {
+    MemoryStore store = open_store("sitting");
+    const int64_t trip = at("2024-01-02T18:00:00Z");
+    std::vector<EpisodeInput> turns = {
+        {"a1", "c1", "Sam", "user", trip, "Off on a fishing trip by the lake with Dad!"},
+        {"a2", "c1", "Sam", "user", trip + 600, "The lake is freezing but the fishing is great."},
+        {"a3", "c1", "Sam", "user", trip + 1800, "Dinner was the trout we caught, grilled on the fire."},
+        {"b1", "c2", "Sam", "user", at("2024-01-09T18:00:00Z"), "Dinner was pasta again, nothing special."},
+    };
+    // Small talk between the turns of the trip (so that no turn lends to another), and filler.
+    for (int i = 0; i < 4; ++i)
+        turns.push_back({"x" + std::to_string(i), "c1", "Sam", "user", trip + 300 + i * 300,
+                         i % 2 ? "Haha yes!" : "Okay, sounds good."});
+    for (int i = 0; i < 12; ++i)
+        turns.push_back({"f" + std::to_string(i), "f" + std::to_string(i), "Sam", "user",
+                         at("2024-01-04T18:00:00Z") + i * 3600, "We talked about the weather again."});
+    ASSERT_TRUE(store.import_episodes(turns));
+    SearchOptions options;
+    options.now = at("2024-01-10T00:00:00Z");
+    options.zone = utc;
+    options.neighbours = 0;
+    auto hits = store.search("What was dinner on the fishing trip by the lake?", options);
+    ASSERT_TRUE(hits) << hits.error().message;
+    // Both dinners match one word, and the other one is shorter and newer; the trip's sitting
+    // holds the question's other words.
+    const int a3 = rank_of(hits.value(), "a3"), b1 = rank_of(hits.value(), "b1");
+    ASSERT_GE(a3, 0);
+    EXPECT_TRUE(b1 == -1 || a3 < b1) << "a3 at " << a3 << ", b1 at " << b1;
+}
+
+TEST(MemorySearch, AWhenQuestionPrefersTheTurnThatSaysWhen) {
+    MemoryStore store = open_store("when");
+    std::vector<EpisodeInput> turns = {
+        {"a1", "c1", "Sam", "user", at("2024-01-02T10:00:00Z"), "Skiing with my cousins!"},
+        {"b1", "c2", "Sam", "user", at("2024-01-03T10:00:00Z"), "Skiing was great that winter."},
+    };
+    for (int i = 0; i < 12; ++i)
+        turns.push_back({"f" + std::to_string(i), "f" + std::to_string(i), "Sam", "user",
+                         at("2024-01-04T18:00:00Z") + i * 3600, "We talked about the weather again."});
+    ASSERT_TRUE(store.import_episodes(turns));
+    SearchOptions options;
+    options.now = at("2024-01-10T00:00:00Z");
+    options.neighbours = 0;
+    auto who = store.search("Who was at the skiing?", options);
+    ASSERT_TRUE(who) << who.error().message;
+    EXPECT_EQ(rank_of(who.value(), "a1"), 0);
+    auto when = store.search("When was the skiing?", options);
+    ASSERT_TRUE(when) << when.error().message;
+    EXPECT_EQ(rank_of(when.value(), "b1"), 0);
+}
+
+TEST(MemorySearch, ADateInTheQuestionFavoursTheDaysAroundIt) {
+    MemoryStore store = open_store("named-date");
+    std::vector<EpisodeInput> turns = {
+        {"a1", "c1", "Sam", "user", at("2024-01-10T09:00:00Z"), "Made a lasagna with my mom, it was delicious."},
+        {"b1", "c2", "Sam", "user", at("2024-01-23T00:30:00Z"), "I made lasagna tonight!"},
+    };
+    for (int i = 0; i < 12; ++i)
+        turns.push_back({"f" + std::to_string(i), "f" + std::to_string(i), "Sam", "user",
+                         at("2024-01-04T18:00:00Z") + i * 86400, "We talked about the weather again."});
+    ASSERT_TRUE(store.import_episodes(turns));
+    SearchOptions options;
+    options.now = at("2024-01-27T00:00:00Z");
+    options.zone = utc;
+    options.neighbours = 0;
+    // b1 was sent after midnight, a day after the date the question names; a1 is two weeks off.
+    auto hits = store.search("What lasagna did Sam make on 22.01.2024?", options);
+    ASSERT_TRUE(hits) << hits.error().message;
+    EXPECT_EQ(rank_of(hits.value(), "b1"), 0);
+    hits = store.search("What lasagna did Sam make on 10.01.2024?", options);
+    ASSERT_TRUE(hits) << hits.error().message;
+    EXPECT_EQ(rank_of(hits.value(), "a1"), 0);
 }
 
 TEST(MemoryEval, GeneratorIsDeterministicAndEvidenceExists) {

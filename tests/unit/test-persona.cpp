@@ -155,6 +155,28 @@ TEST(Card, RejectsNumbersBeyondRangeWithWhere) {
     EXPECT_EQ(from_png.error().message, "big.png (chara chunk): invalid JSON: number overflow parsing '-1e999'");
 }
 
+TEST(Card, RefusesHostileNestingBeforeItCanOverflowTheStack) {
+    // 100,000 nested arrays in a field: once parsed, writing the card back recursed that deep.
+    const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+    for (const std::string& where : {std::string("extensions"), std::string("top")}) {
+        json doc = json::parse(v2_card_text());
+        if (where == "extensions")
+            doc["data"]["extensions"]["x"] = "PLACEHOLDER";
+        else
+            doc["x"] = "PLACEHOLDER";
+        std::string text = doc.dump();
+        text.replace(text.find("\"PLACEHOLDER\""), 13, deep);
+        auto card = parse_card_json(text, "deep.json");
+        ASSERT_FALSE(card) << where;
+        EXPECT_EQ(card.error().kind, os1::ErrorKind::InvalidInput);
+        EXPECT_NE(card.error().message.find("nests deeper than 64 levels"), std::string::npos) << card.error().message;
+    }
+    // Brackets inside strings are text, not nesting.
+    json doc = json::parse(v2_card_text());
+    doc["data"]["description"] = std::string(1000, '[');
+    EXPECT_TRUE(parse_card_json(doc.dump(), "brackets.json"));
+}
+
 TEST(Card, RejectsHugeField) {
     json doc = json::parse(v2_card_text());
     doc["data"]["description"] = std::string(max_text_field_bytes + 1, 'a');

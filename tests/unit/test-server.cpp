@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -60,7 +61,7 @@ public:
             llm::ReplyStats stats;
             stats.stop_reason = llm::StopReason::Cancelled;
             reply->finish(stats);
-            std::lock_guard lock(m_mutex);
+            std::lock_guard counted(m_mutex);
             ++cancelled;
             m_changed.notify_all();
         });
@@ -73,8 +74,14 @@ public:
         return m_changed.wait_for(lock, std::chrono::seconds(30), [&] { return cancelled >= count; });
     }
 
+    // The requests so far (a copy: the server's workers may add more).
+    std::vector<llm::ChatRequest> seen() {
+        std::lock_guard lock(m_mutex);
+        return requests;
+    }
+
     std::atomic<bool> hold{false};
-    std::vector<llm::ChatRequest> requests;
+    std::vector<llm::ChatRequest> requests;  // under m_mutex
     int cancelled = 0;
 
 private:
@@ -122,8 +129,9 @@ protected:
         std::string csrf;
     };
     Session sign_in(const std::string& user, const std::string& password) {
-        if (!m_accounts->find_user(user).value())
+        if (!m_accounts->find_user(user).value()) {
             EXPECT_TRUE(m_accounts->add_user(user, password));
+        }
         auto reply = test::http_request(m_port, "POST", "/api/login", {{"Content-Type", "application/json"}},
                                         json{{"user", user}, {"password", password}}.dump());
         EXPECT_EQ(reply.status, 200) << reply.body;
@@ -259,7 +267,7 @@ TEST_F(Server, AnotherUsersDataAnswersExactlyLikeNothing) {
         EXPECT_EQ(as(bob, "DELETE", "/api/memory/" + guess).status, 404) << guess;
         EXPECT_EQ(as(bob, "PATCH", "/api/memory/" + guess, R"({"text":"changed"})").status, 404) << guess;
     }
-    for (const std::string& path : {"/api/memory/..%2F..%2Falice", "/api/memory/%2E%2E/alice", "/api/../users/alice"})
+    for (const char* path : {"/api/memory/..%2F..%2Falice", "/api/memory/%2E%2E/alice", "/api/../users/alice"})
         EXPECT_EQ(as(bob, "GET", path).status, 404) << path;
     EXPECT_TRUE(json::parse(as(bob, "GET", "/api/memory/search?q=blue%20door").body)["hits"].empty());
     EXPECT_FALSE(json::parse(as(alice, "GET", "/api/memory/search?q=blue%20door").body)["hits"].empty());
@@ -322,15 +330,16 @@ TEST_F(Server, OpenAIStreamsFollowOpenAIsRules) {
         EXPECT_EQ(chunks[i]["id"], id);
         EXPECT_EQ(chunks[i]["object"], "chat.completion.chunk");
         const json& delta = chunks[i]["choices"][0]["delta"];
-        if (i == 0)
+        if (i == 0) {
             EXPECT_EQ(delta["role"], "assistant");
+        }
         if (delta.contains("content"))
             text += delta["content"].get<std::string>();
     }
     EXPECT_EQ(text, "echo: ahoy");
     EXPECT_EQ(chunks[chunks.size() - 3]["choices"][0]["finish_reason"], "stop");
     // The companion keeps its own persona: the client's system prompt is not in the prompt.
-    const llm::ChatRequest& sent = m_backend.requests.back();
+    const llm::ChatRequest sent = m_backend.seen().back();
     for (const llm::Message& message : sent.messages)
         EXPECT_EQ(message.content.find("You are a pirate."), std::string::npos);
 
@@ -343,7 +352,7 @@ TEST_F(Server, OpenAIStreamsFollowOpenAIsRules) {
     EXPECT_EQ(completion["choices"][0]["message"]["content"], "echo: plain");
     EXPECT_EQ(completion["usage"]["total_tokens"], 10);
     // The plain model shares no cache and no conversation.
-    EXPECT_TRUE(m_backend.requests.back().conversation.empty());
+    EXPECT_TRUE(m_backend.seen().back().conversation.empty());
 }
 
 TEST_F(Server, AClientHistoryContinuesItsConversationAndAForeignOneStartsANewOne) {
@@ -401,7 +410,7 @@ TEST_F(Server, BadRequestsGetAClearFourHundred) {
     EXPECT_EQ(test::http_request(m_port, "GET", "/api/nothing-here").status, 404);
     EXPECT_EQ(test::http_request(m_port, "DELETE", "/api/mood").status, 405);
     // Nothing above reached the model.
-    EXPECT_TRUE(m_backend.requests.empty());
+    EXPECT_TRUE(m_backend.seen().empty());
 }
 
 // A number beyond a double's range (1e999) is malformed input for the client to fix, a 400 that
@@ -477,4 +486,81 @@ TEST_F(Server, ShutdownLetsARequestInFlightFinish) {
     EXPECT_TRUE(m_backend.wait_for_cancelled(1));
     EXPECT_EQ(test::http_request(m_port, "GET", "/api/health").status, 0);
     m_server.reset();
+}
+
+TEST_F(Server, AnAdminManagesAccountsButReadsNoOnesData) {
+    ASSERT_TRUE(m_accounts->add_user("root", "root password", accounts::Role::Admin));
+    ASSERT_TRUE(m_accounts->add_user("alice", "alice password"));
+    start();
+    Session root = sign_in("root", "root password");
+    Session alice = sign_in("alice", "alice password");
+    ASSERT_EQ(as(alice, "POST", "/api/memory", R"({"text":"my diary is private"})").status, 201);
+
+    EXPECT_EQ(as(alice, "GET", "/api/admin/users").status, 403);
+    auto users = json::parse(as(root, "GET", "/api/admin/users").body)["users"];
+    EXPECT_EQ(users.size(), 2u);
+    EXPECT_EQ(as(root, "POST", "/api/admin/users", R"({"user":"carol","password":"carol password"})").status, 201);
+    EXPECT_EQ(as(root, "POST", "/api/admin/users", R"({"user":"../x","password":"carol password"})").status, 400);
+    // The admin's own companion is the admin's: Alice's memory is not in it.
+    EXPECT_TRUE(json::parse(as(root, "GET", "/api/memory/search?q=diary").body)["hits"].empty());
+    EXPECT_EQ(as(root, "DELETE", "/api/admin/users/alice").status, 204);
+    EXPECT_EQ(as(alice, "GET", "/api/me").status, 401);
+    // Removing the account keeps the data folder for the command line to deal with.
+    EXPECT_TRUE(fs::exists(m_home / "users" / "alice" / "os1.db"));
+}
+
+TEST_F(Server, UsersSendingTheSameMessageAtOnceEachGetTheirOwnTurns) {
+    constexpr int users = 8;
+    std::vector<std::string> tokens;
+    for (int u = 0; u < users; ++u) {
+        const std::string name = "user" + std::to_string(u);
+        ASSERT_TRUE(m_accounts->add_user(name, "password " + name));
+        tokens.push_back(m_accounts->create_token(name, "test")->second);
+    }
+    start();
+    std::vector<std::thread> clients;
+    std::atomic<int> failures{0};
+    for (int u = 0; u < users; ++u) {
+        clients.emplace_back([&, u] {
+            for (int k = 0; k < 3; ++k) {
+                auto reply = with_token(tokens[u], "POST", "/api/chat", R"({"message":"the very same words"})");
+                if (reply.status != 200 || reply.body.find("event: done") == std::string::npos)
+                    ++failures;
+            }
+        });
+    }
+    for (std::thread& client : clients)
+        client.join();
+    EXPECT_EQ(failures, 0);
+    for (int u = 0; u < users; ++u) {
+        auto conversations = json::parse(with_token(tokens[u], "GET", "/api/conversations").body)["conversations"];
+        ASSERT_EQ(conversations.size(), 1u);
+        EXPECT_EQ(conversations[0]["turns"], 6);
+    }
+    // Every request went to the engine under its own user's conversation key.
+    std::set<std::string> keys;
+    for (const llm::ChatRequest& request : m_backend.seen())
+        keys.insert(request.conversation.substr(0, request.conversation.find('/')));
+    EXPECT_EQ(keys.size(), size_t(users));
+}
+
+TEST_F(Server, SignInAttemptsAreLimitedWithRetryAfter) {
+    ASSERT_TRUE(m_accounts->add_user("alice", "correct horse"));
+    start();
+    int refused = 0;
+    test::HttpReply last;
+    for (int attempt = 0; attempt < 6; ++attempt) {
+        last = test::http_request(m_port, "POST", "/api/login", {{"Content-Type", "application/json"}},
+                                  R"({"user":"alice","password":"wrong guess"})");
+        refused += last.status == 429;
+    }
+    // Five tries, then the clock (fixed here) must move before the next.
+    EXPECT_EQ(refused, 1);
+    EXPECT_EQ(last.status, 429);
+    EXPECT_GE(std::stoi(last.headers["retry-after"]), 1);
+    // Even the right password waits: guessing gains nothing by ending on it.
+    EXPECT_EQ(test::http_request(m_port, "POST", "/api/login", {{"Content-Type", "application/json"}},
+                                 R"({"user":"alice","password":"correct horse"})")
+                  .status,
+              429);
 }
