@@ -15,6 +15,16 @@ if(OS1_FATAL_WARNINGS)
 endif()
 
 set(os1_sanitizers "")
+# The fuzz build: every os1 library carries libFuzzer's coverage instrumentation (the fuzz targets
+# link its driver with -fsanitize=fuzzer), under AddressSanitizer and UndefinedBehaviorSanitizer.
+if(OS1_FUZZ)
+    if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+        message(FATAL_ERROR "os1: OS1_FUZZ needs clang (libFuzzer); configure with CC=clang-14 CXX=clang++-14")
+    endif()
+    target_compile_options(os1_flags INTERFACE -fsanitize=fuzzer-no-link)
+    set(OS1_SANITIZE_ADDRESS ON)
+    set(OS1_SANITIZE_UNDEFINED ON)
+endif()
 if(OS1_SANITIZE_ADDRESS)
     list(APPEND os1_sanitizers address)
 endif()

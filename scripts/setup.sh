@@ -32,8 +32,9 @@ step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 packages=(build-essential cmake pkg-config git
           libsqlite3-dev nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev libcpp-httplib-dev
           libsodium-dev libboost1.81-dev libedit-dev libgtest-dev libgmock-dev)
-# The browser tests (tests/e2e) drive Debian's Chromium.
-[ "$with_tests" = 1 ] && packages+=(chromium)
+# The browser tests (tests/e2e) drive Debian's Chromium; the fuzz targets (fuzz/) need clang,
+# its libFuzzer runtime and its OpenMP (which llama.cpp's static libraries use).
+[ "$with_tests" = 1 ] && packages+=(chromium clang-14 libclang-rt-14-dev libomp-14-dev)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up, then runs all the tests: every test in a normal build, the unit tests
-# again under AddressSanitizer and UndefinedBehaviorSanitizer, and the tests labelled `threads`
-# under ThreadSanitizer.
+# again under AddressSanitizer and UndefinedBehaviorSanitizer, the tests labelled `threads`
+# under ThreadSanitizer, and a short run of every fuzz target.
 set -euo pipefail
 repo_root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo_root"
@@ -25,3 +25,8 @@ cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOS1_LLAMA_PREFIX="$
 cmake --build build-tsan --target os1-thread-tests -j "$jobs"
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
     ctest --test-dir build-tsan --output-on-failure -L threads -j "$jobs"
+
+# Every fuzz target for 15 seconds (a minute and a half in all), from its seed corpus and what
+# earlier runs kept: a smoke test that the targets build and that nothing they already reach
+# crashes. scripts/fuzz.sh alone runs them for longer (10 minutes each by default).
+OS1_LLAMA_PREFIX="$llama_prefix" scripts/fuzz.sh --seconds 15

@@ -64,9 +64,23 @@ std::vector<std::string> lines_of(const std::string& data) {
     return lines;
 }
 
+// True when `seconds` (unix time) falls between the years 1 and 9999, so that it converts to an
+// int64_t and reads back as an ISO 8601 time.
+bool time_in_range(double seconds) {
+    constexpr double k_earliest = -62135596800.0;  // 0001-01-01T00:00:00Z
+    constexpr double k_latest = 253402300799.0;    // 9999-12-31T23:59:59Z
+    return std::isfinite(seconds) && seconds >= k_earliest && seconds <= k_latest;
+}
+
 ErrorOr<int64_t> sillytavern_time(const json& value) {
-    if (value.is_number())
-        return value.get<double>() > 1e11 ? int64_t(value.get<double>() / 1000) : int64_t(value.get<double>());
+    if (value.is_number()) {
+        // Milliseconds, as SillyTavern writes them, or seconds.
+        const double number = value.get<double>();
+        const double seconds = number > 1e11 ? number / 1000 : number;
+        if (!time_in_range(seconds))
+            return make_error("send_date " + value.dump() + " is not a time between the years 1 and 9999");
+        return int64_t(seconds);
+    }
     if (!value.is_string())
         return make_error("send_date is missing");
     std::string text = value.get<std::string>();
@@ -188,6 +202,9 @@ ErrorOr<std::vector<EpisodeInput>> read_chatgpt(const std::filesystem::path& fil
         doc = json::parse(data);
     } catch (const json::parse_error& e) {
         return make_error(file.string() + ": not JSON (byte " + std::to_string(e.byte) + ")");
+    } catch (const json::exception&) {
+        // out_of_range: a number beyond a double's range, such as 1e999.
+        return make_error(file.string() + ": holds a number too large to represent");
     }
     if (!doc.is_array())
         return make_error(file.string() + ": expected an array of conversations (conversations.json)");
@@ -231,6 +248,9 @@ ErrorOr<std::vector<EpisodeInput>> read_chatgpt(const std::filesystem::path& fil
             double created = message.contains("create_time") && message["create_time"].is_number()
                                  ? message["create_time"].get<double>()
                                  : conversation_time;
+            if (!time_in_range(created))
+                return make_error(where + "message " + turn.source_id + ": create_time " + json(created).dump() +
+                                  " is not a time between the years 1 and 9999");
             turn.time = int64_t(std::floor(created));
             if (auto ok = check_turn(turn); ok.is_error())
                 return make_error(where + "message " + turn.source_id + ": " + ok.error().message);
@@ -256,7 +276,12 @@ ErrorOr<ImportFormat> parse_import_format(std::string_view name) {
 }
 
 ErrorOr<std::vector<EpisodeInput>> read_import_file(const std::filesystem::path& file, ImportFormat format) {
-    std::string data = OS1_TRY(read_all(file));
+    const std::string data = OS1_TRY(read_all(file));
+    return parse_import(data, file, format);
+}
+
+ErrorOr<std::vector<EpisodeInput>> parse_import(const std::string& data, const std::filesystem::path& file,
+                                                ImportFormat format) {
     switch (format) {
         case ImportFormat::Os1Jsonl:
             return read_os1_jsonl(file, data);

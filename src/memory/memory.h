@@ -185,6 +185,10 @@ ErrorOr<ImportFormat> parse_import_format(std::string_view name);
 //   sillytavern: a chat .jsonl (a metadata line, then {"name","is_user","send_date","mes"}).
 //   chatgpt: conversations.json from a ChatGPT data export.
 ErrorOr<std::vector<EpisodeInput>> read_import_file(const std::filesystem::path& file, ImportFormat format);
+// The same for an export already read: `file` names it in errors (and, for SillyTavern, gives the
+// conversation its name).
+ErrorOr<std::vector<EpisodeInput>> parse_import(const std::string& data, const std::filesystem::path& file,
+                                                ImportFormat format);
 
 class MemoryStore {
 public:

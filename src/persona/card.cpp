@@ -177,6 +177,15 @@ ErrorOr<void> read_core_fields(FieldReader& r, CharacterCard& card) {
     return {};
 }
 
+// An exception's message without its tag: what() is "[json.exception.parse_error.101] parse
+// error at line 1, column 9: ...".
+std::string prose_of(const json::exception& e) {
+    std::string detail = e.what();
+    if (auto bracket = detail.find("] "); bracket != std::string::npos)
+        detail.erase(0, bracket + 2);
+    return detail;
+}
+
 json entry_to_json(const LoreEntry& e) {
     json j = e.unknown.is_object() ? e.unknown : json::object();
     j["keys"] = e.keys;
@@ -231,11 +240,10 @@ ErrorOr<CharacterCard> parse_card_json(std::string_view text, std::string_view o
     try {
         doc = json::parse(text);
     } catch (const json::parse_error& e) {
-        // what() is "[json.exception.parse_error.101] parse error at line 1, column 9: ..."; keep the prose.
-        std::string detail = e.what();
-        if (auto bracket = detail.find("] "); bracket != std::string::npos)
-            detail.erase(0, bracket + 2);
-        return make_error(where + ": invalid JSON at byte " + std::to_string(e.byte) + ": " + detail);
+        return make_error(where + ": invalid JSON at byte " + std::to_string(e.byte) + ": " + prose_of(e));
+    } catch (const json::exception& e) {
+        // out_of_range: a number beyond a double's range, such as 1e999.
+        return make_error(where + ": invalid JSON: " + prose_of(e));
     }
     if (!doc.is_object())
         return make_error(where + ": a card must be a JSON object, not " + std::string(doc.type_name()));
@@ -299,6 +307,8 @@ std::string card_to_json(const CharacterCard& card, int indent) {
     data["alternate_greetings"] = card.alternate_greetings;
     if (card.character_book)
         data["character_book"] = book_to_json(*card.character_book);
+    else
+        data.erase("character_book");  // a V1 card's unknown field of that name, which V2 would read as a book
     data["tags"] = card.tags;
     data["creator"] = card.creator;
     data["character_version"] = card.character_version;

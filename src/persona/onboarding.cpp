@@ -190,6 +190,9 @@ ErrorOr<CompanionName> parse_name_reply(std::string_view reply) {
         j = json::parse(reply);
     } catch (const json::parse_error& e) {
         return make_error("naming reply: invalid JSON at byte " + std::to_string(e.byte));
+    } catch (const json::exception&) {
+        // out_of_range: a number beyond a double's range, such as 1e999.
+        return make_error("naming reply: a number too large to represent");
     }
     if (!j.is_object())
         return make_error("naming reply: expected a JSON object");

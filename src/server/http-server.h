@@ -61,7 +61,4 @@ private:
     std::unique_ptr<Impl> m_impl;
 };
 
-// Decodes %XX escapes (and '+' as a space when `plus_is_space`); nullopt for a broken escape.
-std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space);
-
 }  // namespace os1::server

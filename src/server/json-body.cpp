@@ -19,6 +19,9 @@ ErrorOr<json> parse_json_object(std::string_view body) {
         // nlohmann names the byte; invalid UTF-8 in a string is one of the reasons.
         return make_error(ErrorKind::InvalidInput, "the body is not valid JSON (at byte " + std::to_string(e.byte) +
                                                        "; it must be UTF-8)");
+    } catch (const json::exception&) {
+        // out_of_range: a number beyond a double's range, such as 1e999.
+        return make_error(ErrorKind::InvalidInput, "the body holds a number too large to represent");
     }
     if (!value.is_object())
         return make_error(ErrorKind::InvalidInput, "the body must be a JSON object");

@@ -100,9 +100,9 @@ RawConnection::RawConnection(int port, const std::string& request_bytes) : m_fd(
 
 RawConnection::~RawConnection() { close(); }
 
-std::string RawConnection::read_until(const std::string& needle) {
+std::string RawConnection::read_until(const std::string& needle, size_t from) {
     char buffer[4096];
-    while (m_fd >= 0 && m_read.find(needle) == std::string::npos) {
+    while (m_fd >= 0 && (from > m_read.size() || m_read.find(needle, from) == std::string::npos)) {
         const ssize_t n = ::recv(m_fd, buffer, sizeof buffer, 0);
         if (n <= 0)
             break;

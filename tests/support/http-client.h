@@ -25,8 +25,9 @@ public:
     RawConnection(int port, const std::string& request_bytes);
     ~RawConnection();
     bool connected() const { return m_fd >= 0; }
-    // Reads until `needle` has arrived (or the connection ends); returns what was read.
-    std::string read_until(const std::string& needle);
+    // Reads until `needle` has arrived at or after byte `from` of what was read (or the
+    // connection ends); returns everything read so far.
+    std::string read_until(const std::string& needle, size_t from = 0);
     void close();
 
 private:

@@ -138,6 +138,12 @@ std::string Subprocess::wait_for_output(const std::function<bool(const std::stri
     return m_result.out;
 }
 
+std::string Subprocess::wait_for_error(const std::function<bool(const std::string& err)>& done) {
+    while (m_err_open && !done(m_result.err))
+        pump(-1);
+    return m_result.err;
+}
+
 void Subprocess::signal(int signal_number) { ::kill(m_pid, signal_number); }
 
 ProcessResult Subprocess::finish() {

@@ -36,6 +36,9 @@ public:
     // Reads until `done(stdout so far)` holds or the child closes its stdout, however long that
     // takes (ctest's timeout is the limit); returns stdout so far.
     std::string wait_for_output(const std::function<bool(const std::string& out)>& done);
+    // The same for stderr (a server's log): reads until `done(stderr so far)` holds or the child
+    // closes its stderr; returns stderr so far.
+    std::string wait_for_error(const std::function<bool(const std::string& err)>& done);
     void signal(int signal_number);
     // Reads the rest of the output and reaps the child.
     ProcessResult finish();

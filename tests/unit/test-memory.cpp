@@ -288,6 +288,42 @@ TEST(MemoryStore, TimeExpressionsFilterByTimestamp) {
     EXPECT_EQ(hits->front().source_turns, std::vector<std::string>{"t4"});
 }
 
+// An export is read without exceptions: a number beyond a double's range (1e999) is an error
+// that names the file.
+TEST(MemoryImport, RefusesNumbersBeyondRangeNamingTheFile) {
+    auto turns = parse_import(R"([{"title":"Trip","create_time":-1e999,"mapping":{}}])", "conversations.json",
+                              ImportFormat::ChatGpt);
+    ASSERT_FALSE(turns);
+    EXPECT_EQ(turns.error().message, "conversations.json: holds a number too large to represent");
+}
+
+// A time in an export that no int64_t holds (1e300 seconds) is refused, naming the line or
+// message, rather than converted (undefined behaviour) into some other time.
+TEST(MemoryImport, RefusesTimesOutsideTheYearsOneTo9999) {
+    auto tavern = parse_import(R"({"user_name":"Sam","character_name":"Ada"}
+{"name":"Sam","is_user":true,"send_date":1e300,"mes":"hi"})",
+                               "chat.jsonl", ImportFormat::SillyTavern);
+    ASSERT_FALSE(tavern);
+    EXPECT_EQ(tavern.error().message, "chat.jsonl:2: send_date 1e+300 is not a time between the years 1 and 9999");
+
+    auto chatgpt = parse_import(R"([{"mapping":{"m1":{"message":{"id":"m1","author":{"role":"user"},
+        "create_time":-1e20,"content":{"parts":["hi"]}}}}}])",
+                                "conversations.json", ImportFormat::ChatGpt);
+    ASSERT_FALSE(chatgpt);
+    EXPECT_EQ(chatgpt.error().message, "conversations.json: conversation 1: message m1: create_time -1e+20 is not a "
+                                       "time between the years 1 and 9999");
+
+    // Milliseconds, as SillyTavern writes them, and seconds within range still read.
+    auto fine = parse_import(R"({"user_name":"Sam"}
+{"name":"Sam","is_user":true,"send_date":1714730405000,"mes":"hi"}
+{"name":"Ada","is_user":false,"send_date":1714730406,"mes":"hello"})",
+                             "chat.jsonl", ImportFormat::SillyTavern);
+    ASSERT_TRUE(fine) << fine.error().message;
+    ASSERT_EQ(fine->size(), 2u);
+    EXPECT_EQ((*fine)[0].time, 1714730405);
+    EXPECT_EQ((*fine)[1].time, 1714730406);
+}
+
 TEST(MemoryImport, RefusesHostileNesting) {
     const fs::path dir = os1::test::unique_temp_dir("import-nesting");
     const fs::path jsonl = dir / "deep.jsonl";

@@ -89,6 +89,22 @@ TEST(Card, UpgradesV1) {
     EXPECT_EQ(exported["data"]["chat"], "x");
 }
 
+// V1 has no character book, so a V1 card's "character_book" is one of its unknown fields; written
+// back as V2, where it has a meaning, it must not make the saved card unreadable.
+TEST(Card, V1CardWithACharacterBookFieldReadsBackAfterSaving) {
+    for (const std::string book : {"5", R"({"entries":"none"})", R"({"name":"x"})"}) {
+        auto card = parse_card_json(R"({"name":"Bob","description":"","personality":"","scenario":"","first_mes":"",
+                                       "mes_example":"","character_book":)" + book + "}",
+                                    "bob.json");
+        ASSERT_TRUE(card) << card.error().message;
+        const std::string saved = card_to_json(*card);
+        auto again = parse_card_json(saved, "saved.json");
+        ASSERT_TRUE(again) << book << ": " << again.error().message;
+        EXPECT_EQ(card_to_json(*again), saved);
+        EXPECT_FALSE(again->character_book);
+    }
+}
+
 TEST(Card, RejectsBrokenJsonWithWhere) {
     auto bad = parse_card_json(R"({"spec": "chara_card_v2", "data": {)", "bad.json");
     ASSERT_FALSE(bad);
@@ -120,6 +136,23 @@ TEST(Card, RejectsBrokenJsonWithWhere) {
 
     auto not_object = parse_card_json("[1]", "a.json");
     ASSERT_FALSE(not_object);
+}
+
+// A number beyond a double's range (1e999) is a broken card like any other, in JSON and inside a
+// PNG: an error that names the card, never an exception.
+TEST(Card, RejectsNumbersBeyondRangeWithWhere) {
+    const std::string text = R"({"spec":"chara_card_v2","data":{"name":"A","description":"","personality":"",
+        "scenario":"","first_mes":"","mes_example":"","extensions":{"weight":-1e999}}})";
+    auto card = parse_card_json(text, "big.json");
+    ASSERT_FALSE(card);
+    EXPECT_EQ(card.error().message, "big.json: invalid JSON: number overflow parsing '-1e999'");
+
+    auto chunks = png::read_chunks(png::minimal_png(), "minimal");
+    ASSERT_TRUE(chunks) << chunks.error().message;
+    png::set_text(*chunks, "chara", base64_encode(text));
+    auto from_png = parse_card_png(png::write_chunks(*chunks), "big.png");
+    ASSERT_FALSE(from_png);
+    EXPECT_EQ(from_png.error().message, "big.png (chara chunk): invalid JSON: number overflow parsing '-1e999'");
 }
 
 TEST(Card, RefusesHostileNestingBeforeItCanOverflowTheStack) {
@@ -384,6 +417,10 @@ TEST(Onboarding, ModelNamesItselfUnderGrammar) {
     EXPECT_FALSE(parse_name_reply(R"({"name":"A B C D","reason":"x"})"));
     EXPECT_FALSE(parse_name_reply(R"({"name":"A","reason":""})"));
     EXPECT_FALSE(parse_name_reply("nope"));
+    // A backend that ignores the grammar may send a number beyond a double's range.
+    auto huge = parse_name_reply(R"({"name":"Nova","reason":"x","age":1e999})");
+    ASSERT_FALSE(huge);
+    EXPECT_EQ(huge.error().message, "naming reply: a number too large to represent");
 }
 
 TEST(PersonaStore, StoresCardAndOnboardingPerUser) {

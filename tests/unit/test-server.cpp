@@ -13,6 +13,7 @@
 
 #include "accounts/accounts.h"
 #include "companion/host.h"
+#include "server/json-body.h"
 #include "server/server.h"
 #include "support/http-client.h"
 #include "support/temp-dir.h"
@@ -411,6 +412,35 @@ TEST_F(Server, BadRequestsGetAClearFourHundred) {
     EXPECT_EQ(test::http_request(m_port, "DELETE", "/api/mood").status, 405);
     // Nothing above reached the model.
     EXPECT_TRUE(m_backend.seen().empty());
+}
+
+// A number beyond a double's range (1e999) is malformed input for the client to fix, a 400 that
+// says so, in every JSON body; never a failure of the server.
+TEST_F(Server, NumbersBeyondRangeGetAClearFourHundred) {
+    start();
+    const auto post = [&](const std::string& path, const std::string& body) {
+        return test::http_request(m_port, "POST", path, {{"Content-Type", "application/json"}}, body);
+    };
+    const std::string too_large = "the body holds a number too large to represent";
+    const std::vector<std::pair<std::string, std::string>> bodies = {
+        {"/v1/chat/completions", R"({"model":"os1","temperature":1e999,"messages":[{"role":"user","content":"x"}]})"},
+        {"/api/chat", R"({"message":"hi","conversation":-1e999})"},
+        {"/api/memory", R"({"text":"I like tea","weight":1e999})"},
+    };
+    for (const auto& [path, body] : bodies) {
+        auto reply = post(path, body);
+        ASSERT_EQ(reply.status, 400) << path << ": " << reply.body;
+        EXPECT_EQ(json::parse(reply.body)["error"]["message"], too_large) << path;
+    }
+    auto card = post("/api/persona", R"({"name":"A","description":"","personality":"","scenario":"","first_mes":"",
+                                         "mes_example":"","age":1e999})");
+    ASSERT_EQ(card.status, 400) << card.body;
+    EXPECT_EQ(json::parse(card.body)["error"]["message"],
+              "the uploaded card: invalid JSON: number overflow parsing '1e999'");
+    auto parsed = server::parse_json_object(R"({"n":1e999})");
+    ASSERT_FALSE(parsed);
+    EXPECT_EQ(parsed.error().kind, ErrorKind::InvalidInput);
+    EXPECT_TRUE(m_backend.requests.empty());
 }
 
 TEST_F(Server, HangingUpMidStreamCancelsTheReplyAndKeepsWhatWasSent) {
