@@ -28,6 +28,8 @@ void register_memory_core(CLI::App* memory, GlobalOptions& global, int& exit_cod
 void register_memory_backup(CLI::App* memory, GlobalOptions& global, int& exit_code);
 // Adds `os1 bench memory` under the bench command.
 void register_memory_bench(CLI::App* bench, GlobalOptions& global, int& exit_code);
+// Adds `os1 bench serve` under the bench command.
+void register_serve_bench(CLI::App* bench, GlobalOptions& global, int& exit_code);
 void register_bench(CLI::App& app, GlobalOptions& global, int& exit_code);
 void register_serve(CLI::App& app, GlobalOptions& global, int& exit_code);
 void register_user(CLI::App& app, GlobalOptions& global, int& exit_code);

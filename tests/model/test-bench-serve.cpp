@@ -1,0 +1,111 @@
+// `os1 bench serve` through the real binary on the tiny generated model: a short run with one
+// and two users and a small crowd of waiting streams, checking the report's structure (never
+// its figures, which depend on the machine).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "support/subprocess.h"
+
+using namespace os1::test;
+using nlohmann::json;
+
+namespace {
+
+const std::filesystem::path tiny_model = std::filesystem::path(OS1_TEST_MODELS_DIR) / "tiny-qwen2-q8_0.gguf";
+const std::filesystem::path llama_server = std::filesystem::path(OS1_LLAMA_PREFIX) / "bin" / "llama-server";
+
+void expect_spread(const json& spread, const std::string& where) {
+    ASSERT_TRUE(spread.is_object()) << where;
+    for (const char* key : {"median", "min", "max"})
+        EXPECT_TRUE(spread[key].is_number()) << where << "." << key;
+    EXPECT_LE(spread["min"].get<double>(), spread["max"].get<double>()) << where;
+}
+
+void expect_server_level(const json& server, const std::string& where) {
+    ASSERT_TRUE(server.is_object()) << where;
+    expect_spread(server["tokens_per_s"], where + ".tokens_per_s");
+    expect_spread(server["ttft_p50_ms"], where + ".ttft_p50_ms");
+    expect_spread(server["ttft_p95_ms"], where + ".ttft_p95_ms");
+    EXPECT_EQ(server["failures"], 0) << where;
+    EXPECT_GT(server["tokens_per_s"]["median"].get<double>(), 0) << where;
+}
+
+void expect_idle(const json& idle, const std::string& where) {
+    ASSERT_TRUE(idle.is_object()) << where;
+    EXPECT_EQ(idle["connections"], 8) << where;
+    EXPECT_TRUE(idle["all_queued"].is_boolean()) << where;
+    for (const char* phase : {"before", "open", "after"}) {
+        EXPECT_GT(idle[phase]["rss_mib"].get<double>(), 0) << where << "." << phase;
+        EXPECT_GT(idle[phase]["threads"].get<int>(), 0) << where << "." << phase;
+    }
+    EXPECT_EQ(idle["recovered"], true) << where << ": " << idle["recovery_error"];
+}
+
+}  // namespace
+
+TEST(BenchServe, ReportsEachLevelAndTheWaitingCrowdAsJson) {
+    const bool reference = std::filesystem::exists(llama_server);
+    std::vector<std::string> args = {OS1_BINARY,
+                                     "bench",
+                                     "serve",
+                                     "--model",
+                                     tiny_model.string(),
+                                     "--users",
+                                     "1,2",
+                                     "--requests-per-user",
+                                     "2",
+                                     "--max-tokens",
+                                     "4",
+                                     "--runs",
+                                     "1",
+                                     "--idle-connections",
+                                     "8",
+                                     "--idle-parallel",
+                                     "2",
+                                     "--ctx-size",
+                                     "512",
+                                     "--plain",
+                                     "--json"};
+    if (reference)
+        args.insert(args.end(), {"--llama-server", llama_server.string()});
+    else
+        args.push_back("--no-reference");
+    ProcessResult r = run_process(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json report = json::parse(r.out, nullptr, false);
+    ASSERT_TRUE(report.is_object()) << r.out;
+
+    EXPECT_EQ(report["runs"], 1);
+    EXPECT_EQ(report["requests_per_user"], 2);
+    EXPECT_EQ(report["max_tokens"], 4);
+    EXPECT_GT(report["threads"].get<int>(), 0);
+    ASSERT_EQ(report["levels"].size(), 2u);
+    EXPECT_EQ(report["levels"][0]["users"], 1);
+    EXPECT_EQ(report["levels"][1]["users"], 2);
+    for (const json& level : report["levels"]) {
+        const std::string where = "levels[" + level["users"].dump() + "]";
+        expect_server_level(level["os1"], where + ".os1");
+        expect_server_level(level["os1_plain"], where + ".os1_plain");
+        if (!reference)
+            continue;
+        expect_server_level(level["llama_server"], where + ".llama_server");
+        expect_spread(level["ratio"]["tokens_per_s"], where + ".ratio.tokens_per_s");
+        expect_spread(level["ratio"]["ttft_p95"], where + ".ratio.ttft_p95");
+    }
+    ASSERT_EQ(report["per_run"].size(), 1u);
+    const json& run = report["per_run"][0];
+    EXPECT_TRUE(run["load_before"].is_number());
+    ASSERT_EQ(run["levels"].size(), 2u);
+    // Two requests per user, all answered.
+    EXPECT_EQ(run["levels"][1]["os1"]["requests"], 4);
+    EXPECT_GT(run["levels"][1]["os1"]["completion_tokens"].get<int>(), 0);
+
+    expect_idle(report["idle"]["os1"], "idle.os1");
+    if (reference) {
+        expect_idle(report["idle"]["llama_server"], "idle.llama_server");
+        EXPECT_FALSE(report["reference_command"].empty());
+    }
+}
