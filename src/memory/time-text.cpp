@@ -20,14 +20,6 @@ std::tm utc(int64_t t) {
     return out;
 }
 
-int64_t make_utc(int year, int month0, int day) {
-    std::tm tm{};
-    tm.tm_year = year - 1900;
-    tm.tm_mon = month0;
-    tm.tm_mday = day;
-    return int64_t(timegm(&tm));  // timegm normalises month overflow
-}
-
 // Calendar arithmetic on the user's local days (days since 1970-01-01 of the local date, as
 // local_day numbers them); a range of local days becomes the instants between their starts.
 
@@ -74,49 +66,96 @@ std::string lowercase(std::string_view s) {
 
 }  // namespace
 
+namespace {
+
+// Reads ISO 8601 text field by field. Each field is exactly its number of ASCII digits: no
+// sign, no spaces, nothing that sscanf's %d would let through.
+class IsoReader {
+public:
+    explicit IsoReader(std::string_view text) : text_(text) {}
+
+    bool digits(size_t count, int& value) {
+        if (pos_ + count > text_.size())
+            return false;
+        value = 0;
+        for (size_t i = 0; i < count; ++i) {
+            const char c = text_[pos_ + i];
+            if (c < '0' || c > '9')
+                return false;
+            value = value * 10 + (c - '0');
+        }
+        pos_ += count;
+        return true;
+    }
+    bool accept(std::string_view choices) {
+        if (pos_ < text_.size() && choices.find(text_[pos_]) != std::string_view::npos) {
+            ++pos_;
+            return true;
+        }
+        return false;
+    }
+    char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
+    bool at_end() const { return pos_ == text_.size(); }
+
+private:
+    std::string_view text_;
+    size_t pos_ = 0;
+};
+
+// The instants that format_iso8601 can write back: 0000-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
+constexpr int64_t k_earliest_iso_time = -62167219200;
+constexpr int64_t k_latest_iso_time = 253402300799;
+
+}  // namespace
+
 ErrorOr<int64_t> parse_iso8601(std::string_view text) {
+    const std::string quoted = "\"" + std::string(text) + "\"";
+    const auto malformed = [&](const std::string& what) {
+        return make_error(quoted + " " + what + " (expected a time like 2024-05-03T10:00:00Z)");
+    };
+    IsoReader in(text);
     int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-    std::string s(text);
-    int used = 0;
-    if (std::sscanf(s.c_str(), "%4d-%2d-%2d%n", &year, &month, &day, &used) != 3 || used != 10)
-        return make_error("\"" + s + "\" is not an ISO 8601 time (2024-05-03T10:00:00Z)");
-    size_t pos = 10;
+    if (!in.digits(4, year) || !in.accept("-") || !in.digits(2, month) || !in.accept("-") || !in.digits(2, day))
+        return malformed("is not an ISO 8601 date");
     int64_t offset = 0;
-    if (pos < s.size() && (s[pos] == 'T' || s[pos] == 't' || s[pos] == ' ')) {
-        int n = 0;
-        if (std::sscanf(s.c_str() + pos + 1, "%2d:%2d%n", &hour, &minute, &n) != 2 || n != 5)
-            return make_error("\"" + s + "\" is not an ISO 8601 time (2024-05-03T10:00:00Z)");
-        pos += 1 + 5;
-        if (pos < s.size() && s[pos] == ':') {
-            if (std::sscanf(s.c_str() + pos + 1, "%2d%n", &second, &n) != 1 || n != 2)
-                return make_error("\"" + s + "\" has a malformed seconds field");
-            pos += 3;
-            if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
-                ++pos;
-                while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos])))
-                    ++pos;
+    if (in.accept("Tt ")) {
+        if (!in.digits(2, hour) || !in.accept(":") || !in.digits(2, minute))
+            return malformed("has a malformed time of day");
+        if (in.accept(":")) {
+            if (!in.digits(2, second))
+                return malformed("has a malformed seconds field");
+            if (in.accept(".,")) {
+                int ignored = 0;
+                if (!in.digits(1, ignored))
+                    return malformed("has a malformed fraction of a second");
+                while (in.digits(1, ignored)) {
+                }
             }
         }
-        if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
-            ++pos;
-        } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
-            const int sign = s[pos] == '-' ? -1 : 1;
-            int oh = 0, om = 0;
-            if (std::sscanf(s.c_str() + pos + 1, "%2d:%2d%n", &oh, &om, &n) == 2 && n == 5) {
-                pos += 6;
-            } else if (std::sscanf(s.c_str() + pos + 1, "%2d%2d%n", &oh, &om, &n) == 2 && n == 4) {
-                pos += 5;
-            } else {
-                return make_error("\"" + s + "\" has a malformed time zone offset");
-            }
-            offset = sign * (oh * 3600 + om * 60);
+        if (in.accept("Zz")) {
+        } else if (in.peek() == '+' || in.peek() == '-') {
+            const int sign = in.peek() == '-' ? -1 : 1;
+            in.accept("+-");
+            int offset_hours = 0, offset_minutes = 0;
+            if (!in.digits(2, offset_hours))
+                return malformed("has a malformed time zone offset");
+            in.accept(":");
+            if (!in.digits(2, offset_minutes) || offset_hours > 23 || offset_minutes > 59)
+                return malformed("has a malformed time zone offset");
+            offset = sign * (offset_hours * 3600 + offset_minutes * 60);
         }
     }
-    if (pos != s.size())
-        return make_error("\"" + s + "\" has trailing characters after the time");
-    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
-        return make_error("\"" + s + "\" is out of range");
-    return make_utc(year, month - 1, day) + hour * 3600 + minute * 60 + second - offset;
+    if (!in.at_end())
+        return malformed("has trailing characters after the time");
+    const std::chrono::year_month_day date{std::chrono::year{year}, std::chrono::month{unsigned(month)},
+                                           std::chrono::day{unsigned(day)}};
+    if (!date.ok() || hour > 23 || minute > 59 || second > 60)
+        return malformed("is out of range");
+    const int64_t days = std::chrono::sys_days{date}.time_since_epoch().count();
+    const int64_t time = days * day_seconds + hour * 3600 + minute * 60 + second - offset;
+    if (time < k_earliest_iso_time || time > k_latest_iso_time)
+        return malformed("is outside the years 0000 to 9999 once its offset is applied");
+    return time;
 }
 
 std::string format_iso8601(int64_t t) {

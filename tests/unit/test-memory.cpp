@@ -77,6 +77,20 @@ TEST(MemoryTime, ParsesIso8601WithZonesAndFractions) {
     EXPECT_EQ(format_iso8601(1714730400), "2024-05-03T10:00:00Z");
 }
 
+// Each field is exactly its digits: what sscanf's %d let through (signs, spaces) is refused, as
+// are impossible dates, offsets past 23:59 and instants that would not write back in four digits.
+TEST(MemoryTime, Iso8601FieldsAreDigitsOnlyAndInRange) {
+    for (const char* text : {"+024-05-03", " 2024-05-03", "2024-+5-03", "2024-05- 3", "2024-05-03T1:00:00Z",
+                             "2024-05-03T10:-1:00Z", "2024-05-03T10:00:+1Z", "2024-02-30", "2023-02-29",
+                             "2024-05-03T10:00:00+24:00", "2024-05-03T10:00:00+01:60", "2024-05-03T10:00:00.Z",
+                             "0000-01-01T00:00:00+00:01", "9999-12-31T23:59:59-00:01"})
+        EXPECT_TRUE(parse_iso8601(text).is_error()) << text;
+    EXPECT_EQ(at("2024-02-29"), 1709164800);
+    EXPECT_EQ(at("2024-05-03T12:00:00+0200"), 1714730400);
+    EXPECT_EQ(format_iso8601(at("0000-01-01T00:00:00Z")), "0000-01-01T00:00:00Z");
+    EXPECT_EQ(format_iso8601(at("9999-12-31T23:59:59Z")), "9999-12-31T23:59:59Z");
+}
+
 TEST(MemoryTime, RelativeExpressionsResolveAgainstTheReferenceTime) {
     const int64_t now = at("2024-05-15T12:00:00Z");  // a Wednesday
     std::string q = "what did I eat yesterday?";
