@@ -6,11 +6,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
 
+#include "core/database.h"
 #include "core/handles.h"
 
 namespace os1 {
@@ -151,6 +153,16 @@ std::vector<BackupFile> list_backups(const fs::path& db_file) {
 }
 
 ErrorOr<size_t> delete_backups(const fs::path& db_file) {
+    // Copies left half-written by a process that was killed hold the forgotten text too.
+    std::error_code listed;
+    const std::string partial_prefix = "." + db_file.stem().string() + "-";
+    for (const fs::directory_entry& entry : fs::directory_iterator(backup_dir(db_file), listed)) {
+        const std::string name = entry.path().filename().string();
+        if (name.starts_with(partial_prefix) && name.find(".partial") != std::string::npos) {
+            std::error_code ec;
+            fs::remove(entry.path(), ec);
+        }
+    }
     const std::vector<BackupFile> backups = list_backups(db_file);
     for (const BackupFile& backup : backups) {
         for (const char* suffix : {"", "-wal", "-shm"}) {
@@ -164,15 +176,32 @@ ErrorOr<size_t> delete_backups(const fs::path& db_file) {
     return backups.size();
 }
 
-ErrorOr<fs::path> write_backup(sqlite3* db, const fs::path& db_file, int64_t now) {
-    const fs::path dir = backup_dir(db_file);
+namespace {
+
+fs::path backup_path(const fs::path& db_file, int64_t now) {
+    return backup_dir(db_file) / (db_file.stem().string() + "-" + utc_format(now, "%Y%m%d") + ".db");
+}
+
+// A name for the copy being written that no other process or thread uses at the same time:
+// two processes taking the day's backup at once each write their own.
+fs::path partial_path(const fs::path& target) {
+    static std::atomic<uint64_t> counter{0};
+    return target.parent_path() / ("." + target.filename().string() + "." + std::to_string(::getpid()) + "-" +
+                                   std::to_string(counter.fetch_add(1)) + ".partial");
+}
+
+enum class Replace { Yes, No };
+
+// Writes the backup of `db` into `target` through a partial file of its own, fsynced, then
+// renamed. With Replace::No an existing target stays and wins: nullopt.
+ErrorOr<std::optional<fs::path>> write_backup_file(sqlite3* db, const fs::path& db_file, const fs::path& target,
+                                                   Replace replace) {
+    const fs::path dir = target.parent_path();
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec)
         return make_error(dir.string() + ": cannot create the backup folder: " + ec.message());
-    const std::string name = db_file.stem().string() + "-" + utc_format(now, "%Y%m%d") + ".db";
-    const fs::path target = dir / name;
-    const fs::path partial = dir / ("." + name + ".partial");
+    const fs::path partial = partial_path(target);
     OS1_TRY(remove_database_files(partial));
     OS1_TRY(create_with_permissions_of(partial, db_file));
 
@@ -200,7 +229,15 @@ ErrorOr<fs::path> write_backup(sqlite3* db, const fs::path& db_file, int64_t now
         (void)remove_database_files(partial);
         return synced.release_error();
     }
-    fs::rename(partial, target, ec);
+    if (replace == Replace::Yes) {
+        fs::rename(partial, target, ec);
+    } else if (const int error = rename_no_replace(partial, target); error == EEXIST) {
+        // Another process took the day's backup first; its copy is whole, since it was renamed.
+        (void)remove_database_files(partial);
+        return std::optional<fs::path>();
+    } else if (error != 0) {
+        ec = std::error_code(error, std::generic_category());
+    }
     if (ec) {
         (void)remove_database_files(partial);
         return make_error(target.string() + ": cannot put the backup in place: " + ec.message());
@@ -210,15 +247,21 @@ ErrorOr<fs::path> write_backup(sqlite3* db, const fs::path& db_file, int64_t now
     std::vector<BackupFile> backups = list_backups(db_file);
     for (size_t i = backups_kept; i < backups.size(); ++i)
         (void)remove_database_files(backups[i].path);
-    return target;
+    return std::optional<fs::path>(target);
+}
+
+}  // namespace
+
+ErrorOr<fs::path> write_backup(sqlite3* db, const fs::path& db_file, int64_t now) {
+    return OS1_TRY(write_backup_file(db, db_file, backup_path(db_file, now), Replace::Yes)).value();
 }
 
 ErrorOr<std::optional<fs::path>> write_daily_backup(sqlite3* db, const fs::path& db_file, int64_t now) {
-    const fs::path today = backup_dir(db_file) / (db_file.stem().string() + "-" + utc_format(now, "%Y%m%d") + ".db");
+    const fs::path today = backup_path(db_file, now);
     std::error_code ec;
     if (fs::exists(today, ec))
         return std::optional<fs::path>();
-    return std::optional<fs::path>(OS1_TRY(write_backup(db, db_file, now)));
+    return write_backup_file(db, db_file, today, Replace::No);
 }
 
 std::string restore_advice(const fs::path& db_file) {
@@ -243,6 +286,8 @@ ErrorOr<void> check_integrity(const fs::path& file, int open_flags) {
     SqlitePtr db(raw);
     if (rc != SQLITE_OK)
         return make_error(file.string() + ": cannot open: " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+    // Checked while other processes write to it (os1 memory check): wait for them as they do.
+    sqlite3_busy_timeout(raw, int(busy_timeout.count()));
     sqlite3_stmt* statement = nullptr;
     if (sqlite3_prepare_v2(raw, "PRAGMA integrity_check", -1, &statement, nullptr) != SQLITE_OK)
         return make_error(ErrorKind::Corrupt,

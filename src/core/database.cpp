@@ -8,9 +8,12 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <unordered_map>
 
 #include "core/backup.h"
+#include "core/database-checks.h"
+#include "core/writer-note.h"
 
 namespace os1 {
 
@@ -48,6 +51,16 @@ ErrorKind kind_of_failure(sqlite3* db) {
     }
 }
 
+// Who keeps `file` busy and what to do, for "database is locked": the long writer that left its
+// note, else another process in general.
+std::string lock_holder_advice(const std::string& file) {
+    const std::string seconds = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(busy_timeout).count());
+    if (std::optional<std::string> holder = long_writer_of(file))
+        return "it stayed locked for " + seconds + " s by " + *holder +
+               "; wait for that to finish (or stop it), then try again";
+    return "another process kept it locked for " + seconds + " s; try again when it has finished";
+}
+
 // SQLite's last error on `db` as "file: message" with its kind. A full disk says so, with the
 // free space left and what to do, since SQLite's own "database or disk is full" names neither;
 // a damaged file names the way back.
@@ -56,6 +69,8 @@ Error sqlite_failure(sqlite3* db, const std::string& file, std::string_view doin
     const std::string prefix = doing.empty() ? file + ": " : file + ": " + std::string(doing) + ": ";
     if (kind == ErrorKind::Corrupt)
         return make_error(kind, prefix + sqlite3_errmsg(db) + "; the database is corrupt; " + restore_advice(file));
+    if (kind == ErrorKind::Unavailable)
+        return make_error(kind, prefix + sqlite3_errmsg(db) + "; " + lock_holder_advice(file));
     if (kind != ErrorKind::DiskFull)
         return make_error(kind, prefix + sqlite3_errmsg(db));
     std::error_code ec;
@@ -69,13 +84,7 @@ Error sqlite_failure(sqlite3* db, const std::string& file, std::string_view doin
                           "--home) and try again");
 }
 
-// A file's device and inode: a file replaced since its check (a restore, a copy from
-// elsewhere) is a different file and is checked again.
-struct FileIdentity {
-    dev_t device = 0;
-    ino_t inode = 0;
-    bool operator==(const FileIdentity&) const = default;
-};
+using detail::FileIdentity;
 
 // What this process has already done today for one database file. Opening is frequent (a
 // server opens each user's database several times per turn) and the integrity check costs
@@ -92,15 +101,20 @@ struct FileRecord {
 };
 
 // The record of `file`, keyed by its canonical path, so that two spellings of one file share it.
-std::shared_ptr<FileRecord> record_of(const fs::path& file) {
-    static std::mutex registry_mutex;
-    static std::unordered_map<std::string, std::shared_ptr<FileRecord>> registry;
+std::string canonical_key(const fs::path& file) {
     std::error_code ec;
     fs::path key = fs::weakly_canonical(fs::absolute(file, ec), ec);
     if (ec)
         key = file.lexically_normal();
+    return key.string();
+}
+
+std::shared_ptr<FileRecord> record_of(const fs::path& file) {
+    static std::mutex registry_mutex;
+    static std::unordered_map<std::string, std::shared_ptr<FileRecord>> registry;
+    const std::string key = canonical_key(file);
     std::lock_guard lock(registry_mutex);
-    std::shared_ptr<FileRecord>& record = registry[key.string()];
+    std::shared_ptr<FileRecord>& record = registry[key];
     if (!record)
         record = std::make_shared<FileRecord>();
     return record;
@@ -124,10 +138,13 @@ bool is_damage(sqlite3* db) {
     return kind != ErrorKind::Unavailable && kind != ErrorKind::DiskFull;
 }
 
-// PRAGMA integrity_check on the open connection; the first problem as a Corrupt error.
-ErrorOr<void> check_integrity(sqlite3* db, const fs::path& file) {
+// PRAGMA integrity_check, or with CheckDepth::Quick PRAGMA quick_check (no index contents,
+// linear in the file's size), on the open connection; the first problem as a Corrupt error.
+enum class CheckDepth { Quick, Full };
+ErrorOr<void> check_integrity(sqlite3* db, const fs::path& file, CheckDepth depth) {
     sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &raw, nullptr) != SQLITE_OK) {
+    const char* pragma = depth == CheckDepth::Quick ? "PRAGMA quick_check" : "PRAGMA integrity_check";
+    if (sqlite3_prepare_v2(db, pragma, -1, &raw, nullptr) != SQLITE_OK) {
         if (!is_damage(db))
             return sqlite_failure(db, file.string(), "cannot check the database");
         return make_error(ErrorKind::Corrupt, file.string() + ": the database is corrupt or not a database (" +
@@ -205,6 +222,12 @@ ErrorOr<void> Statement::run() {
     return {};
 }
 
+Statement& Statement::reset() {
+    sqlite3_reset(m_statement.get());
+    sqlite3_clear_bindings(m_statement.get());
+    return *this;
+}
+
 int64_t Statement::column_int(int index) const { return sqlite3_column_int64(m_statement.get(), index); }
 
 std::string Statement::column_text(int index) const {
@@ -245,11 +268,50 @@ ErrorOr<void> Database::exec(const char* sql) {
         std::string text = message ? message : sqlite3_errmsg(m_db.get());
         sqlite3_free(message);
         const ErrorKind kind = kind_of_failure(m_db.get());
-        if (kind == ErrorKind::DiskFull || kind == ErrorKind::Corrupt)
+        if (kind != ErrorKind::Internal)
             return sqlite_failure(m_db.get(), m_path.string());
         return make_error(kind, m_path.string() + ": " + text);
     }
     return {};
+}
+
+ErrorOr<void> Database::commit() {
+    // Each try already waited up to busy_timeout in the busy handler.
+    constexpr int k_tries = 3;
+    ErrorOr<void> committed = exec("COMMIT");
+    for (int tried = 1; tried < k_tries && committed.is_error() && committed.error().kind == ErrorKind::Unavailable;
+         ++tried)
+        committed = exec("COMMIT");
+    if (committed.is_error() && !sqlite3_get_autocommit(m_db.get()))
+        (void)exec("ROLLBACK");
+    return committed;
+}
+
+ErrorOr<void> Database::use_wal() {
+    // Turning a new file to WAL needs it to itself, and SQLite answers "locked" at once, without
+    // the busy handler, while another process opens it too; so this waits here.
+    const auto deadline = std::chrono::steady_clock::now() + busy_timeout;
+    for (;;) {
+        ErrorOr<void> set = exec("PRAGMA journal_mode=WAL");
+        if (!set.is_error() || set.error().kind != ErrorKind::Unavailable ||
+            std::chrono::steady_clock::now() >= deadline)
+            return set;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+}
+
+// SQLite's default handler backs off to 100 ms between tries, so a waiting writer keeps
+// missing the short gaps between a long writer's transactions; this one tries every few
+// milliseconds until busy_timeout has passed.
+int Database::wait_while_busy(void* state, int attempts) {
+    auto* wait = static_cast<BusyWait*>(state);
+    const auto now = std::chrono::steady_clock::now();
+    if (attempts == 0)
+        wait->started = now;
+    if (now - wait->started >= busy_timeout)
+        return 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(attempts < 4 ? 1 : 3));
+    return 1;
 }
 
 int64_t Database::last_insert_id() const { return sqlite3_last_insert_rowid(m_db.get()); }
@@ -266,29 +328,35 @@ ErrorOr<Database> Database::open(const fs::path& file, const Environment& env) {
             return sqlite_failure(raw, file.string(), "cannot open the database");
         return make_error(file.string() + ": cannot open the database: " + sqlite3_errstr(rc));
     }
-    sqlite3_busy_timeout(raw, 5000);
+    db.m_busy = std::make_unique<BusyWait>();
+    sqlite3_busy_handler(raw, &Database::wait_while_busy, db.m_busy.get());
 
     const Timestamp now = env.now();
     const int64_t today = utc_day(now);
     std::shared_ptr<FileRecord> record = record_of(file);
+    bool record_the_check = false;
     {
         std::lock_guard lock(record->mutex);
         const std::optional<FileIdentity> identity = identity_of(file);
         const bool checked_today = record->checked_day == today && identity && record->checked == identity;
         // An unreadable header shows up on the first real query, so check before anything else.
-        if (checked_today) {
+        if (checked_today || (identity && detail::checked_on_day(raw, today, *identity, canonical_key(file)))) {
             OS1_TRY(check_header(raw, file));
         } else {
             ++record->checks_run;
-            OS1_TRY(check_integrity(raw, file));
-            record->checked = identity;
-            record->checked_day = today;
+            OS1_TRY(check_integrity(raw, file, CheckDepth::Quick));
+            record_the_check = identity.has_value();
         }
+        record->checked = identity;
+        record->checked_day = today;
     }
-    OS1_TRY(db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
+    OS1_TRY(db.use_wal());
+    OS1_TRY(db.exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
 
     OS1_TRY(db.exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
                     "component TEXT PRIMARY KEY, version INTEGER NOT NULL)"));
+    if (record_the_check)
+        detail::record_check(raw, today, *identity_of(file), canonical_key(file));
     // A healthy database is copied once a day, so that a later corruption has a way back. A
     // failed backup (a full disk, say) must not keep the user from their companion.
     bool backup_due = false;
@@ -305,26 +373,40 @@ ErrorOr<Database> Database::open(const fs::path& file, const Environment& env) {
     return db;
 }
 
-ErrorOr<void> Database::migrate(std::string_view component, const std::vector<Migration>& migrations) {
+ErrorOr<int> Database::schema_version(std::string_view component) {
     auto version_query = OS1_TRY(prepare("SELECT version FROM schema_migrations WHERE component = ?"));
     version_query.bind(1, component);
-    int version = OS1_TRY(version_query.step()) ? int(version_query.column_int(0)) : 0;
-    int latest = migrations.empty() ? 0 : migrations.back().to;
-    if (version > latest)
+    return OS1_TRY(version_query.step()) ? int(version_query.column_int(0)) : 0;
+}
+
+ErrorOr<void> Database::migrate(std::string_view component, const std::vector<Migration>& migrations) {
+    const int latest = migrations.empty() ? 0 : migrations.back().to;
+    auto newer_than_build = [&](int version) {
         return make_error(ErrorKind::Conflict, m_path.string() + ": schema version " + std::to_string(version) +
                                                    " of " + std::string(component) + " is newer than this build (" +
                                                    std::to_string(latest) + "); upgrade os1");
-    for (const Migration& migration : migrations) {
-        if (migration.to <= version)
-            continue;
-        OS1_TRY(in_transaction(*this, [&]() -> ErrorOr<void> {
-            OS1_TRY(exec(migration.sql));
-            auto record = OS1_TRY(prepare("INSERT INTO schema_migrations (component, version) VALUES (?, ?) "
-                                          "ON CONFLICT (component) DO UPDATE SET version = excluded.version"));
-            return record.bind(1, component).bind(2, int64_t(migration.to)).run();
-        }));
-    }
-    return {};
+    };
+    // Without the write lock first: versions only grow, so a schema that is up to date stays so,
+    // and every open but the first need not wait behind another process's writes.
+    const int seen = OS1_TRY(schema_version(component));
+    if (seen > latest)
+        return newer_than_build(seen);
+    if (seen == latest)
+        return {};
+    return in_transaction(*this, [&]() -> ErrorOr<void> {
+        // Again under the lock: another process may have migrated since.
+        const int version = OS1_TRY(schema_version(component));
+        if (version > latest)
+            return newer_than_build(version);
+        if (version == latest)
+            return {};
+        for (const Migration& migration : migrations)
+            if (migration.to > version)
+                OS1_TRY(exec(migration.sql));
+        auto record = OS1_TRY(prepare("INSERT INTO schema_migrations (component, version) VALUES (?, ?) "
+                                      "ON CONFLICT (component) DO UPDATE SET version = excluded.version"));
+        return record.bind(1, component).bind(2, int64_t(latest)).run();
+    });
 }
 
 }  // namespace os1

@@ -7,7 +7,9 @@
 // table schema_migrations, so modules evolve their schemas independently in one file.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <memory>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -34,6 +36,8 @@ public:
     ErrorOr<bool> step();
     // Runs to completion, for statements that return no rows.
     ErrorOr<void> run();
+    // Makes the statement ready to run again, with no values bound.
+    Statement& reset();
 
     int64_t column_int(int index) const;
     std::string column_text(int index) const;
@@ -62,13 +66,17 @@ public:
     // database, naming the way back (restore_advice).
     static ErrorOr<Database> open(const std::filesystem::path& file, const Environment& env = {});
 
-    // Brings `component`'s tables up to the last migration, each step in its own transaction.
-    // Fails with ErrorKind::Conflict when the file holds a newer schema of `component` than
-    // this build knows.
+    // Brings `component`'s tables up to the last migration. The version is read again and every
+    // step applied and recorded inside one BEGIN IMMEDIATE transaction, so that processes
+    // opening a new database at once migrate it exactly once. Fails with ErrorKind::Conflict
+    // when the file holds a newer schema of `component` than this build knows.
     ErrorOr<void> migrate(std::string_view component, const std::vector<Migration>& migrations);
 
     ErrorOr<Statement> prepare(std::string_view sql);
     ErrorOr<void> exec(const char* sql);
+    // COMMIT, tried again while another connection keeps it busy (the transaction stays open
+    // then, as SQLite documents); rolls back when it finally fails.
+    ErrorOr<void> commit();
     int64_t last_insert_id() const;
     const std::filesystem::path& path() const { return m_path; }
     sqlite3* handle() const { return m_db.get(); }
@@ -78,9 +86,23 @@ public:
     Error last_error(std::string_view doing) const;
 
 private:
+    // When the current wait for a lock began; the busy handler's state, on the heap so that it
+    // stays put while the Database moves.
+    struct BusyWait {
+        std::chrono::steady_clock::time_point started;
+    };
+    static int wait_while_busy(void* wait, int attempts);
+    ErrorOr<void> use_wal();
+    ErrorOr<int> schema_version(std::string_view component);
+
+    std::unique_ptr<BusyWait> m_busy;  // declared first: it outlives the connection that uses it
     SqlitePtr m_db;
     std::filesystem::path m_path;
 };
+
+// How long a connection waits for another's write lock before it gives up. Long writers
+// (imports) commit in short transactions, so a live write normally waits milliseconds.
+inline constexpr std::chrono::milliseconds busy_timeout{10000};
 
 namespace detail {
 // How many integrity checks Database::open has run on `file` in this process (tests observe
@@ -97,7 +119,7 @@ ErrorOr<void> in_transaction(Database& db, Body&& body) {
         (void)db.exec("ROLLBACK");
         return result;
     }
-    return db.exec("COMMIT");
+    return db.commit();
 }
 
 }  // namespace os1

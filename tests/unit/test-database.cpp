@@ -2,11 +2,14 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <latch>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -15,6 +18,7 @@
 
 #include "core/backup.h"
 #include "core/database.h"
+#include "core/writer-note.h"
 #include "memory/conversation-store.h"
 #include "support/temp-dir.h"
 
@@ -304,4 +308,130 @@ TEST(DatabaseOpen, ErrorsCarryTheirKinds) {
     auto newer = db->migrate("notes", notes_v1);
     ASSERT_TRUE(newer.is_error());
     EXPECT_EQ(newer.error().kind, ErrorKind::Conflict) << newer.error().message;
+}
+
+TEST(DatabaseConcurrency, ConnectionsOpeningANewFileAtOnceMigrateItOnce) {
+    const fs::path file = fresh_dir("race") / "x.db";
+    const std::vector<Database::Migration> notes = {
+        {1, "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT);"},
+        {2, "ALTER TABLE notes ADD COLUMN time INTEGER;"},
+        {3, "CREATE TABLE tags (note INTEGER, tag TEXT);"}};
+    constexpr int k_connections = 8;
+    std::vector<std::string> failures(k_connections);
+    std::latch start(k_connections);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < k_connections; ++i)
+        threads.emplace_back([&, i] {
+            start.arrive_and_wait();
+            auto db = Database::open(file, environment_at(at_day(10)));
+            if (db.is_error()) {
+                failures[size_t(i)] = db.error().message;
+                return;
+            }
+            if (auto migrated = db->migrate("notes", notes); migrated.is_error())
+                failures[size_t(i)] = migrated.error().message;
+        });
+    for (std::thread& thread : threads)
+        thread.join();
+    for (const std::string& failure : failures)
+        EXPECT_EQ(failure, "");
+    auto db = Database::open(file, environment_at(at_day(10)));
+    ASSERT_TRUE(db) << db.error().message;
+    auto version = db->prepare("SELECT version FROM schema_migrations WHERE component = 'notes'");
+    ASSERT_TRUE(version);
+    ASSERT_TRUE(version->step().value());
+    EXPECT_EQ(version->column_int(0), 3);
+}
+
+TEST(DatabaseConcurrency, DailyBackupsTakenAtOnceLeaveOneWholeBackup) {
+    const fs::path file = fresh_dir("race") / "x.db";
+    {
+        auto db = Database::open(file, environment_at(at_day(9)));
+        ASSERT_TRUE(db) << db.error().message;
+        ASSERT_TRUE(db->migrate("notes", notes_v1));
+        ASSERT_TRUE(db->exec("INSERT INTO notes (text) VALUES ('kept in every backup')"));
+    }
+    const int64_t day_ten = unix_seconds(at_day(10));
+    constexpr int k_connections = 8;
+    std::vector<std::string> failures(k_connections);
+    std::latch start(k_connections);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < k_connections; ++i)
+        threads.emplace_back([&, i] {
+            sqlite3* raw = nullptr;
+            sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr);
+            SqlitePtr connection(raw);
+            start.arrive_and_wait();
+            auto backup = write_daily_backup(raw, file, day_ten);
+            if (backup.is_error())
+                failures[size_t(i)] = backup.error().message;
+        });
+    for (std::thread& thread : threads)
+        thread.join();
+    for (const std::string& failure : failures)
+        EXPECT_EQ(failure, "") << "a process that finds the day's backup taken has nothing to do";
+    std::vector<std::string> names;
+    for (const fs::directory_entry& entry : fs::directory_iterator(backup_dir(file)))
+        names.push_back(entry.path().filename().string());
+    std::sort(names.begin(), names.end());
+    EXPECT_EQ(names, (std::vector<std::string>{"x-20260309.db", "x-20260310.db"}))
+        << "one backup per day, and no partial copy left behind";
+    EXPECT_TRUE(check_database_file(backup_dir(file) / "x-20260310.db"));
+}
+
+namespace {
+
+// How many integrity checks a fresh process runs when it opens `file` at `at`: a child forked
+// before this test process opened the file, so that it remembers nothing of earlier opens.
+int checks_in_a_new_process(const fs::path& file, Timestamp at) {
+    const pid_t child = ::fork();
+    if (child == 0) {
+        auto db = Database::open(file, environment_at(at));
+        ::_exit(db.is_error() ? 100 : int(detail::integrity_checks_run(file)));
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace
+
+TEST(DatabaseOpen, TheCheckRunsOnceADayAcrossProcesses) {
+    const fs::path file = fresh_dir("check") / "x.db";
+    EXPECT_EQ(checks_in_a_new_process(file, at_day(10)), 1);
+    EXPECT_EQ(checks_in_a_new_process(file, at_day(10)), 0) << "another process checked the file today";
+    EXPECT_EQ(checks_in_a_new_process(file, at_day(11)), 1) << "a new day checks again";
+    const fs::path copy = file.parent_path() / "copy.db";
+    fs::copy_file(file, copy);
+    EXPECT_EQ(checks_in_a_new_process(copy, at_day(11)), 1) << "a copy is another file, checked again";
+}
+
+TEST(DatabaseConcurrency, ALockedDatabaseNamesTheLongWriterThatHoldsIt) {
+    const fs::path file = fresh_dir("lock") / "x.db";
+    auto writer = Database::open(file);
+    ASSERT_TRUE(writer) << writer.error().message;
+    ASSERT_TRUE(writer->migrate("notes", notes_v1));
+    auto waiter = Database::open(file);
+    ASSERT_TRUE(waiter) << waiter.error().message;
+    // The waiter gives up at once rather than after busy_timeout.
+    sqlite3_busy_timeout(waiter->handle(), 0);
+
+    ASSERT_TRUE(writer->exec("BEGIN IMMEDIATE"));
+    auto anonymous = in_transaction(*waiter, [] { return ErrorOr<void>(); });
+    ASSERT_TRUE(anonymous.is_error());
+    EXPECT_EQ(anonymous.error().kind, ErrorKind::Unavailable);
+    EXPECT_NE(anonymous.error().message.find("another process"), std::string::npos) << anonymous.error().message;
+
+    {
+        WriterNote note(file);
+        auto named = in_transaction(*waiter, [] { return ErrorOr<void>(); });
+        ASSERT_TRUE(named.is_error());
+        EXPECT_EQ(named.error().kind, ErrorKind::Unavailable);
+        EXPECT_NE(named.error().message.find("process " + std::to_string(::getpid()) + " ("), std::string::npos)
+            << named.error().message;
+        EXPECT_NE(named.error().message.find("test-database"), std::string::npos)
+            << "the holder's command line: " << named.error().message;
+    }
+    EXPECT_FALSE(fs::exists(file.string() + "-writer")) << "the note goes with its writer";
+    ASSERT_TRUE(writer->commit());
 }
