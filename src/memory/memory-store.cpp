@@ -76,6 +76,17 @@ const std::vector<Database::Migration> migrations = {
         -- Search lists the distinct speakers of the episodes, to see whom a question names.
         CREATE INDEX memories_by_kind_speaker ON memories(kind, speaker);
     )sql"},
+    {4, R"sql(
+        -- A large import commits in batches; its turns carry its run until the run's row goes
+        -- (the import is then whole), and the turns of a run whose process died are removed.
+        CREATE TABLE import_runs (
+            id         INTEGER PRIMARY KEY AUTOINCREMENT,
+            pid        INTEGER NOT NULL,
+            started_at INTEGER NOT NULL
+        );
+        ALTER TABLE memories ADD COLUMN import_run INTEGER;
+        CREATE INDEX memories_by_import_run ON memories(import_run) WHERE import_run IS NOT NULL;
+    )sql"},
 };
 
 constexpr const char* memory_columns =
@@ -152,86 +163,8 @@ ErrorOr<MemoryStore> MemoryStore::open(const std::filesystem::path& user_dir, co
 ErrorOr<MemoryStore> MemoryStore::attach(Database db) {
     OS1_TRY(db.migrate("memory", migrations));
     OS1_TRY(detail::migrate_vectors(db));
+    OS1_TRY(detail::undo_abandoned_imports(db));
     return MemoryStore(std::move(db));
-}
-
-namespace {
-
-ErrorOr<void> check_episodes(const std::vector<EpisodeInput>& episodes) {
-    for (size_t i = 0; i < episodes.size(); ++i) {
-        const EpisodeInput& e = episodes[i];
-        std::string what = e.source_id.empty() ? std::string("turn #").append(std::to_string(i + 1))
-                                               : std::string("turn ").append(e.source_id);
-        OS1_TRY(check_text(what, e.text));
-        if (e.source_id.empty())
-            return make_error(what + ": missing id");
-        if (!is_valid_utf8(e.source_id) || !is_valid_utf8(e.conversation) || !is_valid_utf8(e.speaker))
-            return make_error(what + ": id, conversation or speaker is not valid UTF-8");
-        if (e.role != "user" && e.role != "assistant" && e.role != "system")
-            return make_error(what + ": role \"" + e.role + "\" is not user, assistant or system");
-    }
-    return {};
-}
-
-ErrorOr<void> insert_episode(Database& db, const EpisodeInput& e) {
-    auto insert = OS1_TRY(
-        db.prepare("INSERT INTO memories (kind, text, time, importance, source_id, conversation, speaker, role) "
-                   "VALUES ('episode', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source_id) DO NOTHING"));
-    insert.bind(1, e.text).bind(2, e.time).bind(3, int64_t(e.role == "user" ? 500 : 300));
-    insert.bind(4, e.source_id).bind(5, e.conversation).bind(6, e.speaker.empty() ? e.role : e.speaker);
-    insert.bind(7, e.role);
-    OS1_TRY(insert.run());
-    if (sqlite3_changes(db.handle()) == 0)
-        return make_error("turn " + e.source_id + ": id already stored; nothing was imported");
-    return {};
-}
-
-}  // namespace
-
-ErrorOr<std::vector<int64_t>> MemoryStore::import_episodes(const std::vector<EpisodeInput>& episodes) {
-    OS1_TRY(check_episodes(episodes));
-    std::vector<int64_t> ids;
-    ids.reserve(episodes.size());
-    OS1_TRY(in_transaction(m_db, [&]() -> ErrorOr<void> {
-        for (const EpisodeInput& e : episodes) {
-            OS1_TRY(insert_episode(m_db, e));
-            ids.push_back(m_db.last_insert_id());
-        }
-        return {};
-    }));
-    OS1_TRY(embed_recent());
-    return ids;
-}
-
-ErrorOr<ImportReport> MemoryStore::import_new_episodes(const std::vector<EpisodeInput>& episodes) {
-    OS1_TRY(check_episodes(episodes));
-    ImportReport report;
-    OS1_TRY(in_transaction(m_db, [&]() -> ErrorOr<void> {
-        for (const EpisodeInput& e : episodes) {
-            // Inside the transaction, so a turn repeated within `episodes` is compared too.
-            auto stored = OS1_TRY(
-                m_db.prepare("SELECT id, kind, conversation, role, text FROM memories WHERE source_id = ?"));
-            stored.bind(1, e.source_id);
-            if (!OS1_TRY(stored.step())) {
-                OS1_TRY(insert_episode(m_db, e));
-                report.added.push_back(m_db.last_insert_id());
-                continue;
-            }
-            if (stored.column_text(1) == "episode" && stored.column_text(2) == e.conversation &&
-                stored.column_text(3) == e.role && stored.column_text(4) == e.text) {
-                ++report.already_present;
-                continue;
-            }
-            return make_error("turn " + e.source_id + ": this id is already stored as memory " +
-                              std::to_string(stored.column_int(0)) +
-                              " with a different conversation, role or text; nothing was imported (give the turn "
-                              "another id, or forget memory " +
-                              std::to_string(stored.column_int(0)) + " first)");
-        }
-        return {};
-    }));
-    OS1_TRY(embed_recent());
-    return report;
 }
 
 ErrorOr<size_t> MemoryStore::sync_conversation_turns() {

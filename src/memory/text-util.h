@@ -26,6 +26,8 @@ Kind kind_from_string(std::string_view text);
 namespace detail {
 // add_fact without its own transaction, for callers that hold one.
 ErrorOr<int64_t> add_fact_in(Database& db, const FactInput& fact, const std::vector<std::string>& source_turns);
+// Removes the turns of imports whose process died before the import was whole (import-store.cpp).
+ErrorOr<void> undo_abandoned_imports(Database& db);
 }  // namespace detail
 
 }  // namespace os1::memory
