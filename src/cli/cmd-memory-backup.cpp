@@ -1,6 +1,7 @@
-// `os1 memory backup` and `os1 memory restore`: a backup of the user's database on demand (os1
-// also takes one a day by itself when the database opens healthy), and the way back after the
-// database was damaged: the damaged file is moved aside, never deleted.
+// `os1 memory backup`, `os1 memory restore` and `os1 memory check`: a backup of the user's
+// database on demand (os1 also takes one a day by itself when the database opens healthy), the
+// way back after the database was damaged (the damaged file is moved aside, never deleted), and
+// the full integrity check that opening leaves out (it runs a quick check once a day).
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -111,6 +112,26 @@ int run_restore(const GlobalOptions& global, const BackupArgs& args) {
     return 0;
 }
 
+int run_check(const GlobalOptions& global, const BackupArgs& args) {
+    auto user_dir = user_dir_for(global, args.user);
+    if (user_dir.is_error())
+        return fail("check", args, user_dir.error().message);
+    const fs::path db_file = user_dir.value() / "os1.db";
+    std::error_code ec;
+    if (!fs::exists(db_file, ec))
+        return fail("check", args, db_file.string() + ": there is no database to check for this user");
+    if (auto checked = check_database_file(db_file); checked.is_error()) {
+        const std::string advice =
+            checked.error().kind == ErrorKind::Corrupt ? "; " + restore_advice(db_file) : std::string();
+        return fail("check", args, checked.error().message + advice);
+    }
+    if (args.json)
+        std::printf("%s\n", ordered_json({{"checked", db_file.string()}, {"ok", true}}).dump().c_str());
+    else
+        std::printf("%s passes the full integrity check\n", db_file.c_str());
+    return 0;
+}
+
 }  // namespace
 
 void register_memory_backup(CLI::App* memory, GlobalOptions& global, int& exit_code) {
@@ -131,6 +152,12 @@ void register_memory_backup(CLI::App* memory, GlobalOptions& global, int& exit_c
     restore->add_flag("--force", args->force, "Restore even when the current database is healthy");
     restore->add_flag("--json", args->json, "Print JSON");
     restore->callback([&global, &exit_code, args] { exit_code = run_restore(global, *args); });
+
+    CLI::App* check = memory->add_subcommand(
+        "check", "Run SQLite's full integrity check on the user's database (opening runs a quick check once a day)");
+    check->add_option("--user", args->user, "Whose database (default: default)");
+    check->add_flag("--json", args->json, "Print JSON");
+    check->callback([&global, &exit_code, args] { exit_code = run_check(global, *args); });
 }
 
 }  // namespace os1::cli

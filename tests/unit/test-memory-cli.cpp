@@ -441,3 +441,29 @@ TEST_F(MemoryCli, SearchWithRewriteAlsoSearchesTheModelsRestatements) {
 TEST_F(MemoryCli, BenchRewriteGoesWithTheRealtalkDataset) {
     EXPECT_EQ(run({"bench", "memory", "--rewrite"}).exit_code, 2);
 }
+
+TEST_F(MemoryCli, CheckRunsTheFullIntegrityCheckOnDemand) {
+    EXPECT_EQ(run({"memory", "check"}).exit_code, 1) << "no database yet";
+    const fs::path file = write("check.jsonl", R"({"id":"c1","conversation":"a","role":"user","time":"2024-05-03T10:00:00Z","text":"I planted tomatoes"})"
+                                               "\n");
+    ASSERT_EQ(run({"memory", "import", file.string()}).exit_code, 0);
+    CliResult healthy = run({"memory", "check", "--json"});
+    ASSERT_EQ(healthy.exit_code, 0) << healthy.err;
+    json verdict = json::parse(healthy.out);
+    EXPECT_EQ(verdict["ok"], true);
+    EXPECT_EQ(verdict["checked"], (m_home / "users" / "default" / "os1.db").string());
+
+    // An index that no longer matches its table: only the full check (not the quick check that
+    // opening runs) reads index contents.
+    {
+        auto db = os1::Database::open(m_home / "users" / "default" / "os1.db");
+        ASSERT_TRUE(db) << db.error().message;
+        ASSERT_TRUE(db->exec("PRAGMA writable_schema = ON; "
+                             "UPDATE sqlite_schema SET sql = replace(sql, 'ON memories(time)', 'ON memories(role)') "
+                             "WHERE name = 'memories_by_time'; PRAGMA writable_schema = OFF;"));
+    }
+    CliResult damaged = run({"memory", "check"});
+    EXPECT_EQ(damaged.exit_code, 1);
+    EXPECT_NE(damaged.err.find("integrity check failed"), std::string::npos) << damaged.err;
+    EXPECT_NE(damaged.err.find("memory restore"), std::string::npos) << "names the way back: " << damaged.err;
+}
