@@ -9,11 +9,13 @@
 #include <atomic>
 #include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 
 #include "core/database.h"
 #include "core/handles.h"
+#include "core/writer-note.h"
 
 namespace os1 {
 
@@ -153,15 +155,20 @@ std::vector<BackupFile> list_backups(const fs::path& db_file) {
 }
 
 ErrorOr<size_t> delete_backups(const fs::path& db_file) {
-    // Copies left half-written by a process that was killed hold the forgotten text too.
+    // Copies left half-written by a process that was killed hold the forgotten text too; those of
+    // a live process are its own to finish or remove.
     std::error_code listed;
     const std::string partial_prefix = "." + db_file.stem().string() + "-";
     for (const fs::directory_entry& entry : fs::directory_iterator(backup_dir(db_file), listed)) {
         const std::string name = entry.path().filename().string();
-        if (name.starts_with(partial_prefix) && name.find(".partial") != std::string::npos) {
-            std::error_code ec;
-            fs::remove(entry.path(), ec);
-        }
+        if (!name.starts_with(partial_prefix) || !name.ends_with(".partial"))
+            continue;
+        const size_t pid_at = name.find(".db.");
+        const pid_t writer = pid_at == std::string::npos ? 0 : pid_t(std::atol(name.c_str() + pid_at + 4));
+        if (process_is_alive(writer))
+            continue;
+        std::error_code ec;
+        fs::remove(entry.path(), ec);
     }
     const std::vector<BackupFile> backups = list_backups(db_file);
     for (const BackupFile& backup : backups) {

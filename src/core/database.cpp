@@ -54,11 +54,10 @@ ErrorKind kind_of_failure(sqlite3* db) {
 // Who keeps `file` busy and what to do, for "database is locked": the long writer that left its
 // note, else another process in general.
 std::string lock_holder_advice(const std::string& file) {
-    const std::string seconds = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(busy_timeout).count());
     if (std::optional<std::string> holder = long_writer_of(file))
-        return "it stayed locked for " + seconds + " s by " + *holder +
-               "; wait for that to finish (or stop it), then try again";
-    return "another process kept it locked for " + seconds + " s; try again when it has finished";
+        return "it is held by " + *holder + ", which is writing to it; wait for that to finish (or stop it), "
+               "then try again";
+    return "another os1 process kept it busy for too long; try again when that has finished";
 }
 
 // SQLite's last error on `db` as "file: message" with its kind. A full disk says so, with the
@@ -308,7 +307,7 @@ int Database::wait_while_busy(void* state, int attempts) {
     const auto now = std::chrono::steady_clock::now();
     if (attempts == 0)
         wait->started = now;
-    if (now - wait->started >= busy_timeout)
+    if (now - wait->started >= wait->limit)
         return 0;
     std::this_thread::sleep_for(std::chrono::milliseconds(attempts < 4 ? 1 : 3));
     return 1;
@@ -328,13 +327,13 @@ ErrorOr<Database> Database::open(const fs::path& file, const Environment& env) {
             return sqlite_failure(raw, file.string(), "cannot open the database");
         return make_error(file.string() + ": cannot open the database: " + sqlite3_errstr(rc));
     }
-    db.m_busy = std::make_unique<BusyWait>();
+    db.m_busy = std::make_unique<BusyWait>(BusyWait{{}, busy_timeout});
     sqlite3_busy_handler(raw, &Database::wait_while_busy, db.m_busy.get());
 
     const Timestamp now = env.now();
     const int64_t today = utc_day(now);
     std::shared_ptr<FileRecord> record = record_of(file);
-    bool record_the_check = false;
+    std::optional<FileIdentity> passed_check;  // the file whose check passed now, to record
     {
         std::lock_guard lock(record->mutex);
         const std::optional<FileIdentity> identity = identity_of(file);
@@ -345,7 +344,7 @@ ErrorOr<Database> Database::open(const fs::path& file, const Environment& env) {
         } else {
             ++record->checks_run;
             OS1_TRY(check_integrity(raw, file, CheckDepth::Quick));
-            record_the_check = identity.has_value();
+            passed_check = identity;
         }
         record->checked = identity;
         record->checked_day = today;
@@ -355,8 +354,8 @@ ErrorOr<Database> Database::open(const fs::path& file, const Environment& env) {
 
     OS1_TRY(db.exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
                     "component TEXT PRIMARY KEY, version INTEGER NOT NULL)"));
-    if (record_the_check)
-        detail::record_check(raw, today, *identity_of(file), canonical_key(file));
+    if (passed_check)
+        detail::record_check(raw, today, *passed_check, canonical_key(file));
     // A healthy database is copied once a day, so that a later corruption has a way back. A
     // failed backup (a full disk, say) must not keep the user from their companion.
     bool backup_due = false;

@@ -81,6 +81,11 @@ public:
     const std::filesystem::path& path() const { return m_path; }
     sqlite3* handle() const { return m_db.get(); }
 
+    // How long this connection waits for another's lock (busy_timeout unless changed): a step
+    // that holds the write lock while it waits for readers (a truncating checkpoint) waits less,
+    // so that it never keeps writers waiting long.
+    void set_busy_wait(std::chrono::milliseconds limit) { m_busy->limit = limit; }
+
     // "file: message" for the last SQLite error, with its kind (DiskFull, Corrupt, Unavailable
     // when busy, else Internal).
     Error last_error(std::string_view doing) const;
@@ -90,6 +95,7 @@ private:
     // stays put while the Database moves.
     struct BusyWait {
         std::chrono::steady_clock::time_point started;
+        std::chrono::milliseconds limit{0};
     };
     static int wait_while_busy(void* wait, int attempts);
     ErrorOr<void> use_wal();
