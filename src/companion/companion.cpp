@@ -129,10 +129,10 @@ std::string Companion::instructions() const {
 
 ErrorOr<std::vector<llm::Message>> Companion::compose(const std::vector<memory::Turn>& turns,
                                                       const std::vector<memory::Hit>& recalled) {
-    const std::string user =
-        m_onboarding && !m_onboarding->answers().address.empty() ? m_onboarding->answers().address : "the user";
-    std::string system =
-        m_options.system_prompt.empty() ? persona_prompt(m_card, name(), user) : m_options.system_prompt;
+    // The instructions come first and name the user only as "the user": that prefix holds no
+    // user data, so the engine may share its cache between users whose companions read the same.
+    // Everything about this user follows it.
+    std::string system = instructions();
     if (m_onboarding && m_onboarding->name() && !m_onboarding->name()->reason.empty())
         system += "\nYou chose the name " + m_onboarding->name()->name +
                   " yourself. In your words: " + m_onboarding->name()->reason;

@@ -104,6 +104,11 @@ TEST(CompanionPipeline, OnboardingNamesTheCompanionAndPersists) {
     EXPECT_NE(messages.value()[0].content.find("You are " + reopened.value()->name()), std::string::npos);
     EXPECT_NE(messages.value()[0].content.find("called Theo"), std::string::npos);
     EXPECT_EQ(messages.value()[0].content.find("{{"), std::string::npos) << "card macros must be filled in";
+    // The system prompt opens with instructions that hold nothing of the user's, so that the
+    // engine may share their cache; what the user told onboarding follows them.
+    const std::string instructions = reopened.value()->instructions();
+    EXPECT_TRUE(messages.value()[0].content.starts_with(instructions));
+    EXPECT_EQ(instructions.find("Theo"), std::string::npos);
 }
 
 TEST(CompanionPipeline, CoreEditsAfterAReplyAreCheckedAgainstTheRealPersonaPrompt) {
