@@ -111,6 +111,23 @@ TEST(CompanionPipeline, OnboardingNamesTheCompanionAndPersists) {
     EXPECT_EQ(instructions.find("Theo"), std::string::npos);
 }
 
+TEST(CompanionPipeline, MemoriesOfTurnsAlreadyInThePromptAreNotRepeated) {
+    auto companion = open_companion(fresh_dir("recall-in-prompt"));
+    ASSERT_TRUE(companion);
+    memory::Turn earlier = turn("user", "my sister Mia moved to Lisbon");
+    earlier.id = 7;
+    memory::Hit same_turn{.id = 1, .text = "my sister Mia moved to Lisbon", .source_turns = {"turn:7"}};
+    memory::Hit older_turn{.id = 2, .text = "Mia plays the cello", .source_turns = {"turn:3"}};
+    memory::Hit both{.id = 3, .text = "Mia lives in Lisbon and plays the cello", .source_turns = {"turn:7", "turn:3"}};
+    auto messages = companion.value()->compose({earlier, turn("assistant", "oh nice"), turn("user", "tell me about Mia")},
+                                               {same_turn, older_turn, both});
+    ASSERT_TRUE(messages) << messages.error().message;
+    const std::string& present = messages.value()[3].content;
+    EXPECT_EQ(present.find("- my sister Mia moved to Lisbon"), std::string::npos);
+    EXPECT_NE(present.find("- Mia plays the cello"), std::string::npos);
+    EXPECT_NE(present.find("- Mia lives in Lisbon and plays the cello"), std::string::npos);
+}
+
 TEST(CompanionPipeline, CoreEditsAfterAReplyAreCheckedAgainstTheRealPersonaPrompt) {
     const fs::path home = fresh_dir("core-edits");
     // The user's words support both edits; only the persona prompt (--system here) can tell
