@@ -146,11 +146,13 @@ ErrorOr<std::vector<llm::Message>> Companion::compose(const std::vector<memory::
         system += "\nWhat you know about yourself: " + who_i_am;
     if (!who_you_are.empty())
         system += "\nWhat you know about the user: " + who_you_are;
+    system += "\n" + m_feelings.standing_prompt_fragment();
 
     // What changes every turn (mood, lore, recalled memories) goes in a second system message
-    // just before the newest user message: the long stable prefix keeps its KV cache, and only
-    // the last exchange is prefilled again.
-    std::string present = m_feelings.prompt_fragment();
+    // after the newest user message. The stable prefix and the conversation before it keep
+    // their KV cache; the next turn computes again only from this message on (it is not kept),
+    // which leaves the reply to it and the new message.
+    std::string present = m_feelings.moment_prompt_fragment();
     if (m_card.character_book) {
         auto selected = persona::select_lore(*m_card.character_book, m_recent_user_texts, 300);
         std::string lore = persona::lore_text(*m_card.character_book, selected);
@@ -178,10 +180,7 @@ ErrorOr<std::vector<llm::Message>> Companion::compose(const std::vector<memory::
     std::vector<llm::Message> messages{{"system", system}};
     for (const memory::Turn& turn : turns)
         messages.push_back({turn.role, turn.content});
-    auto newest = messages.end();
-    if (messages.size() > 1 && messages.back().role == "user")
-        --newest;
-    messages.insert(newest, llm::Message{"system", present});
+    messages.push_back({"system", present});
     return messages;
 }
 

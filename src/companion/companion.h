@@ -75,8 +75,8 @@ public:
     // Appraises the user's message, moves mood and relationship, and recalls memories for it.
     ErrorOr<Observation> observe_user(const std::string& text);
     // The messages for the next reply: the composed system prompt, which starts with
-    // instructions(), then the turns, with what changes every turn (mood, lore, `recalled`)
-    // just before the newest user message.
+    // instructions(), then the turns, then what changes every turn (mood, lore, `recalled`)
+    // after the newest user message.
     ErrorOr<std::vector<llm::Message>> compose(const std::vector<memory::Turn>& turns,
                                                const std::vector<memory::Hit>& recalled);
     // Sampling nudged by the mood (a livelier mood samples a little warmer).
