@@ -111,6 +111,7 @@ LoadOptions load_options(const ServeBenchOptions& options, uint16_t port, std::s
     load.turns = options.requests_per_user;
     load.max_tokens = options.max_tokens;
     load.seed = options.seed;
+    load.system_prompt = options.system_prompt;
     return load;
 }
 
@@ -260,7 +261,8 @@ struct Scratch {
 
 }  // namespace
 
-ErrorOr<ServeBenchReport> run_serve_bench(const ServeBenchOptions& options) {
+ErrorOr<ServeBenchReport> run_serve_bench(const ServeBenchOptions& asked) {
+    ServeBenchOptions options = asked;
     if (options.users.empty() || options.runs < 1 || options.requests_per_user < 1)
         return make_error(ErrorKind::InvalidInput, "nothing to measure: give at least one level, run and request");
     ServeBenchReport report;
@@ -280,6 +282,11 @@ ErrorOr<ServeBenchReport> run_serve_bench(const ServeBenchOptions& options) {
     const fs::path home = scratch.path / "home";
     Environment env;
     env.log = options.progress;
+    if (options.system_prompt.empty()) {
+        fs::create_directories(scratch.path / "persona", ec);
+        auto fresh = OS1_TRY(companion::Companion::open(scratch.path / "persona", {}, env));
+        options.system_prompt = fresh->instructions();
+    }
 
     if (options.idle_connections > 0)
         OS1_TRY(raise_open_files_limit(uint64_t(options.idle_connections) * 2 + 512));

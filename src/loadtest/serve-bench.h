@@ -39,6 +39,10 @@ struct ServeBenchOptions {
     int32_t idle_connections = 1000;  // 0: skip that part
     int32_t idle_parallel = 8;        // conversations generating while the crowd waits
     int32_t idle_max_tokens = 1024;
+    // The system message every simulated client sends to both servers; empty: the persona of a
+    // fresh companion, so that llama-server is given the persona os1's companion reads (os1
+    // ignores a client's system messages).
+    std::string system_prompt;
     std::filesystem::path work_dir;  // scratch; empty: a fresh folder under the system's temp dir
     LogSink progress;                // Info lines on what runs now
 };
