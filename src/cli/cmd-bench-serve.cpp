@@ -154,6 +154,7 @@ ordered_json idle_json(const loadtest::IdleResult& r) {
             {"after", status_json(r.after)},
             {"recovered", r.recovered},
             {"recovery_ms", rounded(r.recovery_ms)},
+            {"recovery_busy_answers", r.recovery_busy_answers},
             {"recovery_error", r.recovery_error}};
 }
 
@@ -229,7 +230,11 @@ void print_idle(const char* name, const loadtest::IdleResult& r) {
         "afterwards %s\n",
         name, mib(r.before), mib(r.open), mib(r.open) - mib(r.before), r.before.threads, r.open.threads,
         static_cast<long long>(r.held), r.connections, r.open_seconds, r.all_queued ? "" : " (NOT ALL)",
-        r.recovered ? ("a request was answered in " + std::to_string(int64_t(r.recovery_ms)) + " ms").c_str()
+        r.recovered ? ("a request was answered in " + std::to_string(int64_t(r.recovery_ms)) + " ms" +
+                       (r.recovery_busy_answers > 0
+                            ? " (after " + std::to_string(r.recovery_busy_answers) + " busy answers)"
+                            : std::string()))
+                          .c_str()
                     : ("a request FAILED: " + r.recovery_error).c_str());
 }
 

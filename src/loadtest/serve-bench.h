@@ -74,7 +74,8 @@ struct IdleResult {
     ProcessStatus open;       // with the crowd connected
     ProcessStatus after;      // once the crowd hung up and a request went through
     bool recovered = false;   // a request after the crowd was answered in full
-    double recovery_ms = 0;   // that request, from sending to the end of its stream
+    double recovery_ms = 0;   // that request, from its first try to the end of its stream
+    int32_t recovery_busy_answers = 0;  // 503s ("try again shortly") before it was taken
     std::string recovery_error;
 };
 
