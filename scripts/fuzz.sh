@@ -55,6 +55,7 @@ max_len_of() {
         fuzz-memory-import) echo 32768 ;;
         fuzz-time-expression) echo 1024 ;;
         fuzz-lorebook) echo 2048 ;;
+        fuzz-model-check) echo 65536 ;;
         *) echo 16384 ;;
     esac
 }
