@@ -167,6 +167,16 @@ TEST_F(AffectCli, PersonaExportWritesOnlyRegularFilesOrStandardOutput) {
         EXPECT_EQ(entry.path().filename().string().find(".json."), std::string::npos) << entry.path();
 }
 
+// An empty --home would fall back to the real data folder: it is a usage error instead.
+TEST_F(AffectCli, EmptyHomeIsAUsageError) {
+    auto result = run_process({OS1_BINARY, "--home", "", "persona", "show", "--user", "nobody-at-all"}, "",
+                              {{"OS1_HOME", (m_home / "elsewhere").string()}, {"TZ", "UTC0"}});
+    EXPECT_EQ(result.exit_code, 2) << result.err;
+    EXPECT_NE(result.err.find("--home is empty; name a folder, or leave --home out"), std::string::npos)
+        << result.err;
+    EXPECT_EQ(result.err.find("no user"), std::string::npos) << result.err;
+}
+
 TEST_F(AffectCli, BrokenCardIsAClearError) {
     struct Case {
         std::string file;
