@@ -49,7 +49,10 @@ Companion::Companion(fs::path user_dir, CompanionOptions options, Environment en
       m_feelings(std::move(feelings)),
       m_card(std::move(card)),
       m_onboarding(std::move(onboarding)),
-      m_appraiser(std::move(appraiser)) {}
+      m_appraiser(std::move(appraiser)) {
+    if (m_card.character_book)
+        m_lore.emplace(*m_card.character_book);
+}
 
 ErrorOr<std::unique_ptr<Companion>> Companion::open(const fs::path& user_dir, CompanionOptions options,
                                                     Environment env) {
@@ -78,6 +81,9 @@ ErrorOr<void> Companion::replace_card(persona::CharacterCard card) {
     auto personas = OS1_TRY(persona::PersonaStore::open(m_user_dir, m_env));
     OS1_TRY(personas.save_card(card, m_env.now_seconds()));
     m_card = std::move(card);
+    m_lore.reset();
+    if (m_card.character_book)
+        m_lore.emplace(*m_card.character_book);
     return {};
 }
 
@@ -153,8 +159,8 @@ ErrorOr<std::vector<llm::Message>> Companion::compose(const std::vector<memory::
     // their KV cache; the next turn computes again only from this message on (it is not kept),
     // which leaves the reply to it and the new message.
     std::string present = m_feelings.moment_prompt_fragment();
-    if (m_card.character_book) {
-        auto selected = persona::select_lore(*m_card.character_book, m_recent_user_texts, 300);
+    if (m_card.character_book && m_lore) {
+        auto selected = persona::select_lore(*m_card.character_book, *m_lore, m_recent_user_texts, 300);
         std::string lore = persona::lore_text(*m_card.character_book, selected);
         if (!lore.empty())
             present += "\n" + lore;

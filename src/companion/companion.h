@@ -22,6 +22,7 @@
 #include "llm/llm.h"
 #include "memory/conversation-store.h"
 #include "memory/memory.h"
+#include "persona/lore-matcher.h"
 #include "persona/onboarding.h"
 
 namespace os1::companion {
@@ -116,6 +117,7 @@ private:
     memory::MemoryStore m_memory;
     affect::CompanionState m_feelings;
     persona::CharacterCard m_card;
+    std::optional<persona::LoreMatcher> m_lore;  // built from m_card's book whenever the card is set
     std::optional<persona::Onboarding> m_onboarding;
     affect::Appraiser m_appraiser;
     std::vector<std::string> m_recent_user_texts;  // for lorebook keys

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <ctime>
 #include <set>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "core/backup.h"
@@ -75,6 +76,18 @@ const std::vector<Database::Migration> migrations = {
     {3, R"sql(
         -- Search lists the distinct speakers of the episodes, to see whom a question names.
         CREATE INDEX memories_by_kind_speaker ON memories(kind, speaker);
+    )sql"},
+    {4, R"sql(
+        -- Imported turns move to their own namespace ("import:" and the id in the file), where no
+        -- conversation turn's "turn:<id>" can meet them. Episodes that os1 copied from its own
+        -- turns stay; one that only looks like them is sorted out by sync_conversation_turns.
+        -- Moved out first (into predicate, which episodes leave empty), then renamed, so that no
+        -- intermediate name can clash with another row's.
+        UPDATE memories SET predicate = source_id, source_id = NULL
+            WHERE kind = 'episode' AND source_id IS NOT NULL
+              AND NOT (source_id GLOB 'turn:[0-9]*' AND conversation GLOB 'conversation:[0-9]*');
+        UPDATE memories SET source_id = 'import:' || predicate, predicate = NULL
+            WHERE kind = 'episode' AND source_id IS NULL AND predicate IS NOT NULL;
     )sql"},
 };
 
@@ -149,6 +162,10 @@ ErrorOr<MemoryStore> MemoryStore::open(const std::filesystem::path& user_dir, co
     return attach(OS1_TRY(Database::open(user_dir / "os1.db", env)));
 }
 
+std::string imported_source_id(std::string_view id_in_file) {
+    return std::string(imported_id_prefix).append(id_in_file);
+}
+
 ErrorOr<MemoryStore> MemoryStore::attach(Database db) {
     OS1_TRY(db.migrate("memory", migrations));
     OS1_TRY(detail::migrate_vectors(db));
@@ -203,17 +220,42 @@ ErrorOr<std::vector<int64_t>> MemoryStore::import_episodes(const std::vector<Epi
     return ids;
 }
 
+namespace {
+
+// A turn repeated within one import with other content is the file's mistake, not the store's.
+ErrorOr<void> check_repeats(const std::vector<EpisodeInput>& episodes) {
+    std::unordered_map<std::string_view, size_t> first_of;
+    for (size_t i = 0; i < episodes.size(); ++i) {
+        const EpisodeInput& e = episodes[i];
+        auto [it, added] = first_of.try_emplace(e.source_id, i);
+        if (added)
+            continue;
+        const EpisodeInput& first = episodes[it->second];
+        if (first.conversation != e.conversation || first.role != e.role || first.text != e.text)
+            return make_error("turn " + e.source_id + ": turns #" + std::to_string(it->second + 1) + " and #" +
+                              std::to_string(i + 1) +
+                              " of the import share this id but differ in conversation, role or text; nothing was "
+                              "imported (give one of them another id)");
+    }
+    return {};
+}
+
+}  // namespace
+
 ErrorOr<ImportReport> MemoryStore::import_new_episodes(const std::vector<EpisodeInput>& episodes) {
     OS1_TRY(check_episodes(episodes));
+    OS1_TRY(check_repeats(episodes));
     ImportReport report;
     OS1_TRY(in_transaction(m_db, [&]() -> ErrorOr<void> {
         for (const EpisodeInput& e : episodes) {
-            // Inside the transaction, so a turn repeated within `episodes` is compared too.
+            EpisodeInput stored_as = e;
+            stored_as.source_id = imported_source_id(e.source_id);
+            // Inside the transaction, so an identical turn repeated within `episodes` counts once.
             auto stored = OS1_TRY(
                 m_db.prepare("SELECT id, kind, conversation, role, text FROM memories WHERE source_id = ?"));
-            stored.bind(1, e.source_id);
+            stored.bind(1, stored_as.source_id);
             if (!OS1_TRY(stored.step())) {
-                OS1_TRY(insert_episode(m_db, e));
+                OS1_TRY(insert_episode(m_db, stored_as));
                 report.added.push_back(m_db.last_insert_id());
                 continue;
             }
@@ -239,6 +281,18 @@ ErrorOr<size_t> MemoryStore::sync_conversation_turns() {
         return size_t(0);
     size_t added = 0;
     OS1_TRY(in_transaction(m_db, [&]() -> ErrorOr<void> {
+        // An episode that claims a turn's id without being that turn (another conversation, role
+        // or time; the text may have been edited) was imported before imported_id_prefix existed:
+        // it moves aside (with its memory id added if its import name is taken), and the turn is
+        // copied below.
+        auto impostors = OS1_TRY(m_db.prepare(
+            "UPDATE memories SET source_id = CASE WHEN EXISTS "
+            "(SELECT 1 FROM memories x WHERE x.source_id = 'import:' || memories.source_id) "
+            "THEN 'import:' || memories.source_id || '#' || memories.id ELSE 'import:' || memories.source_id END "
+            "WHERE kind = 'episode' AND source_id GLOB 'turn:[0-9]*' AND EXISTS (SELECT 1 FROM turns t "
+            "WHERE memories.source_id = 'turn:' || t.id AND (memories.conversation IS NOT "
+            "'conversation:' || t.conversation_id OR memories.role IS NOT t.role OR memories.time IS NOT t.created_at))"));
+        OS1_TRY(impostors.run());
         auto copy = OS1_TRY(
             m_db.prepare("INSERT INTO memories (kind, text, time, importance, source_id, conversation, speaker, role) "
                          "SELECT 'episode', t.content, t.created_at, CASE t.role WHEN 'user' THEN 500 ELSE 300 END, "
