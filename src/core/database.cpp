@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "core/backup.h"
+#include "core/integrity.h"
 #include "core/sqlite-failure.h"
 
 namespace os1 {
@@ -230,6 +231,7 @@ ErrorOr<Database> Database::open(const fs::path& file, const Environment& env) {
         } else {
             ++record->checks_run;
             OS1_TRY(check_integrity(raw, file));
+            OS1_TRY(repair_search_indexes(raw, file, env));
             record->checked = identity;
             record->checked_day = today;
         }

@@ -59,7 +59,8 @@ public:
     // skip both, so connections are cheap, and only read the header (a file replaced since the
     // check is checked again). A failed backup is logged once to env.log as a warning and not
     // retried that day. Fails with ErrorKind::Corrupt on a damaged file or one that is not a
-    // database, naming the way back (restore_advice).
+    // database, naming the way back (restore_advice). The daily check also checks the FTS5
+    // indexes and rebuilds a damaged one, logging a warning (integrity.h).
     static ErrorOr<Database> open(const std::filesystem::path& file, const Environment& env = {});
 
     // Brings `component`'s tables up to the last migration, each step in its own transaction.
