@@ -11,6 +11,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "core/commit-mark.h"
 #include "core/handles.h"
 #include "core/integrity.h"
 
@@ -94,7 +95,8 @@ ErrorOr<fs::path> move_damaged_aside(const fs::path& db_file, int64_t now) {
         const fs::path aside = n == 1 ? fs::path(base) : fs::path(base + "-" + std::to_string(n));
         std::error_code ec;
         // A name is free only with its -wal and -shm free too, so that the three stay together.
-        if (fs::exists(aside.string() + "-wal", ec) || fs::exists(aside.string() + "-shm", ec))
+        if (fs::exists(aside.string() + "-wal", ec) || fs::exists(aside.string() + "-shm", ec) ||
+            fs::exists(aside.string() + "-commit-mark", ec))
             continue;
         const int error = rename_no_replace(db_file, aside);
         if (error == EEXIST)
@@ -102,7 +104,7 @@ ErrorOr<fs::path> move_damaged_aside(const fs::path& db_file, int64_t now) {
         if (error != 0)
             return make_error(db_file.string() + ": cannot move the damaged file aside: " + std::strerror(error));
         // The -wal belongs to the damaged file: left in place, it would be replayed into the backup.
-        for (const char* suffix : {"-wal", "-shm"}) {
+        for (const char* suffix : {"-wal", "-shm", "-commit-mark"}) {
             const fs::path from = db_file.string() + suffix;
             if (!fs::exists(from, ec))
                 continue;
@@ -290,6 +292,8 @@ namespace {
 // Why a restore without --force must not replace `db_file`, if it must not: it is healthy, or
 // only its search index is damaged, which the next open rebuilds without losing anything.
 std::optional<std::string> reason_to_keep(const fs::path& db_file) {
+    if (check_commit_mark(db_file).is_error())
+        return std::nullopt;
     auto db = open_for_check(db_file, WalOnClose::Keep);
     if (db.is_error() || check_integrity(db->get(), db_file).is_error())
         return std::nullopt;

@@ -62,12 +62,12 @@ struct RestoreResult {
 enum class RestoreHealthy { Refuse, Replace };
 
 // Restores `backup` as `db_file`: copies it beside db_file, checks the copy's integrity, moves
-// the current db_file (and its -wal and -shm) aside to
+// the current db_file (and its -wal, -shm and -commit-mark) aside to
 // <name>.damaged-YYYYMMDD-HHMMSS (with -2, -3, ... appended when that name is taken; no file is
-// ever replaced), then renames the copy into place and fsyncs the folder. A current file that
-// passes its integrity check, or fails only in a search index (which the next open rebuilds), is
-// only replaced with RestoreHealthy::Replace (else ErrorKind::Conflict). Nobody may have the
-// database open.
+// ever replaced), then renames the copy into place and fsyncs the folder. A current file whose
+// log holds what was committed (check_commit_mark) and that passes its integrity check, or
+// fails only in a search index (which the next open rebuilds), is only replaced with
+// RestoreHealthy::Replace (else ErrorKind::Conflict). Nobody may have the database open.
 ErrorOr<RestoreResult> restore_backup(const std::filesystem::path& db_file, const std::filesystem::path& backup,
                                       int64_t now, RestoreHealthy healthy);
 

@@ -205,6 +205,8 @@ ErrorOr<void> Database::exec(const char* sql) {
 int64_t Database::last_insert_id() const { return sqlite3_last_insert_rowid(m_db.get()); }
 
 ErrorOr<Database> Database::open(const fs::path& file, const Environment& env) {
+    // Before SQLite reads the write-ahead log, and would drop what it cannot read.
+    OS1_TRY(check_commit_mark(file));
     Database db;
     db.m_path = file;
     sqlite3* raw = nullptr;
@@ -217,6 +219,8 @@ ErrorOr<Database> Database::open(const fs::path& file, const Environment& env) {
         return make_error(file.string() + ": cannot open the database: " + sqlite3_errstr(rc));
     }
     sqlite3_busy_timeout(raw, 5000);
+    db.m_commit_mark = std::make_unique<CommitMark>(file);
+    db.m_commit_mark->attach(raw);
 
     const Timestamp now = env.now();
     const int64_t today = utc_day(now);
