@@ -9,11 +9,13 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/commit-mark.h"
 #include "core/environment.h"
 #include "core/error.h"
 #include "core/handles.h"
@@ -59,7 +61,9 @@ public:
     // skip both, so connections are cheap, and only read the header (a file replaced since the
     // check is checked again). A failed backup is logged once to env.log as a warning and not
     // retried that day. Fails with ErrorKind::Corrupt on a damaged file or one that is not a
-    // database, naming the way back (restore_advice).
+    // database, naming the way back (restore_advice). Every open first compares the
+    // write-ahead log with its commit mark (commit-mark.h), and the daily check also checks the
+    // FTS5 indexes and rebuilds a damaged one, logging a warning (integrity.h).
     static ErrorOr<Database> open(const std::filesystem::path& file, const Environment& env = {});
 
     // Brings `component`'s tables up to the last migration, each step in its own transaction.
@@ -78,6 +82,8 @@ public:
     Error last_error(std::string_view doing) const;
 
 private:
+    // Declared before m_db, so that the connection closes before its commit hook's state goes.
+    std::unique_ptr<CommitMark> m_commit_mark;
     SqlitePtr m_db;
     std::filesystem::path m_path;
 };
