@@ -284,15 +284,20 @@ ErrorOr<size_t> MemoryStore::sync_conversation_turns() {
         // An episode that claims a turn's id without being that turn (another conversation, role
         // or time; the text may have been edited) was imported before imported_id_prefix existed:
         // it moves aside (with its memory id added if its import name is taken), and the turn is
-        // copied below.
-        auto impostors = OS1_TRY(m_db.prepare(
-            "UPDATE memories SET source_id = CASE WHEN EXISTS "
-            "(SELECT 1 FROM memories x WHERE x.source_id = 'import:' || memories.source_id) "
-            "THEN 'import:' || memories.source_id || '#' || memories.id ELSE 'import:' || memories.source_id END "
-            "WHERE kind = 'episode' AND source_id GLOB 'turn:[0-9]*' AND EXISTS (SELECT 1 FROM turns t "
-            "WHERE memories.source_id = 'turn:' || t.id AND (memories.conversation IS NOT "
-            "'conversation:' || t.conversation_id OR memories.role IS NOT t.role OR memories.time IS NOT t.created_at))"));
-        OS1_TRY(impostors.run());
+        // copied below. No import can make a new one, so this runs once per open store.
+        if (!m_impostors_sorted) {
+            auto impostors = OS1_TRY(m_db.prepare(
+                "UPDATE memories SET source_id = CASE WHEN EXISTS "
+                "(SELECT 1 FROM memories x WHERE x.source_id = 'import:' || memories.source_id) "
+                "THEN 'import:' || memories.source_id || '#' || memories.id ELSE 'import:' || memories.source_id END "
+                "WHERE kind = 'episode' AND source_id GLOB 'turn:[0-9]*' AND EXISTS (SELECT 1 FROM turns t "
+                // Found by the turn's primary key: matching on 'turn:' || t.id alone would read
+                // every turn for every episode.
+                "WHERE t.id = CAST(substr(memories.source_id, 6) AS INTEGER) AND memories.source_id = 'turn:' || t.id "
+                "AND (memories.conversation IS NOT 'conversation:' || t.conversation_id OR memories.role IS NOT t.role "
+                "OR memories.time IS NOT t.created_at))"));
+            OS1_TRY(impostors.run());
+        }
         auto copy = OS1_TRY(
             m_db.prepare("INSERT INTO memories (kind, text, time, importance, source_id, conversation, speaker, role) "
                          "SELECT 'episode', t.content, t.created_at, CASE t.role WHEN 'user' THEN 500 ELSE 300 END, "
@@ -303,6 +308,7 @@ ErrorOr<size_t> MemoryStore::sync_conversation_turns() {
         added = size_t(sqlite3_changes(m_db.handle()));
         return {};
     }));
+    m_impostors_sorted = true;  // only once the transaction that sorted them has committed
     OS1_TRY(embed_recent());
     return added;
 }

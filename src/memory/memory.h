@@ -329,6 +329,7 @@ private:
     Database m_db;
     std::shared_ptr<llm::Embedder> m_embedder;
     std::shared_ptr<detail::VectorIndex> m_vectors;  // the attached model's vectors, loaded on first search
+    bool m_impostors_sorted = false;  // sync_conversation_turns has sorted out old imports' ids
     int64_t m_embedded_through = 0;  // memories up to this id are embedded or left to embed_missing()
 };
 
