@@ -9,27 +9,13 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/file-read.h"
+
 namespace os1::cli {
 
 namespace {
 
 namespace fs = std::filesystem;
-
-const char* kind_of(const fs::file_status& status) {
-    switch (status.type()) {
-        case fs::file_type::directory:
-            return "a folder";
-        case fs::file_type::fifo:
-            return "a FIFO";
-        case fs::file_type::character:
-        case fs::file_type::block:
-            return "a device";
-        case fs::file_type::socket:
-            return "a socket";
-        default:
-            return "not a regular file";
-    }
-}
 
 ErrorOr<void> write_all(int fd, const std::string& bytes, const std::string& where) {
     size_t done = 0;
@@ -70,7 +56,7 @@ ErrorOr<void> write_output_file(const std::string& path, const std::string& byte
     const fs::file_status status = fs::status(target, ec);
     const bool exists = !ec && fs::exists(status);
     if (exists && !fs::is_regular_file(status))
-        return make_error(path + ": " + kind_of(status) + ", not a regular file; it was left as it is (name a regular "
+        return make_error(path + ": " + file_kind(status) + ", not a regular file; it was left as it is (name a regular "
                                  "file, or - for standard output)");
 
     // A unique temporary name beside the target, so the rename stays on one file system.

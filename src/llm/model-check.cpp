@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/file-read.h"
 #include "core/handles.h"
 
 namespace os1::llm {
@@ -125,8 +126,7 @@ ErrorOr<ModelFileInfo> check_model_file(const fs::path& path, uint64_t available
     if (fs::is_directory(status))
         return make_error(where + ": is a folder, not a GGUF model file; name the .gguf file inside it");
     if (!fs::is_regular_file(status))
-        return make_error(where + ": is " + (fs::is_fifo(status) ? "a FIFO" : "a device or other special file") +
-                          ", not a regular file; a model is a .gguf file");
+        return make_error(where + ": is " + file_kind(status) + ", not a regular file; a model is a .gguf file");
     ModelFileInfo info;
     info.file_bytes = fs::file_size(path, ec);
     if (ec)

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/file-read.h"
 #include "core/handles.h"
 #include "models/detail.h"
 #include "models/models.h"
@@ -132,8 +133,7 @@ ErrorOr<fs::path> resolve_model(const std::string& argument, const ModelStores& 
         if (fs::is_directory(status))
             return make_error(argument + ": is a folder, not a model file; pass the .gguf file inside it");
         if (!fs::is_regular_file(status))
-            return make_error(argument + ": is " + (fs::is_fifo(status) ? "a FIFO" : "a device or other special file") +
-                              ", not a regular file; pass a .gguf file");
+            return make_error(argument + ": is " + file_kind(status) + ", not a regular file; pass a .gguf file");
         if (::access(as_path.c_str(), R_OK) != 0)
             return make_error(argument + ": cannot be read: " + std::strerror(errno) + "; check its permissions");
         if (!detail::is_gguf_file(as_path))
