@@ -386,6 +386,8 @@ private:
     size_t borrow_shared_prefix(Slot& slot, const Job& job, size_t own_keep) {
         // Copying a sequence's cache costs about as much as decoding a few tokens.
         constexpr size_t k_min_borrowed_tokens = 16;
+        if (job.shared_bytes == 0)
+            return 0;
         const Slot* donor = nullptr;
         size_t best = own_keep + k_min_borrowed_tokens;
         for (const Slot& other : m_slots) {
