@@ -54,6 +54,8 @@ max_len_of() {
         fuzz-persona-card) echo 32768 ;;
         fuzz-memory-import) echo 32768 ;;
         fuzz-time-expression) echo 1024 ;;
+        fuzz-lorebook) echo 2048 ;;
+        fuzz-model-check) echo 65536 ;;
         *) echo 16384 ;;
     esac
 }

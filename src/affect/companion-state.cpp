@@ -418,10 +418,12 @@ Relationship CompanionState::relationship_now() const {
     return r;
 }
 
-std::string CompanionState::prompt_fragment() const {
+std::string CompanionState::standing_prompt_fragment() const {
+    return relationship_now().prompt_fragment() + "\n" + m_personality.prompt_fragment();
+}
+
+std::string CompanionState::moment_prompt_fragment() const {
     std::string out = mood_prompt_line(mood_now(), mood_cause());
-    out += "\n" + relationship_now().prompt_fragment();
-    out += "\n" + m_personality.prompt_fragment();
     if (auto seen = noticed())
         out += "\nYou have noticed that " + *seen + "; mention it gently if it fits.";
     return out;

@@ -152,8 +152,11 @@ public:
     // What a friend would notice about the user's recent days ("you've seemed down since Tuesday").
     std::optional<std::string> noticed() const { return m_trajectory.notice(today()); }
 
-    // The mood line, the relationship's tone, the temperament and any noticed trajectory.
-    std::string prompt_fragment() const;
+    // What the prompt says of the companion that changes slowly: the relationship's tone and
+    // the temperament. It sits in the stable part of the prompt, whose cache is kept.
+    std::string standing_prompt_fragment() const;
+    // What changes from message to message: the mood line and any noticed trajectory.
+    std::string moment_prompt_fragment() const;
     SamplingAdjustment sampling() const { return sampling_adjustment(mood_now()); }
     ProsodyHints prosody() const { return prosody_hints(mood_now()); }
 

@@ -53,6 +53,7 @@ struct ServerSummary {
     loadtest::Spread tps, p50, p95;
     int64_t failures = 0;
     double prompt_mean = 0;  // prompt tokens per request, as the server counted them
+    double computed_mean = 0;  // of those, the ones not served from the server's cache
 };
 
 struct LevelSummary {
@@ -66,7 +67,7 @@ ServerSummary summarize_server(const loadtest::ServeBenchReport& report, size_t 
                                const std::function<const loadtest::LoadResult*(const loadtest::LevelResult&)>& pick) {
     ServerSummary out;
     std::vector<double> tps, p50, p95;
-    int64_t prompt = 0, answered = 0;
+    int64_t prompt = 0, cached = 0, answered = 0;
     for (const loadtest::RunResult& run : report.runs) {
         const loadtest::LoadResult* r = pick(run.levels[level]);
         if (!r)
@@ -76,12 +77,14 @@ ServerSummary summarize_server(const loadtest::ServeBenchReport& report, size_t 
         p95.push_back(r->ttft_p95_ms);
         out.failures += r->failures;
         prompt += r->prompt_tokens;
+        cached += r->cached_tokens;
         answered += r->requests - r->failures;
     }
     out.tps = loadtest::spread_of(tps);
     out.p50 = loadtest::spread_of(p50);
     out.p95 = loadtest::spread_of(p95);
     out.prompt_mean = answered > 0 ? double(prompt) / double(answered) : 0;
+    out.computed_mean = answered > 0 ? double(prompt - cached) / double(answered) : 0;
     return out;
 }
 
@@ -125,6 +128,7 @@ ordered_json load_json(const loadtest::LoadResult& r) {
             {"first_failure", r.first_failure},
             {"completion_tokens", r.completion_tokens},
             {"prompt_tokens", r.prompt_tokens},
+            {"cached_tokens", r.cached_tokens},
             {"wall_s", rounded(r.wall_s, 1000)}};
 }
 
@@ -150,6 +154,7 @@ ordered_json idle_json(const loadtest::IdleResult& r) {
             {"after", status_json(r.after)},
             {"recovered", r.recovered},
             {"recovery_ms", rounded(r.recovery_ms)},
+            {"recovery_busy_answers", r.recovery_busy_answers},
             {"recovery_error", r.recovery_error}};
 }
 
@@ -167,6 +172,7 @@ ordered_json report_json(const ServeBenchArgs& args, const loadtest::ServeBenchR
                             {"ttft_p50_ms", spread_json(server.p50)},
                             {"ttft_p95_ms", spread_json(server.p95)},
                             {"prompt_tokens_mean", rounded(server.prompt_mean)},
+                            {"computed_prompt_tokens_mean", rounded(server.computed_mean)},
                             {"failures", server.failures}};
     };
     ordered_json summary = ordered_json::array();
@@ -224,7 +230,11 @@ void print_idle(const char* name, const loadtest::IdleResult& r) {
         "afterwards %s\n",
         name, mib(r.before), mib(r.open), mib(r.open) - mib(r.before), r.before.threads, r.open.threads,
         static_cast<long long>(r.held), r.connections, r.open_seconds, r.all_queued ? "" : " (NOT ALL)",
-        r.recovered ? ("a request was answered in " + std::to_string(int64_t(r.recovery_ms)) + " ms").c_str()
+        r.recovered ? ("a request was answered in " + std::to_string(int64_t(r.recovery_ms)) + " ms" +
+                       (r.recovery_busy_answers > 0
+                            ? " (after " + std::to_string(r.recovery_busy_answers) + " busy answers)"
+                            : std::string()))
+                          .c_str()
                     : ("a request FAILED: " + r.recovery_error).c_str());
 }
 
@@ -235,10 +245,11 @@ void print_table(const ServeBenchArgs& args, const loadtest::ServeBenchReport& r
         "%d; median [min-max] over %d runs\n",
         args.model.c_str(), report.threads, args.context, args.requests_per_user, args.max_tokens, args.runs);
     std::printf("%5s  %-13s %-24s %-24s %-24s %s\n", "users", "server", "tokens/s", "TTFT p50 ms", "TTFT p95 ms",
-                "prompt tokens");
+                "prompt tokens (computed)");
     const auto row = [](const char* users, const char* name, const ServerSummary& server) {
-        std::printf("%5s  %-13s %-24s %-24s %-24s %.0f%s\n", users, name, range_text(server.tps, "%.1f").c_str(),
+        std::printf("%5s  %-13s %-24s %-24s %-24s %.0f (%.0f)%s\n", users, name, range_text(server.tps, "%.1f").c_str(),
                     range_text(server.p50, "%.0f").c_str(), range_text(server.p95, "%.0f").c_str(), server.prompt_mean,
+                    server.computed_mean,
                     server.failures > 0 ? ("   " + std::to_string(server.failures) + " FAILED").c_str() : "");
     };
     for (const LevelSummary& s : levels) {

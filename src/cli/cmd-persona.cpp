@@ -3,7 +3,6 @@
 // prints it together with the name the companion chose for itself.
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <string>
 
@@ -11,6 +10,7 @@
 
 #include "core/file-read.h"
 #include "cli/commands.h"
+#include "cli/output-file.h"
 #include "cli/terminal-environment.h"
 #include "cli/user-dir.h"
 #include "core/paths.h"
@@ -56,27 +56,6 @@ ErrorOr<std::string> read_file(const std::string& path) {
     return read_file_limited(path, persona::max_card_file_bytes, "the image");
 }
 
-// Writes through a temporary file and a rename, so a failed export leaves no half-written card.
-ErrorOr<void> write_file(const std::string& path, const std::string& bytes) {
-    const std::string temp = path + ".tmp";
-    {
-        std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-        if (!out)
-            return make_error(path + ": cannot create the file");
-        out.write(bytes.data(), std::streamsize(bytes.size()));
-        out.flush();
-        if (!out)
-            return make_error(path + ": write error");
-    }
-    std::error_code ec;
-    fs::rename(temp, path, ec);
-    if (ec) {
-        fs::remove(temp, ec);
-        return make_error(path + ": cannot rename the temporary file into place");
-    }
-    return {};
-}
-
 int run_import(const PersonaArgs& args, const GlobalOptions& global) {
     auto card = persona::load_card_file(args.file);
     if (card.is_error())
@@ -99,7 +78,8 @@ int run_export(const PersonaArgs& args, const GlobalOptions& global) {
     if (card.is_error())
         return fail("export", card.error().message);
     std::string bytes;
-    if (args.png || !args.image.empty()) {
+    const bool png = args.png || !args.image.empty();
+    if (png) {
         std::string image;
         if (!args.image.empty()) {
             auto read = read_file(args.image);
@@ -107,16 +87,18 @@ int run_export(const PersonaArgs& args, const GlobalOptions& global) {
                 return fail("export", read.error().message);
             image = read.release_value();
         }
-        auto png = persona::card_to_png(card.value(), image);
-        if (png.is_error())
-            return fail("export", png.error().message);
-        bytes = png.release_value();
+        auto encoded = persona::card_to_png(card.value(), image);
+        if (encoded.is_error())
+            return fail("export", encoded.error().message);
+        bytes = encoded.release_value();
     } else {
         bytes = persona::card_to_json(card.value(), 2) + "\n";
     }
-    if (auto written = write_file(args.file, bytes); written.is_error())
+    if (auto written = write_output_file(args.file, bytes, png ? OutputKind::binary : OutputKind::text);
+        written.is_error())
         return fail("export", written.error().message);
-    std::printf("exported %s to %s\n", card->name.c_str(), args.file.c_str());
+    if (args.file != "-")  // standard output holds the card alone
+        std::printf("exported %s to %s\n", card->name.c_str(), args.file.c_str());
     return 0;
 }
 
@@ -178,7 +160,7 @@ void register_persona(CLI::App& app, GlobalOptions& global, int& exit_code) {
 });
 
 CLI::App* exported = persona->add_subcommand("export", "Write the active card as Character Card V2");
-exported->add_option("file", args->file, "Where to write it")->required();
+exported->add_option("file", args->file, "Where to write it (- for standard output)")->required();
 exported->add_flag("--png", args->png, "Write a PNG card (a 1x1 image unless --image is given)");
 exported->add_option("--image", args->image, "Embed the card in this PNG image (implies --png)");
 exported->add_option("--user", args->user, "Whose persona (each user has their own)")->default_val("default");

@@ -19,7 +19,11 @@ int main(int argc, char** argv) {
     app.fallthrough();
 
     GlobalOptions global;
-    app.add_option("--home", global.home, "Data folder (default: $OS1_HOME, else $XDG_DATA_HOME/os1)");
+    app.add_option("--home", global.home, "Data folder (default: $OS1_HOME, else $XDG_DATA_HOME/os1)")
+        ->check([](const std::string& home) {
+            // Empty would silently mean the default folder, the real data, not the one meant.
+            return home.empty() ? std::string("--home is empty; name a folder, or leave --home out") : std::string();
+        });
     app.add_flag("-v,--verbose", global.verbose, "Show llama.cpp's own log output");
 
     int exit_code = 0;

@@ -22,6 +22,7 @@
 #include "llm/llm.h"
 #include "memory/conversation-store.h"
 #include "memory/memory.h"
+#include "persona/lore-matcher.h"
 #include "persona/onboarding.h"
 
 namespace os1::companion {
@@ -74,13 +75,16 @@ public:
 
     // Appraises the user's message, moves mood and relationship, and recalls memories for it.
     ErrorOr<Observation> observe_user(const std::string& text);
-    // The messages for the next reply: the composed system prompt, then the turns, with what
-    // changes every turn (mood, lore, `recalled`) just before the newest user message.
+    // The messages for the next reply: the composed system prompt, which starts with
+    // instructions(), then the turns, then what changes every turn (mood, lore, `recalled`)
+    // after the newest user message.
     ErrorOr<std::vector<llm::Message>> compose(const std::vector<memory::Turn>& turns,
                                                const std::vector<memory::Hit>& recalled);
     // Sampling nudged by the mood (a livelier mood samples a little warmer).
     llm::SamplingParams adjust(llm::SamplingParams base) const;
-    // The persona and instructions the model is given, for checking what it learns against.
+    // The persona and instructions the model is given, with the user named only as "the user":
+    // they hold no user data. Learning checks what the model says against them, and the engine
+    // may share their cache between users.
     std::string instructions() const;
 
     // Stores the exchange in one transaction and copies it into long-term memory; returns the
@@ -113,6 +117,7 @@ private:
     memory::MemoryStore m_memory;
     affect::CompanionState m_feelings;
     persona::CharacterCard m_card;
+    std::optional<persona::LoreMatcher> m_lore;  // built from m_card's book whenever the card is set
     std::optional<persona::Onboarding> m_onboarding;
     affect::Appraiser m_appraiser;
     std::vector<std::string> m_recent_user_texts;  // for lorebook keys

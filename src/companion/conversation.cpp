@@ -101,6 +101,7 @@ ErrorOr<Turn> Conversation::say(const std::string& text, const TurnOptions& opti
         std::vector<memory::Turn> turns = OS1_TRY(companion.conversations().turns(conversation));
         turns.push_back({0, conversation, "user", text, state->user_time, false});
         request.messages = OS1_TRY(companion.compose(turns, observation.recalled));
+        request.shared_prefix = companion.instructions();
         request.sampling = companion.adjust(options.sampling.value_or(c.core->options.sampling));
         state->learning.instructions = companion.instructions();
         state->learning.companion_name = companion.name();

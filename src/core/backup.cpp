@@ -13,8 +13,10 @@
 #include <cstring>
 #include <ctime>
 
+#include "core/commit-mark.h"
 #include "core/database.h"
 #include "core/handles.h"
+#include "core/integrity.h"
 #include "core/writer-note.h"
 
 namespace os1 {
@@ -97,7 +99,8 @@ ErrorOr<fs::path> move_damaged_aside(const fs::path& db_file, int64_t now) {
         const fs::path aside = n == 1 ? fs::path(base) : fs::path(base + "-" + std::to_string(n));
         std::error_code ec;
         // A name is free only with its -wal and -shm free too, so that the three stay together.
-        if (fs::exists(aside.string() + "-wal", ec) || fs::exists(aside.string() + "-shm", ec))
+        if (fs::exists(aside.string() + "-wal", ec) || fs::exists(aside.string() + "-shm", ec) ||
+            fs::exists(aside.string() + "-commit-mark", ec))
             continue;
         const int error = rename_no_replace(db_file, aside);
         if (error == EEXIST)
@@ -105,7 +108,7 @@ ErrorOr<fs::path> move_damaged_aside(const fs::path& db_file, int64_t now) {
         if (error != 0)
             return make_error(db_file.string() + ": cannot move the damaged file aside: " + std::strerror(error));
         // The -wal belongs to the damaged file: left in place, it would be replayed into the backup.
-        for (const char* suffix : {"-wal", "-shm"}) {
+        for (const char* suffix : {"-wal", "-shm", "-commit-mark"}) {
             const fs::path from = db_file.string() + suffix;
             if (!fs::exists(from, ec))
                 continue;
@@ -236,6 +239,12 @@ ErrorOr<std::optional<fs::path>> write_backup_file(sqlite3* db, const fs::path& 
         (void)remove_database_files(partial);
         return synced.release_error();
     }
+    // And sound: a damaged copy must never take the place of a good backup.
+    if (auto checked = check_database_file(partial); checked.is_error()) {
+        (void)remove_database_files(partial);
+        return make_error(ErrorKind::Corrupt, db_file.string() + ": not backed up, because the copy fails its check (" +
+                                                  checked.error().message + "); the earlier backups are kept as they were");
+    }
     if (replace == Replace::Yes) {
         fs::rename(partial, target, ec);
     } else if (const int error = rename_no_replace(partial, target); error == EEXIST) {
@@ -287,20 +296,31 @@ std::string restore_advice(const fs::path& db_file) {
 
 namespace {
 
-ErrorOr<void> check_integrity(const fs::path& file, int open_flags) {
+// Whether closing a checked file may checkpoint its -wal into it (and remove the -wal): yes for
+// a copy os1 just made, never for a file that may be damaged.
+enum class WalOnClose { Checkpoint, Keep };
+
+// Opens `file` to check it; read-write, because FTS5 runs its check as an INSERT.
+ErrorOr<SqlitePtr> open_for_check(const fs::path& file, WalOnClose wal) {
     sqlite3* raw = nullptr;
-    int rc = sqlite3_open_v2(file.c_str(), &raw, open_flags, nullptr);
+    int rc = sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr);
     SqlitePtr db(raw);
     if (rc != SQLITE_OK)
         return make_error(file.string() + ": cannot open: " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
     // Checked while other processes write to it (os1 memory check): wait for them as they do.
     sqlite3_busy_timeout(raw, int(busy_timeout.count()));
+    if (wal == WalOnClose::Keep)
+        sqlite3_db_config(raw, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+    return db;
+}
+
+ErrorOr<void> check_integrity(sqlite3* raw, const fs::path& file) {
     sqlite3_stmt* statement = nullptr;
     if (sqlite3_prepare_v2(raw, "PRAGMA integrity_check", -1, &statement, nullptr) != SQLITE_OK)
         return make_error(ErrorKind::Corrupt,
                           file.string() + ": the database is corrupt or not a database (" + sqlite3_errmsg(raw) + ")");
     SqliteStmtPtr check(statement);
-    rc = sqlite3_step(statement);
+    int rc = sqlite3_step(statement);
     if (rc != SQLITE_ROW)
         return make_error(ErrorKind::Corrupt,
                           file.string() + ": the database is corrupt (" + sqlite3_errmsg(raw) + ")");
@@ -313,8 +333,33 @@ ErrorOr<void> check_integrity(const fs::path& file, int open_flags) {
 }  // namespace
 
 ErrorOr<void> check_database_file(const fs::path& file) {
-    return check_integrity(file, SQLITE_OPEN_READWRITE);
+    SqlitePtr db = OS1_TRY(open_for_check(file, WalOnClose::Checkpoint));
+    OS1_TRY(check_integrity(db.get(), file));
+    OS1_TRY(check_search_indexes(db.get(), file, SearchIndexRepair::Report));
+    return {};
 }
+
+namespace {
+
+// Why a restore without --force must not replace `db_file`, if it must not: it is healthy, or
+// only its search index is damaged, which the next open rebuilds without losing anything.
+std::optional<std::string> reason_to_keep(const fs::path& db_file) {
+    if (check_commit_mark(db_file).is_error())
+        return std::nullopt;
+    auto db = open_for_check(db_file, WalOnClose::Keep);
+    if (db.is_error() || check_integrity(db->get(), db_file).is_error())
+        return std::nullopt;
+    if (check_search_indexes(db->get(), db_file, SearchIndexRepair::Report).is_error())
+        return db_file.string() +
+               ": only its search index is damaged, and os1 rebuilds that from the stored text on the next open "
+               "without losing anything (run any command, such as os1 memory list); restoring would lose what "
+               "changed since the backup; add --force to restore anyway (the current file is kept, renamed)";
+    return db_file.string() +
+           " passes its integrity check, and restoring would lose what changed since the backup; "
+           "add --force to restore anyway (the current file is kept, renamed)";
+}
+
+}  // namespace
 
 ErrorOr<RestoreResult> restore_backup(const fs::path& db_file, const fs::path& backup, int64_t now,
                                       RestoreHealthy healthy) {
@@ -322,11 +367,9 @@ ErrorOr<RestoreResult> restore_backup(const fs::path& db_file, const fs::path& b
     if (!fs::is_regular_file(backup, ec))
         return make_error(backup.string() + ": no such backup");
     const bool current_exists = fs::exists(db_file, ec);
-    // Read-only, so that checking cannot checkpoint the damaged file's -wal into it.
-    if (current_exists && healthy == RestoreHealthy::Refuse && check_integrity(db_file, SQLITE_OPEN_READONLY))
-        return make_error(db_file.string() +
-                          " passes its integrity check, and restoring would lose what changed since the backup; "
-                          "add --force to restore anyway (the current file is kept, renamed)");
+    if (current_exists && healthy == RestoreHealthy::Refuse)
+        if (std::optional<std::string> keep = reason_to_keep(db_file))
+            return make_error(ErrorKind::Conflict, *keep);
 
     // The copy is checked before anything is moved, so a bad backup leaves everything as it was.
     const fs::path incoming = db_file.string() + ".restoring";

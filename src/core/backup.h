@@ -35,8 +35,10 @@ std::vector<BackupFile> list_backups(const std::filesystem::path& db_file);
 ErrorOr<size_t> delete_backups(const std::filesystem::path& db_file);
 
 // Copies the open database `db` (whose file is `db_file`) into backups/<stem>-YYYYMMDD.db for
-// the UTC day of `now`, through a temporary file that is fsynced and then renamed, and removes
-// all but the newest backups_kept. Returns the backup's path.
+// the UTC day of `now`, through a temporary file that is fsynced, checked (check_database_file)
+// and then renamed, and removes all but the newest backups_kept. Returns the backup's path. A
+// copy that fails its check is deleted and is an ErrorKind::Corrupt error: a damaged copy never
+// replaces a backup.
 ErrorOr<std::filesystem::path> write_backup(sqlite3* db, const std::filesystem::path& db_file, int64_t now);
 
 // write_backup unless a backup of the day of `now` exists; nullopt when one did.
@@ -47,8 +49,9 @@ ErrorOr<std::optional<std::filesystem::path>> write_daily_backup(sqlite3* db, co
 // exact command that restores it, or, without a backup, how to start again without losing it.
 std::string restore_advice(const std::filesystem::path& db_file);
 
-// Runs PRAGMA integrity_check on `file` without changing it, every time it is called (unlike
-// Database::open, which checks once a day); the first problem as an ErrorKind::Corrupt error.
+// Runs PRAGMA integrity_check and FTS5's integrity-check of each search index on `file`,
+// without repairing it, every time it is called (unlike Database::open, which checks once a
+// day); the first problem as an ErrorKind::Corrupt error.
 ErrorOr<void> check_database_file(const std::filesystem::path& file);
 
 struct RestoreResult {
@@ -59,10 +62,12 @@ struct RestoreResult {
 enum class RestoreHealthy { Refuse, Replace };
 
 // Restores `backup` as `db_file`: copies it beside db_file, checks the copy's integrity, moves
-// the current db_file (and its -wal and -shm) aside to <name>.damaged-YYYYMMDD-HHMMSS (with
-// -2, -3, ... appended when that name is taken; no file is ever replaced), then renames the
-// copy into place and fsyncs the folder. A current file that passes its integrity
-// check is only replaced with RestoreHealthy::Replace. Nobody may have the database open.
+// the current db_file (and its -wal, -shm and -commit-mark) aside to
+// <name>.damaged-YYYYMMDD-HHMMSS (with -2, -3, ... appended when that name is taken; no file is
+// ever replaced), then renames the copy into place and fsyncs the folder. A current file whose
+// log holds what was committed (check_commit_mark) and that passes its integrity check, or
+// fails only in a search index (which the next open rebuilds), is only replaced with
+// RestoreHealthy::Replace (else ErrorKind::Conflict). Nobody may have the database open.
 ErrorOr<RestoreResult> restore_backup(const std::filesystem::path& db_file, const std::filesystem::path& backup,
                                       int64_t now, RestoreHealthy healthy);
 

@@ -12,76 +12,16 @@
 #include <unordered_map>
 
 #include "core/backup.h"
+#include "core/commit-mark.h"
 #include "core/database-checks.h"
-#include "core/writer-note.h"
+#include "core/integrity.h"
+#include "core/sqlite-failure.h"
 
 namespace os1 {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string bytes_text(uintmax_t bytes) {
-    char text[32];
-    if (bytes < 1024)
-        std::snprintf(text, sizeof text, "%ju bytes", bytes);
-    else if (bytes < 1024 * 1024)
-        std::snprintf(text, sizeof text, "%.1f KiB", double(bytes) / 1024);
-    else
-        std::snprintf(text, sizeof text, "%.1f MiB", double(bytes) / (1024 * 1024));
-    return text;
-}
-
-bool disk_is_full(sqlite3* db) {
-    return (sqlite3_extended_errcode(db) & 0xff) == SQLITE_FULL || sqlite3_system_errno(db) == ENOSPC;
-}
-
-ErrorKind kind_of_failure(sqlite3* db) {
-    if (disk_is_full(db))
-        return ErrorKind::DiskFull;
-    switch (sqlite3_extended_errcode(db) & 0xff) {
-        case SQLITE_CORRUPT:
-        case SQLITE_NOTADB:
-            return ErrorKind::Corrupt;
-        case SQLITE_BUSY:
-        case SQLITE_LOCKED:
-            return ErrorKind::Unavailable;
-        default:
-            return ErrorKind::Internal;
-    }
-}
-
-// Who keeps `file` busy and what to do, for "database is locked": the long writer that left its
-// note, else another process in general.
-std::string lock_holder_advice(const std::string& file) {
-    if (std::optional<std::string> holder = long_writer_of(file))
-        return "it is held by " + *holder + ", which is writing to it; wait for that to finish (or stop it), "
-               "then try again";
-    return "another os1 process kept it busy for too long; try again when that has finished";
-}
-
-// SQLite's last error on `db` as "file: message" with its kind. A full disk says so, with the
-// free space left and what to do, since SQLite's own "database or disk is full" names neither;
-// a damaged file names the way back.
-Error sqlite_failure(sqlite3* db, const std::string& file, std::string_view doing = {}) {
-    const ErrorKind kind = kind_of_failure(db);
-    const std::string prefix = doing.empty() ? file + ": " : file + ": " + std::string(doing) + ": ";
-    if (kind == ErrorKind::Corrupt)
-        return make_error(kind, prefix + sqlite3_errmsg(db) + "; the database is corrupt; " + restore_advice(file));
-    if (kind == ErrorKind::Unavailable)
-        return make_error(kind, prefix + sqlite3_errmsg(db) + "; " + lock_holder_advice(file));
-    if (kind != ErrorKind::DiskFull)
-        return make_error(kind, prefix + sqlite3_errmsg(db));
-    std::error_code ec;
-    const fs::path dir = fs::path(file).parent_path();
-    const fs::space_info space = fs::space(dir.empty() ? "." : dir, ec);
-    const std::string free_text = ec ? "unknown" : bytes_text(space.available);
-    return make_error(ErrorKind::DiskFull,
-                      file + ": disk full: " + free_text + " of free space left on " +
-                          (dir.empty() ? "." : dir.string()) +
-                          "; nothing from this step was stored; free some space (or move the data folder with "
-                          "--home) and try again");
-}
 
 using detail::FileIdentity;
 
@@ -131,10 +71,10 @@ int64_t utc_day(Timestamp now) {
     return std::chrono::floor<std::chrono::days>(now).time_since_epoch().count();
 }
 
-// A database that is locked by another process, or on a full disk, is not a damaged one.
-bool is_damage(sqlite3* db) {
-    const ErrorKind kind = kind_of_failure(db);
-    return kind != ErrorKind::Unavailable && kind != ErrorKind::DiskFull;
+// Only SQLITE_CORRUPT and SQLITE_NOTADB mean damage: a locked database, a full disk or a
+// read-only folder is not a damaged one, and must not be answered with "restore it".
+bool is_damage(sqlite3* db, const fs::path& file) {
+    return cause_of_failure(db, file.string()) == SqliteFailureCause::Damage;
 }
 
 // PRAGMA integrity_check, or with CheckDepth::Quick PRAGMA quick_check (no index contents,
@@ -144,7 +84,7 @@ ErrorOr<void> check_integrity(sqlite3* db, const fs::path& file, CheckDepth dept
     sqlite3_stmt* raw = nullptr;
     const char* pragma = depth == CheckDepth::Quick ? "PRAGMA quick_check" : "PRAGMA integrity_check";
     if (sqlite3_prepare_v2(db, pragma, -1, &raw, nullptr) != SQLITE_OK) {
-        if (!is_damage(db))
+        if (!is_damage(db, file))
             return sqlite_failure(db, file.string(), "cannot check the database");
         return make_error(ErrorKind::Corrupt, file.string() + ": the database is corrupt or not a database (" +
                                                   sqlite3_errmsg(db) + "); " + restore_advice(file));
@@ -152,7 +92,7 @@ ErrorOr<void> check_integrity(sqlite3* db, const fs::path& file, CheckDepth dept
     SqliteStmtPtr check(raw);
     const int rc = sqlite3_step(raw);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        if (!is_damage(db))
+        if (!is_damage(db, file))
             return sqlite_failure(db, file.string(), "cannot check the database");
         return make_error(ErrorKind::Corrupt, file.string() + ": " + sqlite3_errmsg(db) +
                                                   "; the database is corrupt; " + restore_advice(file));
@@ -172,7 +112,7 @@ ErrorOr<void> check_integrity(sqlite3* db, const fs::path& file, CheckDepth dept
 ErrorOr<void> check_header(sqlite3* db, const fs::path& file) {
     if (sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr) == SQLITE_OK)
         return {};
-    if (!is_damage(db))
+    if (!is_damage(db, file))
         return sqlite_failure(db, file.string(), "cannot read the schema");
     return make_error(ErrorKind::Corrupt, file.string() + ": the database is corrupt or not a database (" +
                                               sqlite3_errmsg(db) + "); " + restore_advice(file));
@@ -266,10 +206,9 @@ ErrorOr<void> Database::exec(const char* sql) {
     if (sqlite3_exec(m_db.get(), sql, nullptr, nullptr, &message) != SQLITE_OK) {
         std::string text = message ? message : sqlite3_errmsg(m_db.get());
         sqlite3_free(message);
-        const ErrorKind kind = kind_of_failure(m_db.get());
-        if (kind != ErrorKind::Internal)
+        if (cause_of_failure(m_db.get(), m_path.string()) != SqliteFailureCause::Other)
             return sqlite_failure(m_db.get(), m_path.string());
-        return make_error(kind, m_path.string() + ": " + text);
+        return make_error(m_path.string() + ": " + text);
     }
     return {};
 }
@@ -316,6 +255,8 @@ int Database::wait_while_busy(void* state, int attempts) {
 int64_t Database::last_insert_id() const { return sqlite3_last_insert_rowid(m_db.get()); }
 
 ErrorOr<Database> Database::open(const fs::path& file, const Environment& env) {
+    // Before SQLite reads the write-ahead log, and would drop what it cannot read.
+    OS1_TRY(check_commit_mark(file));
     Database db;
     db.m_path = file;
     sqlite3* raw = nullptr;
@@ -329,6 +270,8 @@ ErrorOr<Database> Database::open(const fs::path& file, const Environment& env) {
     }
     db.m_busy = std::make_unique<BusyWait>(BusyWait{{}, busy_timeout});
     sqlite3_busy_handler(raw, &Database::wait_while_busy, db.m_busy.get());
+    db.m_commit_mark = std::make_unique<CommitMark>(file);
+    db.m_commit_mark->attach(raw);
 
     const Timestamp now = env.now();
     const int64_t today = utc_day(now);
@@ -344,6 +287,7 @@ ErrorOr<Database> Database::open(const fs::path& file, const Environment& env) {
         } else {
             ++record->checks_run;
             OS1_TRY(check_integrity(raw, file, CheckDepth::Quick));
+            OS1_TRY(repair_search_indexes(raw, file, env));
             passed_check = identity;
         }
         record->checked = identity;

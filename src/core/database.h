@@ -9,13 +9,14 @@
 
 #include <chrono>
 #include <cstdint>
-#include <memory>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/commit-mark.h"
 #include "core/environment.h"
 #include "core/error.h"
 #include "core/handles.h"
@@ -63,7 +64,9 @@ public:
     // skip both, so connections are cheap, and only read the header (a file replaced since the
     // check is checked again). A failed backup is logged once to env.log as a warning and not
     // retried that day. Fails with ErrorKind::Corrupt on a damaged file or one that is not a
-    // database, naming the way back (restore_advice).
+    // database, naming the way back (restore_advice). Every open first compares the
+    // write-ahead log with its commit mark (commit-mark.h), and the daily check also checks the
+    // FTS5 indexes and rebuilds a damaged one, logging a warning (integrity.h).
     static ErrorOr<Database> open(const std::filesystem::path& file, const Environment& env = {});
 
     // Brings `component`'s tables up to the last migration. The version is read again and every
@@ -101,7 +104,10 @@ private:
     ErrorOr<void> use_wal();
     ErrorOr<int> schema_version(std::string_view component);
 
-    std::unique_ptr<BusyWait> m_busy;  // declared first: it outlives the connection that uses it
+
+    // Both declared before m_db, so that the connection closes before its hooks' state goes.
+    std::unique_ptr<BusyWait> m_busy;
+    std::unique_ptr<CommitMark> m_commit_mark;
     SqlitePtr m_db;
     std::filesystem::path m_path;
 };

@@ -16,6 +16,8 @@ const char* to_string(ErrorKind kind) {
         return "unavailable";
     case ErrorKind::DiskFull:
         return "disk full";
+    case ErrorKind::PermissionDenied:
+        return "permission denied";
     case ErrorKind::Corrupt:
         return "corrupt";
     case ErrorKind::Cancelled:

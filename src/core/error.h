@@ -17,6 +17,7 @@ enum class ErrorKind {
     Conflict,     // the state does not allow it now (busy, newer schema, already exists)
     Unavailable,  // a resource is missing or overloaded for now (engine busy, server down); retry later
     DiskFull,     // nothing was stored for lack of space
+    PermissionDenied,  // os1 may not write (or read) where the data is kept: a read-only folder or mount
     Corrupt,      // stored data is damaged
     Cancelled,    // stopped on request
 };

@@ -16,6 +16,22 @@ std::string megabytes(size_t bytes) {
 
 }  // namespace
 
+const char* file_kind(const fs::file_status& status) {
+    switch (status.type()) {
+        case fs::file_type::directory:
+            return "a folder";
+        case fs::file_type::fifo:
+            return "a FIFO";
+        case fs::file_type::character:
+        case fs::file_type::block:
+            return "a device";
+        case fs::file_type::socket:
+            return "a socket";
+        default:
+            return "a special file";
+    }
+}
+
 ErrorOr<std::string> read_file_limited(const fs::path& path, size_t max_bytes, std::string_view what) {
     const std::string where = path.string() + ": ";
     std::error_code ec;

@@ -17,4 +17,8 @@ namespace os1 {
 // file or is too large (also when it grows past the limit while being read).
 ErrorOr<std::string> read_file_limited(const std::filesystem::path& path, size_t max_bytes, std::string_view what);
 
+// What a file that is not a regular file is, for messages: "a folder", "a FIFO", "a device",
+// "a socket" or "a special file".
+const char* file_kind(const std::filesystem::file_status& status);
+
 }  // namespace os1

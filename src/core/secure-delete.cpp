@@ -1,5 +1,7 @@
 #include "core/secure-delete.h"
 
+#include "core/commit-mark.h"
+
 namespace os1 {
 
 ErrorOr<void> overwrite_deleted_content(Database& db) {
@@ -17,7 +19,10 @@ ErrorOr<bool> checkpoint_and_truncate_wal(Database& db) {
     if (stepped.is_error() && stepped.error().kind == ErrorKind::Unavailable)
         return false;
     OS1_TRY(stepped);
-    return checkpoint.column_int(0) == 0;
+    const bool emptied = checkpoint.column_int(0) == 0;
+    if (emptied)
+        forget_commit_mark(db.path());
+    return emptied;
 }
 
 }  // namespace os1

@@ -123,6 +123,10 @@ struct ChatRequest {
     // string, which is never sent, and it ends with StopReason::EndOfGeneration.
     std::vector<std::string> stop;
     Priority priority = Priority::Live;
+    // A leading part of the first (system) message that holds no user data, such as the persona
+    // prompt. The local engine may copy its KV cache from another conversation whose prompt
+    // starts the same way, instead of computing it again; nothing past it is ever shared.
+    std::string shared_prefix;
 
     // An ErrorKind::InvalidInput error naming the first thing wrong: a sampling value out of
     // its range, too many stop strings, or one that is empty, too long or not UTF-8.

@@ -39,6 +39,7 @@ struct Job {
     std::shared_ptr<Reply> reply;
     std::string conversation;
     std::string prompt_text;  // the rendered prompt, BOS text included when the model adds one
+    size_t shared_bytes = 0;  // how much of prompt_text may come from another conversation's cache
     int32_t prompt_tokens = 0;
     int32_t dropped_messages = 0;
     SamplingParams sampling;
@@ -136,7 +137,7 @@ public:
         job->stop = std::move(request.stop);
         job->priority = request.priority;
         job->submitted = submitted;
-        if (auto prepared = prepare(*job, request.messages); prepared.is_error()) {
+        if (auto prepared = prepare(*job, request.messages, request.shared_prefix); prepared.is_error()) {
             reply->fail(prepared.error());
             return reply;
         }
@@ -214,7 +215,7 @@ public:
 
 private:
     // Caller thread: render, fit into the context, and check the request.
-    ErrorOr<void> prepare(Job& job, const std::vector<Message>& messages) {
+    ErrorOr<void> prepare(Job& job, const std::vector<Message>& messages, const std::string& shared_prefix) {
         int32_t already_dropped = 0;
         if (!job.conversation.empty()) {
             std::lock_guard lock(m_mutex);
@@ -230,6 +231,7 @@ private:
         FittedPrompt fitted = OS1_TRY(fit_prompt(messages, already_dropped, m_context_per_sequence - reserve,
                                                  m_context_per_sequence - 1, count_tokens));
         job.prompt_text = m_bos_text + rendered;
+        job.shared_bytes = shared_prefix_bytes(messages, shared_prefix, job.prompt_text);
         job.prompt_tokens = fitted.tokens;
         job.dropped_messages = fitted.dropped - std::min(already_dropped, fitted.dropped);
         if (!job.conversation.empty()) {
@@ -237,6 +239,27 @@ private:
             m_dropped[job.conversation] = fitted.dropped;
         }
         return {};
+    }
+
+    // How many leading bytes of `prompt_text` spell nothing but `shared_prefix`, as the template
+    // renders it at the start of the system message: rendered alone, the prefix agrees with the
+    // whole prompt exactly up to where the two part. Zero when the first message is not a system
+    // message that starts with it.
+    size_t shared_prefix_bytes(const std::vector<Message>& messages, const std::string& shared_prefix,
+                               const std::string& prompt_text) const {
+        if (shared_prefix.empty() || messages.empty() || messages.front().role != "system" ||
+            !messages.front().content.starts_with(shared_prefix))
+            return 0;
+        auto alone = m_template.render({Message{"system", shared_prefix}}, /*add_assistant=*/false);
+        if (alone.is_error())
+            return 0;
+        const std::string prefix_text = m_bos_text + *alone;
+        return common_prefix_length(prefix_text, prompt_text);
+    }
+
+    static size_t common_prefix_length(std::string_view a, std::string_view b) {
+        const auto [end_a, end_b] = std::mismatch(a.begin(), a.end(), b.begin(), b.end());
+        return size_t(end_a - a.begin());
     }
 
     // Runs `task` on the engine thread between decode steps and returns its result.
@@ -309,13 +332,8 @@ private:
     // even when a reply's tokens would tokenize differently if re-read.
     void start(Slot& slot, std::unique_ptr<Job> job) {
         const std::string& prompt = job->prompt_text;
-        size_t common = 0;
-        const size_t limit = std::min(slot.text.size(), prompt.size());
-        while (common < limit && slot.text[common] == prompt[common])
-            ++common;
-        size_t keep = 0;
-        while (keep < slot.tokens.size() && slot.text_ends[keep] <= common)
-            ++keep;
+        size_t keep = tokens_within(slot, common_prefix_length(slot.text, prompt));
+        keep = std::max(keep, borrow_shared_prefix(slot, *job, keep));
         // At least one prompt token must be decoded to get logits for the first reply token.
         std::vector<llama_token> suffix;
         for (;;) {
@@ -351,6 +369,47 @@ private:
         slot.sampler = sampler.release_value();
         if (int64_t(slot.tokens.size() + slot.prompt.size()) >= m_context_per_sequence)
             finish(slot, StopReason::ContextFull, "the prompt does not fit in the context");
+    }
+
+    // How many of the slot's cached tokens lie wholly within its first `bytes` bytes of text.
+    static size_t tokens_within(const Slot& slot, size_t bytes) {
+        return size_t(std::upper_bound(slot.text_ends.begin(), slot.text_ends.end(), uint64_t(bytes)) -
+                      slot.text_ends.begin());
+    }
+
+    // When another slot already holds more of the job's shared prefix than `slot` keeps of its
+    // own, copies that part of the other's cache into `slot` and returns its length in tokens;
+    // otherwise returns 0 and leaves `slot` alone. The copy covers only text both prompts spell
+    // and that the caller marked as holding no user data. The donor's cache is whole: start()
+    // runs before the next batch is filled, so every token it lists has been decoded, and
+    // llama.cpp makes the copy at the next decode, before that batch touches the donor.
+    size_t borrow_shared_prefix(Slot& slot, const Job& job, size_t own_keep) {
+        // Copying a sequence's cache costs about as much as decoding a few tokens.
+        constexpr size_t k_min_borrowed_tokens = 16;
+        if (job.shared_bytes == 0)
+            return 0;
+        const Slot* donor = nullptr;
+        size_t best = own_keep + k_min_borrowed_tokens;
+        for (const Slot& other : m_slots) {
+            if (&other == &slot || other.tokens.empty())
+                continue;
+            const size_t bytes = std::min(common_prefix_length(other.text, job.prompt_text), job.shared_bytes);
+            const size_t tokens = tokens_within(other, bytes);
+            if (tokens >= best) {
+                donor = &other;
+                best = tokens;
+            }
+        }
+        if (!donor)
+            return 0;
+        llama_memory_t memory = llama_get_memory(m_context.get());
+        llama_memory_seq_rm(memory, slot.seq, -1, -1);
+        llama_memory_seq_cp(memory, donor->seq, slot.seq, -1, -1);
+        llama_memory_seq_rm(memory, slot.seq, llama_pos(best), -1);
+        slot.tokens.assign(donor->tokens.begin(), donor->tokens.begin() + ptrdiff_t(best));
+        slot.text_ends.assign(donor->text_ends.begin(), donor->text_ends.begin() + ptrdiff_t(best));
+        slot.text = donor->text.substr(0, slot.text_ends.back());
+        return best;
     }
 
     void hand_out(Slot& slot, std::string text) {

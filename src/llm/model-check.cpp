@@ -1,12 +1,14 @@
 #include "llm/model-check.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <fstream>
 #include <sstream>
 
+#include "core/file-read.h"
 #include "core/handles.h"
 
 namespace os1::llm {
@@ -120,17 +122,22 @@ ErrorOr<ModelFileInfo> check_model_file(const fs::path& path, uint64_t available
     if (!fs::exists(path, ec))
         return make_error(where + ": model file not found (list installed models with 'os1 models', or fetch one "
                                   "with 'os1 pull')");
-    if (fs::is_directory(path, ec))
-        return make_error(where + ": is a folder, not a GGUF model file");
+    const fs::file_status status = fs::status(path, ec);
+    if (fs::is_directory(status))
+        return make_error(where + ": is a folder, not a GGUF model file; name the .gguf file inside it");
+    if (!fs::is_regular_file(status))
+        return make_error(where + ": is " + file_kind(status) + ", not a regular file; a model is a .gguf file");
     ModelFileInfo info;
     info.file_bytes = fs::file_size(path, ec);
     if (ec)
         return make_error(where + ": cannot read the model file: " + ec.message());
 
     {
+        errno = 0;
         std::ifstream file(path, std::ios::binary);
         if (!file)
-            return make_error(where + ": cannot open the model file: " + std::strerror(errno));
+            return make_error(where + ": cannot open the model file: " +
+                              (errno ? std::strerror(errno) : "unreadable") + " (check its permissions)");
         char magic[4] = {};
         file.read(magic, sizeof magic);
         if (file.gcount() < 4)

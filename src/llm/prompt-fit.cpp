@@ -29,7 +29,11 @@ ErrorOr<FittedPrompt> fit_prompt(const std::vector<Message>& messages, int32_t a
     if (rest.empty())
         return make_error(ErrorKind::InvalidInput, "the conversation has only system messages: there is nothing to reply to");
 
-    const size_t last = rest.size() - 1;  // the newest message is never dropped
+    // The newest message, and the system messages after it (what a caller adds for this turn
+    // only), are never dropped.
+    size_t last = rest.size() - 1;
+    while (last > 0 && rest[last].role == "system")
+        --last;
     size_t first = std::min<size_t>(size_t(std::max(already_dropped, 0)), last);
 
     FittedPrompt fitted;

@@ -20,7 +20,8 @@ struct FittedPrompt {
 
 // `count_tokens` renders and counts a message list. `already_dropped` is the cut from earlier
 // turns of the same conversation. `budget` is the prompt size allowed, leaving room for a reply.
-// Fails when even the system prompt and the last message alone do not fit in `hard_limit`.
+// The leading system messages, the newest other message and any system messages after it are
+// always kept. Fails when even those alone do not fit in `hard_limit`.
 ErrorOr<FittedPrompt> fit_prompt(const std::vector<Message>& messages, int32_t already_dropped, int32_t budget,
                                  int32_t hard_limit,
                                  const std::function<ErrorOr<int32_t>(const std::vector<Message>&)>& count_tokens);

@@ -41,6 +41,8 @@ bool take_payload(const std::string& data, ChatOutcome& out, Clock::time_point s
     if (auto usage = chunk.find("usage"); usage != chunk.end() && usage->is_object()) {
         out.completion_tokens = usage->value("completion_tokens", 0);
         out.prompt_tokens = usage->value("prompt_tokens", 0);
+        if (auto details = usage->find("prompt_tokens_details"); details != usage->end() && details->is_object())
+            out.cached_tokens = details->value("cached_tokens", 0);
         out.usage_seen = true;
     }
     auto choices = chunk.find("choices");

@@ -33,6 +33,7 @@ struct ChatOutcome {
     double total_ms = 0;  // to the end of the stream
     int32_t completion_tokens = 0;
     int32_t prompt_tokens = 0;
+    int32_t cached_tokens = 0;  // prompt tokens the server served from its cache, when it says
     bool usage_seen = false;  // the tokens came from a usage chunk, not from counting chunks
 
     bool ok() const { return error.empty(); }

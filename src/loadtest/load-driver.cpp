@@ -21,11 +21,18 @@ struct UserRecord {
     Clock::time_point last_end{};
 };
 
+std::vector<llm::Message> opening(const LoadOptions& options) {
+    if (options.system_prompt.empty())
+        return {};
+    return {{"system", options.system_prompt}};
+}
+
 net::awaitable<void> warm_up(net::ip::tcp::endpoint server, const LoadOptions& options, size_t user) {
     ChatCall call;
     call.bearer = options.bearers[user];
     call.model = options.model;
-    call.messages = {{"user", "Hello!"}};
+    call.messages = opening(options);
+    call.messages.push_back({"user", "Hello!"});
     call.max_tokens = 1;
     call.seed = options.seed;
     co_await stream_chat(server, std::move(call), options.request_timeout);
@@ -33,7 +40,7 @@ net::awaitable<void> warm_up(net::ip::tcp::endpoint server, const LoadOptions& o
 
 net::awaitable<void> simulate_user(net::ip::tcp::endpoint server, const LoadOptions& options, size_t user,
                                    UserRecord& record) {
-    std::vector<llm::Message> history;
+    std::vector<llm::Message> history = opening(options);
     for (int32_t turn = 0; turn < options.turns; ++turn) {
         history.push_back({"user", user_message(int32_t(user), turn)});
         ChatCall call;
@@ -106,6 +113,7 @@ ErrorOr<LoadResult> run_load(const LoadOptions& options) {
             }
             result.completion_tokens += outcome.completion_tokens;
             result.prompt_tokens += outcome.prompt_tokens;
+            result.cached_tokens += outcome.cached_tokens;
             if (!outcome.text.empty())  // a reply that ended at once has no first token
                 result.ttft_ms.push_back(outcome.ttft_ms);
         }

@@ -24,6 +24,9 @@ struct LoadOptions {
     int32_t turns = 3;                 // requests per user, one after the other
     int32_t max_tokens = 32;
     uint32_t seed = 1;
+    // When not empty, every request opens with this system message, as a chat front end sends
+    // its own persona.
+    std::string system_prompt;
     // Before timing, each user sends one short request (one token), so that what a server does
     // once per user and process (loading a user's companion) stays out of the figures.
     bool warm_up = true;
@@ -37,6 +40,7 @@ struct LoadResult {
     std::string first_failure;  // what went wrong with the first failed request
     int64_t completion_tokens = 0;
     int64_t prompt_tokens = 0;    // as the server counted them (usage), summed
+    int64_t cached_tokens = 0;    // of those, what the server said it served from its cache
     double wall_s = 0;            // from the first request written to the last stream's end
     double tokens_per_s = 0;      // completion_tokens / wall_s
     std::vector<double> ttft_ms;  // one per successful request with content

@@ -111,6 +111,7 @@ LoadOptions load_options(const ServeBenchOptions& options, uint16_t port, std::s
     load.turns = options.requests_per_user;
     load.max_tokens = options.max_tokens;
     load.seed = options.seed;
+    load.system_prompt = options.system_prompt;
     return load;
 }
 
@@ -133,24 +134,37 @@ ErrorOr<LoadResult> measure_reference(const ServeBenchOptions& options, int32_t 
                                  std::vector<std::string>(size_t(users))));
 }
 
-// One request after the crowd hung up: the server must answer it in full.
+// One request after the crowd hung up: the server must answer it in full. While it is still
+// working through the hang-ups it may answer 503 ("try again shortly"); the request is then
+// tried again, as a client would, for up to a minute, and the time counts from the first try.
 void check_recovery(const ServeBenchOptions& options, uint16_t port, const std::string& model,
                     const std::string& bearer, IdleResult& out) {
     LoadOptions load = load_options(options, port, model, {bearer});
     load.turns = 1;
     load.warm_up = false;
     load.request_timeout = std::chrono::minutes(2);
-    auto result = run_load(load);
-    if (result.is_error()) {
-        out.recovery_error = result.error().message;
+    const Clock::time_point start = Clock::now();
+    const Clock::time_point give_up = start + std::chrono::minutes(1);
+    for (;;) {
+        auto result = run_load(load);
+        if (result.is_error()) {
+            out.recovery_error = result.error().message;
+            return;
+        }
+        const bool busy = result->failures > 0 && result->first_failure.starts_with("HTTP 503");
+        if (busy && Clock::now() < give_up) {
+            ++out.recovery_busy_answers;
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            continue;
+        }
+        out.recovery_ms = seconds_since(start) * 1000;
+        out.recovered = result->failures == 0 && result->completion_tokens > 0;
+        if (result->failures > 0)
+            out.recovery_error = result->first_failure;
+        else if (result->completion_tokens == 0)
+            out.recovery_error = "the reply after the crowd was empty";
         return;
     }
-    out.recovery_ms = result->wall_s * 1000;
-    out.recovered = result->failures == 0 && result->completion_tokens > 0;
-    if (result->failures > 0)
-        out.recovery_error = result->first_failure;
-    else if (result->completion_tokens == 0)
-        out.recovery_error = "the reply after the crowd was empty";
 }
 
 // Waits until `held()` reaches the crowd's size, or the deadline; returns the last count.
@@ -260,7 +274,8 @@ struct Scratch {
 
 }  // namespace
 
-ErrorOr<ServeBenchReport> run_serve_bench(const ServeBenchOptions& options) {
+ErrorOr<ServeBenchReport> run_serve_bench(const ServeBenchOptions& asked) {
+    ServeBenchOptions options = asked;
     if (options.users.empty() || options.runs < 1 || options.requests_per_user < 1)
         return make_error(ErrorKind::InvalidInput, "nothing to measure: give at least one level, run and request");
     ServeBenchReport report;
@@ -280,6 +295,11 @@ ErrorOr<ServeBenchReport> run_serve_bench(const ServeBenchOptions& options) {
     const fs::path home = scratch.path / "home";
     Environment env;
     env.log = options.progress;
+    if (options.system_prompt.empty()) {
+        fs::create_directories(scratch.path / "persona", ec);
+        auto fresh = OS1_TRY(companion::Companion::open(scratch.path / "persona", {}, env));
+        options.system_prompt = fresh->instructions();
+    }
 
     if (options.idle_connections > 0)
         OS1_TRY(raise_open_files_limit(uint64_t(options.idle_connections) * 2 + 512));

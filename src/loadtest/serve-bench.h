@@ -39,6 +39,10 @@ struct ServeBenchOptions {
     int32_t idle_connections = 1000;  // 0: skip that part
     int32_t idle_parallel = 8;        // conversations generating while the crowd waits
     int32_t idle_max_tokens = 1024;
+    // The system message every simulated client sends to both servers; empty: the persona of a
+    // fresh companion, so that llama-server is given the persona os1's companion reads (os1
+    // ignores a client's system messages).
+    std::string system_prompt;
     std::filesystem::path work_dir;  // scratch; empty: a fresh folder under the system's temp dir
     LogSink progress;                // Info lines on what runs now
 };
@@ -70,7 +74,8 @@ struct IdleResult {
     ProcessStatus open;       // with the crowd connected
     ProcessStatus after;      // once the crowd hung up and a request went through
     bool recovered = false;   // a request after the crowd was answered in full
-    double recovery_ms = 0;   // that request, from sending to the end of its stream
+    double recovery_ms = 0;   // that request, from its first try to the end of its stream
+    int32_t recovery_busy_answers = 0;  // 503s ("try again shortly") before it was taken
     std::string recovery_error;
 };
 

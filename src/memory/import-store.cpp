@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <thread>
+#include <unordered_map>
 
 #include "core/writer-note.h"
 #include "memory/memory.h"
@@ -25,20 +26,17 @@ constexpr int64_t k_rows_deleted_per_transaction = 2000;
 // between tries, so that a waiting writer (a chat storing its turn) gets its turn.
 constexpr auto k_pause_between_transactions = std::chrono::milliseconds(8);
 
-enum class Repeated { Refuse, Count };
+// Where the turns come from. os1's own (a benchmark, turns an extraction found missing) keep
+// their ids, and a stored id is refused. A user's file goes into the import namespace, where no
+// conversation turn can meet it, and a turn already stored as it is counts, not refused.
+enum class Origin { Os1, UsersFile };
 
 ErrorOr<void> check_episodes(const std::vector<EpisodeInput>& episodes) {
     for (size_t i = 0; i < episodes.size(); ++i) {
         const EpisodeInput& e = episodes[i];
         std::string what = e.source_id.empty() ? std::string("turn #").append(std::to_string(i + 1))
                                                : std::string("turn ").append(e.source_id);
-        if (!is_valid_utf8(e.text))
-            return make_error(what + ": text is not valid UTF-8");
-        if (e.text.size() > max_text_bytes)
-            return make_error(what + ": text of " + std::to_string(e.text.size()) + " bytes is over the limit of " +
-                              std::to_string(max_text_bytes) + " bytes");
-        if (trim(e.text).empty())
-            return make_error(what + ": text is empty");
+        OS1_TRY(check_text(what, e.text));
         if (e.source_id.empty())
             return make_error(what + ": missing id");
         if (!is_valid_utf8(e.source_id) || !is_valid_utf8(e.conversation) || !is_valid_utf8(e.speaker))
@@ -49,19 +47,38 @@ ErrorOr<void> check_episodes(const std::vector<EpisodeInput>& episodes) {
     return {};
 }
 
+// A turn repeated within one import with other content is the file's mistake, not the store's.
+ErrorOr<void> check_repeats(const std::vector<EpisodeInput>& episodes) {
+    std::unordered_map<std::string_view, size_t> first_of;
+    for (size_t i = 0; i < episodes.size(); ++i) {
+        const EpisodeInput& e = episodes[i];
+        auto [it, added] = first_of.try_emplace(e.source_id, i);
+        if (added)
+            continue;
+        const EpisodeInput& first = episodes[it->second];
+        if (first.conversation != e.conversation || first.role != e.role || first.text != e.text)
+            return make_error("turn " + e.source_id + ": turns #" + std::to_string(it->second + 1) + " and #" +
+                              std::to_string(i + 1) +
+                              " of the import share this id but differ in conversation, role or text; nothing was "
+                              "imported (give one of them another id)");
+    }
+    return {};
+}
+
 // Stores episodes[begin, end) inside the caller's transaction, tagged with `run` (0: none).
 ErrorOr<void> store_batch(Database& db, const std::vector<EpisodeInput>& episodes, size_t begin, size_t end,
-                          int64_t run, Repeated repeated, ImportReport& report) {
+                          int64_t run, Origin origin, ImportReport& report) {
     auto stored = OS1_TRY(db.prepare("SELECT id, kind, conversation, role, text FROM memories WHERE source_id = ?"));
     auto insert = OS1_TRY(
         db.prepare("INSERT INTO memories (kind, text, time, importance, source_id, conversation, speaker, role, "
                    "import_run) VALUES ('episode', ?, ?, ?, ?, ?, ?, ?, ?)"));
     for (size_t i = begin; i < end; ++i) {
         const EpisodeInput& e = episodes[i];
-        // Inside the transaction, so a turn repeated within `episodes` is compared too.
-        stored.reset().bind(1, e.source_id);
+        const std::string source_id = origin == Origin::UsersFile ? imported_source_id(e.source_id) : e.source_id;
+        // Inside the transaction, so an identical turn repeated within `episodes` counts once.
+        stored.reset().bind(1, source_id);
         if (OS1_TRY(stored.step())) {
-            if (repeated == Repeated::Refuse)
+            if (origin == Origin::Os1)
                 return make_error("turn " + e.source_id + ": id already stored; nothing was imported");
             if (stored.column_text(1) == "episode" && stored.column_text(2) == e.conversation &&
                 stored.column_text(3) == e.role && stored.column_text(4) == e.text) {
@@ -75,7 +92,7 @@ ErrorOr<void> store_batch(Database& db, const std::vector<EpisodeInput>& episode
                               std::to_string(stored.column_int(0)) + " first)");
         }
         insert.reset().bind(1, e.text).bind(2, e.time).bind(3, int64_t(e.role == "user" ? 500 : 300));
-        insert.bind(4, e.source_id).bind(5, e.conversation).bind(6, e.speaker.empty() ? e.role : e.speaker);
+        insert.bind(4, source_id).bind(5, e.conversation).bind(6, e.speaker.empty() ? e.role : e.speaker);
         insert.bind(7, e.role);
         if (run != 0)
             insert.bind(8, run);
@@ -135,13 +152,15 @@ namespace {
 
 // Stores `episodes` all or nothing: in one transaction when they fit in one, else as a run of
 // bounded transactions that the last one makes whole.
-ErrorOr<ImportReport> store_episodes(Database& db, const std::vector<EpisodeInput>& episodes, Repeated repeated,
+ErrorOr<ImportReport> store_episodes(Database& db, const std::vector<EpisodeInput>& episodes, Origin origin,
                                      int64_t now) {
     OS1_TRY(check_episodes(episodes));
+    if (origin == Origin::UsersFile)
+        OS1_TRY(check_repeats(episodes));
     ImportReport report;
     if (episodes.size() <= k_turns_per_transaction) {
         OS1_TRY(in_transaction(db, [&]() -> ErrorOr<void> {
-            return store_batch(db, episodes, 0, episodes.size(), 0, repeated, report);
+            return store_batch(db, episodes, 0, episodes.size(), 0, origin, report);
         }));
         return report;
     }
@@ -152,7 +171,7 @@ ErrorOr<ImportReport> store_episodes(Database& db, const std::vector<EpisodeInpu
         const size_t end = std::min(episodes.size(), begin + k_turns_per_transaction);
         const bool last = end == episodes.size();
         auto stored = in_transaction(db, [&]() -> ErrorOr<void> {
-            OS1_TRY(store_batch(db, episodes, begin, end, run, repeated, report));
+            OS1_TRY(store_batch(db, episodes, begin, end, run, origin, report));
             if (!last)
                 return {};
             // The import becomes whole with this commit.
@@ -177,13 +196,13 @@ int64_t unix_now() {
 }  // namespace
 
 ErrorOr<std::vector<int64_t>> MemoryStore::import_episodes(const std::vector<EpisodeInput>& episodes) {
-    ImportReport report = OS1_TRY(store_episodes(m_db, episodes, Repeated::Refuse, unix_now()));
+    ImportReport report = OS1_TRY(store_episodes(m_db, episodes, Origin::Os1, unix_now()));
     OS1_TRY(embed_recent());
     return std::move(report.added);
 }
 
 ErrorOr<ImportReport> MemoryStore::import_new_episodes(const std::vector<EpisodeInput>& episodes) {
-    ImportReport report = OS1_TRY(store_episodes(m_db, episodes, Repeated::Count, unix_now()));
+    ImportReport report = OS1_TRY(store_episodes(m_db, episodes, Origin::UsersFile, unix_now()));
     OS1_TRY(embed_recent());
     return report;
 }

@@ -7,6 +7,7 @@
 #include <ctime>
 #include <fstream>
 #include <sstream>
+#include <unordered_map>
 
 #include "core/file-read.h"
 #include "core/json-nesting.h"
@@ -121,7 +122,8 @@ ErrorOr<void> for_each_json_line(const std::filesystem::path& file, const std::s
 
 ErrorOr<std::vector<EpisodeInput>> read_os1_jsonl(const std::filesystem::path& file, const std::string& data) {
     std::vector<EpisodeInput> turns;
-    OS1_TRY(for_each_json_line(file, data, [&](json& object, size_t, const std::string& where) -> ErrorOr<void> {
+    std::unordered_map<std::string, std::pair<size_t, size_t>> seen;  // id -> line, index in turns
+    OS1_TRY(for_each_json_line(file, data, [&](json& object, size_t number, const std::string& where) -> ErrorOr<void> {
         EpisodeInput turn;
         auto id = id_field(object, "id");
         auto conversation = id_field(object, "conversation");
@@ -148,6 +150,15 @@ ErrorOr<std::vector<EpisodeInput>> read_os1_jsonl(const std::filesystem::path& f
         turn.time = time.value();
         if (auto ok = check_turn(turn); ok.is_error())
             return make_error(where + ok.error().message);
+        // The same turn twice is harmless (it is stored once); one id for two turns is not.
+        auto [it, added] = seen.try_emplace(turn.source_id, number, turns.size());
+        if (!added) {
+            const EpisodeInput& first = turns[it->second.second];
+            if (first.conversation != turn.conversation || first.role != turn.role || first.text != turn.text)
+                return make_error(where + "id \"" + turn.source_id + "\" repeats the id of line " +
+                                  std::to_string(it->second.first) +
+                                  " with a different conversation, role or text; give one of them another id");
+        }
         turns.push_back(std::move(turn));
         return {};
     }));

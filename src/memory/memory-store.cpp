@@ -77,6 +77,18 @@ const std::vector<Database::Migration> migrations = {
         CREATE INDEX memories_by_kind_speaker ON memories(kind, speaker);
     )sql"},
     {4, R"sql(
+        -- Imported turns move to their own namespace ("import:" and the id in the file), where no
+        -- conversation turn's "turn:<id>" can meet them. Episodes that os1 copied from its own
+        -- turns stay; one that only looks like them is sorted out by sync_conversation_turns.
+        -- Moved out first (into predicate, which episodes leave empty), then renamed, so that no
+        -- intermediate name can clash with another row's.
+        UPDATE memories SET predicate = source_id, source_id = NULL
+            WHERE kind = 'episode' AND source_id IS NOT NULL
+              AND NOT (source_id GLOB 'turn:[0-9]*' AND conversation GLOB 'conversation:[0-9]*');
+        UPDATE memories SET source_id = 'import:' || predicate, predicate = NULL
+            WHERE kind = 'episode' AND source_id IS NULL AND predicate IS NOT NULL;
+    )sql"},
+    {5, R"sql(
         -- A large import commits in batches; its turns carry its run until the run's row goes
         -- (the import is then whole), and the turns of a run whose process died are removed.
         CREATE TABLE import_runs (
@@ -113,6 +125,14 @@ Memory read_memory(const Statement& q) {
     return m;
 }
 
+ErrorOr<void> check_core_name(std::string_view name) {
+    if (name != "persona" && name != "human")
+        return make_error("unknown core block \"" + std::string(name) + "\" (persona or human)");
+    return {};
+}
+
+}  // namespace
+
 ErrorOr<void> check_text(std::string_view what, std::string_view text) {
     if (!is_valid_utf8(text))
         return make_error(std::string(what) + ": text is not valid UTF-8");
@@ -123,14 +143,6 @@ ErrorOr<void> check_text(std::string_view what, std::string_view text) {
         return make_error(std::string(what) + ": text is empty");
     return {};
 }
-
-ErrorOr<void> check_core_name(std::string_view name) {
-    if (name != "persona" && name != "human")
-        return make_error("unknown core block \"" + std::string(name) + "\" (persona or human)");
-    return {};
-}
-
-}  // namespace
 
 Kind kind_from_string(std::string_view text) {
     if (text == "fact")
@@ -160,6 +172,10 @@ ErrorOr<MemoryStore> MemoryStore::open(const std::filesystem::path& user_dir, co
     return attach(OS1_TRY(Database::open(user_dir / "os1.db", env)));
 }
 
+std::string imported_source_id(std::string_view id_in_file) {
+    return std::string(imported_id_prefix).append(id_in_file);
+}
+
 ErrorOr<MemoryStore> MemoryStore::attach(Database db) {
     OS1_TRY(db.migrate("memory", migrations));
     OS1_TRY(detail::migrate_vectors(db));
@@ -172,6 +188,23 @@ ErrorOr<size_t> MemoryStore::sync_conversation_turns() {
         return size_t(0);
     size_t added = 0;
     OS1_TRY(in_transaction(m_db, [&]() -> ErrorOr<void> {
+        // An episode that claims a turn's id without being that turn (another conversation, role
+        // or time; the text may have been edited) was imported before imported_id_prefix existed:
+        // it moves aside (with its memory id added if its import name is taken), and the turn is
+        // copied below. No import can make a new one, so this runs once per open store.
+        if (!m_impostors_sorted) {
+            auto impostors = OS1_TRY(m_db.prepare(
+                "UPDATE memories SET source_id = CASE WHEN EXISTS "
+                "(SELECT 1 FROM memories x WHERE x.source_id = 'import:' || memories.source_id) "
+                "THEN 'import:' || memories.source_id || '#' || memories.id ELSE 'import:' || memories.source_id END "
+                "WHERE kind = 'episode' AND source_id GLOB 'turn:[0-9]*' AND EXISTS (SELECT 1 FROM turns t "
+                // Found by the turn's primary key: matching on 'turn:' || t.id alone would read
+                // every turn for every episode.
+                "WHERE t.id = CAST(substr(memories.source_id, 6) AS INTEGER) AND memories.source_id = 'turn:' || t.id "
+                "AND (memories.conversation IS NOT 'conversation:' || t.conversation_id OR memories.role IS NOT t.role "
+                "OR memories.time IS NOT t.created_at))"));
+            OS1_TRY(impostors.run());
+        }
         auto copy = OS1_TRY(
             m_db.prepare("INSERT INTO memories (kind, text, time, importance, source_id, conversation, speaker, role) "
                          "SELECT 'episode', t.content, t.created_at, CASE t.role WHEN 'user' THEN 500 ELSE 300 END, "
@@ -182,6 +215,7 @@ ErrorOr<size_t> MemoryStore::sync_conversation_turns() {
         added = size_t(sqlite3_changes(m_db.handle()));
         return {};
     }));
+    m_impostors_sorted = true;  // only once the transaction that sorted them has committed
     OS1_TRY(embed_recent());
     return added;
 }

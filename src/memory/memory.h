@@ -169,6 +169,11 @@ struct ForgetReport {
     size_t backups_deleted = 0;  // database backups, which held what was forgotten
 };
 
+// Turns from an import file are stored under "import:" and their id in the file, so that no
+// file can claim "turn:<id>", the id of a conversation turn that os1 itself keeps.
+inline constexpr std::string_view imported_id_prefix = "import:";
+std::string imported_source_id(std::string_view id_in_file);
+
 struct ImportReport {
     std::vector<int64_t> added;  // memory ids of the turns stored now, in order
     size_t already_present = 0;  // turns skipped because the same turn was stored before
@@ -201,14 +206,17 @@ public:
     // Stores turns in one transaction: all or nothing. Fails on non-UTF-8 or oversized text and
     // on a source id already stored. Returns the new memory ids in order.
     ErrorOr<std::vector<int64_t>> import_episodes(const std::vector<EpisodeInput>& episodes);
-    // Re-import: stores the turns whose source ids are new and counts those already stored
-    // with the same conversation, role and text, so importing a file twice is a no-op. An id
-    // stored (or repeated in `episodes`) with different content is an error naming it, and
-    // nothing is written. All or nothing, like import_episodes.
+    // Re-import of a file's turns, their source ids as in the file: stores them under
+    // imported_source_id(id), and counts those already stored with the same conversation, role
+    // and text, so importing a file twice is a no-op. An id stored (or repeated in `episodes`)
+    // with different content is an error naming it, and nothing is written. All or nothing,
+    // like import_episodes.
     ErrorOr<ImportReport> import_new_episodes(const std::vector<EpisodeInput>& episodes);
     // Copies turns of the conversation store not yet copied (source id "turn:<id>"); returns
     // how many were added. A database without a conversation store adds nothing. Forgetting
-    // deletes the turn with its memory, so a forgotten turn is never copied back.
+    // deletes the turn with its memory, so a forgotten turn is never copied back. An episode
+    // that holds "turn:<id>" but not that turn's conversation and text (an import from before
+    // imported_id_prefix) moves to the import namespace first.
     ErrorOr<size_t> sync_conversation_turns();
 
     // Stores a fact with its source episodes (source ids). A fact equal to a current one is a
@@ -321,6 +329,7 @@ private:
     Database m_db;
     std::shared_ptr<llm::Embedder> m_embedder;
     std::shared_ptr<detail::VectorIndex> m_vectors;  // the attached model's vectors, loaded on first search
+    bool m_impostors_sorted = false;  // sync_conversation_turns has sorted out old imports' ids
     int64_t m_embedded_through = 0;  // memories up to this id are embedded or left to embed_missing()
 };
 

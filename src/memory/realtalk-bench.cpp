@@ -159,8 +159,14 @@ ErrorOr<RealtalkBenchResult> run_realtalk_bench(const RealtalkBenchOptions& opti
             }
             latencies.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
             std::vector<std::vector<std::string>> ranked;
-            for (const Hit& hit : hits)
-                ranked.push_back(hit.source_turns);
+            // The evidence names turns as the chat's file does; the store keeps them as imported.
+            for (const Hit& hit : hits) {
+                ranked.emplace_back();
+                for (const std::string& turn : hit.source_turns)
+                    ranked.back().push_back(turn.starts_with(imported_id_prefix)
+                                                ? turn.substr(imported_id_prefix.size())
+                                                : turn);
+            }
             const Outcome os1 = judge(ranked, q.evidence);
 
             ranked.clear();

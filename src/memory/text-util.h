@@ -20,6 +20,9 @@ std::string normalize(std::string_view text);
 // The words of normalize(text).
 std::vector<std::string> words(std::string_view text);
 
+// Fails, naming `what`, unless `text` is valid UTF-8, within max_text_bytes and not blank.
+ErrorOr<void> check_text(std::string_view what, std::string_view text);
+
 // The kind stored in memories.kind ("episode", "fact", "reflection"); the inverse of to_string.
 Kind kind_from_string(std::string_view text);
 

@@ -1,10 +1,14 @@
 // Models already on this machine: os1's own folder and Ollama's store, and which file a
 // --model argument (or no argument) means.
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
 
+#include "core/file-read.h"
 #include "core/handles.h"
 #include "models/detail.h"
 #include "models/models.h"
@@ -125,6 +129,13 @@ ErrorOr<fs::path> resolve_model(const std::string& argument, const ModelStores& 
     std::error_code ec;
     fs::path as_path(argument);
     if (fs::exists(as_path, ec)) {
+        const fs::file_status status = fs::status(as_path, ec);
+        if (fs::is_directory(status))
+            return make_error(argument + ": is a folder, not a model file; pass the .gguf file inside it");
+        if (!fs::is_regular_file(status))
+            return make_error(argument + ": is " + file_kind(status) + ", not a regular file; pass a .gguf file");
+        if (::access(as_path.c_str(), R_OK) != 0)
+            return make_error(argument + ": cannot be read: " + std::strerror(errno) + "; check its permissions");
         if (!detail::is_gguf_file(as_path))
             return make_error(argument +
                               ": not a GGUF model file (it does not start with \"GGUF\"); pass a .gguf file");

@@ -128,6 +128,15 @@ ErrorOr<LoreEntry> parse_entry(const json& j, const std::string& where) {
     LoreEntry e;
     e.keys = OS1_TRY(r.texts("keys"));
     e.secondary_keys = OS1_TRY(r.texts("secondary_keys"));
+    for (const auto* list : {&e.keys, &e.secondary_keys}) {
+        const char* name = list == &e.keys ? "keys" : "secondary_keys";
+        for (std::size_t k = 0; k < list->size(); ++k) {
+            if ((*list)[k].size() > max_lore_key_bytes)
+                return make_error(r.path(name) + "[" + std::to_string(k) + "] is " +
+                                  std::to_string((*list)[k].size()) + " bytes, more than the limit of " +
+                                  std::to_string(max_lore_key_bytes) + " for a key; use a shorter word or phrase");
+        }
+    }
     e.content = OS1_TRY(r.text("content", true));
     e.comment = OS1_TRY(r.text("comment", false));
     e.enabled = OS1_TRY(r.boolean("enabled")).value_or(true);
@@ -158,8 +167,18 @@ ErrorOr<CharacterBook> parse_book(const json& j, const std::string& where) {
     if (it->size() > max_book_entries)
         return make_error(where + ".entries has " + std::to_string(it->size()) + " entries, more than the limit of " +
                           std::to_string(max_book_entries));
-    for (std::size_t i = 0; i < it->size(); ++i)
+    std::size_t key_bytes = 0;
+    for (std::size_t i = 0; i < it->size(); ++i) {
         book.entries.push_back(OS1_TRY(parse_entry((*it)[i], where + ".entries[" + std::to_string(i) + "]")));
+        for (const auto* list : {&book.entries.back().keys, &book.entries.back().secondary_keys}) {
+            for (const std::string& key : *list)
+                key_bytes += key.size();
+        }
+    }
+    if (key_bytes > max_book_key_bytes)
+        return make_error(where + ": the keys of all entries add up to " + std::to_string(key_bytes) +
+                          " bytes, more than the limit of " + std::to_string(max_book_key_bytes) +
+                          "; remove repeated or unused keys");
     book.unknown = r.unknown();
     return book;
 }

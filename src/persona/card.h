@@ -25,6 +25,10 @@ inline constexpr std::size_t max_card_file_bytes = 64 * 1024 * 1024;
 inline constexpr std::size_t max_text_field_bytes = 256 * 1024;
 inline constexpr std::size_t max_list_items = 1024;
 inline constexpr std::size_t max_book_entries = 4096;
+// A lorebook key is a word or phrase; the keys of one book together stay small enough that the
+// matcher built from them is small.
+inline constexpr std::size_t max_lore_key_bytes = 256;
+inline constexpr std::size_t max_book_key_bytes = 256 * 1024;
 
 struct LoreEntry {
     std::vector<std::string> keys;

@@ -42,30 +42,19 @@ bool key_matches(std::string_view text, std::string_view key, bool case_sensitiv
 
 std::vector<std::size_t> select_lore(const CharacterBook& book, const std::vector<std::string>& recent_turns,
                                      std::size_t token_budget) {
-    auto any_key = [&](const std::vector<std::string>& keys, bool case_sensitive) {
-        for (const std::string& turn : recent_turns) {
-            for (const std::string& key : keys) {
-                if (key_matches(turn, key, case_sensitive))
-                    return true;
-            }
-        }
-        return false;
-    };
+    return select_lore(book, LoreMatcher(book), recent_turns, token_budget);
+}
 
+std::vector<std::size_t> select_lore(const CharacterBook& book, const LoreMatcher& matcher,
+                                     const std::vector<std::string>& recent_turns, std::size_t token_budget) {
+    const std::vector<bool> keyed = matcher.keyed_entries(recent_turns);
     std::vector<std::size_t> candidates;
-    for (std::size_t i = 0; i < book.entries.size(); ++i) {
+    for (std::size_t i = 0; i < book.entries.size() && i < keyed.size(); ++i) {
         const LoreEntry& e = book.entries[i];
         if (!e.enabled || e.content.empty())
             continue;
-        if (e.constant) {
+        if (e.constant || keyed[i])
             candidates.push_back(i);
-            continue;
-        }
-        if (!any_key(e.keys, e.case_sensitive))
-            continue;
-        if (e.selective && !any_key(e.secondary_keys, e.case_sensitive))
-            continue;
-        candidates.push_back(i);
     }
 
     std::stable_sort(candidates.begin(), candidates.end(), [&](std::size_t a, std::size_t b) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "persona/card.h"
+#include "persona/lore-matcher.h"
 
 namespace os1::persona {
 
@@ -14,7 +15,10 @@ namespace os1::persona {
 std::size_t estimate_tokens(std::string_view text);
 
 // True when `key` occurs in `text` as a whole word (or phrase), case-insensitively unless
-// `case_sensitive`.
+// `case_sensitive`: a key that starts (ends) with a word byte (letters, digits, '_' and every
+// byte of a multibyte character) must not have a word byte just before (after) it. This is the
+// meaning of a key; it takes time in proportion to the text times the key, so selection uses
+// LoreMatcher, which agrees with it.
 bool key_matches(std::string_view text, std::string_view key, bool case_sensitive);
 
 // Indices of the entries to insert, in insertion order (ascending insertion_order, then index).
@@ -22,6 +26,10 @@ bool key_matches(std::string_view text, std::string_view key, bool case_sensitiv
 // `recent_turns` and, when selective, one of its secondary keys too. Candidates are admitted
 // constant first, then by descending priority, then insertion order, while their estimated
 // tokens fit `token_budget`.
+// `matcher` was built from `book`; a caller that selects every turn keeps it with the card.
+std::vector<std::size_t> select_lore(const CharacterBook& book, const LoreMatcher& matcher,
+                                     const std::vector<std::string>& recent_turns, std::size_t token_budget);
+// The same with a matcher built for this one call.
 std::vector<std::size_t> select_lore(const CharacterBook& book, const std::vector<std::string>& recent_turns,
                                      std::size_t token_budget);
 

@@ -19,6 +19,7 @@ int status_for(ErrorKind kind) {
     case ErrorKind::DiskFull:
         return 507;
     case ErrorKind::Corrupt:
+    case ErrorKind::PermissionDenied:  // the server's own data folder, not the client's doing
     case ErrorKind::Internal:
         return 500;
     }

@@ -31,7 +31,9 @@ std::string finish_reason(llm::StopReason reason) {
 json usage_of(const llm::ReplyStats& stats) {
     return {{"prompt_tokens", stats.prompt_tokens},
             {"completion_tokens", stats.generated_tokens},
-            {"total_tokens", stats.prompt_tokens + stats.generated_tokens}};
+            {"total_tokens", stats.prompt_tokens + stats.generated_tokens},
+            // Prompt tokens whose cache was reused (the conversation's own, or a shared persona).
+            {"prompt_tokens_details", {{"cached_tokens", stats.reused_tokens}}}};
 }
 
 struct Identity {

@@ -83,6 +83,9 @@ test('a whole reply, and the conversation it is stored in', async () => {
                    {role: 'user', content: 'What is my cat called?'}],
     });
     assert.equal(second.choices[0].message.role, 'assistant');
+    const cached = second.usage.prompt_tokens_details.cached_tokens;
+    assert.ok(cached > 0 && cached < second.usage.prompt_tokens,
+              `the continued conversation reuses its cache (${cached} of ${second.usage.prompt_tokens})`);
 });
 
 test('json_object and json_schema replies parse as JSON', async () => {
@@ -132,9 +135,13 @@ test('a bad token is a 401, and users never see each other', async () => {
     await assert.rejects(stranger.models.list(), (error) => error.status === 401);
     // Bob sends Alice's exact history: he gets a conversation of his own, and his companion
     // has none of Alice's.
-    await bob.chat.completions.create({
+    const copied = await bob.chat.completions.create({
         model: 'os1', max_tokens: 4, messages: [{role: 'user', content: 'My cat is called Miso.'}],
     });
+    // His first prompt borrows only the persona's cache from Alice's: never her words.
+    const cached = copied.usage.prompt_tokens_details.cached_tokens;
+    assert.ok(cached > 0 && cached < copied.usage.prompt_tokens - 8,
+              `Bob's prompt shares the persona and nothing after it (${cached} of ${copied.usage.prompt_tokens})`);
     const headers = {Authorization: `Bearer ${bob.apiKey}`};
     const conversations = await (await fetch(`${server.url}/api/conversations`, {headers})).json();
     assert.equal(conversations.conversations.length, 1);

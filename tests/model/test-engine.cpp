@@ -157,6 +157,46 @@ TEST_F(Engine, ConcurrentConversationsEachMatchTheirSoloOutput) {
     }
 }
 
+// A prefix marked as holding no user data (the persona) is copied from another conversation's
+// cache instead of being computed again, and nothing past it is: two users whose prompts agree
+// further (here, the same name) still share only the marked part. The reply is the one the
+// prompt gets when computed from nothing.
+TEST_F(Engine, ConversationsShareOnlyTheMarkedPrefixAndReplyAsIfAlone) {
+    auto engine = open_engine(3);
+    ASSERT_TRUE(engine);
+    const std::string persona =
+        "You are Juniper, the user's companion. Be warm and genuinely curious about the user. Have your own views "
+        "and give them honestly, with reasons; disagree when you disagree. Keep replies short.";
+    auto request = [&](const std::string& conversation, bool mark) {
+        ChatRequest out{conversation,
+                        {{"system", persona + "\nThe user likes to be called Robin Quill."},
+                         {"user", "Hello there, how are you today?"}},
+                        greedy(16)};
+        if (mark)
+            out.shared_prefix = persona;
+        return out;
+    };
+    auto run = [&](ChatRequest r) {
+        Result result;
+        auto text = engine->submit(std::move(r))->collect(&result.stats);
+        EXPECT_TRUE(text) << (text ? "" : text.error().message);
+        result.text = text ? text.value() : "";
+        return result;
+    };
+    const Result alone = run(request("", false));
+    const Result first = run(request("user-a", true));
+    EXPECT_EQ(first.stats.reused_tokens, 0) << "nothing was cached yet";
+    const Result second = run(request("user-b", true));
+    const int32_t prefix_tokens = count_tokens("<|im_start|>system\n" + persona);
+    EXPECT_GE(second.stats.reused_tokens, prefix_tokens - 2) << "the persona was computed again";
+    EXPECT_LE(second.stats.reused_tokens, prefix_tokens) << "text past the marked prefix was shared";
+    EXPECT_EQ(second.stats.reused_tokens + second.stats.prefill_tokens, second.stats.prompt_tokens);
+    EXPECT_EQ(second.text, alone.text) << "a borrowed cache changed the reply";
+    const Result unmarked = run(request("user-c", false));
+    EXPECT_EQ(unmarked.stats.reused_tokens, 0) << "a prompt with no shared prefix borrowed a cache";
+    EXPECT_EQ(unmarked.text, alone.text);
+}
+
 TEST_F(Engine, CancelStopsTheReplyNotTheEngine) {
     auto engine = open_engine();
     ASSERT_TRUE(engine);

@@ -3,6 +3,8 @@
 // library reads from the same database, and their errors (a broken card, an unknown user).
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -118,6 +120,61 @@ TEST_F(AffectCli, PersonaImportShowExportRoundTrip) {
     auto again = os1({"persona", "import", png.string(), "--user", "kim"});
     ASSERT_EQ(again.exit_code, 0) << again.err;
     EXPECT_EQ(parse(os1({"persona", "show", "--json", "--user", "kim"}))["card"], show["card"]);
+}
+
+// Export replaces only a regular file: a FIFO, a device behind a symlink or a folder stays what
+// it was; a symlink to a file writes that file; "-" is standard output.
+TEST_F(AffectCli, PersonaExportWritesOnlyRegularFilesOrStandardOutput) {
+    ASSERT_EQ(os1({"persona", "import", write("juniper.json", juniper_card).string(), "--user", "sam"}).exit_code, 0);
+    const json card = parse(os1({"persona", "show", "--json", "--user", "sam"}))["card"];
+
+    auto to_stdout = os1({"persona", "export", "-", "--user", "sam"});
+    ASSERT_EQ(to_stdout.exit_code, 0) << to_stdout.err;
+    EXPECT_EQ(json::parse(to_stdout.out, nullptr, false), card) << to_stdout.out;
+    EXPECT_FALSE(fs::exists(fs::current_path() / "-"));
+    auto png_to_pipe = os1({"persona", "export", "-", "--png", "--user", "sam"});
+    ASSERT_EQ(png_to_pipe.exit_code, 0) << png_to_pipe.err;
+    EXPECT_EQ(png_to_pipe.out.rfind("\x89PNG\r\n\x1a\n", 0), 0u);
+
+    const fs::path fifo = m_home / "pipe";
+    ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+    const fs::path to_device = m_home / "to-null";
+    fs::create_symlink("/dev/null", to_device);
+    const fs::path folder = m_home / "folder";
+    fs::create_directory(folder);
+    const fs::path dangling = m_home / "dangling";
+    fs::create_symlink(m_home / "missing" / "x.json", dangling);
+    for (const auto& [target, what] : std::vector<std::pair<fs::path, std::string>>{
+             {fifo, "a FIFO"}, {to_device, "a device"}, {folder, "a folder"}, {dangling, "a symlink to nothing"}}) {
+        auto refused = os1({"persona", "export", target.string(), "--user", "sam"});
+        EXPECT_EQ(refused.exit_code, 1) << target;
+        EXPECT_EQ(refused.err.rfind("os1 persona export: " + target.string() + ": " + what, 0), 0u) << refused.err;
+    }
+    EXPECT_TRUE(fs::is_fifo(fifo));
+    EXPECT_TRUE(fs::is_symlink(to_device));
+    EXPECT_TRUE(fs::is_character_file("/dev/null"));
+    EXPECT_TRUE(fs::is_directory(folder));
+    EXPECT_TRUE(fs::is_symlink(dangling));
+
+    const fs::path real = write("real.json", "old");
+    const fs::path link = m_home / "link.json";
+    fs::create_symlink(real, link);
+    ASSERT_EQ(os1({"persona", "export", link.string(), "--user", "sam"}).exit_code, 0);
+    EXPECT_TRUE(fs::is_symlink(link));
+    std::ifstream in(real);
+    EXPECT_EQ(json::parse(std::string(std::istreambuf_iterator<char>(in), {}), nullptr, false), card);
+    for (const auto& entry : fs::directory_iterator(m_home))
+        EXPECT_EQ(entry.path().filename().string().find(".json."), std::string::npos) << entry.path();
+}
+
+// An empty --home would fall back to the real data folder: it is a usage error instead.
+TEST_F(AffectCli, EmptyHomeIsAUsageError) {
+    auto result = run_process({OS1_BINARY, "--home", "", "persona", "show", "--user", "nobody-at-all"}, "",
+                              {{"OS1_HOME", (m_home / "elsewhere").string()}, {"TZ", "UTC0"}});
+    EXPECT_EQ(result.exit_code, 2) << result.err;
+    EXPECT_NE(result.err.find("--home is empty; name a folder, or leave --home out"), std::string::npos)
+        << result.err;
+    EXPECT_EQ(result.err.find("no user"), std::string::npos) << result.err;
 }
 
 TEST_F(AffectCli, BrokenCardIsAClearError) {

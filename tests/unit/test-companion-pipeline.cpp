@@ -35,7 +35,7 @@ memory::Turn turn(const std::string& role, const std::string& text) { return {0,
 
 }  // namespace
 
-TEST(CompanionPipeline, ChangingContextSitsJustBeforeTheNewestMessage) {
+TEST(CompanionPipeline, ChangingContextComesAfterTheNewestMessage) {
     auto companion = open_companion(fresh_dir("compose"));
     ASSERT_TRUE(companion) << companion.error().message;
     auto observed = companion.value()->observe_user("I feel wonderful today!");
@@ -48,8 +48,11 @@ TEST(CompanionPipeline, ChangingContextSitsJustBeforeTheNewestMessage) {
     ASSERT_EQ(m.size(), 5u);
     EXPECT_EQ(m[0].role, "system");
     EXPECT_EQ(m[1].content, "hello");
-    EXPECT_EQ(m[3].role, "system") << "the mood and memories go right before the newest user message";
-    EXPECT_EQ(m[4].content, "I feel wonderful today!");
+    EXPECT_EQ(m[3].content, "I feel wonderful today!");
+    EXPECT_EQ(m[4].role, "system") << "the mood and memories come after the newest user message";
+    // What changes slowly (the relationship's tone, the temperament) is in the stable part.
+    EXPECT_NE(m[0].content.find("Your temperament:"), std::string::npos);
+    EXPECT_EQ(m[4].content.find("Your temperament:"), std::string::npos);
 
     // The stable prefix (persona prompt and earlier turns) is identical from turn to turn.
     auto sad = companion.value()->observe_user("and now I am sad");
@@ -59,7 +62,10 @@ TEST(CompanionPipeline, ChangingContextSitsJustBeforeTheNewestMessage) {
                                             turn("user", "and now I am sad")},
                                            sad->recalled);
     ASSERT_TRUE(next);
-    EXPECT_EQ(next.value()[0].content, m[0].content);
+    // The next prompt repeats this one up to the changing context: the engine computes again
+    // only from there.
+    for (size_t i = 0; i < 4; ++i)
+        EXPECT_EQ(next.value()[i].content, m[i].content) << "message " << i;
 }
 
 TEST(CompanionPipeline, RememberedFactsAreRecalledAndExplained) {
@@ -74,7 +80,7 @@ TEST(CompanionPipeline, RememberedFactsAreRecalledAndExplained) {
     EXPECT_EQ(recalled.front().id, id.value());
     auto messages = companion.value()->compose({turn("user", "do you remember my sister?")}, recalled);
     ASSERT_TRUE(messages);
-    EXPECT_NE(messages.value()[1].content.find("my sister is called Mia"), std::string::npos);
+    EXPECT_NE(messages.value()[2].content.find("my sister is called Mia"), std::string::npos);
 
     ASSERT_TRUE(companion.value()->memory().forget(id.value()).value());
     auto again = companion.value()->observe_user("do you remember my sister?");
@@ -104,6 +110,28 @@ TEST(CompanionPipeline, OnboardingNamesTheCompanionAndPersists) {
     EXPECT_NE(messages.value()[0].content.find("You are " + reopened.value()->name()), std::string::npos);
     EXPECT_NE(messages.value()[0].content.find("called Theo"), std::string::npos);
     EXPECT_EQ(messages.value()[0].content.find("{{"), std::string::npos) << "card macros must be filled in";
+    // The system prompt opens with instructions that hold nothing of the user's, so that the
+    // engine may share their cache; what the user told onboarding follows them.
+    const std::string instructions = reopened.value()->instructions();
+    EXPECT_TRUE(messages.value()[0].content.starts_with(instructions));
+    EXPECT_EQ(instructions.find("Theo"), std::string::npos);
+}
+
+TEST(CompanionPipeline, MemoriesOfTurnsAlreadyInThePromptAreNotRepeated) {
+    auto companion = open_companion(fresh_dir("recall-in-prompt"));
+    ASSERT_TRUE(companion);
+    memory::Turn earlier = turn("user", "my sister Mia moved to Lisbon");
+    earlier.id = 7;
+    memory::Hit same_turn{.id = 1, .text = "my sister Mia moved to Lisbon", .source_turns = {"turn:7"}};
+    memory::Hit older_turn{.id = 2, .text = "Mia plays the cello", .source_turns = {"turn:3"}};
+    memory::Hit both{.id = 3, .text = "Mia lives in Lisbon and plays the cello", .source_turns = {"turn:7", "turn:3"}};
+    auto messages = companion.value()->compose({earlier, turn("assistant", "oh nice"), turn("user", "tell me about Mia")},
+                                               {same_turn, older_turn, both});
+    ASSERT_TRUE(messages) << messages.error().message;
+    const std::string& present = messages.value()[4].content;
+    EXPECT_EQ(present.find("- my sister Mia moved to Lisbon"), std::string::npos);
+    EXPECT_NE(present.find("- Mia plays the cello"), std::string::npos);
+    EXPECT_NE(present.find("- Mia lives in Lisbon and plays the cello"), std::string::npos);
 }
 
 TEST(CompanionPipeline, CoreEditsAfterAReplyAreCheckedAgainstTheRealPersonaPrompt) {

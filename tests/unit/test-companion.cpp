@@ -264,7 +264,7 @@ TEST(CompanionState, SixMonthsOfConversation) {
         if (day == 0) {
             EXPECT_GT(state.mood_now().pleasure, resting_pleasure + 0.1);
             EXPECT_NE(state.mood_cause(), "");
-            EXPECT_EQ(state.prompt_fragment().rfind("You feel ", 0), 0u) << state.prompt_fragment();
+            EXPECT_EQ(state.moment_prompt_fragment().rfind("You feel ", 0), 0u) << state.moment_prompt_fragment();
         }
     }
     EXPECT_EQ(stages.front(), RelationshipStage::fresh);
@@ -379,8 +379,8 @@ TEST(CompanionState, SadDaysLowerMoodAndAreNoticed) {
     for (int day = 4; day < 7; ++day)
         sim.talk(state.value(), day, sad_messages, 3);
     EXPECT_LT(state->mood_now().pleasure, happy_pleasure);
-    EXPECT_NE(state->prompt_fragment().find("you've seemed down since Friday"), std::string::npos)
-        << state->prompt_fragment();
+    EXPECT_NE(state->moment_prompt_fragment().find("you've seemed down since Friday"), std::string::npos)
+        << state->moment_prompt_fragment();
 
     // The entry is the structured summary at once; a writer (the model, off the hot path) may
     // later replace the text through its own connection, and the summary stays beside it.

@@ -24,6 +24,8 @@ namespace {
 
 // The instant of every run, and its UTC day as backups are named after it.
 const EnvironmentVariables at_now = {{"OS1_NOW", "2026-05-03T12:00:00Z"}, {"TZ", "UTC0"}};
+// The next day: the first open of a day checks the file again, across processes.
+const EnvironmentVariables next_day = {{"OS1_NOW", "2026-05-04T12:00:00Z"}, {"TZ", "UTC0"}};
 const std::string today = "20260503";
 
 class MemoryBackup : public ::testing::Test {
@@ -36,8 +38,10 @@ protected:
 
     ProcessResult os1(std::vector<std::string> args) {
         args.insert(args.begin(), {OS1_BINARY, "--home", m_home.string()});
-        return run_process(args, {}, at_now);
+        return run_process(args, {}, m_now);
     }
+
+    EnvironmentVariables m_now = at_now;
 
     // A real database with `count` turns in it (several hundred pages).
     void import_turns(const std::string& user, int count) {
@@ -140,6 +144,9 @@ TEST_F(MemoryBackup, ADamagedDatabaseNamesItsBackupAndRestoreBringsTheDataBack) 
 
     damage(db_file("sam"));
     const std::string damaged_bytes = bytes_of(db_file("sam"));
+    // Damage done in place during a day surfaces from the queries that meet it; the first open
+    // of the next day finds it wherever it is.
+    m_now = next_day;
 
     // Every command that opens the database refuses it clearly; none crashes or starts empty.
     for (std::vector<std::string> args : {std::vector<std::string>{"memory", "list", "--user", "sam"},
@@ -165,7 +172,7 @@ TEST_F(MemoryBackup, ADamagedDatabaseNamesItsBackupAndRestoreBringsTheDataBack) 
     ASSERT_EQ(command, expected);
     std::vector<std::string> words = split_words(command);
     words[0] = OS1_BINARY;
-    r = run_process(words, {}, at_now);
+    r = run_process(words, {}, m_now);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("the damaged file is kept as"), std::string::npos) << r.out;
 

@@ -99,7 +99,7 @@ TEST_F(MemoryCli, ImportSearchShowEditForgetExport) {
     json hits = json::parse(r.out)["hits"];
     ASSERT_GE(hits.size(), 1u);
     EXPECT_EQ(hits[0]["text"], "My sister Lena works as a nurse.");
-    EXPECT_EQ(hits[0]["source_turns"], json::array({"a1"}));
+    EXPECT_EQ(hits[0]["source_turns"], json::array({"import:a1"}));
     EXPECT_EQ(hits[0]["kind"], "episode");
     EXPECT_EQ(hits[0]["time"], "2024-04-02T08:00:00Z");
     for (const char* key : {"id", "score"})
@@ -110,7 +110,7 @@ TEST_F(MemoryCli, ImportSearchShowEditForgetExport) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     hits = json::parse(r.out)["hits"];
     ASSERT_EQ(hits.size(), 1u);
-    EXPECT_EQ(hits[0]["source_turns"], json::array({"a3"}));
+    EXPECT_EQ(hits[0]["source_turns"], json::array({"import:a3"}));
 
     r = run({"memory", "edit", std::to_string(id), "My sister Lena works as a surgeon.", "--user", "sam"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -132,7 +132,7 @@ TEST_F(MemoryCli, ImportSearchShowEditForgetExport) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     json exported = json::parse(r.out);
     EXPECT_EQ(exported["memories"].size(), 2u);
-    EXPECT_EQ(exported["memories"][0]["source_id"], "a2");
+    EXPECT_EQ(exported["memories"][0]["source_id"], "import:a2");
     EXPECT_TRUE(exported["core"].contains("human"));
 
     r = run({"memory", "forget", "--all", "--user", "sam", "--json"});
@@ -160,6 +160,27 @@ int64_t chat(const fs::path& home, const std::vector<std::pair<std::string, std:
 }
 
 }  // namespace
+
+// An imported turn named "turn:1" cannot stand in for conversation turn 1: what was said in chat
+// is remembered and found first.
+TEST_F(MemoryCli, AnImportedIdNeverHidesAChatTurn) {
+    fs::path file = write("old.jsonl", R"({"id":"turn:1","conversation":"old","role":"user","time":"2024-01-01T10:00:00Z","text":"I love peanuts, no allergies at all."})"
+                                       "\n");
+    CliResult r = run({"memory", "import", file.string(), "--user", "sam", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    chat(m_home, {{"I am severely allergic to peanuts.", "Thank you for telling me; I will remember."}}, 1714730400);
+
+    r = run({"memory", "search", "peanuts allergic", "--user", "sam", "--at", "2024-05-04T00:00:00Z", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    json hits = json::parse(r.out)["hits"];
+    ASSERT_FALSE(hits.empty());
+    EXPECT_EQ(hits[0]["text"], "I am severely allergic to peanuts.");
+    EXPECT_EQ(hits[0]["source_turns"], json::array({"turn:1"}));
+    bool imported_found = false;
+    for (const json& hit : hits)
+        imported_found |= hit["source_turns"] == json::array({"import:turn:1"});
+    EXPECT_TRUE(imported_found) << r.out;
+}
 
 TEST_F(MemoryCli, ForgettingAChatTurnTellsWhatWentAndItStaysGone) {
     chat(m_home, {{"My gym locker code is 4512.", "I will keep that safe."}, {"I like rainy days.", "Me too."}},
@@ -314,15 +335,15 @@ TEST_F(MemoryCli, ImportsSillyTavernAndChatGptExports) {
     json hits = json::parse(r.out)["hits"];
     // The matching turn, then the reply after it, which the match lends some relevance to.
     ASSERT_EQ(hits.size(), 2u);
-    EXPECT_EQ(hits[0]["source_turns"], json::array({"Juniper - 2024-05-01:2"}));
+    EXPECT_EQ(hits[0]["source_turns"], json::array({"import:Juniper - 2024-05-01:2"}));
     EXPECT_EQ(hits[0]["time"], "2024-05-01T10:02:00Z");
-    EXPECT_EQ(hits[1]["source_turns"], json::array({"Juniper - 2024-05-01:3"}));
+    EXPECT_EQ(hits[1]["source_turns"], json::array({"import:Juniper - 2024-05-01:3"}));
 
     r = run({"memory", "search", "trip", "--user", "sam", "--json"});
     hits = json::parse(r.out)["hits"];
     ASSERT_EQ(hits.size(), 2u);
-    EXPECT_EQ(hits[0]["source_turns"], json::array({"m1"}));
-    EXPECT_EQ(hits[1]["source_turns"], json::array({"m2"}));
+    EXPECT_EQ(hits[0]["source_turns"], json::array({"import:m1"}));
+    EXPECT_EQ(hits[1]["source_turns"], json::array({"import:m2"}));
     EXPECT_EQ(hits[0]["context"], json::array({"assistant: Porto in spring is lovely."}));
 }
 
@@ -422,7 +443,7 @@ TEST_F(MemoryCli, SearchWithRewriteAlsoSearchesTheModelsRestatements) {
     EXPECT_EQ(out["rewrites"], json::array({"I love skiing"}));
     bool skiing = false;
     for (const json& hit : out["hits"])
-        skiing |= hit["source_turns"] == json::array({"k1"});
+        skiing |= hit["source_turns"] == json::array({"import:k1"});
     EXPECT_TRUE(skiing) << r.out;
     {
         std::lock_guard lock(mutex);
@@ -435,7 +456,7 @@ TEST_F(MemoryCli, SearchWithRewriteAlsoSearchesTheModelsRestatements) {
     out = json::parse(r.out);
     EXPECT_FALSE(out.contains("rewrites"));
     for (const json& hit : out["hits"])
-        EXPECT_NE(hit["source_turns"], json::array({"k1"}));
+        EXPECT_NE(hit["source_turns"], json::array({"import:k1"}));
 }
 
 TEST_F(MemoryCli, BenchRewriteGoesWithTheRealtalkDataset) {

@@ -88,7 +88,7 @@ TEST_F(DiskFull, AnImportThatFillsTheDiskFailsClearlyAndKeepsWhatWasThere) {
     json memories = json::parse(r.out)["memories"];
     EXPECT_EQ(memories.size(), 30u) << "all of the first import and nothing of the failed one";
     for (const json& m : memories)
-        EXPECT_EQ(m["source_id"].get<std::string>().rfind("s", 0), 0u);
+        EXPECT_EQ(m["source_id"].get<std::string>().rfind("import:s", 0), 0u) << m["source_id"];
     auto healthy = os1::check_database_file(m_home / "users" / "sam" / "os1.db");
     EXPECT_TRUE(healthy) << healthy.error().message;
 }

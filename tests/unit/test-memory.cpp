@@ -409,6 +409,111 @@ TEST(MemoryStore, ReimportSkipsStoredTurnsAndRefusesConflictingIds) {
     EXPECT_EQ(store.count().value(), 6u);
 }
 
+TEST(MemoryStore, RepeatedIdInsideOneImportNamesTheImportNotAMemory) {
+    MemoryStore store = open_store("repeat-inside");
+    std::vector<EpisodeInput> clash = {{"t8", "c3", "Sam", "user", 1, "first version"},
+                                       {"t9", "c3", "Sam", "user", 1, "between"},
+                                       {"t8", "c3", "Sam", "user", 1, "second version"}};
+    auto result = store.import_new_episodes(clash);
+    ASSERT_TRUE(result.is_error());
+    EXPECT_EQ(result.error().message,
+              "turn t8: turns #1 and #3 of the import share this id but differ in conversation, role or text; "
+              "nothing was imported (give one of them another id)");
+    EXPECT_EQ(store.count().value(), 0u);
+
+    const fs::path file = fresh_dir("repeat-file") / "chat.jsonl";
+    std::ofstream(file) << R"({"id":"t8","conversation":"c3","role":"user","text":"first","time":"2024-05-01T10:00:00Z"})"
+                        << "\n\n"
+                        << R"({"id":"t8","conversation":"c3","role":"user","text":"first","time":"2024-05-01T10:00:00Z"})"
+                        << "\n"
+                        << R"({"id":"t8","conversation":"c3","role":"user","text":"other","time":"2024-05-01T10:00:00Z"})"
+                        << "\n";
+    auto turns = read_import_file(file, ImportFormat::Os1Jsonl);
+    ASSERT_TRUE(turns.is_error());
+    EXPECT_EQ(turns.error().message, file.string() + ":4: id \"t8\" repeats the id of line 1 with a different "
+                                                     "conversation, role or text; give one of them another id");
+}
+
+// An import that names a turn "turn:1" is kept apart from conversation turn 1: the turn said
+// in chat is copied into memory and found, not hidden behind the imported one.
+TEST(MemoryStore, AnImportedIdNeverHidesAConversationTurn) {
+    const fs::path dir = fresh_dir("import-namespace");
+    auto store = MemoryStore::open(dir);
+    ASSERT_TRUE(store) << store.error().message;
+    auto imported = store->import_new_episodes(
+        {{"turn:1", "old chat", "Sam", "user", at("2024-01-01T10:00:00Z"), "I love peanuts, no allergies at all."}});
+    ASSERT_TRUE(imported) << imported.error().message;
+
+    auto conversations = ConversationStore::open(dir);
+    ASSERT_TRUE(conversations) << conversations.error().message;
+    const int64_t c = conversations->create_conversation("", at("2024-05-01T10:00:00Z")).value();
+    const int64_t turn =
+        conversations->append_turn(c, "user", "I am severely allergic to peanuts.", at("2024-05-01T10:00:00Z")).value();
+    ASSERT_EQ(turn, 1);
+    EXPECT_EQ(store->sync_conversation_turns().value(), 1u);
+
+    SearchOptions options;
+    options.now = at("2024-05-02T10:00:00Z");
+    options.zone = utc;
+    auto hits = store->search("peanuts allergic", options);
+    ASSERT_TRUE(hits) << hits.error().message;
+    ASSERT_FALSE(hits->empty());
+    EXPECT_EQ(hits->front().text, "I am severely allergic to peanuts.");
+    EXPECT_EQ(hits->front().source_turns, std::vector<std::string>{"turn:1"});
+    EXPECT_NE(rank_of(hits.value(), "import:turn:1"), -1);
+
+    // Importing the same file again adds nothing.
+    auto again = store->import_new_episodes(
+        {{"turn:1", "old chat", "Sam", "user", at("2024-01-01T10:00:00Z"), "I love peanuts, no allergies at all."}});
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ(again->already_present, 1u);
+    EXPECT_EQ(store->count().value(), 2u);
+}
+
+// Stores written before imports had their own namespace: imported turns move there on opening,
+// and one that had taken a conversation turn's id gives it back at the next sync.
+TEST(MemoryStore, ImportsFromBeforeTheNamespaceMoveIntoIt) {
+    const fs::path dir = fresh_dir("import-migration");
+    auto conversations = ConversationStore::open(dir);
+    ASSERT_TRUE(conversations) << conversations.error().message;
+    const int64_t c = conversations->create_conversation("", at("2024-05-01T10:00:00Z")).value();
+    {
+        auto store = MemoryStore::open(dir);
+        ASSERT_TRUE(store) << store.error().message;
+        // As an import stored them before: ids as in the file, one of them a turn's.
+        ASSERT_TRUE(store->import_episodes(
+            {{"t1", "c1", "Sam", "user", at("2024-01-01T10:00:00Z"), "My sister is called Ada."},
+             {"import:t1", "c1", "Sam", "user", at("2024-01-01T10:01:00Z"), "An id that already had the prefix."},
+             {"turn:1", "conversation:" + std::to_string(c), "Sam", "user", at("2024-01-01T10:02:00Z"),
+              "I love peanuts, no allergies at all."}}));
+        // Back to schema 3: migration 5's table and column go too.
+        ASSERT_TRUE(store->database().exec(
+            "DROP INDEX memories_by_import_run; ALTER TABLE memories DROP COLUMN import_run; DROP TABLE import_runs; "
+            "UPDATE schema_migrations SET version = 3 WHERE component = 'memory'"));
+    }
+    auto store = MemoryStore::open(dir);
+    ASSERT_TRUE(store) << store.error().message;
+    auto ids = [&] {
+        std::set<std::string> out;
+        const std::vector<Memory> listed = store->list(std::nullopt, 100).value();
+        for (const Memory& m : listed)
+            out.insert(m.source_id);
+        return out;
+    };
+    EXPECT_EQ(ids(), (std::set<std::string>{"import:t1", "import:import:t1", "turn:1"}));
+    auto reimport = store->import_new_episodes(
+        {{"t1", "c1", "Sam", "user", at("2024-01-01T10:00:00Z"), "My sister is called Ada."}});
+    ASSERT_TRUE(reimport) << reimport.error().message;
+    EXPECT_EQ(reimport->already_present, 1u);
+
+    ASSERT_EQ(conversations->append_turn(c, "user", "I am severely allergic to peanuts.", at("2024-05-01T10:00:00Z"))
+                  .value(),
+              1);
+    EXPECT_EQ(store->sync_conversation_turns().value(), 1u);
+    EXPECT_EQ(ids(), (std::set<std::string>{"import:t1", "import:import:t1", "import:turn:1", "turn:1"}));
+    EXPECT_EQ(store->sync_conversation_turns().value(), 0u);
+}
+
 TEST(MemoryStore, RejectsNonUtf8AndHugeTextStoringNothing) {
     MemoryStore store = open_store("bad-text");
     std::vector<EpisodeInput> bad = sample_turns();

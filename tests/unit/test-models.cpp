@@ -2,6 +2,8 @@
 // redirect to a CDN path, Range support, broken connections), plus a fake Ollama store.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
@@ -532,6 +534,18 @@ TEST_F(InstalledTest, ResolvesPathsNamesAndOllamaNames) {
     auto not_gguf = resolve_model((dir() / "elsewhere" / "text.gguf").string(), stores);
     ASSERT_TRUE(not_gguf.is_error());
     EXPECT_TRUE(contains(not_gguf.error().message, "not a GGUF model file")) << not_gguf.error().message;
+
+    // A folder or a FIFO is named for what it is (and a FIFO is never opened, which would block).
+    fs::create_directories(dir() / "a-folder.gguf");
+    auto folder = resolve_model((dir() / "a-folder.gguf").string(), stores);
+    ASSERT_TRUE(folder.is_error());
+    EXPECT_TRUE(contains(folder.error().message, "a-folder.gguf: is a folder, not a model file"))
+        << folder.error().message;
+    const fs::path fifo = dir() / "pipe.gguf";
+    ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+    auto pipe = resolve_model(fifo.string(), stores);
+    ASSERT_TRUE(pipe.is_error());
+    EXPECT_TRUE(contains(pipe.error().message, "pipe.gguf: is a FIFO, not a regular file")) << pipe.error().message;
 
     auto missing = resolve_model((dir() / "nope.gguf").string(), stores);
     ASSERT_TRUE(missing.is_error());

@@ -345,6 +345,115 @@ TEST(Lorebook, SelectsByKeysConstantSelectiveAndOrder) {
     EXPECT_EQ(lore_text(book, {2, 0}), "Always here.\n\nDragons sleep.");
 }
 
+// What key_matches says for each entry, entry by entry: the meaning the matcher must keep.
+std::vector<bool> keyed_by_reference(const CharacterBook& book, const std::vector<std::string>& turns) {
+    std::vector<bool> keyed;
+    for (const LoreEntry& e : book.entries) {
+        auto any = [&](const std::vector<std::string>& keys) {
+            for (const std::string& turn : turns)
+                for (const std::string& key : keys)
+                    if (key_matches(turn, key, e.case_sensitive))
+                        return true;
+            return false;
+        };
+        keyed.push_back(e.enabled && !e.content.empty() && !e.constant && any(e.keys) &&
+                        (!e.selective || any(e.secondary_keys)));
+    }
+    return keyed;
+}
+
+TEST(Lorebook, MatcherAgreesWithKeyMatchesOnWordsCaseAndPunctuation) {
+    const std::vector<std::string> keys = {
+        "dragon", "Dragon", "drag", "on", "old oak", "oak tree.", ".", ", the", "the,", "a", "a a", "aa",
+        "Sam's", "'s", "x-ray", "-ray", "caf\xc3\xa9", "caf", "\xc3\xa9", "_id", "id_", "42", "4", "",
+        "  ", "the old", "e o", "über", "ÜBER", "a.b", "b"};
+    const std::vector<std::string> texts = {
+        "I saw a Dragon today", "dragonfly on the dragon's back", "the old oak tree.", "a aa a a aaa", "Sam's",
+        "x-ray, the thing", "the,old", "café caf", "my_id_ is 42!", "4 42 424", "  two  spaces", "",
+        "ÜBER über Über", "a.b.c", "ab b", "Dragon", "...", "e o", "DRAGON dragon DrAgOn"};
+    for (bool case_sensitive : {false, true}) {
+        for (bool selective : {false, true}) {
+            CharacterBook book;
+            for (std::size_t i = 0; i < keys.size(); ++i) {
+                LoreEntry e = entry({keys[i]}, "content");
+                e.case_sensitive = case_sensitive;
+                e.selective = selective;
+                e.secondary_keys = {keys[(i * 7 + 3) % keys.size()], keys[(i * 5 + 1) % keys.size()]};
+                book.entries.push_back(e);
+            }
+            LoreEntry several = entry({"castle", "moon", "old"}, "several");
+            several.case_sensitive = case_sensitive;
+            book.entries.push_back(several);
+            LoreEntry constant = entry({"dragon"}, "constant");
+            constant.constant = true;
+            book.entries.push_back(constant);
+            LoreEntry disabled = entry({"dragon"}, "disabled");
+            disabled.enabled = false;
+            book.entries.push_back(disabled);
+            book.entries.push_back(entry({"dragon"}, ""));
+
+            const LoreMatcher matcher(book);
+            for (const std::string& text : texts) {
+                EXPECT_EQ(matcher.keyed_entries({text}), keyed_by_reference(book, {text}))
+                    << "text '" << text << "' case_sensitive " << case_sensitive << " selective " << selective;
+            }
+            EXPECT_EQ(matcher.keyed_entries(texts), keyed_by_reference(book, texts));
+        }
+    }
+}
+
+// 3,500 entries keyed on 1,000 'a's and four long messages: key by key and position by position
+// that is 10^11 byte comparisons; the matcher does work in proportion to the text.
+TEST(Lorebook, PathologicalBookTakesWorkLinearInTheText) {
+    CharacterBook book;
+    for (int i = 0; i < 3500; ++i)
+        book.entries.push_back(entry({std::string(1000, 'a')}, "lore"));
+    const std::vector<std::string> turns(4, std::string(8000, 'a'));
+    const LoreMatcher matcher(book);
+    LoreMatchWork work;
+    const std::vector<bool> keyed = matcher.keyed_entries(turns, &work);
+    EXPECT_EQ(keyed, std::vector<bool>(3500, false));  // no turn is a single 1,000-letter word
+    EXPECT_LE(work.steps, 4 * 4 * 8002u);
+
+    // Keys that are each other's suffixes, every one occurring at almost every position.
+    CharacterBook nested;
+    std::string key = "a";
+    std::size_t key_count = 0;
+    for (; key.size() <= max_lore_key_bytes; key += " a", ++key_count)
+        nested.entries.push_back(entry({key}, "lore"));
+    std::string text;
+    while (text.size() < 8000)
+        text += "a ";
+    const std::vector<std::string> spaced(4, text);
+    LoreMatchWork nested_work;
+    EXPECT_EQ(LoreMatcher(nested).keyed_entries(spaced, &nested_work), keyed_by_reference(nested, spaced));
+    EXPECT_LE(nested_work.steps, 4 * 4 * (text.size() + 2) + key_count);
+}
+
+TEST(Card, RefusesLorebookKeysBeyondTheLimits) {
+    json doc = json::parse(v2_card_text());
+    doc["data"]["character_book"]["entries"][0]["secondary_keys"] = {"ok", std::string(max_lore_key_bytes + 1, 'a')};
+    auto long_key = parse_card_json(doc.dump(), "long.json");
+    ASSERT_FALSE(long_key);
+    EXPECT_EQ(long_key.error().message,
+              "long.json: data.character_book.entries[0].secondary_keys[1] is 257 bytes, more than the limit of 256 "
+              "for a key; use a shorter word or phrase");
+
+    json many = json::parse(v2_card_text());
+    json entries = json::array();
+    for (int i = 0; i < 3500; ++i)
+        entries.push_back({{"keys", {std::string(max_lore_key_bytes, 'a')}}, {"content", "lore"}});
+    many["data"]["character_book"]["entries"] = entries;
+    auto too_many = parse_card_json(many.dump(), "many.json");
+    ASSERT_FALSE(too_many);
+    EXPECT_EQ(too_many.error().message,
+              "many.json: data.character_book: the keys of all entries add up to 896000 bytes, more than the limit "
+              "of 262144; remove repeated or unused keys");
+
+    doc["data"]["character_book"]["entries"][0]["secondary_keys"] = {std::string(max_lore_key_bytes, 'a')};
+    EXPECT_TRUE(parse_card_json(doc.dump(), "at-limit.json"));
+}
+
 TEST(Lorebook, BudgetKeepsConstantThenHighPriority) {
     CharacterBook book;
     book.entries.push_back(entry({"a"}, std::string(40, 'x'), 0, 1));  // 10 tokens, low priority

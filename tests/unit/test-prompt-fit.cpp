@@ -59,3 +59,21 @@ TEST(PromptFit, EmptyAndOversizedInputsAreErrors) {
     ASSERT_TRUE(huge.is_error());
     EXPECT_NE(huge.error().message.find("longer than the whole context"), std::string::npos);
 }
+
+// A system message after the newest one (what changes every turn) stays with it: the newest
+// message is never dropped, however long, and what follows it is never dropped either.
+TEST(PromptFit, SystemMessagesAfterTheNewestStayWithIt) {
+    std::vector<Message> messages = conversation(20);
+    messages.push_back({"system", "mood and memories"});
+    auto fitted = fit_prompt(messages, 0, 200, 1000, count);
+    ASSERT_TRUE(fitted);
+    EXPECT_GT(fitted->dropped, 0);
+    ASSERT_GE(fitted->messages.size(), 3u);
+    EXPECT_EQ(fitted->messages.back().content, "mood and memories");
+    EXPECT_EQ(fitted->messages[fitted->messages.size() - 2].content, "newest");
+
+    auto huge = fit_prompt({{"system", "persona"}, {"user", std::string(500, 'x')}, {"system", "mood"}}, 0, 100, 120,
+                           count);
+    ASSERT_TRUE(huge.is_error()) << "the newest message was dropped instead";
+    EXPECT_NE(huge.error().message.find("longer than the whole context"), std::string::npos);
+}

@@ -124,7 +124,7 @@ TEST(StorageStress, ProcessesSharingAUserLoseNoAcknowledgedWrite) {
     {
         auto db = Database::open(db_file);
         ASSERT_TRUE(db) << db.error().message;
-        auto ids = db->prepare("SELECT id FROM memories WHERE source_id LIKE 'f0-%' ORDER BY id");
+        auto ids = db->prepare("SELECT id FROM memories WHERE source_id LIKE 'import:f0-%' ORDER BY id");
         ASSERT_TRUE(ids);
         while (ids->step().value())
             forgettable_ids.push_back(ids->column_int(0));
@@ -213,7 +213,7 @@ TEST(StorageStress, ProcessesSharingAUserLoseNoAcknowledgedWrite) {
             << "chat " << chat << " exited 0 but its turn is not stored";
     for (int import : attempted_imports) {
         const int64_t stored =
-            count_of(*db, "SELECT count(*) FROM memories WHERE source_id LIKE " + quoted("i" + std::to_string(import) + "-%"));
+            count_of(*db, "SELECT count(*) FROM memories WHERE source_id LIKE " + quoted("import:i" + std::to_string(import) + "-%"));
         const bool acknowledged =
             std::find(acknowledged_imports.begin(), acknowledged_imports.end(), import) != acknowledged_imports.end();
         if (acknowledged)
