@@ -22,8 +22,17 @@ BackgroundQueue::~BackgroundQueue() {
 }
 
 ErrorOr<void> BackgroundQueue::post(std::string label, Job job) {
+    return enqueue(std::move(label), std::move(job), true);
+}
+
+ErrorOr<void> BackgroundQueue::post_now(std::string label, Job job) {
+    return enqueue(std::move(label), std::move(job), false);
+}
+
+ErrorOr<void> BackgroundQueue::enqueue(std::string label, Job job, bool wait_for_room) {
     std::unique_lock lock(m_mutex);
-    m_changed.wait(lock, [&] { return m_stopping || m_queue.size() < m_capacity; });
+    if (wait_for_room)
+        m_changed.wait(lock, [&] { return m_stopping || m_queue.size() < m_capacity; });
     if (m_stopping)
         return make_error(ErrorKind::Unavailable, label + ": not started, the host is shutting down");
     m_queue.push_back(Entry{std::move(label), std::move(job)});

@@ -42,6 +42,9 @@ public:
     // Queues `job`, waiting while the queue is full. `label` names it in the log ("facts for
     // alice"). After shutdown began, the job is refused with an error.
     ErrorOr<void> post(std::string label, Job job);
+    // Queues `job` at once, even past the capacity: for producers that bound their own jobs
+    // (one learning runner per user) and must never wait, such as a job queueing its successor.
+    ErrorOr<void> post_now(std::string label, Job job);
 
     // Waits until every job posted so far has finished.
     void drain();
@@ -58,6 +61,7 @@ private:
         std::string label;
         Job job;
     };
+    ErrorOr<void> enqueue(std::string label, Job job, bool wait_for_room);
     void work();
     void run_one(Entry& entry);
 

@@ -33,7 +33,8 @@ ErrorOr<std::shared_ptr<UserSession>> load_user(HostCore& core, std::string_view
     if (zone)
         env.zone = *zone;
     auto companion = OS1_TRY(Companion::open(dir, core.options.companion, std::move(env)));
-    auto user = std::make_shared<UserSession>(std::string(name), dir, std::move(companion));
+    auto user = std::make_shared<UserSession>(std::string(name), dir, std::move(companion),
+                                              core.options.background_capacity);
     core.users.emplace(std::string(name), user);
     return user;
 }

@@ -31,7 +31,9 @@ struct HostOptions {
     CompanionOptions companion;
     llm::SamplingParams sampling;  // defaults for replies, before the mood's nudge
     size_t background_workers = 1;
-    size_t background_capacity = 64;  // queued learning jobs before say() waits for room
+    // Exchanges per user waiting to be learned from; past it the oldest is given up (its turns
+    // stay in memory), with a warning.
+    size_t background_capacity = 256;
     // A user with no open conversation and no pending learning is unloaded after this long.
     std::chrono::milliseconds idle_eviction = std::chrono::minutes(10);
 };

@@ -26,7 +26,38 @@ TurnEvent notice(NoticeKind kind, std::string text, int32_t count = 0) {
     return event;
 }
 
-// Queues learning from the committed exchange. Waits for room when the queue is full.
+// Learns from the user's oldest waiting exchange, then queues itself again, behind the other
+// users' runners, while more wait.
+void post_learning_runner(HostCore& core, std::shared_ptr<UserSession> user) {
+    const std::string label = "learning for " + user->name;
+    auto posted = core.queue.post_now(label, [&core, user]() -> ErrorOr<void> {
+        // However learning ends (an exception too), the next waiting exchange gets its turn.
+        struct Next {
+            HostCore& core;
+            std::shared_ptr<UserSession> user;
+            ~Next() {
+                if (user->backlog.runner_goes_on())
+                    post_learning_runner(core, user);
+            }
+        } next{core, user};
+        std::optional<LearningJob> job = user->backlog.take();
+        if (!job)
+            return {};
+        struct Done {
+            UserSession& user;
+            ~Done() { --user.pending_jobs; }
+        } done{*user};
+        return learn_from_exchange(core.backend, *user, *job);
+    });
+    if (posted.is_error()) {  // the host is shutting down: what waits is not learned from
+        core.options.environment.log(LogLevel::Warning, posted.error().message);
+        while (user->backlog.take())
+            --user->pending_jobs;
+        (void)user->backlog.runner_goes_on();
+    }
+}
+
+// Queues learning from the committed exchange; never waits.
 void schedule_learning(State& s, int64_t user_turn, int64_t reply_turn, const std::string& reply_text) {
     const Companion& companion = *s.user->companion;  // options never change
     if (!companion.options().learn)
@@ -38,18 +69,16 @@ void schedule_learning(State& s, int64_t user_turn, int64_t reply_turn, const st
         {"turn:" + std::to_string(user_turn), conversation, "user", "user", s.user_time, s.user_text},
         {"turn:" + std::to_string(reply_turn), conversation, "assistant", "assistant", now, reply_text}};
     ++s.user->pending_jobs;
-    auto posted = s.core->queue.post("learning for " + s.user->name,
-                                     [backend = &s.core->backend, user = s.user, job = s.learning]() -> ErrorOr<void> {
-                                         struct Done {
-                                             UserSession& user;
-                                             ~Done() { --user.pending_jobs; }
-                                         } done{*user};
-                                         return learn_from_exchange(*backend, *user, job);
-                                     });
-    if (posted.is_error()) {
+    LearningBacklog::Added added = s.user->backlog.add(s.learning);
+    if (added.dropped) {
         --s.user->pending_jobs;
-        s.core->options.environment.log(LogLevel::Warning, posted.error().message);
+        s.core->options.environment.log(
+            LogLevel::Warning, s.user->name + ": learning is " + std::to_string(s.core->options.background_capacity) +
+                                   " exchanges behind; the oldest waiting one is not learned from (its turns stay "
+                                   "in memory)");
     }
+    if (added.start_runner)
+        post_learning_runner(*s.core, s.user);
 }
 
 // The reply has ended: stores the exchange (the delivered prefix when it was cut short), then
@@ -83,7 +112,12 @@ void settle(State& s, const llm::ReplyEvent& end) {
             failed(make_error(ids.error().kind, "the reply could not be saved: " + ids.error().message), end.stats);
         return;
     }
-    schedule_learning(s, ids->first, ids->second, reply_text);
+    // A message left before the first word of the answer (a client that hung up, a user who
+    // spoke again at once) is kept, and reaches memory with the next exchange, but is not
+    // learned from on its own: a crowd of dropped requests would keep the model busy with
+    // appraisals and extractions for minutes after it left.
+    if (!(cut_short && reply_text.empty()))
+        schedule_learning(s, ids->first, ids->second, reply_text);
 
     TurnEvent done;
     done.kind = TurnEvent::Kind::Done;
@@ -212,6 +246,17 @@ void Turn::cancel(std::string spoken_prefix) {
 
 void Turn::cancel() {
     cancel(delivered());
+}
+
+void Turn::stop() {
+    State& s = *m_state;
+    {
+        std::lock_guard lock(s.mutex);
+        if (s.terminal || s.cancel_prefix)
+            return;
+        s.cancel_prefix = s.delivered;
+    }
+    s.reply->cancel();
 }
 
 std::string Turn::delivered() const {

@@ -88,6 +88,11 @@ public:
     void cancel(std::string spoken_prefix);
     // cancel() with the text that next() has handed out so far.
     void cancel();
+    // Asks the engine to stop generating, as cancel() does, without waiting and without
+    // storing: cheap enough for a network thread the moment a client hangs up. The delivered
+    // text is fixed now; a later cancel() (or reading on with next()) stores it once the reply
+    // has ended, which is then at once. A no-op once the turn has ended or was stopped.
+    void stop();
 
     // The text handed out by next() so far.
     std::string delivered() const;

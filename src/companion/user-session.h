@@ -13,15 +13,13 @@
 #include <string>
 
 #include "companion/companion.h"
+#include "companion/learning-backlog.h"
 #include "core/database.h"
 #include "memory/memory.h"
 
 namespace os1::companion {
 
 struct UserSession {
-    UserSession(std::string name_, std::filesystem::path dir_, std::unique_ptr<Companion> companion_)
-        : name(std::move(name_)), dir(std::move(dir_)), companion(std::move(companion_)) {}
-
     const std::string name;
     const std::filesystem::path dir;
 
@@ -33,7 +31,13 @@ struct UserSession {
     std::optional<memory::MemoryStore> learning_memory;  // under learning, opened on first use
     std::optional<Database> learning_db;                 // under learning, opened on first use
 
-    // For eviction (read under the host's lock): live handles and queued learning jobs.
+    explicit UserSession(std::string name_, std::filesystem::path dir_, std::unique_ptr<Companion> companion_,
+                         size_t learning_capacity)
+        : name(std::move(name_)), dir(std::move(dir_)), companion(std::move(companion_)), backlog(learning_capacity) {}
+
+    LearningBacklog backlog;  // exchanges waiting to be learned from
+
+    // For eviction (read under the host's lock): live handles and exchanges not yet learned from.
     std::atomic<int> handles{0};
     std::atomic<int> pending_jobs{0};
     std::atomic<int64_t> last_used_ms{0};

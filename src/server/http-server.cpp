@@ -344,6 +344,9 @@ private:
     void client_gone() {
         if (m_source && !m_source_finished && !m_cancelled) {
             m_cancelled = true;
+            // The engine stops now; storing what was sent waits for a worker. A crowd that hangs
+            // up at once is thus stopped in one engine step, not one step per worker.
+            m_source->stop();
             m_server.pool->post([source = m_source] { source->cancel(); });
         }
         close();

@@ -48,6 +48,10 @@ public:
     // `wake` may be called from any thread, any number of times; it never blocks.
     virtual void start(std::function<void()> wake) = 0;
     virtual Chunk pull() = 0;
+    // Asks the producer to stop at once: called on a network thread the moment the client
+    // hangs up, so it must not block. cancel() follows on a worker.
+    virtual void stop() {}
+    // Ends the stream for good (a companion turn stores what was sent); may block briefly.
     virtual void cancel() = 0;
     // True when the headers may wait for the first chunk (so that an early error gets a status).
     virtual bool holds_headers() const { return false; }

@@ -44,6 +44,10 @@ EventSource::Chunk TurnSource::pull() {
     return out;
 }
 
+void TurnSource::stop() {
+    m_feed.stop();  // set once at construction, so no lock: a pull may be storing the turn
+}
+
 void TurnSource::cancel() {
     std::lock_guard lock(m_mutex);
     if (m_finished)
@@ -69,6 +73,11 @@ TurnSource::Feed turn_feed(companion::Turn turn, std::shared_ptr<void> keep) {
     companion::Turn* t = &held->turn;
     feed.poll = [t] { return t->next_for(std::chrono::milliseconds(0)); };
     feed.watch = [t](std::function<void()> wake) { t->watch(std::move(wake)); };
+    // Weak: the turn goes once it has ended, while a hang-up may still come.
+    feed.stop = [weak = std::weak_ptr<Held>(held)] {
+        if (auto alive = weak.lock())
+            alive->turn.stop();
+    };
     feed.cancel = [t] { t->cancel(); };
     feed.owner = held;
     return feed;
@@ -100,6 +109,10 @@ TurnSource::Feed reply_feed(std::shared_ptr<llm::Reply> reply) {
         return out;
     };
     feed.watch = [r](std::function<void()> wake) { r->watch(std::move(wake)); };
+    feed.stop = [weak = std::weak_ptr<llm::Reply>(reply)] {
+        if (auto alive = weak.lock())
+            alive->cancel();
+    };
     feed.cancel = [r] { r->cancel(); };
     feed.owner = std::move(reply);
     return feed;

@@ -32,6 +32,7 @@ public:
     struct Feed {
         std::function<std::optional<companion::TurnEvent>()> poll;  // never blocks
         std::function<void(std::function<void()>)> watch;
+        std::function<void()> stop;    // never blocks; safe while another thread pulls
         std::function<void()> cancel;  // stores what was delivered (companion turns)
         std::shared_ptr<void> owner;
     };
@@ -39,6 +40,7 @@ public:
 
     void start(std::function<void()> wake) override;
     Chunk pull() override;
+    void stop() override;
     void cancel() override;
     bool holds_headers() const override;
 

@@ -22,9 +22,10 @@ WorkerPool::~WorkerPool() {
 bool WorkerPool::try_post(std::function<void()> work) {
     {
         std::lock_guard lock(m_mutex);
-        if (m_queue.size() >= m_capacity || m_stopping)
+        if (m_new_requests >= m_capacity || m_stopping)
             return false;
-        m_queue.push_back(std::move(work));
+        m_queue.push_back(Entry{std::move(work), true});
+        ++m_new_requests;
     }
     m_ready.notify_one();
     return true;
@@ -33,7 +34,7 @@ bool WorkerPool::try_post(std::function<void()> work) {
 void WorkerPool::post(std::function<void()> work) {
     {
         std::lock_guard lock(m_mutex);
-        m_queue.push_back(std::move(work));
+        m_queue.push_back(Entry{std::move(work), false});
     }
     m_ready.notify_one();
 }
@@ -46,7 +47,9 @@ void WorkerPool::run() {
             m_ready.wait(lock, [&] { return m_stopping || !m_queue.empty(); });
             if (m_queue.empty())
                 return;
-            work = std::move(m_queue.front());
+            work = std::move(m_queue.front().work);
+            if (m_queue.front().new_request)
+                --m_new_requests;
             m_queue.pop_front();
         }
         // No exception leaves a worker thread: it would end the process.

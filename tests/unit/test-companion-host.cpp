@@ -112,6 +112,78 @@ public:
     std::vector<llm::ChatRequest> requests;
 };
 
+// Answers live requests at once ("echo: <message>"); holds background ones (the companion's
+// learning) until open() is called, and keeps every background prompt. A live request whose
+// message is "say nothing" produces no text until it is cancelled.
+class GatedLearningBackend : public llm::Backend {
+public:
+    ~GatedLearningBackend() override {
+        open();
+        for (std::thread& producer : m_producers)
+            producer.join();
+    }
+    std::shared_ptr<llm::Reply> submit(llm::ChatRequest request) override {
+        auto reply = std::make_shared<llm::Reply>();
+        std::lock_guard lock(m_mutex);
+        if (request.priority == llm::Priority::Live) {
+            const std::string message = last_user_message(request);
+            if (message != "say nothing") {
+                reply->push_text("echo: " + message);
+                reply->finish({});
+                return reply;
+            }
+            m_producers.emplace_back([reply] {
+                while (!reply->cancelled())
+                    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // as the engine polls
+                llm::ReplyStats stats;
+                stats.stop_reason = llm::StopReason::Cancelled;
+                reply->finish(stats);
+            });
+            return reply;
+        }
+        std::string prompt;
+        for (const llm::Message& message : request.messages)
+            prompt += message.content + "\n";
+        m_background_prompts.push_back(prompt);
+        m_producers.emplace_back([this, reply] {
+            std::unique_lock gate(m_mutex);
+            m_changed.wait(gate, [&] { return m_open; });
+            gate.unlock();
+            reply->push_text("{}");
+            reply->finish({});
+        });
+        return reply;
+    }
+    llm::BackendInfo info() const override { return {"gated", "gated", "none", 4096, 4}; }
+
+    void open() {
+        {
+            std::lock_guard lock(m_mutex);
+            m_open = true;
+        }
+        m_changed.notify_all();
+    }
+    // Background prompts that contain `text`.
+    int background_prompts_with(const std::string& text) {
+        std::lock_guard lock(m_mutex);
+        int count = 0;
+        for (const std::string& prompt : m_background_prompts)
+            count += prompt.find(text) != std::string::npos;
+        return count;
+    }
+    size_t background_requests() {
+        std::lock_guard lock(m_mutex);
+        return m_background_prompts.size();
+    }
+
+private:
+    std::mutex m_mutex;
+    std::condition_variable m_changed;
+    bool m_open = false;
+    std::vector<std::thread> m_producers;
+    std::vector<std::string> m_background_prompts;
+};
+
 // A fixed clock that tests move by hand.
 struct ManualClock {
     std::atomic<int64_t> ms{1'780'000'000'000};
@@ -419,6 +491,82 @@ TEST(BackgroundQueue, AFullQueueHoldsBackTheProducer) {
     queue.drain();
     EXPECT_TRUE(third_posted);
     EXPECT_EQ(queue.stats().succeeded, 3u);
+}
+
+// Learning far behind (the model busy elsewhere) never holds up a reply, for any number of
+// users: every turn ends with Done at once, and each exchange is learned from once the model is
+// free. The backlog bound is per user, so that one user's backlog never blocks another's reply.
+TEST(CompanionHost, RepliesNeverWaitForLearningThatIsBehind) {
+    const fs::path home = fresh_home("learning-behind");
+    ManualClock clock;
+    GatedLearningBackend backend;
+    companion::HostOptions options = options_for(home, clock);
+    options.companion.learn = true;
+    options.background_capacity = 2;
+    companion::CompanionHost host(backend, options);
+    constexpr int users = 6;
+    std::vector<companion::Conversation> conversations;
+    for (int u = 0; u < users; ++u) {
+        auto conversation = host.open("user" + std::to_string(u));
+        ASSERT_TRUE(conversation);
+        conversations.push_back(std::move(*conversation));
+    }
+    for (int i = 0; i < 2; ++i) {
+        for (int u = 0; u < users; ++u) {
+            auto turn = conversations[size_t(u)].say("message " + std::to_string(i) + " of user " + std::to_string(u));
+            ASSERT_TRUE(turn);
+            std::optional<TurnEvent> event;
+            do {
+                event = turn->next_for(std::chrono::seconds(30));
+                ASSERT_TRUE(event) << "user " << u << " waited for learning";
+            } while (event->kind != TurnEvent::Kind::Done && event->kind != TurnEvent::Kind::Failed);
+            ASSERT_EQ(event->kind, TurnEvent::Kind::Done) << event->text;
+        }
+    }
+    backend.open();
+    host.drain();
+    for (int i = 0; i < 2; ++i)
+        for (int u = 0; u < users; ++u)
+            EXPECT_GT(backend.background_prompts_with("message " + std::to_string(i) + " of user " + std::to_string(u)), 0)
+                << i << " " << u;
+}
+
+// A message left before the first word of the answer is kept, but not learned from on its own.
+TEST(CompanionHost, AMessageLeftBeforeTheAnswerIsKeptButNotLearnedFrom) {
+    const fs::path home = fresh_home("left-early");
+    ManualClock clock;
+    GatedLearningBackend backend;
+    backend.open();
+    companion::HostOptions options = options_for(home, clock);
+    options.companion.learn = true;
+    companion::CompanionHost host(backend, options);
+    auto conversation = host.open("max");
+    ASSERT_TRUE(conversation);
+    {
+        auto turn = conversation->say("say nothing");
+        ASSERT_TRUE(turn);
+        EXPECT_EQ(turn->next().kind, TurnEvent::Kind::Prepared);
+        turn->stop();  // the client hung up; storing follows
+        turn->cancel();
+        TurnEvent end = turn->next();
+        ASSERT_EQ(end.kind, TurnEvent::Kind::Done);
+        EXPECT_TRUE(end.interrupted);
+    }
+    host.drain();
+    EXPECT_EQ(backend.background_requests(), 0u);
+    std::vector<memory::Turn> stored = test::latest_turns(home, "max");
+    ASSERT_EQ(stored.size(), 2u);
+    EXPECT_EQ(stored[0].content, "say nothing");
+    EXPECT_EQ(stored[1].content, "");
+    EXPECT_TRUE(stored[1].interrupted);
+
+    // The next exchange is learned from as usual.
+    auto turn = conversation->say("I moved to Lisbon");
+    ASSERT_TRUE(turn);
+    while (turn->next().kind != TurnEvent::Kind::Done) {
+    }
+    host.drain();
+    EXPECT_GT(backend.background_prompts_with("I moved to Lisbon"), 0);
 }
 
 TEST(CompanionHost, ConversationsOpenByIdOnlyForTheirOwner) {

@@ -15,6 +15,7 @@
 #include "companion/host.h"
 #include "server/json-body.h"
 #include "server/server.h"
+#include "server/worker-pool.h"
 #include "support/http-client.h"
 #include "support/temp-dir.h"
 
@@ -565,3 +566,40 @@ TEST_F(Server, SignInAttemptsAreLimitedWithRetryAfter) {
                   .status,
               429);
 }
+
+// Work for requests already admitted (a crowd's hang-ups to store) never counts against new ones.
+TEST(WorkerPool, OnlyWaitingNewRequestsCountAgainstAdmission) {
+    server::WorkerPool pool(1, 2, discard_log);
+    std::mutex gate_mutex;
+    std::condition_variable gate_changed;
+    bool gate_open = false;
+    bool holding = false;
+    pool.post([&] {
+        std::unique_lock lock(gate_mutex);
+        holding = true;
+        gate_changed.notify_all();
+        gate_changed.wait(lock, [&] { return gate_open; });
+    });
+    {
+        std::unique_lock lock(gate_mutex);
+        gate_changed.wait(lock, [&] { return holding; });
+    }
+    std::atomic<int> ran{0};
+    for (int i = 0; i < 100; ++i)
+        pool.post([&] { ++ran; });
+    EXPECT_TRUE(pool.try_post([&] { ++ran; }));
+    EXPECT_TRUE(pool.try_post([&] { ++ran; }));
+    EXPECT_FALSE(pool.try_post([&] { ++ran; })) << "two new requests wait already";
+    {
+        std::lock_guard lock(gate_mutex);
+        gate_open = true;
+    }
+    gate_changed.notify_all();
+    std::atomic<bool> last{false};
+    while (!pool.try_post([&] { last = true; }))
+        std::this_thread::yield();
+    while (!last)
+        std::this_thread::yield();
+    EXPECT_EQ(ran.load(), 102);
+}
+
