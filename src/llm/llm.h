@@ -127,6 +127,12 @@ struct ChatRequest {
     // prompt. The local engine may copy its KV cache from another conversation whose prompt
     // starts the same way, instead of computing it again; nothing past it is ever shared.
     std::string shared_prefix;
+    // For a one-off request (no conversation): who may continue from its KV cache afterwards.
+    // The next one-off request with the same owner (a server's user) reuses the longest prefix
+    // its prompt shares with that cache, as a chat client that resends its whole history each
+    // time expects; a request of another owner, or of none, never does. Empty: the cache is
+    // dropped after the reply.
+    std::string cache_owner;
 
     // An ErrorKind::InvalidInput error naming the first thing wrong: a sampling value out of
     // its range, too many stop strings, or one that is empty, too long or not UTF-8.

@@ -38,6 +38,7 @@ double milliseconds_between(Clock::time_point from, Clock::time_point to) {
 struct Job {
     std::shared_ptr<Reply> reply;
     std::string conversation;
+    std::string cache_owner;  // a one-off request's, see ChatRequest::cache_owner
     std::string prompt_text;  // the rendered prompt, BOS text included when the model adds one
     size_t shared_bytes = 0;  // how much of prompt_text may come from another conversation's cache
     int32_t prompt_tokens = 0;
@@ -54,6 +55,7 @@ struct Job {
 struct Slot {
     llama_seq_id seq = 0;
     std::string conversation;          // empty: unowned
+    std::string one_off_owner;         // unowned, holding the cache of this owner's last one-off reply
     std::vector<llama_token> tokens;   // exactly the tokens in this sequence's cache
     std::vector<uint64_t> text_ends;   // end offset in `text` of each token
     std::string text;                  // what `tokens` spell, as rendered in prompts
@@ -132,6 +134,8 @@ public:
         auto job = std::make_unique<Job>();
         job->reply = reply;
         job->conversation = std::move(request.conversation);
+        if (job->conversation.empty())
+            job->cache_owner = std::move(request.cache_owner);
         job->sampling = request.sampling;
         job->grammar = std::move(request.grammar);
         job->stop = std::move(request.stop);
@@ -185,7 +189,9 @@ public:
         if (snapshot.model_fingerprint != m_fingerprint || int64_t(snapshot.tokens.size()) >= m_context_per_sequence)
             return false;
         return run_on_engine<ErrorOr<bool>>([&]() -> ErrorOr<bool> {
-            Slot* slot = claim_slot(conversation, Priority::Live);
+            Job restoring;
+            restoring.conversation = conversation;
+            Slot* slot = claim_slot(restoring);
             if (!slot)
                 return make_error("every sequence is busy; cannot restore conversation '" + conversation + "' now");
             size_t read = llama_state_seq_set_data(m_context.get(), snapshot.state.data(), snapshot.state.size(),
@@ -294,20 +300,25 @@ private:
     // A slot for a job, or null when it must wait:
     // - a conversation: its own slot, else an unowned one, else the least recently used idle
     //   conversation slot (whose cache is dropped); never the background slot;
-    // - one-off live work: an unowned idle slot, else the least recently used idle one;
+    // - one-off live work: the idle slot holding its owner's last one-off cache that shares the
+    //   most of its prompt, else an unowned idle slot, else the least recently used idle one;
     // - background work: an unowned idle slot (the background slot is always one); it never
     //   evicts a conversation, except with a single slot, which everything shares.
-    Slot* claim_slot(const std::string& conversation, Priority priority) {
+    // Among unowned slots, an empty one goes before one that holds a one-off cache.
+    Slot* claim_slot(const Job& job) {
+        const std::string& conversation = job.conversation;
         if (Slot* own = find_slot(conversation))
             return own->busy() ? nullptr : own;
-        const bool may_evict = priority == Priority::Live || m_slots.size() == 1;
+        if (Slot* kept = owners_cache(job))
+            return kept;
+        const bool may_evict = job.priority == Priority::Live || m_slots.size() == 1;
         Slot* unowned = nullptr;
         Slot* least_recent = nullptr;
         for (Slot& slot : m_slots) {
             if (slot.busy() || (!conversation.empty() && reserved_for_background(slot)))
                 continue;
             if (slot.conversation.empty()) {
-                if (!unowned)
+                if (!unowned || (!unowned->one_off_owner.empty() && slot.one_off_owner.empty()))
                     unowned = &slot;
             } else if (!least_recent || slot.last_used < least_recent->last_used) {
                 least_recent = &slot;
@@ -321,9 +332,29 @@ private:
         return chosen;
     }
 
+    // The idle slot with the cache of `job`'s owner's last one-off reply that shares the most of
+    // its prompt, if any shares some.
+    Slot* owners_cache(const Job& job) {
+        if (!job.conversation.empty() || job.cache_owner.empty())
+            return nullptr;
+        Slot* best = nullptr;
+        size_t best_shared = 0;
+        for (Slot& slot : m_slots) {
+            if (slot.busy() || !slot.conversation.empty() || slot.one_off_owner != job.cache_owner)
+                continue;
+            const size_t shared = common_prefix_length(slot.text, job.prompt_text);
+            if (shared > best_shared) {
+                best = &slot;
+                best_shared = shared;
+            }
+        }
+        return best;
+    }
+
     void release(Slot& slot) {
         llama_memory_seq_rm(llama_get_memory(m_context.get()), slot.seq, -1, -1);
         slot.conversation.clear();
+        slot.one_off_owner.clear();
         slot.truncate(0);
     }
 
@@ -450,16 +481,23 @@ private:
             double seconds = std::chrono::duration<double>(Clock::now() - slot.first_token_at).count();
             stats.gen_tps = seconds > 0 ? (stats.generated_tokens - 1) / seconds : 0;
         }
-        if (!failure.empty() && reason != StopReason::ContextFull)
+        const bool failed = !failure.empty() && reason != StopReason::ContextFull;
+        if (failed)
             slot.job->reply->fail(failure, stats);
         else
             slot.job->reply->finish(stats);
+        const std::string owner = slot.job->cache_owner;
         slot.job.reset();
         slot.sampler.reset();
         slot.prompt.clear();
         slot.last_used = Clock::now();
-        if (slot.conversation.empty())
-            release(slot);  // one-off requests leave nothing behind
+        if (slot.conversation.empty()) {
+            // One-off requests leave nothing behind, unless their owner may continue from it.
+            if (owner.empty() || failed)
+                release(slot);
+            else
+                slot.one_off_owner = owner;
+        }
     }
 
     // Live jobs first, in order of arrival, then background ones. A job cancelled while it
@@ -475,7 +513,7 @@ private:
                     it = m_queue.erase(it);
                     continue;
                 }
-                Slot* slot = job.priority == pass ? claim_slot(job.conversation, job.priority) : nullptr;
+                Slot* slot = job.priority == pass ? claim_slot(job) : nullptr;
                 if (!slot) {
                     ++it;
                     continue;

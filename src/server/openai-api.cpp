@@ -195,7 +195,7 @@ Response companion_completion(const OpenAIContext& context, CompletionRequest re
     return streamed(turn_feed(turn.release_value(), std::move(keep)), presenter_for(request, context));
 }
 
-Response plain_completion(const OpenAIContext& context, CompletionRequest request) {
+Response plain_completion(const OpenAIContext& context, CompletionRequest request, const UserScope& user) {
     std::unique_ptr<Presenter> presenter = presenter_for(request, context);
     llm::ChatRequest chat;
     chat.messages = std::move(request.messages);
@@ -203,6 +203,9 @@ Response plain_completion(const OpenAIContext& context, CompletionRequest reques
     chat.grammar = std::move(request.grammar);
     chat.stop = std::move(request.stop);
     chat.priority = llm::Priority::Live;
+    // A client resends its whole history each time: its next request continues from this
+    // reply's cache, which no other user's request may use.
+    chat.cache_owner = "user:" + user.user();
     return streamed(reply_feed(context.backend.submit(std::move(chat))), std::move(presenter));
 }
 
@@ -224,7 +227,7 @@ Response chat_completions(const OpenAIContext& context, const Request& http_requ
     if (request->model == k_companion_model)
         return companion_completion(context, request.release_value(), user);
     if (request->model == context.model_id)
-        return plain_completion(context, request.release_value());
+        return plain_completion(context, request.release_value(), user);
     return error_response(404,
                           "the model '" + request->model + "' does not exist; use 'os1' (your companion) or '" +
                               context.model_id + "' (the plain model)",

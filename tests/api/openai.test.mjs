@@ -88,6 +88,21 @@ test('a whole reply, and the conversation it is stored in', async () => {
               `the continued conversation reuses its cache (${cached} of ${second.usage.prompt_tokens})`);
 });
 
+test('the plain model continues a resent history from its cache, for its own user only', async () => {
+    const history = [{role: 'system', content: 'You answer briefly.'},
+                     {role: 'user', content: 'Name three rivers of Europe, please.'}];
+    const first = await alice.chat.completions.create({model: model_id, max_tokens: 6, seed: 1, messages: history});
+    const resent = [...history, {role: 'assistant', content: first.choices[0].message.content},
+                    {role: 'user', content: 'And three mountains?'}];
+    // Bob sends Alice's exact history: nothing of hers is reused for him.
+    const stranger = await bob.chat.completions.create({model: model_id, max_tokens: 4, seed: 1, messages: resent});
+    assert.equal(stranger.usage.prompt_tokens_details.cached_tokens, 0);
+    const again = await alice.chat.completions.create({model: model_id, max_tokens: 4, seed: 1, messages: resent});
+    const cached = again.usage.prompt_tokens_details.cached_tokens;
+    assert.ok(cached >= first.usage.prompt_tokens && cached < again.usage.prompt_tokens,
+              `Alice's resent history reuses her cache (${cached} of ${again.usage.prompt_tokens})`);
+});
+
 test('json_object and json_schema replies parse as JSON', async () => {
     const object = await alice.chat.completions.create({
         model: model_id, max_tokens: 64, temperature: 0.8, seed: 3,

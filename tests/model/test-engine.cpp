@@ -197,6 +197,42 @@ TEST_F(Engine, ConversationsShareOnlyTheMarkedPrefixAndReplyAsIfAlone) {
     EXPECT_EQ(unmarked.text, alone.text);
 }
 
+// A one-off request (a chat client that resends its whole history, on the model's own id)
+// continues from its owner's last one-off reply, and only its owner's: another owner's request
+// with the same prompt computes everything, and gets the reply computed from nothing. (The
+// owner's reply is not compared with it: tokens decoded one at a time and in one prefill batch
+// round differently, and the random weights' near-even logits flip on that, as a conversation's
+// next turn does.)
+TEST_F(Engine, OneOffRequestsContinueOnlyFromTheirOwnersCache) {
+    auto engine = open_engine(3);
+    ASSERT_TRUE(engine);
+    std::vector<Message> history{{"system", "You are a helpful assistant who answers briefly."},
+                                 {"user", "Name three rivers of Europe, please."}};
+    auto run = [&](const std::vector<Message>& messages, const std::string& owner) {
+        ChatRequest request{"", messages, greedy(12)};
+        request.cache_owner = owner;
+        Result result;
+        auto text = engine->submit(std::move(request))->collect(&result.stats);
+        EXPECT_TRUE(text) << (text ? "" : text.error().message);
+        result.text = text ? text.value() : "";
+        return result;
+    };
+    const Result first = run(history, "user:ada");
+    EXPECT_EQ(first.stats.reused_tokens, 0);
+    history.push_back({"assistant", first.text});
+    history.push_back({"user", "And three mountains?"});
+
+    const Result alone = run(history, "");
+    EXPECT_EQ(alone.stats.reused_tokens, 0) << "a request without an owner used a kept cache";
+    const Result stranger = run(history, "user:bob");
+    EXPECT_EQ(stranger.stats.reused_tokens, 0) << "another owner's cache was used";
+    const Result again = run(history, "user:ada");
+    EXPECT_GE(again.stats.reused_tokens, first.stats.prompt_tokens) << "the owner's history was computed again";
+    EXPECT_EQ(again.stats.reused_tokens + again.stats.prefill_tokens, again.stats.prompt_tokens);
+    EXPECT_EQ(again.stats.stop_reason, StopReason::MaxTokens);
+    EXPECT_EQ(stranger.text, alone.text);
+}
+
 TEST_F(Engine, CancelStopsTheReplyNotTheEngine) {
     auto engine = open_engine();
     ASSERT_TRUE(engine);
