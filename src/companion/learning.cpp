@@ -67,7 +67,10 @@ ErrorOr<void> learn_from_exchange(llm::Backend& backend, UserSession& user, cons
         reflection.threshold = companion.options().reflection_threshold;
         auto reflected =
             memory::reflect_if_due(backend, *user.learning_memory, job.instructions, env.now_seconds(), reflection);
-        note("reflection", reflected.is_error() ? ErrorOr<void>(reflected.error()) : ErrorOr<void>());
+        if (reflected.is_error())
+            note("reflection", ErrorOr<void>(reflected.error()));
+        else if (reflected->failed)
+            note("reflection", make_error(reflected->rejected.back()));
     }
     if (!failures.empty())
         return make_error("learning for " + user.name + ": " + failures);
