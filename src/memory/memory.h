@@ -138,6 +138,9 @@ inline constexpr double default_reflection_threshold = 15.0;
 // Reflections longer than this are refused.
 inline constexpr size_t max_reflection_bytes = 600;
 
+// The most that --reflection-threshold and its kin accept: about a thousand exchanges.
+inline constexpr double max_reflection_threshold = 1000.0;
+
 // A reflection that fails (the model's call fails, its answer is not the JSON asked for, or the
 // process stops before it ends) keeps the importance it was due on, and a later turn tries again:
 // first after first_retry_delay_seconds, then after four times as long as the wait before, on
