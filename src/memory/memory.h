@@ -106,10 +106,11 @@ struct TimeRange {
     int64_t end = 0;
 };
 
-// Finds "today", "yesterday", "last week|month|year", "this week|month|year", "N days|weeks|
-// months ago", "in May" (the latest May not after `now`) and "on 2024-05-03" in `query`,
-// relative to `now`. Days, weeks (from Monday), months and years are the user's local ones in
-// `zone`, as the journal's are. Removes the expression from `query` when one is found.
+// Finds "today", "yesterday", "the day before yesterday", "last week|month|year", "this
+// week|month|year", "N days|weeks|months ago", "in May" (the latest May not after `now`) and
+// "on 2024-05-03" in `query`, relative to `now`. Days, weeks (from Monday), months and years
+// are the user's local ones in `zone`, as the journal's are. Removes the expression from
+// `query` when one is found.
 std::optional<TimeRange> parse_time_expression(std::string& query, int64_t now, const UtcOffset& zone);
 
 // A calendar date that `query` names ("24.01.2024", "5 January 2024", "the 5th of January,
@@ -118,6 +119,16 @@ std::optional<TimeRange> parse_time_expression(std::string& query, int64_t now, 
 // favours memories of the days around it rather than filtering by it: people and their messages
 // are often a day or two off.
 std::optional<int64_t> parse_named_date(std::string& query, int64_t now, const UtcOffset& zone);
+
+// How far back day_told_of reaches: further back, an account is dated when it was told.
+inline constexpr int64_t max_days_told_back = 7;
+
+// The one recent day that `text`, said at `said_at` (unix seconds), is about: every time
+// expression in it ("today", "yesterday", "the day before yesterday", "3 days ago", "on
+// 2026-03-08", "8 March") names the same local day in `zone`, the user's, from the day it was
+// said back to max_days_told_back days before. As days since 1970-01-01 of that date, or nullopt.
+// Fact extraction dates what the user tells of by it ("yesterday I went to the dentist").
+std::optional<int64_t> day_told_of(std::string_view text, int64_t said_at, const UtcOffset& zone);
 
 // "2024-05-03", "2024-05-03T10:00:00Z", "2024-05-03 10:00:00+02:00", with optional fractions.
 ErrorOr<int64_t> parse_iso8601(std::string_view text);
@@ -351,9 +362,11 @@ public:
     // facts with `source_turns` as provenance (an item's own "turns" must be among them).
     // `system_prompt` is the text the model was shown as instructions and persona: facts
     // copied from it are rejected. Malformed JSON is an error; invalid items are reported in
-    // the result and skipped.
+    // the result and skipped. A fact is dated `now`, unless its text or else its user turns tell
+    // of one recent day (day_told_of, read in the user's `zone` from when each was said): then
+    // at local noon of that day.
     ErrorOr<ExtractionResult> store_extracted_facts(std::string_view json, const std::vector<std::string>& source_turns,
-                                                    std::string_view system_prompt, int64_t now);
+                                                    std::string_view system_prompt, int64_t now, const UtcOffset& zone);
 
     Database& database() { return m_db; }
 
@@ -400,9 +413,11 @@ ErrorOr<ReflectionResult> reflect_if_due(llm::Backend& backend, MemoryStore& sto
 // Builds the extraction prompt for `turns`, asks `backend` for JSON under fact_grammar
 // (greedy), and stores the valid facts with the turns as provenance. Turns not yet in memory are
 // stored first, except conversation turns forgotten since the caller read them (no longer in the
-// conversation store): those are left out, never stored again.
+// conversation store): those are left out, never stored again. `zone` is the user's: the prompt
+// gives the model their date, and facts of an earlier day are dated in it (see
+// MemoryStore::store_extracted_facts).
 ErrorOr<ExtractionResult> extract_facts(llm::Backend& backend, MemoryStore& store,
                                         const std::vector<EpisodeInput>& turns, std::string_view system_prompt,
-                                        int64_t now);
+                                        int64_t now, const UtcOffset& zone);
 
 }  // namespace os1::memory

@@ -1,6 +1,7 @@
 // Background learning through the host, with a scripted model in place of a real one: a
 // reflection that fails is tried again on a later turn (not on every turn, and not lost by a
-// restart). The clock and the zone are fixed, whatever the machine's.
+// restart), and what the user tells of "yesterday" is dated in their own zone, for memory and
+// for the journal alike. The clock and the zones are fixed, whatever the machine's.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -14,6 +15,7 @@
 #include "memory/memory.h"
 #include "support/host-turns.h"
 #include "support/temp-dir.h"
+#include "support/us-pacific.h"
 
 using namespace os1;
 namespace fs = std::filesystem;
@@ -45,8 +47,8 @@ public:
                              first_id + "]}]}");
         } else if (request.grammar == memory::fact_grammar) {
             reply->push_text(facts);
-        } else if (request.grammar.empty() && request.messages.front().content.find("private journal") !=
-                                                  std::string::npos) {
+        } else if (request.grammar.empty() &&
+                   request.messages.front().content.find("private journal") != std::string::npos) {
             reply->push_text("A good day with them.");
         } else if (request.grammar.empty()) {
             reply->push_text("echo: " + request.messages.back().content);
@@ -77,7 +79,13 @@ private:
     std::mutex m_mutex;
 };
 
-Timestamp at(const char* iso) { return from_unix_seconds(memory::parse_iso8601(iso).value()); }
+Timestamp at(const char* iso) {
+    return from_unix_seconds(memory::parse_iso8601(iso).value());
+}
+
+int64_t civil_day(int y, unsigned m, unsigned d) {
+    return std::chrono::sys_days{std::chrono::year{y} / m / d}.time_since_epoch().count();
+}
 
 companion::HostOptions learning_host(const fs::path& home, std::atomic<int64_t>& clock_ms) {
     companion::HostOptions options;
@@ -157,4 +165,57 @@ TEST(CompanionLearning, AFailedReflectionIsRetriedOnALaterTurnNotOnEveryTurnAndS
     ASSERT_EQ(retry.size(), 2u);
     EXPECT_NE(retry.back().messages.back().content.find("I went climbing this morning."), std::string::npos)
         << retry.back().messages.back().content;
+}
+
+// The user's zone and UTC disagree about the date: at 2026-03-10T02:30:00Z it is still the
+// evening of Monday 2026-03-09 in Los Angeles, so the user's "yesterday" is Sunday 2026-03-08
+// (UTC's would be 2026-03-09). Memory and the journal must both take the user's.
+TEST(CompanionLearning, YesterdayIsTheUsersYesterdayInMemoryAndInTheJournal) {
+    const fs::path home = test::unique_temp_dir("learning-zone");
+    std::atomic<int64_t> clock_ms{unix_seconds(at("2026-03-08T20:00:00Z")) * 1000};  // Sunday 13:00 in LA
+    ScriptedModel model;
+    companion::CompanionHost host(model, learning_host(home, clock_ms));
+    companion::OpenOptions open;
+    open.zone = test::us_pacific;
+    auto conversation = host.open("sam", open);
+    ASSERT_TRUE(conversation) << conversation.error().message;
+    say_and_learn(host, *conversation, "A quiet Sunday at home.");
+
+    clock_ms = unix_seconds(at("2026-03-10T02:30:00Z")) * 1000;
+    model.facts = R"({"facts":[{"subject":"user","predicate":"visited","text":"The user went to the dentist.",)"
+                  R"("importance":0.6,"turns":[]}]})";
+    say_and_learn(host, *conversation, "Yesterday I went to the dentist.");
+    model.facts = R"({"facts":[]})";
+
+    // The model was told the user's date, not UTC's.
+    auto extraction = model.requests_with("You extract durable facts");
+    ASSERT_EQ(extraction.size(), 2u);
+    EXPECT_NE(extraction.back().messages.back().content.find("Today is Monday, 2026-03-09 for the user."),
+              std::string::npos)
+        << extraction.back().messages.back().content;
+
+    // The fact is dated on the user's Sunday.
+    auto store = memory::MemoryStore::open(home / "users" / "sam");
+    ASSERT_TRUE(store);
+    auto facts = store->current_facts();
+    ASSERT_TRUE(facts) << facts.error().message;
+    ASSERT_EQ(facts->size(), 1u);
+    const memory::Memory dentist = facts->front();
+    EXPECT_EQ(local_day(from_unix_seconds(dentist.time), test::us_pacific), civil_day(2026, 3, 8))
+        << memory::format_iso8601(dentist.time);
+
+    // The journal's Sunday, written once Monday began, holds it: its yesterday is the same day.
+    auto journal = model.requests_with("private journal");
+    ASSERT_EQ(journal.size(), 1u);
+    const std::string& material = journal.front().messages.back().content;
+    EXPECT_NE(material.find("The day: 2026-03-08"), std::string::npos) << material;
+    EXPECT_NE(material.find("fact: The user went to the dentist."), std::string::npos) << material;
+
+    // Asked the same evening, "yesterday" recalls it.
+    clock_ms = unix_seconds(at("2026-03-10T03:00:00Z")) * 1000;
+    TurnEvent prepared = say_and_learn(host, *conversation, "What did I do yesterday?");
+    bool recalled = false;
+    for (const memory::Hit& hit : prepared.prepared.recalled)
+        recalled = recalled || hit.id == dentist.id;
+    EXPECT_TRUE(recalled) << "the dentist fact, dated on the user's yesterday, is recalled";
 }
