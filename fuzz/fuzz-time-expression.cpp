@@ -1,8 +1,9 @@
 // Times in text: memory::parse_time_expression over a search query ("what did I do 3 weeks
-// ago?"), at a "now" and in a fixed zone taken from the input's first bytes, and
-// memory::parse_iso8601 over the same text, as imports read it. A range found is never empty,
-// and a time read as ISO 8601 is written by format_iso8601 as text that reads back as the same
-// time (an export imports again).
+// ago?"), at a "now" and in a fixed zone taken from the input's first bytes, memory::day_told_of
+// over the same text as a message that fact extraction dates, and memory::parse_iso8601 over it
+// as imports read it. A range found is never empty, a day told of is never later than the day
+// of "now" nor more than max_days_told_back before it, and a time read as ISO 8601 is written
+// by format_iso8601 as text that reads back as the same time (an export imports again).
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -44,6 +45,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         OS1_FUZZ_CHECK(query.size() <= text.size() + 1);
     } else {
         OS1_FUZZ_CHECK(query == text);
+    }
+
+    if (const auto day = memory::day_told_of(text, now, fixed_utc_offset(offset))) {
+        const int64_t said_on = local_day(from_unix_seconds(now), fixed_utc_offset(offset));
+        OS1_FUZZ_CHECK(*day <= said_on && *day >= said_on - memory::max_days_told_back);
     }
 
     const auto time = memory::parse_iso8601(text);

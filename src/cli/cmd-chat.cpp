@@ -40,6 +40,7 @@ struct ChatOptions {
     llm::SamplingParams sampling;
     std::string embedding_model;  // empty: recall by words only
     bool learn = true;
+    double reflection_threshold = memory::default_reflection_threshold;
 };
 
 std::atomic<bool> g_interrupted{false};
@@ -378,6 +379,7 @@ int run_chat(ChatOptions& options, const GlobalOptions& global) {
     host_options.environment = terminal_environment();
     host_options.companion.system_prompt = options.system_prompt;
     host_options.companion.learn = options.learn;
+    host_options.companion.reflection_threshold = options.reflection_threshold;
     host_options.sampling = options.sampling;
     if (!options.embedding_model.empty()) {
         auto embedder = llm::open_embedder({options.embedding_model});
@@ -401,7 +403,8 @@ void register_chat(CLI::App& app, GlobalOptions& global, int& exit_code) {
     chat->footer("Inside a chat: /help, /reset, /stats, /mood, /journal, /remember, /forget, /why, /quit.\n"
                  "Ctrl-C stops the reply being written; what was shown is kept, marked as interrupted.\n"
                  "After each reply the companion learns from it with the model (facts, its own reading of your\n"
-                 "message, the journal); --once waits for that before exiting, --no-learning skips it.\n"
+                 "message, the journal, and now and then a reflection); --once waits for that before exiting,\n"
+                 "--no-learning skips it. A reflection that fails is tried again on a later turn.\n"
                  "Examples:\n"
                  "  os1 chat                              talk to the default installed model\n"
                  "  os1 chat --model ~/models/x.gguf      use a GGUF file\n"
@@ -416,6 +419,11 @@ void register_chat(CLI::App& app, GlobalOptions& global, int& exit_code) {
     chat->add_flag("!--no-learning", options->learn,
                    "Store the conversation, but learn nothing from it with the model (no facts, appraisal, journal "
                    "prose or reflection); --once then exits right after the reply");
+    chat->add_option("--reflection-threshold", options->reflection_threshold,
+                     "Reflect on new memories once their importance adds up to this (an exchange adds about 0.8; "
+                     "lower reflects more often)")
+        ->default_val(memory::default_reflection_threshold)
+        ->check(finite_range(0, memory::max_reflection_threshold, LowerBound::Exclusive));
     chat->add_option("--embedding-model", options->embedding_model,
                      "GGUF embedding model for recall by meaning as well as words (new memories get vectors; "
                      "older ones after os1 memory embed)");

@@ -27,6 +27,7 @@ struct ServeOptions {
     std::string host = "127.0.0.1";
     int port = 8080;
     bool learn = true;
+    double reflection_threshold = memory::default_reflection_threshold;
     size_t workers = 4;
     size_t max_connections = 4096;
     int grace_seconds = 30;
@@ -89,6 +90,7 @@ int run_serve(ServeOptions& options, const GlobalOptions& global) {
     host_options.home = home;
     host_options.environment = env;
     host_options.companion.learn = options.learn;
+    host_options.companion.reflection_threshold = options.reflection_threshold;
     host_options.sampling = options.sampling;
     companion::CompanionHost host(*backend.value(), std::move(host_options));
 
@@ -165,6 +167,11 @@ void register_serve(CLI::App& app, GlobalOptions& global, int& exit_code) {
         ->check(CLI::Range(0, 3600));
     serve->add_flag("!--no-learning", options->learn,
                     "Do not learn in the background (facts, the model's appraisal, the journal, reflection)");
+    serve->add_option("--reflection-threshold", options->reflection_threshold,
+                      "Reflect on a user's new memories once their importance adds up to this (an exchange adds "
+                      "about 0.8; lower reflects more often)")
+        ->default_val(memory::default_reflection_threshold)
+        ->check(finite_range(0, memory::max_reflection_threshold, LowerBound::Exclusive));
     serve->add_option("--max-tokens", options->sampling.max_tokens, "Longest reply by default, in tokens")
         ->check(CLI::Range(1, 1 << 20));
     serve->add_option("--temperature", options->sampling.temperature, "Default sampling temperature; 0 is greedy")

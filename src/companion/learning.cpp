@@ -52,22 +52,29 @@ ErrorOr<void> learn_from_exchange(llm::Backend& backend, UserSession& user, cons
     if (auto opened = open_learning_connections(user); opened.is_error())
         return make_error(opened.error().kind, "learning for " + user.name + ": " + opened.error().message);
 
-    auto journal = write_waiting_journal_entries(backend, *user.learning_db, env.zone, job.companion_name);
-    note("journal", journal.is_error() ? ErrorOr<void>(journal.error()) : ErrorOr<void>());
-
+    // Facts first: what the user tells of an earlier day ("yesterday I ...") is dated to that day
+    // in their zone, and the journal entry still waiting for that day then includes it.
     if (!job.exchange.empty()) {
-        auto facts =
-            memory::extract_facts(backend, *user.learning_memory, job.exchange, job.instructions, env.now_seconds());
+        auto facts = memory::extract_facts(backend, *user.learning_memory, job.exchange, job.instructions,
+                                           env.now_seconds(), env.zone);
         note("facts", facts.is_error() ? ErrorOr<void>(facts.error()) : ErrorOr<void>());
         if (facts && !facts->rejected.empty())
             env.log(LogLevel::Debug, user.name + ": " + std::to_string(facts->rejected.size()) +
                                          " extracted items rejected, first: " + facts->rejected.front());
+    }
 
+    auto journal = write_waiting_journal_entries(backend, *user.learning_db, env.zone, job.companion_name);
+    note("journal", journal.is_error() ? ErrorOr<void>(journal.error()) : ErrorOr<void>());
+
+    if (!job.exchange.empty()) {
         memory::ReflectionOptions reflection;
         reflection.threshold = companion.options().reflection_threshold;
         auto reflected =
             memory::reflect_if_due(backend, *user.learning_memory, job.instructions, env.now_seconds(), reflection);
-        note("reflection", reflected.is_error() ? ErrorOr<void>(reflected.error()) : ErrorOr<void>());
+        if (reflected.is_error())
+            note("reflection", ErrorOr<void>(reflected.error()));
+        else if (reflected->failed)
+            note("reflection", make_error(reflected->rejected.back()));
     }
     if (!failures.empty())
         return make_error("learning for " + user.name + ": " + failures);

@@ -1,8 +1,9 @@
 // What the companion learns from one committed exchange, with the model, off the hot path: its
-// own appraisal of the user's message (blended into the mood), the journal entry still waiting
-// for its words, facts and core-memory edits from the exchange, and a reflection when one is
-// due. It runs on the host's background queue at background priority; each step's failure is
-// reported and the next step still runs.
+// own appraisal of the user's message (blended into the mood), facts and core-memory edits from
+// the exchange (dated in the user's zone), the journal entry still waiting for its words, and a
+// reflection when one is due (a failed one is retried by a later job). It runs on the host's
+// background queue at background priority; each step's failure is reported and the next step
+// still runs.
 #pragma once
 
 #include <string>

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <set>
 
 #include "llm/llm.h"
@@ -41,11 +42,51 @@ std::optional<std::string> string_field(const nlohmann::json& item, const char* 
     return value;
 }
 
+// When a fact took place, for its valid_from: the day its own text tells of, else the one day
+// its user turns tell of ("Yesterday I went to the dentist"), each read in the user's zone from
+// when it was said. At local noon, so that the date holds in nearby zones too; a fact of the day
+// of `now`, or of no day, is dated `now`.
+ErrorOr<int64_t> fact_time(Database& db, const std::string& text, const std::vector<std::string>& turns, int64_t now,
+                           const UtcOffset& zone) {
+    std::optional<int64_t> told_by_turns;
+    bool turns_agree = true;
+    int64_t newest_turn = 0;
+    for (const std::string& turn : turns) {
+        auto q = OS1_TRY(
+            db.prepare("SELECT text, time FROM memories WHERE kind = 'episode' AND role = 'user' AND source_id = ?"));
+        q.bind(1, turn);
+        if (!OS1_TRY(q.step()))
+            continue;
+        const int64_t said_at = q.column_int(1);
+        newest_turn = std::max(newest_turn, said_at);
+        const std::optional<int64_t> day = day_told_of(q.column_text(0), said_at, zone);
+        if (!day)
+            continue;
+        turns_agree = turns_agree && (!told_by_turns || *told_by_turns == *day);
+        told_by_turns = day;
+    }
+    std::optional<int64_t> day = day_told_of(text, newest_turn > 0 ? newest_turn : now, zone);
+    if (!day && turns_agree)
+        day = told_by_turns;
+    if (!day || *day == local_day(from_unix_seconds(now), zone))
+        return now;
+    return unix_seconds(local_day_start(*day, zone)) + 12 * 60 * 60;
+}
+
+// "Monday, 2026-03-09": the user's date at `t`, as the extraction prompt gives it.
+std::string local_date_text(int64_t t, const UtcOffset& zone) {
+    static const char* const names[] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
+    const int64_t day = local_day(from_unix_seconds(t), zone);
+    const std::chrono::weekday weekday{std::chrono::sys_days{std::chrono::days{day}}};
+    return std::string(names[weekday.c_encoding()]) + ", " + format_iso8601(day * 86400).substr(0, 10);
+}
+
 }  // namespace
 
 ErrorOr<ExtractionResult> MemoryStore::store_extracted_facts(std::string_view json,
                                                              const std::vector<std::string>& source_turns,
-                                                             std::string_view system_prompt, int64_t now) {
+                                                             std::string_view system_prompt, int64_t now,
+                                                             const UtcOffset& zone) {
     if (!is_valid_utf8(json))
         return make_error("fact extraction: the model output is not valid UTF-8");
     nlohmann::json doc = nlohmann::json::parse(json, nullptr, false);
@@ -122,7 +163,7 @@ ErrorOr<ExtractionResult> MemoryStore::store_extracted_facts(std::string_view js
             }
             if (turns.empty())
                 turns = source_turns;
-            FactInput fact{*subject, *predicate, *text, value, now};
+            FactInput fact{*subject, *predicate, *text, value, OS1_TRY(fact_time(m_db, *text, turns, now, zone))};
             auto stored = detail::add_fact_in(m_db, fact, turns);
             if (stored.is_error()) {
                 reject(stored.error().message);
@@ -162,7 +203,7 @@ ErrorOr<bool> forgotten_turn(Database& db, const EpisodeInput& turn) {
 
 ErrorOr<ExtractionResult> extract_facts(llm::Backend& backend, MemoryStore& store,
                                         const std::vector<EpisodeInput>& all_turns, std::string_view system_prompt,
-                                        int64_t now) {
+                                        int64_t now, const UtcOffset& zone) {
     // Turns not yet stored become episodes first, so that provenance can point at them; turns
     // forgotten since the caller read them are left out.
     std::vector<EpisodeInput> kept;
@@ -185,7 +226,7 @@ ErrorOr<ExtractionResult> extract_facts(llm::Backend& backend, MemoryStore& stor
     if (!missing.empty())
         OS1_TRY(store.import_episodes(missing));
 
-    std::string transcript;
+    std::string transcript = "Today is " + local_date_text(now, zone) + " for the user.\n";
     for (const EpisodeInput& turn : turns)
         transcript += "[" + turn.source_id + "] " + turn.role + ": " + turn.text + "\n";
     llm::ChatRequest request = llm::task_request(
@@ -199,10 +240,10 @@ ErrorOr<ExtractionResult> extract_facts(llm::Backend& backend, MemoryStore& stor
         "\"text\":\"Has a sister, Lena.\",\"turns\":[\"id\"]}] or {\"block\":\"persona\",\"op\":\"replace\","
         "\"old\":\"...\",\"new\":\"...\",\"turns\":[]}: the human block holds only what the user said about "
         "themselves (cite their turns), never your guesses; the persona block holds what you learned about "
-        "yourself.",
+        "yourself. Write a day as its date, never as \"yesterday\" or \"today\".",
         transcript, fact_grammar, 512);
     std::string reply = OS1_TRY(backend.submit(std::move(request))->collect());
-    return store.store_extracted_facts(reply, ids, system_prompt, now);
+    return store.store_extracted_facts(reply, ids, system_prompt, now, zone);
 }
 
 }  // namespace os1::memory

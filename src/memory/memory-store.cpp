@@ -99,6 +99,18 @@ const std::vector<Database::Migration> migrations = {
         ALTER TABLE memories ADD COLUMN import_run INTEGER;
         CREATE INDEX memories_by_import_run ON memories(import_run) WHERE import_run IS NOT NULL;
     )sql"},
+    {6, R"sql(
+        -- A reflection leaves the marker where it is until its insights are stored, so a try that
+        -- fails (or whose process stops) loses no importance and is tried again. attempts: the
+        -- tries on the memories past the marker that did not succeed, the one running included;
+        -- claim: the number of the latest try, so that a try whose time ran out changes nothing
+        -- when it ends; claimed_through: the newest memory of the try running (NULL: none);
+        -- next_attempt_at: no try starts before this (unix seconds; NULL: at once).
+        ALTER TABLE reflection_marker ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE reflection_marker ADD COLUMN claim INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE reflection_marker ADD COLUMN claimed_through INTEGER;
+        ALTER TABLE reflection_marker ADD COLUMN next_attempt_at INTEGER;
+    )sql"},
 };
 
 constexpr const char* memory_columns =
@@ -570,7 +582,8 @@ ErrorOr<ForgetReport> MemoryStore::forget_all() {
         OS1_TRY(
             m_db.exec("DELETE FROM memory_sources; DELETE FROM core_blocks WHERE name = 'human'; DELETE FROM memories; "
                       "INSERT INTO memories_fts(memories_fts) VALUES ('delete-all'); "
-                      "UPDATE reflection_marker SET last_memory_id = 0;"));
+                      "UPDATE reflection_marker SET last_memory_id = 0, attempts = 0, claim = claim + 1, "
+                      "claimed_through = NULL, next_attempt_at = NULL;"));
         report.caches_deleted = OS1_TRY(delete_all_conversation_caches(m_db.path().parent_path()));
         return {};
     }));

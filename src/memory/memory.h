@@ -106,10 +106,11 @@ struct TimeRange {
     int64_t end = 0;
 };
 
-// Finds "today", "yesterday", "last week|month|year", "this week|month|year", "N days|weeks|
-// months ago", "in May" (the latest May not after `now`) and "on 2024-05-03" in `query`,
-// relative to `now`. Days, weeks (from Monday), months and years are the user's local ones in
-// `zone`, as the journal's are. Removes the expression from `query` when one is found.
+// Finds "today", "yesterday", "the day before yesterday", "last week|month|year", "this
+// week|month|year", "N days|weeks|months ago", "in May" (the latest May not after `now`) and
+// "on 2024-05-03" in `query`, relative to `now`. Days, weeks (from Monday), months and years
+// are the user's local ones in `zone`, as the journal's are. Removes the expression from
+// `query` when one is found.
 std::optional<TimeRange> parse_time_expression(std::string& query, int64_t now, const UtcOffset& zone);
 
 // A calendar date that `query` names ("24.01.2024", "5 January 2024", "the 5th of January,
@@ -118,6 +119,16 @@ std::optional<TimeRange> parse_time_expression(std::string& query, int64_t now, 
 // favours memories of the days around it rather than filtering by it: people and their messages
 // are often a day or two off.
 std::optional<int64_t> parse_named_date(std::string& query, int64_t now, const UtcOffset& zone);
+
+// How far back day_told_of reaches: further back, an account is dated when it was told.
+inline constexpr int64_t max_days_told_back = 7;
+
+// The one recent day that `text`, said at `said_at` (unix seconds), is about: every time
+// expression in it ("today", "yesterday", "the day before yesterday", "3 days ago", "on
+// 2026-03-08", "8 March") names the same local day in `zone`, the user's, from the day it was
+// said back to max_days_told_back days before. As days since 1970-01-01 of that date, or nullopt.
+// Fact extraction dates what the user tells of by it ("yesterday I went to the dentist").
+std::optional<int64_t> day_told_of(std::string_view text, int64_t said_at, const UtcOffset& zone);
 
 // "2024-05-03", "2024-05-03T10:00:00Z", "2024-05-03 10:00:00+02:00", with optional fractions.
 ErrorOr<int64_t> parse_iso8601(std::string_view text);
@@ -138,16 +149,47 @@ inline constexpr double default_reflection_threshold = 15.0;
 // Reflections longer than this are refused.
 inline constexpr size_t max_reflection_bytes = 600;
 
+// The most that --reflection-threshold and its kin accept: about a thousand exchanges.
+inline constexpr double max_reflection_threshold = 1000.0;
+
+// A reflection that fails (the model's call fails, its answer is not the JSON asked for, or the
+// process stops before it ends) keeps the importance it was due on, and a later turn tries again:
+// first after first_retry_delay_seconds, then after four times as long as the wait before, on
+// the injected clock. After max_attempts tries on the same memories they are given up (reflection
+// starts afresh from the memories stored after them), so a model that keeps failing costs a few
+// calls, never one on every turn.
 struct ReflectionOptions {
     double threshold = default_reflection_threshold;
     size_t max_memories = 30;  // the newest memories since the last reflection that the model sees
+    int max_attempts = 4;
+    int64_t first_retry_delay_seconds = 10 * 60;
+    // A try not ended by then is taken to have stopped with its process, and counts as failed.
+    int64_t attempt_timeout_seconds = 60 * 60;
+};
+
+// One try at a reflection, as claim_reflection hands it out.
+struct ReflectionClaim {
+    std::vector<Memory> memories;  // the newest since the last reflection, oldest first
+    int64_t claim = 0;             // which try this is, among every try on this store
+    int64_t through = 0;           // the newest memory id it covers: the marker moves here on success
+    int attempt = 1;               // 1 for the first try on these memories, 2 for the first retry, ...
+};
+
+// What a failed try leaves for the next.
+struct ReflectionRetry {
+    int attempt = 0;                  // the tries on these memories so far
+    std::optional<int64_t> retry_at;  // no try starts before this (unix seconds); nullopt: given up
 };
 
 struct ReflectionResult {
-    bool ran = false;                   // false: the threshold was not reached
+    bool ran = false;                   // false: not due (below the threshold, or waiting to retry)
     std::vector<int64_t> shown;         // the memory ids shown to the model
     std::vector<int64_t> stored;        // ids of the reflections stored
     std::vector<std::string> rejected;  // "insight 2: source 99 was not among the memories shown"
+    int attempt = 0;                    // when it ran: 1 for the first try on these memories
+    // Set when the model's answer was unusable: nothing was stored, and it says when the next
+    // try may start.
+    std::optional<ReflectionRetry> failed;
 };
 
 // A memory that forgetting removed, with what the caller needs to forget it elsewhere: the
@@ -244,12 +286,24 @@ public:
     ErrorOr<void> core_set(std::string_view name, std::string_view text);
 
     // Summed importance of the episodes and facts stored since the last reflection (the marker
-    // is kept in the database, so it survives restarts).
+    // is kept in the database, so it survives restarts). A failed reflection does not reset it.
     ErrorOr<double> importance_since_reflection();
-    // When that sum has reached options.threshold: moves the marker past every memory stored so
-    // far and returns the newest of them (at most options.max_memories, oldest first) to reflect
-    // on, all in one transaction, so exactly one caller wins each crossing. Else nullopt.
-    ErrorOr<std::optional<std::vector<Memory>>> claim_reflection(const ReflectionOptions& options);
+    // Starts a try when that sum has reached options.threshold, no try is running and no retry
+    // is waiting for its time (`now`, unix seconds): returns the newest memories since the
+    // marker (at most options.max_memories, oldest first) to reflect on, and records the try,
+    // all in one transaction, so exactly one caller (thread or process) wins. Else nullopt. The
+    // marker stays until complete_reflection. A try left running past
+    // options.attempt_timeout_seconds counts as failed: the next claim retries it, or gives its
+    // memories up after options.max_attempts.
+    ErrorOr<std::optional<ReflectionClaim>> claim_reflection(const ReflectionOptions& options, int64_t now);
+    // The try's insights are stored: moves the marker past the memories it covered, and resets
+    // the count of tries.
+    ErrorOr<void> complete_reflection(const ReflectionClaim& claim);
+    // The try failed: the importance stays, and the next try waits (see ReflectionOptions); after
+    // options.max_attempts tries the marker moves past the try's memories instead. A try that is
+    // no longer the latest (its time ran out and another began) changes nothing.
+    ErrorOr<ReflectionRetry> fail_reflection(const ReflectionClaim& claim, const ReflectionOptions& options,
+                                             int64_t now);
     // Validates model output (the JSON that reflection_grammar describes) and stores the valid
     // insights as reflections: sources must be non-empty and among `shown`, the text valid
     // UTF-8 within max_reflection_bytes, importance in [0, 1], not an instruction, not copied
@@ -308,9 +362,11 @@ public:
     // facts with `source_turns` as provenance (an item's own "turns" must be among them).
     // `system_prompt` is the text the model was shown as instructions and persona: facts
     // copied from it are rejected. Malformed JSON is an error; invalid items are reported in
-    // the result and skipped.
+    // the result and skipped. A fact is dated `now`, unless its text or else its user turns tell
+    // of one recent day (day_told_of, read in the user's `zone` from when each was said): then
+    // at local noon of that day.
     ErrorOr<ExtractionResult> store_extracted_facts(std::string_view json, const std::vector<std::string>& source_turns,
-                                                    std::string_view system_prompt, int64_t now);
+                                                    std::string_view system_prompt, int64_t now, const UtcOffset& zone);
 
     Database& database() { return m_db; }
 
@@ -347,18 +403,21 @@ extern const char* const fact_grammar;
 // {"insights":[{"text":"...","importance":0.7,"sources":[12,15]}]}
 extern const char* const reflection_grammar;
 
-// When the importance threshold is reached: claims the memories, asks `backend` (greedy, under
-// reflection_grammar) for insights with the memory ids they come from, and stores the valid
-// ones. Output that is not complete JSON is reported in `rejected`, not as an error.
+// When a reflection is due (claim_reflection): asks `backend` (greedy, under reflection_grammar)
+// for insights with the memory ids they come from, and stores the valid ones. Output that is not
+// complete JSON is reported in `rejected` and `failed`, not as an error; a failing backend is an
+// error that says when the next try may start. Either way the importance stays for that retry.
 ErrorOr<ReflectionResult> reflect_if_due(llm::Backend& backend, MemoryStore& store, std::string_view system_prompt,
                                          int64_t now, const ReflectionOptions& options = {});
 
 // Builds the extraction prompt for `turns`, asks `backend` for JSON under fact_grammar
 // (greedy), and stores the valid facts with the turns as provenance. Turns not yet in memory are
 // stored first, except conversation turns forgotten since the caller read them (no longer in the
-// conversation store): those are left out, never stored again.
+// conversation store): those are left out, never stored again. `zone` is the user's: the prompt
+// gives the model their date, and facts of an earlier day are dated in it (see
+// MemoryStore::store_extracted_facts).
 ErrorOr<ExtractionResult> extract_facts(llm::Backend& backend, MemoryStore& store,
                                         const std::vector<EpisodeInput>& turns, std::string_view system_prompt,
-                                        int64_t now);
+                                        int64_t now, const UtcOffset& zone);
 
 }  // namespace os1::memory

@@ -64,10 +64,61 @@ ErrorOr<double> MemoryStore::importance_since_reflection() {
     return double(q.column_int(0)) / 1000.0;
 }
 
-ErrorOr<std::optional<std::vector<Memory>>> MemoryStore::claim_reflection(const ReflectionOptions& options) {
-    std::optional<std::vector<Memory>> claimed;
+namespace {
+
+// The row of reflection_marker beyond the marker itself.
+struct TryState {
+    int attempts = 0;
+    int64_t claim = 0;
+    std::optional<int64_t> claimed_through;
+    std::optional<int64_t> next_attempt_at;
+};
+
+ErrorOr<TryState> read_try_state(Database& db) {
+    auto q = OS1_TRY(
+        db.prepare("SELECT attempts, claim, claimed_through, next_attempt_at FROM reflection_marker WHERE id = 1"));
+    if (!OS1_TRY(q.step()))
+        return make_error(ErrorKind::Corrupt, "reflection: the marker row is missing");
+    TryState state;
+    state.attempts = int(q.column_int(0));
+    state.claim = q.column_int(1);
+    if (!q.column_is_null(2))
+        state.claimed_through = q.column_int(2);
+    if (!q.column_is_null(3))
+        state.next_attempt_at = q.column_int(3);
+    return state;
+}
+
+// Moves the marker past `through` and clears the tries: after a success, or when they are given up.
+ErrorOr<void> move_marker_past(Database& db, int64_t through) {
+    auto q =
+        OS1_TRY(db.prepare("UPDATE reflection_marker SET last_memory_id = max(last_memory_id, ?), attempts = 0, "
+                           "claimed_through = NULL, next_attempt_at = NULL WHERE id = 1"));
+    return q.bind(1, through).run();
+}
+
+// The wait after the `attempt`-th failed try: first_retry_delay_seconds, four times longer each time.
+int64_t retry_delay(const ReflectionOptions& options, int attempt) {
+    int64_t delay = std::max<int64_t>(options.first_retry_delay_seconds, 0);
+    for (int i = 1; i < attempt && delay < int64_t(1) << 40; ++i)
+        delay *= 4;
+    return delay;
+}
+
+}  // namespace
+
+ErrorOr<std::optional<ReflectionClaim>> MemoryStore::claim_reflection(const ReflectionOptions& options, int64_t now) {
+    std::optional<ReflectionClaim> claimed;
     OS1_TRY(in_transaction(m_db, [&]() -> ErrorOr<void> {
-        // Inside BEGIN IMMEDIATE: a second process waits here and then sees the moved marker.
+        // Inside BEGIN IMMEDIATE: a second process waits here and then sees this try recorded.
+        TryState state = OS1_TRY(read_try_state(m_db));
+        if (state.next_attempt_at && now < *state.next_attempt_at)
+            return {};  // a try is running, or a failed one waits for its retry
+        if (state.claimed_through && state.attempts >= options.max_attempts) {
+            // The last try allowed never ended (its process stopped): its memories are given up.
+            OS1_TRY(move_marker_past(m_db, *state.claimed_through));
+            state.attempts = 0;
+        }
         if (OS1_TRY(importance_since_reflection()) < options.threshold)
             return {};
         auto q = OS1_TRY(m_db.prepare(
@@ -77,11 +128,58 @@ ErrorOr<std::optional<std::vector<Memory>>> MemoryStore::claim_reflection(const 
         q.bind(1, int64_t(options.max_memories));
         std::vector<Memory> memories = OS1_TRY(read_memories(q));
         std::reverse(memories.begin(), memories.end());
-        OS1_TRY(m_db.exec("UPDATE reflection_marker SET last_memory_id = (SELECT coalesce(max(id), 0) FROM memories)"));
-        claimed = std::move(memories);
+        auto newest = OS1_TRY(m_db.prepare("SELECT coalesce(max(id), 0) FROM memories"));
+        OS1_TRY(newest.step());
+        const int64_t through = newest.column_int(0);
+        if (memories.empty())  // only superseded facts since the marker: nothing to reflect on
+            return move_marker_past(m_db, through);
+
+        ReflectionClaim claim;
+        claim.memories = std::move(memories);
+        claim.claim = state.claim + 1;
+        claim.through = through;
+        claim.attempt = state.attempts + 1;
+        auto record =
+            OS1_TRY(m_db.prepare("UPDATE reflection_marker SET attempts = ?, claim = ?, claimed_through = ?, "
+                                 "next_attempt_at = ? WHERE id = 1"));
+        OS1_TRY(record.bind(1, int64_t(claim.attempt))
+                    .bind(2, claim.claim)
+                    .bind(3, claim.through)
+                    .bind(4, now + std::max<int64_t>(options.attempt_timeout_seconds, 0))
+                    .run());
+        claimed = std::move(claim);
         return {};
     }));
     return claimed;
+}
+
+ErrorOr<void> MemoryStore::complete_reflection(const ReflectionClaim& claim) {
+    return in_transaction(m_db, [&]() -> ErrorOr<void> {
+        const TryState state = OS1_TRY(read_try_state(m_db));
+        if (state.claim != claim.claim || !state.claimed_through)
+            return {};  // no longer the latest try: the one that is decides
+        return move_marker_past(m_db, claim.through);
+    });
+}
+
+ErrorOr<ReflectionRetry> MemoryStore::fail_reflection(const ReflectionClaim& claim, const ReflectionOptions& options,
+                                                      int64_t now) {
+    ReflectionRetry retry;
+    OS1_TRY(in_transaction(m_db, [&]() -> ErrorOr<void> {
+        const TryState state = OS1_TRY(read_try_state(m_db));
+        retry.attempt = state.attempts;
+        if (state.claim != claim.claim || !state.claimed_through) {
+            retry.retry_at = state.next_attempt_at.value_or(now);  // the latest try decides
+            return {};
+        }
+        if (state.attempts >= options.max_attempts)
+            return move_marker_past(m_db, claim.through);
+        retry.retry_at = now + retry_delay(options, state.attempts);
+        auto q = OS1_TRY(
+            m_db.prepare("UPDATE reflection_marker SET claimed_through = NULL, next_attempt_at = ? WHERE id = 1"));
+        return q.bind(1, *retry.retry_at).run();
+    }));
+    return retry;
 }
 
 ErrorOr<ReflectionResult> MemoryStore::store_reflections(std::string_view json, const std::vector<int64_t>& shown,
@@ -182,15 +280,28 @@ ErrorOr<ReflectionResult> MemoryStore::store_reflections(std::string_view json, 
     return result;
 }
 
+namespace {
+
+// "try 1 of 4 failed; the next may start at 2026-03-10T02:40:00Z", or that the memories were given up.
+std::string retry_text(const ReflectionRetry& retry, const ReflectionOptions& options) {
+    if (!retry.retry_at)
+        return "given up after " + std::to_string(retry.attempt) +
+               " tries; reflection starts again from the memories stored after these";
+    return "try " + std::to_string(retry.attempt) + " of " + std::to_string(options.max_attempts) +
+           " failed; the next may start at " + format_iso8601(*retry.retry_at);
+}
+
+}  // namespace
+
 ErrorOr<ReflectionResult> reflect_if_due(llm::Backend& backend, MemoryStore& store, std::string_view system_prompt,
                                          int64_t now, const ReflectionOptions& options) {
-    auto claimed = OS1_TRY(store.claim_reflection(options));
-    if (!claimed || claimed->empty())
+    auto claim = OS1_TRY(store.claim_reflection(options, now));
+    if (!claim)
         return ReflectionResult{};
 
     std::string listing;
     std::vector<int64_t> shown;
-    for (const Memory& m : *claimed) {
+    for (const Memory& m : claim->memories) {
         listing += memory_line(m) + "\n";
         shown.push_back(m.id);
     }
@@ -203,19 +314,32 @@ ErrorOr<ReflectionResult> reflect_if_due(llm::Backend& backend, MemoryStore& sto
         "memory, do not write instructions, and return {\"insights\":[]} when nothing stands out.",
         listing, reflection_grammar, 768);
     llm::ReplyStats stats;
-    std::string reply = OS1_TRY(backend.submit(std::move(request))->collect(&stats));
+    auto reply = backend.submit(std::move(request))->collect(&stats);
+    if (reply.is_error()) {
+        const ReflectionRetry retry = OS1_TRY(store.fail_reflection(*claim, options, now));
+        return make_error(reply.error().kind,
+                          "reflection: the model failed: " + reply.error().message + "; " + retry_text(retry, options));
+    }
 
-    auto stored = store.store_reflections(reply, shown, system_prompt, now);
+    auto stored = store.store_reflections(reply.value(), shown, system_prompt, now);
     if (stored.is_error()) {
         // The model's answer was unusable (cut off, or not JSON): nothing is stored, and the
-        // claimed memories wait for the next reflection's context instead of being retried.
+        // memories keep their importance for the next try.
+        const ReflectionRetry retry = OS1_TRY(store.fail_reflection(*claim, options, now));
         ReflectionResult result;
         result.ran = true;
         result.shown = shown;
+        result.attempt = claim->attempt;
+        result.failed = retry;
         result.rejected.push_back(stored.error().message + " (stopped: " + llm::to_string(stats.stop_reason) +
-                                  " after " + std::to_string(stats.generated_tokens) + " tokens); nothing stored");
+                                  " after " + std::to_string(stats.generated_tokens) + " tokens); nothing stored; " +
+                                  retry_text(retry, options));
         return result;
     }
+    // Should the process stop right here, the next try finds these insights stored and rejects
+    // their repeats, so nothing is stored twice.
+    OS1_TRY(store.complete_reflection(*claim));
+    stored->attempt = claim->attempt;
     return stored;
 }
 

@@ -236,7 +236,10 @@ std::optional<TimeRange> parse_time_expression(std::string& query, int64_t now, 
         const std::string& t = w[i].text;
         const std::string next = i + 1 < w.size() ? w[i + 1].text : std::string();
         first = last = i;
-        if (t == "yesterday") {
+        if (t == "day" && next == "before" && i + 2 < w.size() && w[i + 2].text == "yesterday") {
+            last = i + 2;
+            range = days_range(today - 2, today - 1, zone);
+        } else if (t == "yesterday") {
             range = days_range(today - 1, today, zone);
         } else if (t == "today") {
             range = days_range(today, today + 1, zone);
@@ -370,6 +373,33 @@ std::optional<int64_t> parse_named_date(std::string& query, int64_t now, const U
         return day_number(year, month) + day - 1;
     }
     return std::nullopt;
+}
+
+std::optional<int64_t> day_told_of(std::string_view text, int64_t said_at, const UtcOffset& zone) {
+    const int64_t said_on = local_day(from_unix_seconds(said_at), zone);
+    std::string rest(text);
+    std::optional<int64_t> day;
+    // Each expression found is removed from `rest`, so this ends; sixteen are plenty for one message.
+    for (int found = 0; found < 16; ++found) {
+        std::optional<int64_t> named;
+        if (auto range = parse_time_expression(rest, said_at, zone)) {
+            const int64_t first = local_day(from_unix_seconds(range->begin), zone);
+            const TimeRange one_day = days_range(first, first + 1, zone);
+            if (one_day.begin != range->begin || one_day.end != range->end)
+                return std::nullopt;  // a week, a month, a year: no one day
+            named = first;
+        } else {
+            named = parse_named_date(rest, said_at, zone);
+        }
+        if (!named)
+            break;
+        if (day && *day != *named)
+            return std::nullopt;  // two days: which one a fact is about is not clear
+        day = named;
+    }
+    if (!day || *day > said_on || *day < said_on - max_days_told_back)
+        return std::nullopt;
+    return day;
 }
 
 }  // namespace os1::memory

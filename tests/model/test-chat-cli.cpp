@@ -114,7 +114,9 @@ TEST(ChatCli, OptionsOutOfRangeAreUsageErrorsBeforeTheModelLoads) {
         {"--temperature", "6"},    {"--top-p", "-1"},
         {"--top-p", "0"},          {"--min-p", "1.5"},
         {"--repeat-penalty", "0"}, {"--repeat-penalty", "inf"},
-        {"--ctx-size", "0"},       {"--max-tokens", "2000", "--ctx-size", "1024"}};
+        {"--ctx-size", "0"},       {"--max-tokens", "2000", "--ctx-size", "1024"},
+        {"--reflection-threshold", "0"}, {"--reflection-threshold", "-3"},
+        {"--reflection-threshold", "nan"}, {"--reflection-threshold", "1001"}};
     for (const std::vector<std::string>& bad : cases) {
         std::vector<std::string> args = {OS1_BINARY, "--home", home.string(), "chat", "--model", model, "--once", "hi"};
         args.insert(args.end(), bad.begin(), bad.end());
@@ -124,6 +126,22 @@ TEST(ChatCli, OptionsOutOfRangeAreUsageErrorsBeforeTheModelLoads) {
         EXPECT_NE(result.err.find("range"), std::string::npos) << result.err;
         EXPECT_EQ(result.err.find("Loading"), std::string::npos) << "no model may load: " << result.err;
         EXPECT_TRUE(result.out.empty()) << result.out;
+    }
+}
+
+// `os1 serve` learns too, and checks the threshold the same way, before any model loads.
+TEST(ChatCli, TheReflectionThresholdIsDocumentedAndServeChecksItAsChatDoes) {
+    const fs::path home = fresh_home("serve-threshold");
+    auto refused = run_process({OS1_BINARY, "--home", home.string(), "serve", "--model", model, "--port", "0",
+                                "--reflection-threshold", "0"});
+    EXPECT_EQ(refused.exit_code, 2) << refused.err;
+    EXPECT_NE(refused.err.find("--reflection-threshold: 0 is out of range; use a number above 0, at most 1000"),
+              std::string::npos)
+        << refused.err;
+    for (const char* command : {"chat", "serve"}) {
+        auto help = run_process({OS1_BINARY, command, "--help"});
+        EXPECT_EQ(help.exit_code, 0) << command;
+        EXPECT_NE(help.out.find("--reflection-threshold FLOAT:(0, 1000]=15"), std::string::npos) << help.out;
     }
 }
 

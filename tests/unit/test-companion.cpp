@@ -18,6 +18,7 @@
 #include "affect/affect.h"
 #include "affect/companion-state.h"
 #include "support/temp-dir.h"
+#include "support/us-pacific.h"
 
 namespace {
 
@@ -419,17 +420,7 @@ TEST(CompanionState, SadDaysLowerMoodAndAreNoticed) {
     EXPECT_TRUE(heavy);
 }
 
-// America/Los_Angeles as its rules stand since 2007, written here so that the test needs no time
-// zone database and leaves the process's TZ alone: UTC-8, and UTC-7 from 02:00 on the second
-// Sunday of March to 02:00 on the first Sunday of November (local time).
-std::chrono::seconds us_pacific(Timestamp t) {
-    using namespace std::chrono;
-    const year y = year_month_day{floor<days>(t)}.year();
-    const Timestamp daylight_from{(sys_days{y / March / Sunday[2]} + 10h).time_since_epoch()};  // 02:00 PST
-    const Timestamp daylight_until{(sys_days{y / November / Sunday[1]} + 9h).time_since_epoch()};  // 02:00 PDT
-    return t >= daylight_from && t < daylight_until ? -7h : -8h;
-}
-const UtcOffset los_angeles = us_pacific;
+const UtcOffset los_angeles = test::us_pacific;
 const UtcOffset tokyo = fixed_utc_offset(std::chrono::hours(9));
 
 int64_t civil_day(int y, unsigned m, unsigned d) {

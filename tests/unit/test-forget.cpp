@@ -155,7 +155,8 @@ TEST_F(Forget, ALearningJobStillHoldingTheTurnDoesNotBringItBack) {
     test::CannedBackend model(R"({"facts":[{"subject":"user","predicate":"safe_code","text":"The safe opens with 31-22-7.",)"
                         R"("importance":0.9,"turns":[")" +
                         user_id + R"("]}]})");
-    auto extracted = extract_facts(model, store.value(), exchange, "You are Ada.", t0 + 10);
+    auto extracted = extract_facts(model, store.value(), exchange, "You are Ada.", t0 + 10,
+                                   fixed_utc_offset(std::chrono::seconds(0)));
     ASSERT_TRUE(extracted) << extracted.error().message;
     EXPECT_TRUE(extracted->stored.empty());
     for (const llm::Message& message : model.last.messages)

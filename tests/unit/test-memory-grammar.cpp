@@ -35,7 +35,8 @@ TEST(MemoryGrammar, TheModelFollowsTheFactGrammar) {
     auto store = memory::MemoryStore::open(os1::test::unique_temp_dir("memory-grammar"));
     ASSERT_TRUE(store) << store.error().message;
     std::vector<memory::EpisodeInput> turns = {{"g1", "c", "Sam", "user", 1, "I moved to Berlin."}};
-    auto result = memory::extract_facts(*engine.value(), store.value(), turns, "You are Juniper.", 2);
+    auto result = memory::extract_facts(*engine.value(), store.value(), turns, "You are Juniper.", 2,
+                                        fixed_utc_offset(std::chrono::seconds(0)));
     if (result.is_error()) {
         EXPECT_NE(result.error().message.find("not JSON"), std::string::npos) << result.error().message;
     }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <optional>
 
 #include "support/canned-backend.h"
 #include "llm/llm.h"
@@ -46,7 +47,7 @@ TEST(MemoryReflection, ThresholdTriggersOncePerCrossingAndTheMarkerSurvivesResta
         EXPECT_DOUBLE_EQ(store->importance_since_reflection().value(), 0.0);
         ASSERT_TRUE(store->import_episodes(exchanges("a", 100)));
         EXPECT_NEAR(store->importance_since_reflection().value(), 4.0, 1e-9);
-        auto early = store->claim_reflection(options);
+        auto early = store->claim_reflection(options, 1000);
         ASSERT_TRUE(early) << early.error().message;
         EXPECT_FALSE(early.value()) << "4.0 is below the threshold of 6.0";
     }
@@ -56,38 +57,163 @@ TEST(MemoryReflection, ThresholdTriggersOncePerCrossingAndTheMarkerSurvivesResta
     ASSERT_TRUE(store->import_episodes(exchanges("b", 200)));
     EXPECT_NEAR(store->importance_since_reflection().value(), 8.0, 1e-9);
 
-    auto claimed = store->claim_reflection(options);
+    auto claimed = store->claim_reflection(options, 1000);
     ASSERT_TRUE(claimed) << claimed.error().message;
     ASSERT_TRUE(claimed.value());
-    ASSERT_EQ(claimed.value()->size(), 20u);
-    EXPECT_EQ(claimed.value()->front().source_id, "au0") << "oldest first";
-    EXPECT_DOUBLE_EQ(store->importance_since_reflection().value(), 0.0) << "the counter resets";
-    auto again = store->claim_reflection(options);
-    ASSERT_TRUE(again);
-    EXPECT_FALSE(again.value()) << "one crossing, one reflection";
-
-    // A second handle (another process) sees the moved marker too.
+    ASSERT_EQ(claimed.value()->memories.size(), 20u);
+    EXPECT_EQ(claimed.value()->memories.front().source_id, "au0") << "oldest first";
+    EXPECT_EQ(claimed.value()->attempt, 1);
+    EXPECT_NEAR(store->importance_since_reflection().value(), 8.0, 1e-9) << "nothing is reset before it succeeds";
+    auto during = store->claim_reflection(options, 1001);
+    ASSERT_TRUE(during);
+    EXPECT_FALSE(during.value()) << "one try at a time";
+    // A second handle (another process) sees the try recorded too.
     auto other = MemoryStore::open(dir);
     ASSERT_TRUE(other);
-    EXPECT_FALSE(other->claim_reflection(options).value());
+    EXPECT_FALSE(other->claim_reflection(options, 1001).value());
+
+    ASSERT_TRUE(store->complete_reflection(*claimed.value()));
+    EXPECT_DOUBLE_EQ(store->importance_since_reflection().value(), 0.0) << "the counter resets";
+    auto again = store->claim_reflection(options, 1002);
+    ASSERT_TRUE(again);
+    EXPECT_FALSE(again.value()) << "one crossing, one reflection";
+    EXPECT_FALSE(other->claim_reflection(options, 1002).value());
 
     // Reflections themselves do not count towards the next one.
-    ASSERT_TRUE(store->add_reflection("Sam climbs often.", 1.0, {claimed.value()->front().id}, 300));
+    ASSERT_TRUE(store->add_reflection("Sam climbs often.", 1.0, {claimed.value()->memories.front().id}, 300));
     EXPECT_DOUBLE_EQ(store->importance_since_reflection().value(), 0.0);
     ASSERT_TRUE(store->import_episodes(exchanges("c", 300)));
     ASSERT_TRUE(store->import_episodes(exchanges("d", 400)));
-    auto next = store->claim_reflection(options);
+    auto next = store->claim_reflection(options, 1003);
     ASSERT_TRUE(next.value());
-    EXPECT_EQ(next.value()->front().source_id, "cu0") << "only memories since the last reflection";
+    EXPECT_EQ(next.value()->memories.front().source_id, "cu0") << "only memories since the last reflection";
+    EXPECT_EQ(next.value()->attempt, 1);
+    ASSERT_TRUE(store->complete_reflection(*next.value()));
 
     // At most max_memories are shown: the newest ones.
     ASSERT_TRUE(store->import_episodes(exchanges("e", 500)));
     ASSERT_TRUE(store->import_episodes(exchanges("f", 600)));
     options.max_memories = 4;
-    auto few = store->claim_reflection(options);
+    auto few = store->claim_reflection(options, 1004);
     ASSERT_TRUE(few.value());
-    ASSERT_EQ(few.value()->size(), 4u);
-    EXPECT_EQ(few.value()->back().source_id, "fa4");
+    ASSERT_EQ(few.value()->memories.size(), 4u);
+    EXPECT_EQ(few.value()->memories.back().source_id, "fa4");
+}
+
+TEST(MemoryReflection, AFailedTryKeepsTheImportanceAndIsRetriedAfterAGrowingWaitAcrossRestarts) {
+    fs::path dir = fresh_dir("retry");
+    ReflectionOptions options;
+    options.threshold = 6.0;
+    std::optional<ReflectionClaim> first;
+    {
+        auto store = MemoryStore::open(dir);
+        ASSERT_TRUE(store) << store.error().message;
+        ASSERT_TRUE(store->import_episodes(exchanges("a", 100)));
+        ASSERT_TRUE(store->import_episodes(exchanges("b", 200)));
+        first = store->claim_reflection(options, 1000).value();
+        ASSERT_TRUE(first);
+        auto retry = store->fail_reflection(*first, options, 1000);
+        ASSERT_TRUE(retry) << retry.error().message;
+        EXPECT_EQ(retry->attempt, 1);
+        EXPECT_EQ(retry->retry_at, 1000 + options.first_retry_delay_seconds);
+        EXPECT_NEAR(store->importance_since_reflection().value(), 8.0, 1e-9) << "a failure resets nothing";
+        EXPECT_FALSE(store->claim_reflection(options, 1000 + options.first_retry_delay_seconds - 1).value())
+            << "no retry before the wait is over";
+    }
+    // The wait and the count of tries are in the database: a restart neither retries at once nor
+    // starts the count again.
+    auto store = MemoryStore::open(dir);
+    ASSERT_TRUE(store);
+    EXPECT_FALSE(store->claim_reflection(options, 1000 + options.first_retry_delay_seconds - 1).value());
+    const int64_t second_at = 1000 + options.first_retry_delay_seconds;
+    auto second = store->claim_reflection(options, second_at);
+    ASSERT_TRUE(second) << second.error().message;
+    ASSERT_TRUE(second.value());
+    EXPECT_EQ(second.value()->attempt, 2);
+    EXPECT_EQ(second.value()->memories.size(), 20u) << "the same memories, still due";
+    EXPECT_EQ(second.value()->memories.front().id, first->memories.front().id);
+    auto retry = store->fail_reflection(*second.value(), options, second_at);
+    ASSERT_TRUE(retry);
+    EXPECT_EQ(retry->attempt, 2);
+    EXPECT_EQ(retry->retry_at, second_at + 4 * options.first_retry_delay_seconds) << "each wait four times longer";
+
+    // The third try succeeds: the marker moves and the count of tries starts again.
+    const int64_t third_at = second_at + 4 * options.first_retry_delay_seconds;
+    auto third = store->claim_reflection(options, third_at).value();
+    ASSERT_TRUE(third);
+    EXPECT_EQ(third->attempt, 3);
+    ASSERT_TRUE(store->complete_reflection(*third));
+    EXPECT_DOUBLE_EQ(store->importance_since_reflection().value(), 0.0);
+    ASSERT_TRUE(store->import_episodes(exchanges("c", 300)));
+    ASSERT_TRUE(store->import_episodes(exchanges("d", 400)));
+    auto fresh = store->claim_reflection(options, third_at).value();
+    ASSERT_TRUE(fresh) << "a success leaves no wait behind";
+    EXPECT_EQ(fresh->attempt, 1);
+}
+
+TEST(MemoryReflection, ATryWhoseProcessStoppedIsRetriedAfterItsTimeoutAndEndsLateChangingNothing) {
+    fs::path dir = fresh_dir("stopped");
+    ReflectionOptions options;
+    options.threshold = 6.0;
+    std::optional<ReflectionClaim> lost;
+    {
+        auto store = MemoryStore::open(dir);
+        ASSERT_TRUE(store);
+        ASSERT_TRUE(store->import_episodes(exchanges("a", 100)));
+        ASSERT_TRUE(store->import_episodes(exchanges("b", 200)));
+        lost = store->claim_reflection(options, 1000).value();
+        ASSERT_TRUE(lost);
+        // The process stops here: neither complete_reflection nor fail_reflection is called.
+    }
+    auto store = MemoryStore::open(dir);
+    ASSERT_TRUE(store);
+    EXPECT_NEAR(store->importance_since_reflection().value(), 8.0, 1e-9);
+    EXPECT_FALSE(store->claim_reflection(options, 1000 + options.attempt_timeout_seconds - 1).value())
+        << "it may still be running";
+    auto retried = store->claim_reflection(options, 1000 + options.attempt_timeout_seconds);
+    ASSERT_TRUE(retried) << retried.error().message;
+    ASSERT_TRUE(retried.value());
+    EXPECT_EQ(retried.value()->attempt, 2) << "the stopped try counts";
+
+    // Should the first try still end after all, the latest try decides: nothing moves.
+    ASSERT_TRUE(store->complete_reflection(*lost));
+    EXPECT_NEAR(store->importance_since_reflection().value(), 8.0, 1e-9);
+    ASSERT_TRUE(store->fail_reflection(*lost, options, 1000 + options.attempt_timeout_seconds));
+    EXPECT_FALSE(store->claim_reflection(options, 1000 + options.attempt_timeout_seconds + 1).value())
+        << "the second try is still running";
+    ASSERT_TRUE(store->complete_reflection(*retried.value()));
+    EXPECT_DOUBLE_EQ(store->importance_since_reflection().value(), 0.0);
+}
+
+TEST(MemoryReflection, AStoreFromBeforeRetriesKeepsItsMarkerAndGainsThem) {
+    fs::path dir = fresh_dir("upgrade");
+    ReflectionOptions options;
+    options.threshold = 3.0;
+    {
+        auto store = MemoryStore::open(dir);
+        ASSERT_TRUE(store);
+        ASSERT_TRUE(store->import_episodes(exchanges("a", 100)));
+        auto claimed = store->claim_reflection(options, 1000).value();
+        ASSERT_TRUE(claimed);
+        ASSERT_TRUE(store->complete_reflection(*claimed));
+        ASSERT_TRUE(store->import_episodes(exchanges("b", 200)));
+        // As schema 5 left it: the marker alone.
+        ASSERT_TRUE(store->database().exec(
+            "ALTER TABLE reflection_marker DROP COLUMN attempts; ALTER TABLE reflection_marker DROP COLUMN claim; "
+            "ALTER TABLE reflection_marker DROP COLUMN claimed_through; "
+            "ALTER TABLE reflection_marker DROP COLUMN next_attempt_at; "
+            "UPDATE schema_migrations SET version = 5 WHERE component = 'memory'"));
+    }
+    auto store = MemoryStore::open(dir);
+    ASSERT_TRUE(store) << store.error().message;
+    EXPECT_NEAR(store->importance_since_reflection().value(), 4.0, 1e-9);
+    auto claimed = store->claim_reflection(options, 2000).value();
+    ASSERT_TRUE(claimed);
+    EXPECT_EQ(claimed->attempt, 1);
+    EXPECT_EQ(claimed->memories.front().source_id, "bu0");
+    auto retry = store->fail_reflection(*claimed, options, 2000);
+    ASSERT_TRUE(retry) << retry.error().message;
+    EXPECT_EQ(retry->retry_at, 2000 + options.first_retry_delay_seconds);
 }
 
 TEST(MemoryReflection, GrammarValidButInvalidInsightsAreRejectedWithReasons) {
@@ -201,7 +327,8 @@ TEST(MemoryReflection, ReflectIfDueAsksOnlyWhenDueAndStoresWhatPassesTheChecks) 
     EXPECT_FALSE(after->ran);
     EXPECT_EQ(backend.calls, 1);
 
-    // An answer cut off mid-JSON stores nothing and is reported, not thrown.
+    // An answer cut off mid-JSON stores nothing and is reported, not thrown; the memories keep
+    // their importance for a retry after the wait.
     ASSERT_TRUE(store->import_episodes(exchanges("c", 300)));
     ASSERT_TRUE(store->import_episodes(exchanges("d", 400)));
     backend.set_answer(R"({"insights":[{"text":"Sam)");
@@ -211,7 +338,92 @@ TEST(MemoryReflection, ReflectIfDueAsksOnlyWhenDueAndStoresWhatPassesTheChecks) 
     EXPECT_TRUE(cut->stored.empty());
     ASSERT_EQ(cut->rejected.size(), 1u);
     EXPECT_NE(cut->rejected[0].find("not JSON"), std::string::npos) << cut->rejected[0];
+    EXPECT_NE(cut->rejected[0].find("try 1 of 4 failed; the next may start at " +
+                                    format_iso8601(1002 + options.first_retry_delay_seconds)),
+              std::string::npos)
+        << cut->rejected[0];
+    ASSERT_TRUE(cut->failed);
+    EXPECT_EQ(cut->failed->retry_at, 1002 + options.first_retry_delay_seconds);
     EXPECT_EQ(store->list(Kind::Reflection, 10)->size(), 1u);
+    EXPECT_NEAR(store->importance_since_reflection().value(), 8.0, 1e-9);
+
+    auto waiting = reflect_if_due(backend, store.value(), persona, 1003, options);
+    ASSERT_TRUE(waiting);
+    EXPECT_FALSE(waiting->ran);
+    EXPECT_EQ(backend.calls, 2) << "not asked again during the wait";
+
+    const std::vector<int64_t> shown_before = cut->shown;
+    backend.set_answer(R"({"insights":[]})");
+    auto retried = reflect_if_due(backend, store.value(), persona, 1002 + options.first_retry_delay_seconds, options);
+    ASSERT_TRUE(retried) << retried.error().message;
+    EXPECT_TRUE(retried->ran);
+    EXPECT_FALSE(retried->failed);
+    EXPECT_EQ(retried->attempt, 2);
+    EXPECT_EQ(retried->shown, shown_before) << "the same memories, retried";
+    EXPECT_DOUBLE_EQ(store->importance_since_reflection().value(), 0.0) << "an answer with no insight is an answer";
+}
+
+namespace {
+
+// A model server that is down: every request fails.
+class DownBackend : public llm::Backend {
+public:
+    std::shared_ptr<llm::Reply> submit(llm::ChatRequest) override {
+        ++calls;
+        auto reply = std::make_shared<llm::Reply>();
+        reply->fail(make_error(ErrorKind::Unavailable, "the model server is down"));
+        return reply;
+    }
+    llm::BackendInfo info() const override { return {"down", "down", "none", 4096, 1}; }
+    int calls = 0;
+};
+
+}  // namespace
+
+TEST(MemoryReflection, AModelThatKeepsFailingIsAskedAFewTimesThenTheMemoriesAreGivenUp) {
+    auto store = MemoryStore::open(fresh_dir("given-up"));
+    ASSERT_TRUE(store);
+    ReflectionOptions options;
+    options.threshold = 6.0;
+    ASSERT_TRUE(store->import_episodes(exchanges("a", 100)));
+    ASSERT_TRUE(store->import_episodes(exchanges("b", 200)));
+    DownBackend backend;
+    // A turn every minute for a day: the model is asked at 0, 10, 50 and 210 minutes, never in
+    // between, and not again once the memories are given up.
+    std::vector<int64_t> asked_at;
+    std::string last_error;
+    for (int64_t minute = 0; minute < 24 * 60; ++minute) {
+        const int calls_before = backend.calls;
+        auto result = reflect_if_due(backend, store.value(), persona, 10'000 + minute * 60, options);
+        if (backend.calls == calls_before) {
+            ASSERT_TRUE(result) << result.error().message;
+            EXPECT_FALSE(result->ran);
+            continue;
+        }
+        asked_at.push_back(minute);
+        ASSERT_TRUE(result.is_error());
+        EXPECT_EQ(result.error().kind, ErrorKind::Unavailable);
+        last_error = result.error().message;
+        if (asked_at.size() == 1) {
+            EXPECT_NE(last_error.find("the model server is down; try 1 of 4 failed; the next may start at " +
+                                      format_iso8601(10'000 + 10 * 60)),
+                      std::string::npos)
+                << last_error;
+        }
+        if (asked_at.size() < 4) {
+            EXPECT_NEAR(store->importance_since_reflection().value(), 8.0, 1e-9) << "kept for the retry";
+        }
+    }
+    EXPECT_EQ(asked_at, (std::vector<int64_t>{0, 10, 50, 210}));
+    EXPECT_NE(last_error.find("given up after 4 tries"), std::string::npos) << last_error;
+    EXPECT_DOUBLE_EQ(store->importance_since_reflection().value(), 0.0) << "given up: the next crossing starts afresh";
+
+    // New memories make the next crossing, which gets its own tries.
+    ASSERT_TRUE(store->import_episodes(exchanges("c", 300)));
+    ASSERT_TRUE(store->import_episodes(exchanges("d", 400)));
+    auto next = reflect_if_due(backend, store.value(), persona, 10'000 + 24 * 60 * 60, options);
+    ASSERT_TRUE(next.is_error());
+    EXPECT_NE(next.error().message.find("try 1 of 4"), std::string::npos) << next.error().message;
 }
 
 TEST(MemoryReflection, ForgetAllResetsTheMarker) {
@@ -220,9 +432,20 @@ TEST(MemoryReflection, ForgetAllResetsTheMarker) {
     ReflectionOptions options;
     options.threshold = 3.0;
     ASSERT_TRUE(store->import_episodes(exchanges("a", 100)));
-    ASSERT_TRUE(store->claim_reflection(options).value());
-    ASSERT_TRUE(store->forget_all());
-    // Ids start again at 1 after everything is deleted; the new memories must still count.
+    auto claimed = store->claim_reflection(options, 1000).value();
+    ASSERT_TRUE(claimed);
+    ASSERT_TRUE(store->complete_reflection(*claimed));
     ASSERT_TRUE(store->import_episodes(exchanges("b", 200)));
+    auto running = store->claim_reflection(options, 1001).value();
+    ASSERT_TRUE(running);
+    ASSERT_TRUE(store->forget_all());
+    // Ids start again at 1 after everything is deleted; the new memories must still count, and
+    // the try that was running when everything was forgotten changes nothing when it ends.
+    ASSERT_TRUE(store->import_episodes(exchanges("c", 300)));
     EXPECT_NEAR(store->importance_since_reflection().value(), 4.0, 1e-9);
+    ASSERT_TRUE(store->complete_reflection(*running));
+    EXPECT_NEAR(store->importance_since_reflection().value(), 4.0, 1e-9);
+    auto after = store->claim_reflection(options, 1002).value();
+    ASSERT_TRUE(after) << "no wait or try survives forgetting everything";
+    EXPECT_EQ(after->attempt, 1);
 }

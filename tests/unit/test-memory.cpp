@@ -149,6 +149,37 @@ TEST(MemoryTime, RelativeExpressionsResolveAgainstTheReferenceTime) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->begin, at("2024-03-01"));
     EXPECT_EQ(r->end, at("2024-04-01"));
+
+    q = "what did I do the day before yesterday";
+    r = parse_time_expression(q, now, utc);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->begin, at("2024-05-13"));
+    EXPECT_EQ(r->end, at("2024-05-14"));
+    EXPECT_EQ(q, "what did I do the  ");
+}
+
+// The day an account is about, for dating what is learned from it: one recent local day of the
+// user's, or none.
+TEST(MemoryTime, TheDayATextTellsOfIsTheUsersAndOnlyWhenItIsOneRecentDay) {
+    const UtcOffset los_angeles = fixed_utc_offset(-std::chrono::hours(7));  // daylight time
+    const int64_t said_at = at("2026-03-10T02:30:00Z");                      // Monday 19:30 in Los Angeles
+    const int64_t sunday = at("2026-03-08") / 86400, monday = at("2026-03-09") / 86400;
+    EXPECT_EQ(day_told_of("Yesterday I went to the dentist.", said_at, los_angeles), sunday);
+    EXPECT_EQ(day_told_of("Yesterday I went to the dentist.", said_at, utc), monday) << "UTC's yesterday differs";
+    EXPECT_EQ(day_told_of("I cooked today", said_at, los_angeles), monday);
+    EXPECT_EQ(day_told_of("2 days ago we hiked", said_at, los_angeles), sunday - 1);
+    EXPECT_EQ(day_told_of("the day before yesterday we hiked", said_at, los_angeles), sunday - 1);
+    EXPECT_EQ(day_told_of("The user went to the dentist on 2026-03-08.", said_at, los_angeles), sunday);
+    EXPECT_EQ(day_told_of("On 8 March I went swimming", said_at, los_angeles), sunday);
+    EXPECT_EQ(day_told_of("Yesterday, on 2026-03-08, I swam", said_at, los_angeles), sunday) << "two names, one day";
+
+    EXPECT_FALSE(day_told_of("I live in Berlin.", said_at, los_angeles));
+    EXPECT_FALSE(day_told_of("Yesterday I swam and today I rested", said_at, los_angeles)) << "two days";
+    EXPECT_FALSE(day_told_of("Last week I moved, yesterday I unpacked", said_at, los_angeles)) << "a week and a day";
+    EXPECT_FALSE(day_told_of("I moved in May", said_at, los_angeles));
+    EXPECT_FALSE(day_told_of("10 days ago I started a new job", said_at, los_angeles)) << "more than a week back";
+    EXPECT_FALSE(day_told_of("I was born on 1990-05-03", said_at, los_angeles));
+    EXPECT_FALSE(day_told_of("My exam is on 2026-03-20", said_at, los_angeles)) << "a day still to come";
 }
 
 // Near local midnight the user's day and the UTC day differ: "yesterday" is the user's.
@@ -486,8 +517,11 @@ TEST(MemoryStore, ImportsFromBeforeTheNamespaceMoveIntoIt) {
              {"import:t1", "c1", "Sam", "user", at("2024-01-01T10:01:00Z"), "An id that already had the prefix."},
              {"turn:1", "conversation:" + std::to_string(c), "Sam", "user", at("2024-01-01T10:02:00Z"),
               "I love peanuts, no allergies at all."}}));
-        // Back to schema 3: migration 5's table and column go too.
+        // Back to schema 3: the columns of migration 6 and migration 5's table and column go too.
         ASSERT_TRUE(store->database().exec(
+            "ALTER TABLE reflection_marker DROP COLUMN attempts; ALTER TABLE reflection_marker DROP COLUMN claim; "
+            "ALTER TABLE reflection_marker DROP COLUMN claimed_through; "
+            "ALTER TABLE reflection_marker DROP COLUMN next_attempt_at; "
             "DROP INDEX memories_by_import_run; ALTER TABLE memories DROP COLUMN import_run; DROP TABLE import_runs; "
             "UPDATE schema_migrations SET version = 3 WHERE component = 'memory'"));
     }
@@ -612,7 +646,7 @@ TEST(MemoryExtraction, ValidExtractionIsStoredWithProvenance) {
         {"subject":"user","predicate":"has_pet","text":"The user has a cat called Miso.","importance":0.7,"turns":["t1","t3"]},
         {"subject":"user","predicate":"lives_in","text":"The user lives in Paris.","importance":0.9,"turns":[]}
     ]})";
-    auto result = store.store_extracted_facts(json, {"t1", "t2", "t3"}, persona, at("2024-03-01T10:02:00Z"));
+    auto result = store.store_extracted_facts(json, {"t1", "t2", "t3"}, persona, at("2024-03-01T10:02:00Z"), utc);
     ASSERT_TRUE(result) << result.error().message;
     EXPECT_TRUE(result->rejected.empty()) << result->rejected.front();
     ASSERT_EQ(result->stored.size(), 2u);
@@ -625,7 +659,7 @@ TEST(MemoryExtraction, ValidExtractionIsStoredWithProvenance) {
     // A later extraction in the same slot supersedes.
     const char* moved =
         R"({"facts":[{"subject":"user","predicate":"lives_in","text":"The user lives in Berlin.","importance":0.9,"turns":["t4"]}]})";
-    auto later = store.store_extracted_facts(moved, {"t4", "t5"}, persona, at("2024-05-10T09:01:00Z"));
+    auto later = store.store_extracted_facts(moved, {"t4", "t5"}, persona, at("2024-05-10T09:01:00Z"), utc);
     ASSERT_TRUE(later);
     ASSERT_EQ(later->stored.size(), 1u);
     auto history = store.fact_history("user", "lives_in").value();
@@ -650,7 +684,7 @@ TEST(MemoryExtraction, GrammarValidButSemanticallyInvalidItemsAreRejected) {
         {"subject":"juniper","predicate":"loves","text":"Juniper loves astronomy and speaks in short sentences.","importance":0.5,"turns":[]},
         {"subject":"user","predicate":"likes","text":"The user likes tea.","importance":0.5,"turns":["t99"]}
     ]})";
-    auto result = store.store_extracted_facts(json, {"t1", "t2", "t3"}, persona, 100);
+    auto result = store.store_extracted_facts(json, {"t1", "t2", "t3"}, persona, 100, utc);
     ASSERT_TRUE(result) << result.error().message;
     EXPECT_TRUE(result->stored.empty());
     EXPECT_EQ(result->rejected.size(), 10u);
@@ -660,8 +694,8 @@ TEST(MemoryExtraction, GrammarValidButSemanticallyInvalidItemsAreRejected) {
     EXPECT_NE(result->rejected[8].find("copied from the system prompt"), std::string::npos) << result->rejected[8];
     EXPECT_TRUE(store.current_facts()->empty());
 
-    EXPECT_TRUE(store.store_extracted_facts("{\"facts\": [", {"t1"}, persona, 1).is_error());
-    EXPECT_TRUE(store.store_extracted_facts("{\"memories\": []}", {"t1"}, persona, 1).is_error());
+    EXPECT_TRUE(store.store_extracted_facts("{\"facts\": [", {"t1"}, persona, 1, utc).is_error());
+    EXPECT_TRUE(store.store_extracted_facts("{\"memories\": []}", {"t1"}, persona, 1, utc).is_error());
 }
 
 TEST(MemoryExtraction, SystemPromptTextIsNeverStoredAsAFact) {
@@ -671,7 +705,7 @@ TEST(MemoryExtraction, SystemPromptTextIsNeverStoredAsAFact) {
         std::string(R"({"facts":[{"subject":"user","predicate":"about","text":")") + persona +
         R"(","importance":0.5,"turns":[]},)" +
         R"({"subject":"user","predicate":"hobby","text":"Loves astronomy and speaks in short sentences","importance":0.5,"turns":[]}]})";
-    auto result = store.store_extracted_facts(json, {"t1"}, persona, 1);
+    auto result = store.store_extracted_facts(json, {"t1"}, persona, 1, utc);
     ASSERT_TRUE(result) << result.error().message;
     EXPECT_TRUE(result->stored.empty());
     auto hits = store.search("Juniper astronomy companion instructions", {});
@@ -1075,7 +1109,7 @@ TEST(MemoryExtraction, ExtractFactsSendsTheGrammarAndStoresWithProvenance) {
         R"({"subject":"assistant","predicate":"mood","text":"The assistant is happy.","importance":0.2,"turns":[]}]})");
     auto turns = sample_turns();
     turns.resize(2);
-    auto result = extract_facts(backend, store, turns, persona, at("2024-03-01T10:05:00Z"));
+    auto result = extract_facts(backend, store, turns, persona, at("2024-03-01T10:05:00Z"), utc);
     ASSERT_TRUE(result) << result.error().message;
     EXPECT_EQ(backend.last.grammar, fact_grammar);
     EXPECT_LE(backend.last.sampling.temperature, 0.0f);
@@ -1089,7 +1123,45 @@ TEST(MemoryExtraction, ExtractFactsSendsTheGrammarAndStoresWithProvenance) {
     EXPECT_EQ(store.count().value(), 3u);  // the two turns became episodes, plus the fact
 
     test::CannedBackend truncated(R"({"facts":[{"subject":"user")");
-    auto failed = extract_facts(truncated, store, turns, persona, 1);
+    auto failed = extract_facts(truncated, store, turns, persona, 1, utc);
     ASSERT_TRUE(failed.is_error());
     EXPECT_NE(failed.error().message.find("not JSON"), std::string::npos);
+}
+
+// A fact from "yesterday I ..." is dated on the user's yesterday, in their zone, at local noon;
+// the model is shown the user's date.
+TEST(MemoryExtraction, AFactOfAnEarlierDayIsDatedOnThatDayInTheUsersZone) {
+    using std::chrono::hours;
+    const UtcOffset los_angeles = fixed_utc_offset(-hours(7));  // daylight time
+    const int64_t said_at = at("2026-03-10T02:30:00Z");         // Monday 19:30 in Los Angeles
+    const std::vector<EpisodeInput> turns = {
+        {"t1", "c1", "Sam", "user", said_at, "Yesterday I went to the dentist. I live in Oakland."},
+        {"t2", "c1", "os1", "assistant", said_at + 5, "Today was quiet for me, yesterday too."},
+    };
+    const std::string json =
+        R"({"facts":[{"subject":"user","predicate":"visited","text":"The user went to the dentist.","importance":0.6,"turns":["t1"]},)"
+        R"({"subject":"user","predicate":"saw","text":"The user saw Lena on 2026-03-07.","importance":0.5,"turns":["t1"]},)"
+        R"({"subject":"user","predicate":"lives_in","text":"The user lives in Oakland.","importance":0.8,"turns":["t2"]}]})";
+    {
+        MemoryStore store = open_store("extract-dated");
+        test::CannedBackend backend(json);
+        auto result = extract_facts(backend, store, turns, persona, said_at + 10, los_angeles);
+        ASSERT_TRUE(result) << result.error().message;
+        ASSERT_EQ(result->stored.size(), 3u);
+        EXPECT_NE(backend.last.messages[1].content.find("Today is Monday, 2026-03-09 for the user."), std::string::npos)
+            << backend.last.messages[1].content;
+        // Its user turn says yesterday: Sunday in Los Angeles, though Monday in UTC.
+        EXPECT_EQ(store.get(result->stored[0]).value()->time, at("2026-03-08T12:00:00-07:00"));
+        // Its own text names a day, which comes first.
+        EXPECT_EQ(store.get(result->stored[1]).value()->time, at("2026-03-07T12:00:00-07:00"));
+        // Only the assistant's turn speaks of days: it tells nothing of when the user did what.
+        EXPECT_EQ(store.get(result->stored[2]).value()->time, said_at + 10);
+    }
+    // The same turns for a user in UTC: their yesterday is Monday.
+    MemoryStore store = open_store("extract-dated-utc");
+    test::CannedBackend backend(json);
+    auto result = extract_facts(backend, store, turns, persona, said_at + 10, utc);
+    ASSERT_TRUE(result) << result.error().message;
+    EXPECT_NE(backend.last.messages[1].content.find("Today is Tuesday, 2026-03-10 for the user."), std::string::npos);
+    EXPECT_EQ(store.get(result->stored[0]).value()->time, at("2026-03-09T12:00:00Z"));
 }
