@@ -155,7 +155,7 @@ int run(const MemoryBenchArgs& args, const GlobalOptions& global) {
     options.queries = args.queries;
     options.vector_dim = args.vector_dim;
     if (!args.embedding_model.empty()) {
-        auto embedder = llm::open_embedder({args.embedding_model});
+        auto embedder = open_embedding_model(args.embedding_model, global.verbose);
         if (embedder.is_error()) {
             std::fprintf(stderr, "os1 bench memory: %s\n", embedder.error().message.c_str());
             return 1;

@@ -380,7 +380,7 @@ int run_chat(ChatOptions& options, const GlobalOptions& global) {
     host_options.companion.learn = options.learn;
     host_options.sampling = options.sampling;
     if (!options.embedding_model.empty()) {
-        auto embedder = llm::open_embedder({options.embedding_model});
+        auto embedder = open_embedding_model(options.embedding_model, global.verbose);
         if (embedder.is_error()) {
             std::fprintf(stderr, "os1 chat: --embedding-model: %s\n", embedder.error().message.c_str());
             return 1;

@@ -63,7 +63,7 @@ ErrorOr<mem::MemoryStore> open_store_with_vectors(const GlobalOptions& global, c
     auto store = OS1_TRY(open_store(global, args.user));
     if (args.embedding_model.empty())
         return store;
-    std::shared_ptr<llm::Embedder> embedder = OS1_TRY(llm::open_embedder({args.embedding_model}));
+    std::shared_ptr<llm::Embedder> embedder = OS1_TRY(open_embedding_model(args.embedding_model, global.verbose));
     OS1_TRY(store.set_embedder(std::move(embedder)));
     return store;
 }
