@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/id-argument.h"
 #include "cli/user-dir.h"
 #include "cli/model-setup.h"
 #include "cli/terminal-environment.h"
@@ -268,14 +269,13 @@ ErrorOr<CommandResult> handle_command(Session& session, const std::string& text)
         int64_t id = OS1_TRY(conversation.remember(argument));
         std::printf("(remembered as #%lld)\n", (long long)id);
     } else if (command == "/forget") {
-        char* end = nullptr;
-        long long id = std::strtoll(argument.c_str(), &end, 10);
-        if (argument.empty() || *end != '\0') {
+        const std::optional<int64_t> id = parse_id(argument);
+        if (!id) {
             std::printf("usage: /forget ID (the ids are shown by /why and 'os1 memory list')\n");
             return CommandResult::Handled;
         }
-        bool forgotten = OS1_TRY(conversation.forget(id));
-        std::printf(forgotten ? "(forgotten)\n" : "(there is no memory #%lld)\n", id);
+        bool forgotten = OS1_TRY(conversation.forget(*id));
+        std::printf(forgotten ? "(forgotten)\n" : "(there is no memory #%lld)\n", static_cast<long long>(*id));
     } else if (command == "/reset") {
         OS1_TRY(conversation.reset());
         std::printf("(started a new conversation)\n");

@@ -10,6 +10,7 @@
 
 #include "affect/companion-state.h"
 #include "cli/commands.h"
+#include "cli/id-argument.h"
 #include "cli/model-setup.h"
 #include "cli/progress-bar.h"
 #include "cli/terminal-environment.h"
@@ -434,12 +435,12 @@ common(list);
 list->callback([&global, &exit_code, args] { exit_code = run_list(global, *args); });
 
 CLI::App* show = memory->add_subcommand("show", "Show one memory with its provenance");
-show->add_option("id", args->id, "Memory id")->required();
+show->add_option("id", args->id, "Memory id")->required()->transform(id_argument("os1 memory list"));
 common(show);
 show->callback([&global, &exit_code, args] { exit_code = run_show(global, *args); });
 
 CLI::App* edit = memory->add_subcommand("edit", "Change a memory's text");
-edit->add_option("id", args->id, "Memory id")->required();
+edit->add_option("id", args->id, "Memory id")->required()->transform(id_argument("os1 memory list"));
 edit->add_option("text", args->text, "The new text")->required();
 common(edit);
 edit->callback([&global, &exit_code, args] { exit_code = run_edit(global, *args); });
@@ -449,7 +450,7 @@ CLI::App* forget =
                            "Forget one memory with its conversation turn, what was drawn only from it, the journal's "
                            "words about it, saved contexts and backups; or with --all everything the companion knows "
                            "of the user (its own persona stays). Freed space is overwritten.");
-forget->add_option("id", args->id, "Memory id");
+forget->add_option("id", args->id, "Memory id")->transform(id_argument("os1 memory list"));
 forget->add_flag("--all", args->all, "Forget everything");
 common(forget);
 forget->callback([&global, &exit_code, args, forget] {

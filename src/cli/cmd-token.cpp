@@ -10,6 +10,7 @@
 
 #include "cli/account-store-for.h"
 #include "cli/commands.h"
+#include "cli/id-argument.h"
 
 namespace os1::cli {
 
@@ -124,7 +125,9 @@ void register_token(CLI::App& app, GlobalOptions& global, int& exit_code) {
 
     CLI::App* revoke = cmd->add_subcommand("revoke", "Revoke one of a user's tokens by its id");
     user_option(revoke);
-    revoke->add_option("id", args->id, "The token's id, from os1 token list")->required();
+    revoke->add_option("id", args->id, "The token's id, from os1 token list")
+        ->required()
+        ->transform(id_argument("os1 token list"));
     revoke->callback([&global, &exit_code, args] { exit_code = run_revoke(global, *args); });
 }
 

@@ -1,0 +1,100 @@
+// The os1 binary against mistaken and hostile input on its command line: ids that are not ids,
+// usage errors under --json, and stored text that would steer the terminal it is printed on.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "support/subprocess.h"
+#include "support/temp-dir.h"
+
+using namespace os1::test;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+const EnvironmentVariables at_noon_utc = {{"OS1_NOW", "2026-05-03T12:00:00Z"}, {"TZ", "UTC0"}};
+
+class CliInput : public ::testing::Test {
+protected:
+    void SetUp() override {
+        m_home = unique_temp_dir(std::string("cli-input-") +
+                                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        ASSERT_FALSE(m_home.empty());
+    }
+
+    ProcessResult os1(std::vector<std::string> args) {
+        args.insert(args.begin(), {OS1_BINARY, "--home", m_home.string()});
+        return run_process(args, {}, at_noon_utc);
+    }
+
+    fs::path write(const std::string& name, const std::string& text) {
+        fs::path file = m_home / name;
+        std::ofstream(file, std::ios::binary) << text;
+        return file;
+    }
+
+    // Imports one turn saying `text` for the user "sam"; returns its memory id.
+    int64_t remember(const std::string& text) {
+        const fs::path file = write("turn.jsonl", json({{"id", "t1"},
+                                                        {"conversation", "c"},
+                                                        {"role", "user"},
+                                                        {"time", "2026-05-01T10:00:00Z"},
+                                                        {"text", text}})
+                                                          .dump() +
+                                                      "\n");
+        ProcessResult r = os1({"memory", "import", file.string(), "--user", "sam"});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        r = os1({"memory", "list", "--user", "sam", "--json"});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        const json memories = json::parse(r.out)["memories"];
+        EXPECT_EQ(memories.size(), 1u) << r.out;
+        return memories.empty() ? -1 : memories[0]["id"].get<int64_t>();
+    }
+
+    fs::path m_home;
+};
+
+}  // namespace
+
+// 2^64-1 once became the largest id (or -1), "+5" and " 5" became 5, and "010" could be read as
+// octal: a typo then named another memory. An id is digits only, within a 64-bit signed integer.
+TEST_F(CliInput, AMemoryIdIsDigitsOnlyWithinRange) {
+    const int64_t id = remember("I keep bees on the roof.");
+    ASSERT_GT(id, 0);
+    for (const std::string bad : {"18446744073709551615", "9223372036854775808", "-1", "+1", " 1", "1 ", "0x1", "1e0",
+                                  "1.0", ""}) {
+        for (std::vector<std::string> command : std::vector<std::vector<std::string>>{
+                 {"memory", "show", bad, "--user", "sam"},
+                 {"memory", "edit", bad, "changed", "--user", "sam"},
+                 {"memory", "forget", bad, "--user", "sam"}}) {
+            const ProcessResult r = os1(command);
+            EXPECT_EQ(r.exit_code, 2) << command[1] << " \"" << bad << "\": " << r.err;
+            EXPECT_NE(r.err.find("\"" + bad + "\" is not an id"), std::string::npos) << r.err;
+        }
+    }
+    ProcessResult r = os1({"token", "revoke", "--user", "sam", "18446744073709551615"});
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("\"18446744073709551615\" is not an id"), std::string::npos) << r.err;
+
+    // Nothing was changed or forgotten by the refused ids.
+    r = os1({"memory", "show", std::to_string(id), "--user", "sam", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(json::parse(r.out)["text"], "I keep bees on the roof.");
+
+    // Leading zeros are decimal, and the largest id is an id (of no memory).
+    r = os1({"memory", "show", "0" + std::to_string(id), "--user", "sam", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(json::parse(r.out)["id"], id);
+    r = os1({"memory", "show", "010", "--user", "sam"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("no memory 10\n"), std::string::npos) << r.err;
+    r = os1({"memory", "show", "9223372036854775807", "--user", "sam"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("no memory 9223372036854775807"), std::string::npos) << r.err;
+}
