@@ -44,18 +44,20 @@ const char* action_name(CoreAction action) {
     return "show";
 }
 
-int fail(CoreAction action, const CoreArgs& args, const std::string& message) {
+// Prints the error (also as JSON with --json) and returns the exit status: 1, or 2 for a usage
+// error.
+int fail(CoreAction action, const CoreArgs& args, const std::string& message, int status = 1) {
     std::fprintf(stderr, "os1 memory core %s: %s\n", action_name(action), message.c_str());
     if (args.json)
         std::printf("%s\n", ordered_json({{"error", message}}).dump().c_str());
-    return 1;
+    return status;
 }
 
 int run_core(const GlobalOptions& global, const CoreArgs& args, CoreAction action) {
     if (action != CoreAction::Show && args.block.empty())
-        return fail(action, args, "--block is required (persona or human)");
+        return fail(action, args, "--block is required (persona or human)", 2);
     if (!args.block.empty() && args.block != "persona" && args.block != "human")
-        return fail(action, args, "--block must be persona or human, not \"" + args.block + "\"");
+        return fail(action, args, "--block must be persona or human, not \"" + args.block + "\"", 2);
     auto user_dir = user_dir_for(global, args.user);
     if (user_dir.is_error())
         return fail(action, args, user_dir.error().message);

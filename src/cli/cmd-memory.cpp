@@ -48,11 +48,13 @@ struct MemoryArgs {
     BackendOptions backend;
 };
 
-int fail(const char* command, const MemoryArgs& args, const std::string& message) {
+// Prints the error (also as JSON with --json) and returns the exit status: 1, or 2 for a usage
+// error (an option's value that the command line parser could not judge).
+int fail(const char* command, const MemoryArgs& args, const std::string& message, int status = 1) {
     std::fprintf(stderr, "os1 memory %s: %s\n", command, message.c_str());
     if (args.json)
         std::printf("%s\n", ordered_json({{"error", message}}).dump().c_str());
-    return 1;
+    return status;
 }
 
 ErrorOr<mem::MemoryStore> open_store(const GlobalOptions& global, const std::string& user) {
@@ -84,7 +86,7 @@ void print_memory_line(const mem::Memory& m) {
 int run_import(const GlobalOptions& global, const MemoryArgs& args) {
     auto format = mem::parse_import_format(args.format);
     if (format.is_error())
-        return fail("import", args, format.error().message);
+        return fail("import", args, format.error().message, 2);
     auto turns = mem::read_import_file(args.file, format.value());
     if (turns.is_error())
         return fail("import", args, turns.error().message + "; nothing was imported");
@@ -116,7 +118,7 @@ int run_search(const GlobalOptions& global, const MemoryArgs& args) {
     if (!args.at.empty()) {
         auto at = mem::parse_iso8601(args.at);
         if (at.is_error())
-            return fail("search", args, "--at: " + at.error().message);
+            return fail("search", args, "--at: " + at.error().message, 2);
         options.now = at.value();
     }
     auto store = open_store_with_vectors(global, args);
@@ -201,7 +203,7 @@ int run_list(const GlobalOptions& global, const MemoryArgs& args) {
     else if (args.kind == "reflection")
         kind = mem::Kind::Reflection;
     else if (!args.kind.empty())
-        return fail("list", args, "--kind must be episode, fact or reflection");
+        return fail("list", args, "--kind must be episode, fact or reflection", 2);
     auto store = open_store(global, args.user);
     if (store.is_error())
         return fail("list", args, store.error().message);
@@ -301,7 +303,7 @@ int run_forget_all(mem::MemoryStore& store, const MemoryArgs& args) {
 
 int run_forget(const GlobalOptions& global, const MemoryArgs& args, bool id_given) {
     if (args.all == id_given)
-        return fail("forget", args, "give either a memory ID or --all");
+        return fail("forget", args, "give either a memory ID or --all", 2);
     auto store = open_store(global, args.user);
     if (store.is_error())
         return fail("forget", args, store.error().message);

@@ -98,3 +98,52 @@ TEST_F(CliInput, AMemoryIdIsDigitsOnlyWithinRange) {
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.err.find("no memory 9223372036854775807"), std::string::npos) << r.err;
 }
+
+// Usage errors exit with 2, as README.md documents, whether CLI11 or the command finds them;
+// they name the command, and with --json stdout holds the error object every command prints
+// for its errors, so that a script reading JSON gets JSON.
+TEST_F(CliInput, UsageErrorsExitWith2AndAreJsonUnderJson) {
+    const std::vector<std::vector<std::string>> usage_errors = {
+        {"memory", "search", "--json"},                          // a missing argument
+        {"memory", "search", "x", "-k", "0", "--json"},          // out of range
+        {"memory", "list", "--limit", "many", "--json"},         // not a number
+        {"memory", "list", "--bogus", "--json"},                 // an unknown option
+        {"memory", "show", "abc", "--json"},                     // not an id
+        {"memory", "list", "--kind", "dream", "--json"},         // checked by the command
+        {"memory", "forget", "--json"},                          // neither an id nor --all
+        {"memory", "search", "x", "--at", "yesterday", "--json"},
+        {"memory", "import", "f.jsonl", "--format", "csv", "--json"},
+        {"memory", "core", "append", "x", "--block", "diary", "--json"},
+        {"chat", "--json"},                                      // --json needs --once
+    };
+    for (const std::vector<std::string>& command : usage_errors) {
+        std::string words;
+        for (const std::string& word : command)
+            words += " " + word;
+        ProcessResult r = os1(command);
+        EXPECT_EQ(r.exit_code, 2) << words << ": " << r.err;
+        EXPECT_EQ(r.err.rfind("os1 " + command[0], 0), 0u) << words << ": " << r.err;
+        const json error = json::parse(r.out, nullptr, false);
+        ASSERT_TRUE(error.is_object()) << words << ": " << r.out;
+        ASSERT_EQ(error.size(), 1u) << words << ": " << r.out;
+        ASSERT_TRUE(error["error"].is_string()) << words << ": " << r.out;
+        EXPECT_NE(r.err.find(error["error"].get<std::string>()), std::string::npos) << words << ": " << r.err;
+
+        // Without --json, the same error on stderr only.
+        std::vector<std::string> plain = command;
+        plain.pop_back();
+        if (plain == std::vector<std::string>{"chat"})
+            continue;  // plain `os1 chat` would start a conversation
+        r = os1(plain);
+        EXPECT_EQ(r.exit_code, 2) << words << ": " << r.err;
+        EXPECT_EQ(r.out, "") << words;
+        EXPECT_NE(r.err, "") << words;
+    }
+
+    // --help is no error, and "--json" after "--" is an argument, not the flag.
+    ProcessResult r = os1({"memory", "--help"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    r = os1({"memory", "show", "--", "--json"});
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_EQ(r.out, "");
+}
