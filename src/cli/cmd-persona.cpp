@@ -59,7 +59,7 @@ ErrorOr<std::string> read_file(const std::string& path) {
 int run_import(const PersonaArgs& args, const GlobalOptions& global) {
     auto card = persona::load_card_file(args.file);
     if (card.is_error())
-        return fail("import", card.error().message);
+        return fail("import", card.error().message + "; nothing was imported");
     auto store = open_store(global, args.user, NewUser::create);
     if (store.is_error())
         return fail("import", store.error().message);

@@ -110,8 +110,16 @@ ErrorOr<void> for_each_json_line(const std::filesystem::path& file, const std::s
         if (!json_nesting_within(line))
             return make_error(ErrorKind::InvalidInput,
                               where + "nests deeper than " + std::to_string(k_max_json_nesting) + " levels");
-        json object = json::parse(line, nullptr, false);
-        if (object.is_discarded() || !object.is_object())
+        json object;
+        try {
+            object = json::parse(line);
+        } catch (const json::parse_error&) {
+            return make_error(where + "not a JSON object");
+        } catch (const json::exception&) {
+            // out_of_range: a number beyond a double's range, such as 1e999.
+            return make_error(where + "holds a number too large to represent");
+        }
+        if (!object.is_object())
             return make_error(where + "not a JSON object");
         OS1_TRY(read_line(object, number, where));
     }

@@ -147,3 +147,47 @@ TEST_F(CliInput, UsageErrorsExitWith2AndAreJsonUnderJson) {
     EXPECT_EQ(r.exit_code, 2) << r.err;
     EXPECT_EQ(r.out, "");
 }
+
+// A number beyond a double's range (1e999) in a card or an export is the file's error: named
+// with the file (and line), saying that nothing was imported, never a raw parser exception.
+TEST_F(CliInput, AnOverflowingNumberNamesTheFileAndImportsNothing) {
+    const fs::path card = write("card.json", R"({"spec":"chara_card_v2","spec_version":"2.0","data":{"name":"Ada",
+        "description":"d","personality":"","scenario":"","first_mes":"","mes_example":"","extensions":{"n":1e999}}})");
+    ProcessResult r = os1({"persona", "import", card.string(), "--user", "sam"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err, "os1 persona import: " + card.string() +
+                         ": invalid JSON: number overflow parsing '1e999'; nothing was imported\n");
+    EXPECT_FALSE(fs::exists(m_home / "users" / "sam"));
+
+    const fs::path chatgpt = write("conversations.json", R"([{"title":"t","create_time":1e999,"mapping":{}}])");
+    r = os1({"memory", "import", chatgpt.string(), "--format", "chatgpt", "--user", "sam"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err, "os1 memory import: " + chatgpt.string() +
+                         ": holds a number too large to represent; nothing was imported\n");
+
+    const fs::path jsonl = write("chat.jsonl", R"({"id":"1","conversation":"c","role":"user","text":"hi","time":1e999})"
+                                               "\n");
+    r = os1({"memory", "import", jsonl.string(), "--user", "sam"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err, "os1 memory import: " + jsonl.string() +
+                         ":1: holds a number too large to represent; nothing was imported\n");
+    EXPECT_FALSE(fs::exists(m_home / "users" / "sam" / "os1.db"));
+}
+
+// A folder or a file that cannot be read is no empty export: "imported 0 new turns" with exit 0
+// would tell a script that all went well.
+TEST_F(CliInput, ImportingAFolderOrAnUnreadableFileFails) {
+    ProcessResult r = os1({"memory", "import", m_home.string(), "--user", "sam"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err, "os1 memory import: " + m_home.string() +
+                         ": is a folder, not a regular file; an import must be a file; nothing was imported\n");
+    r = os1({"memory", "import", "/proc/self/mem", "--user", "sam", "--json"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err, "os1 memory import: /proc/self/mem: cannot be read (Input/output error); nothing was imported\n");
+    EXPECT_EQ(json::parse(r.out)["error"],
+              "/proc/self/mem: cannot be read (Input/output error); nothing was imported");
+    r = os1({"persona", "import", m_home.string(), "--user", "sam"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err, "os1 persona import: " + m_home.string() +
+                         ": is a folder, not a regular file; a character card must be a file; nothing was imported\n");
+}

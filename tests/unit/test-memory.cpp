@@ -310,6 +310,15 @@ TEST(MemoryImport, RefusesNumbersBeyondRangeNamingTheFile) {
                               ImportFormat::ChatGpt);
     ASSERT_FALSE(turns);
     EXPECT_EQ(turns.error().message, "conversations.json: holds a number too large to represent");
+
+    // In JSON Lines, the line says so, rather than that it is no JSON object.
+    for (const ImportFormat format : {ImportFormat::Os1Jsonl, ImportFormat::SillyTavern}) {
+        auto lines = parse_import(R"({"id":"t1","conversation":"c","role":"user","text":"hi","time":"2024-05-03"}
+{"id":"t2","conversation":"c","role":"user","text":"hi","time":"2024-05-03","mes":"hi","send_date":1e999})",
+                                  "chat.jsonl", format);
+        ASSERT_FALSE(lines);
+        EXPECT_EQ(lines.error().message, "chat.jsonl:2: holds a number too large to represent");
+    }
 }
 
 // A time in an export that no int64_t holds (1e300 seconds) is refused, naming the line or
