@@ -11,9 +11,11 @@
 #include "affect/companion-state.h"
 #include "cli/commands.h"
 #include "cli/id-argument.h"
+#include "cli/json-error.h"
 #include "cli/model-setup.h"
 #include "cli/progress-bar.h"
 #include "cli/terminal-environment.h"
+#include "cli/terminal-text.h"
 #include "cli/user-dir.h"
 #include "core/paths.h"
 #include "llm/embedder.h"
@@ -51,9 +53,9 @@ struct MemoryArgs {
 // Prints the error (also as JSON with --json) and returns the exit status: 1, or 2 for a usage
 // error (an option's value that the command line parser could not judge).
 int fail(const char* command, const MemoryArgs& args, const std::string& message, int status = 1) {
-    std::fprintf(stderr, "os1 memory %s: %s\n", command, message.c_str());
+    std::fprintf(stderr, "os1 memory %s: %s\n", command, terminal_text(message).c_str());
     if (args.json)
-        std::printf("%s\n", ordered_json({{"error", message}}).dump().c_str());
+        print_json_error(message);
     return status;
 }
 
@@ -80,7 +82,7 @@ void print_memory_line(const mem::Memory& m) {
     if (m.kind == mem::Kind::Fact && m.valid_to)
         extra = "  (until " + mem::format_iso8601(*m.valid_to) + ")";
     std::printf("%6lld  %-10s %s  %s%s\n", static_cast<long long>(m.id), mem::to_string(m.kind),
-                mem::format_iso8601(m.time).c_str(), m.text.c_str(), extra.c_str());
+                mem::format_iso8601(m.time).c_str(), terminal_text(m.text).c_str(), extra.c_str());
 }
 
 int run_import(const GlobalOptions& global, const MemoryArgs& args) {
@@ -100,11 +102,11 @@ int run_import(const GlobalOptions& global, const MemoryArgs& args) {
         std::printf("%s\n", ordered_json({{"imported", report->added.size()},
                                           {"already_present", report->already_present},
                                           {"file", args.file}})
-                                .dump()
+                                .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)  // a file name's bytes
                                 .c_str());
     else
         std::printf("imported %zu new turns from %s, %zu already present\n", report->added.size(),
-                    args.file.c_str(), report->already_present);
+                    terminal_text(args.file).c_str(), report->already_present);
     return 0;
 }
 
@@ -139,7 +141,8 @@ int run_search(const GlobalOptions& global, const MemoryArgs& args) {
         auto backend = OS1_TRY(open_backend(args.backend, resolve_data_home(global.home), Interaction::Script));
         mem::RewrittenSearch rewritten = OS1_TRY(mem::search_with_rewrites(*backend, store.value(), args.query, options));
         if (rewritten.problem)
-            std::fprintf(stderr, "os1 memory search: %s; searched the query as it was\n", rewritten.problem->c_str());
+            std::fprintf(stderr, "os1 memory search: %s; searched the query as it was\n",
+                         terminal_text(*rewritten.problem).c_str());
         rewrites = std::move(rewritten.rewrites);
         return std::move(rewritten.hits);
     }();
@@ -162,12 +165,12 @@ int run_search(const GlobalOptions& global, const MemoryArgs& args) {
         return 0;
     }
     for (const std::string& rewrite : rewrites)
-        std::printf("also searched: %s\n", rewrite.c_str());
+        std::printf("also searched: %s\n", terminal_text(rewrite).c_str());
     if (hits->empty())
         std::printf("no memories match\n");
     for (const mem::Hit& hit : hits.value())
         std::printf("%6lld  %.3f  %-10s %s  %s\n", static_cast<long long>(hit.id), hit.score, mem::to_string(hit.kind),
-                    mem::format_iso8601(hit.time).c_str(), hit.text.c_str());
+                    mem::format_iso8601(hit.time).c_str(), terminal_text(hit.text).c_str());
     return 0;
 }
 
@@ -235,7 +238,8 @@ int run_show(const GlobalOptions& global, const MemoryArgs& args) {
         std::printf("%s\n", mem::memory_json(*found.value()).dump().c_str());
         return 0;
     }
-    std::printf("%s\n", mem::memory_json(*found.value()).dump(2).c_str());
+    // JSON escapes C0 controls but not DEL or the C1 controls.
+    std::printf("%s\n", terminal_text(mem::memory_json(*found.value()).dump(2), Newlines::Keep).c_str());
     return 0;
 }
 

@@ -5,12 +5,15 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
-
 #include "cli/commands.h"
+#include "cli/json-error.h"
 #include "cli/terminal-environment.h"
+#include "cli/terminal-text.h"
 
 namespace {
+
+using os1::cli::print_json_error;
+using os1::cli::terminal_text;
 
 // "os1 memory show": the command a usage error belongs to, as far as the parse got.
 std::string command_path(const CLI::App& app) {
@@ -39,9 +42,10 @@ bool wants_json(int argc, char** argv) {
 // --json it is also the error object on stdout that every command prints for its errors.
 int usage_error(const CLI::App& app, const CLI::ParseError& error, bool json) {
     const std::string command = command_path(app);
-    std::fprintf(stderr, "%s: %s\nRun %s --help for its options.\n", command.c_str(), error.what(), command.c_str());
+    std::fprintf(stderr, "%s: %s\nRun %s --help for its options.\n", command.c_str(),
+                 terminal_text(error.what()).c_str(), command.c_str());
     if (json)
-        std::printf("%s\n", nlohmann::ordered_json({{"error", std::string(error.what())}}).dump().c_str());
+        print_json_error(error.what());
     return 2;
 }
 
@@ -86,7 +90,7 @@ int main(int argc, char** argv) {
     // Every command reads its clock from OS1_NOW when it is set: a bad value is refused here,
     // before any command runs.
     if (auto now = clock_override(); now.is_error()) {
-        std::fprintf(stderr, "os1: %s\n", now.error().message.c_str());
+        std::fprintf(stderr, "os1: %s\n", terminal_text(now.error().message).c_str());
         return 2;
     }
     try {
@@ -98,7 +102,7 @@ int main(int argc, char** argv) {
         // A usage error (a bad option or value) exits with 2, as a bad OS1_NOW does.
         return usage_error(app, e, wants_json(argc, argv));
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "os1: %s\n", e.what());
+        std::fprintf(stderr, "os1: %s\n", terminal_text(e.what()).c_str());
         return 1;
     }
     return exit_code;
