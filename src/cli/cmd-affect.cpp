@@ -12,6 +12,8 @@
 
 #include "affect/affect.h"
 #include "cli/commands.h"
+#include "cli/json-error.h"
+#include "cli/terminal-text.h"
 #include "core/utf8.h"
 
 namespace os1::cli {
@@ -62,7 +64,7 @@ bool appraise_line(const affect::Appraiser& appraiser, std::string_view text, st
     if (!is_valid_utf8(text)) {
         std::string where = line_number ? "line " + std::to_string(line_number) : std::string("text");
         if (json)
-            std::printf("%s\n", nlohmann::json({{"error", where + ": invalid utf-8"}}).dump().c_str());
+            print_json_error(where + ": invalid utf-8");
         else
             std::fprintf(stderr, "os1 affect appraise: %s: invalid utf-8\n", where.c_str());
         std::fflush(stdout);
@@ -80,7 +82,7 @@ int run_appraise(const AppraiseArgs& args) {
         args.lexicon.empty() ? affect::default_vader_lexicon_path() : std::filesystem::path(args.lexicon);
     auto appraiser = affect::Appraiser::load(lexicon_path);
     if (!appraiser) {
-        std::fprintf(stderr, "os1 affect appraise: %s\n", appraiser.error().message.c_str());
+        std::fprintf(stderr, "os1 affect appraise: %s\n", terminal_text(appraiser.error().message).c_str());
         return 1;
     }
 

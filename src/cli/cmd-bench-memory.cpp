@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/model-setup.h"
 #include "cli/terminal-environment.h"
+#include "cli/terminal-text.h"
 #include "core/paths.h"
 #include "llm/embedder.h"
 #include "llm/llm.h"
@@ -84,7 +85,7 @@ int run_realtalk(const MemoryBenchArgs& args, const GlobalOptions& global) {
         llm::set_llama_logging(llama_log_sink(global.verbose));
         auto backend = open_backend(args.backend, resolve_data_home(global.home), Interaction::Script);
         if (backend.is_error()) {
-            std::fprintf(stderr, "os1 bench memory: %s\n", backend.error().message.c_str());
+            std::fprintf(stderr, "os1 bench memory: %s\n", terminal_text(backend.error().message).c_str());
             return 1;
         }
         rewriter = backend.release_value();
@@ -102,7 +103,7 @@ int run_realtalk(const MemoryBenchArgs& args, const GlobalOptions& global) {
         fs::remove_all(options.work_dir, ec);
     }
     if (result.is_error()) {
-        std::fprintf(stderr, "os1 bench memory: %s\n", result.error().message.c_str());
+        std::fprintf(stderr, "os1 bench memory: %s\n", terminal_text(result.error().message).c_str());
         return 1;
     }
     const memory::RealtalkBenchResult& r = result.value();
@@ -155,9 +156,9 @@ int run(const MemoryBenchArgs& args, const GlobalOptions& global) {
     options.queries = args.queries;
     options.vector_dim = args.vector_dim;
     if (!args.embedding_model.empty()) {
-        auto embedder = llm::open_embedder({args.embedding_model});
+        auto embedder = open_embedding_model(args.embedding_model, global.verbose);
         if (embedder.is_error()) {
-            std::fprintf(stderr, "os1 bench memory: %s\n", embedder.error().message.c_str());
+            std::fprintf(stderr, "os1 bench memory: %s\n", terminal_text(embedder.error().message).c_str());
             return 1;
         }
         options.embedder = embedder.release_value();
@@ -174,7 +175,7 @@ int run(const MemoryBenchArgs& args, const GlobalOptions& global) {
         fs::remove_all(options.work_dir, ec);
     }
     if (result.is_error()) {
-        std::fprintf(stderr, "os1 bench memory: %s\n", result.error().message.c_str());
+        std::fprintf(stderr, "os1 bench memory: %s\n", terminal_text(result.error().message).c_str());
         return 1;
     }
     const memory::MemoryBenchResult& r = result.value();

@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/model-setup.h"
+#include "cli/terminal-text.h"
 #include "llm/llm.h"
 #include "loadtest/loadtest.h"
 
@@ -305,7 +306,7 @@ int run(const ServeBenchArgs& args) {
     };
     auto report = loadtest::run_serve_bench(options);
     if (report.is_error()) {
-        std::fprintf(stderr, "os1 bench serve: %s\n", report.error().message.c_str());
+        std::fprintf(stderr, "os1 bench serve: %s\n", terminal_text(report.error().message).c_str());
         return 1;
     }
     const std::vector<LevelSummary> levels = summarize(report.value());

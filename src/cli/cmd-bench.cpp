@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "cli/model-setup.h"
+#include "cli/terminal-text.h"
 #include "core/handles.h"
 #include "llm/llm.h"
 
@@ -114,7 +115,7 @@ double median(std::vector<double> values) {
 int run_engine_bench(const BenchOptions& options) {
     llm::set_llama_logging({});
     auto fail = [](const Error& error) {
-        std::fprintf(stderr, "os1 bench: %s\n", error.message.c_str());
+        std::fprintf(stderr, "os1 bench: %s\n", terminal_text(error.message).c_str());
         return 1;
     };
     nlohmann::json out;

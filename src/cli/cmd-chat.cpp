@@ -14,9 +14,11 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/id-argument.h"
 #include "cli/user-dir.h"
 #include "cli/model-setup.h"
 #include "cli/terminal-environment.h"
+#include "cli/terminal-text.h"
 #include "core/paths.h"
 #include "llm/llm.h"
 #include "core/utf8.h"
@@ -58,7 +60,10 @@ void install_interrupt_handler() {
 
 // Streams one turn to stdout (unless quiet) and returns its last event (Done or Failed);
 // Ctrl-C cancels it, keeping what was already shown. Notices are collected for afterwards.
+// Streams the reply to stdout when `print`. A model can be led (by a card, by a memory) to write
+// control characters, so the text goes through terminal_text.
 companion::TurnEvent stream_turn(companion::Turn& turn, bool print, std::vector<std::string>& notices) {
+    TerminalTextStream shown;
     for (;;) {
         if (g_interrupted.exchange(false))
             turn.cancel();
@@ -70,7 +75,7 @@ companion::TurnEvent stream_turn(companion::Turn& turn, bool print, std::vector<
             break;
         case companion::TurnEvent::Kind::Text:
             if (print) {
-                std::fwrite(event->text.data(), 1, event->text.size(), stdout);
+                std::fputs(shown.push(event->text).c_str(), stdout);
                 std::fflush(stdout);
             }
             break;
@@ -79,14 +84,17 @@ companion::TurnEvent stream_turn(companion::Turn& turn, bool print, std::vector<
             break;
         case companion::TurnEvent::Kind::Done:
         case companion::TurnEvent::Kind::Failed:
+            if (print)
+                std::fputs(shown.flush().c_str(), stdout);
             return *event;
         }
     }
 }
 
 void print_stats(const llm::ReplyStats& stats, const llm::BackendInfo& info) {
-    std::printf("backend       %s (%s)\n", info.name.c_str(), info.model.c_str());
-    std::printf("chat template %s\n", info.chat_template.c_str());
+    // The model's name and chat template come from its file.
+    std::printf("backend       %s (%s)\n", info.name.c_str(), terminal_text(info.model).c_str());
+    std::printf("chat template %s\n", terminal_text(info.chat_template, Newlines::Keep).c_str());
     std::printf("context       %d tokens per conversation\n", info.context_size);
     std::printf("last reply    %d prompt tokens (%d reused from cache, %d prefilled), %d generated\n",
                 stats.prompt_tokens, stats.reused_tokens, stats.prefill_tokens, stats.generated_tokens);
@@ -146,19 +154,19 @@ int run_once(ChatOptions& options, companion::CompanionHost& host) {
     open.keep_cache = companion::KeepCache::No;
     auto conversation = host.open(options.user, open);
     if (conversation.is_error()) {
-        std::fprintf(stderr, "os1 chat: %s\n", conversation.error().message.c_str());
+        std::fprintf(stderr, "os1 chat: %s\n", terminal_text(conversation.error().message).c_str());
         return 1;
     }
     install_interrupt_handler();
     auto turn = conversation->say(text);
     if (turn.is_error()) {
-        std::fprintf(stderr, "os1 chat: %s\n", turn.error().message.c_str());
+        std::fprintf(stderr, "os1 chat: %s\n", terminal_text(turn.error().message).c_str());
         return 1;
     }
     std::vector<std::string> notices;
     companion::TurnEvent end = stream_turn(turn.value(), !options.json, notices);
     if (end.kind == companion::TurnEvent::Kind::Failed) {
-        std::fprintf(stderr, "os1 chat: %s\n", end.text.c_str());
+        std::fprintf(stderr, "os1 chat: %s\n", terminal_text(end.text).c_str());
         return 1;
     }
     const llm::ReplyStats& stats = end.stats;
@@ -176,7 +184,7 @@ int run_once(ChatOptions& options, companion::CompanionHost& host) {
     }
     std::fflush(stdout);
     for (const std::string& notice : notices)
-        std::fprintf(stderr, "(%s)\n", notice.c_str());
+        std::fprintf(stderr, "(%s)\n", terminal_text(notice).c_str());
     finish_learning(host, options.json);
     if (end.interrupted) {
         std::fprintf(stderr, "os1 chat: stopped by Ctrl-C\n");
@@ -218,16 +226,16 @@ ErrorOr<void> run_onboarding(companion::Conversation& conversation, bool termina
     persona::Onboarding onboarding;
     std::printf("Before we start, I'd like to get to know you a little.\n");
     while (!onboarding.question().empty()) {
-        std::printf("%s\n", onboarding.question().c_str());
+        std::printf("%s\n", terminal_text(onboarding.question(), Newlines::Keep).c_str());
         std::optional<std::string> line = read_line(terminal);
         if (!line)
             return make_error("onboarding was interrupted; it starts again next time");
         if (auto answered = onboarding.answer(trim(*line)); answered.is_error())
-            std::printf("(%s)\n", answered.error().message.c_str());
+            std::printf("(%s)\n", terminal_text(answered.error().message).c_str());
     }
     std::printf("Let me think of a name for myself…\n");
     persona::CompanionName name = OS1_TRY(conversation.finish_onboarding(std::move(onboarding)));
-    std::printf("I'll be %s. %s\n", name.name.c_str(), name.reason.c_str());
+    std::printf("I'll be %s. %s\n", terminal_text(name.name).c_str(), terminal_text(name.reason).c_str());
     return {};
 }
 
@@ -252,15 +260,15 @@ ErrorOr<CommandResult> handle_command(Session& session, const std::string& text)
     } else if (command == "/stats") {
         print_stats(session.last_stats, session.host.backend_info());
     } else if (command == "/mood") {
-        std::printf("%s\n", conversation.mood_report().c_str());
+        std::printf("%s\n", terminal_text(conversation.mood_report(), Newlines::Keep).c_str());
     } else if (command == "/journal") {
-        std::printf("%s", OS1_TRY(conversation.journal_report(3)).c_str());
+        std::printf("%s", terminal_text(OS1_TRY(conversation.journal_report(3)), Newlines::Keep).c_str());
     } else if (command == "/why") {
         const std::vector<memory::Hit> recalled = conversation.last_recall();
         if (recalled.empty())
             std::printf("(no memories were recalled for the last reply)\n");
         for (const memory::Hit& hit : recalled)
-            std::printf("#%lld %s (score %.2f)\n", (long long)hit.id, hit.text.c_str(), hit.score);
+            std::printf("#%lld %s (score %.2f)\n", (long long)hit.id, terminal_text(hit.text).c_str(), hit.score);
     } else if (command == "/remember") {
         if (argument.empty()) {
             std::printf("usage: /remember TEXT\n");
@@ -269,19 +277,18 @@ ErrorOr<CommandResult> handle_command(Session& session, const std::string& text)
         int64_t id = OS1_TRY(conversation.remember(argument));
         std::printf("(remembered as #%lld)\n", (long long)id);
     } else if (command == "/forget") {
-        char* end = nullptr;
-        long long id = std::strtoll(argument.c_str(), &end, 10);
-        if (argument.empty() || *end != '\0') {
+        const std::optional<int64_t> id = parse_id(argument);
+        if (!id) {
             std::printf("usage: /forget ID (the ids are shown by /why and 'os1 memory list')\n");
             return CommandResult::Handled;
         }
-        bool forgotten = OS1_TRY(conversation.forget(id));
-        std::printf(forgotten ? "(forgotten)\n" : "(there is no memory #%lld)\n", id);
+        bool forgotten = OS1_TRY(conversation.forget(*id));
+        std::printf(forgotten ? "(forgotten)\n" : "(there is no memory #%lld)\n", static_cast<long long>(*id));
     } else if (command == "/reset") {
         OS1_TRY(conversation.reset());
         std::printf("(started a new conversation)\n");
     } else {
-        std::printf("unknown command %s; /help lists the commands\n", command.c_str());
+        std::printf("unknown command %s; /help lists the commands\n", terminal_text(command).c_str());
     }
     return CommandResult::Handled;
 }
@@ -290,7 +297,7 @@ ErrorOr<CommandResult> handle_command(Session& session, const std::string& text)
 ErrorOr<void> exchange(Session& session, const std::string& text, bool terminal) {
     companion::Turn turn = OS1_TRY(session.conversation.say(text));
     if (terminal)
-        std::printf("%s › ", session.conversation.companion_name().c_str());
+        std::printf("%s › ", terminal_text(session.conversation.companion_name()).c_str());
     std::fflush(stdout);
     std::vector<std::string> notices;
     companion::TurnEvent end = stream_turn(turn, true, notices);
@@ -298,20 +305,20 @@ ErrorOr<void> exchange(Session& session, const std::string& text, bool terminal)
     std::fflush(stdout);
     session.last_stats = end.stats;
     if (end.kind == companion::TurnEvent::Kind::Failed) {
-        std::fprintf(stderr, "os1 chat: %s\n", end.text.c_str());
+        std::fprintf(stderr, "os1 chat: %s\n", terminal_text(end.text).c_str());
         return {};
     }
     if (end.interrupted)
         std::fprintf(stderr, "(stopped)\n");
     for (const std::string& notice : notices)
-        std::fprintf(stderr, "(%s)\n", notice.c_str());
+        std::fprintf(stderr, "(%s)\n", terminal_text(notice).c_str());
     return {};
 }
 
 int run_interactive(ChatOptions& options, companion::CompanionHost& host) {
     const bool terminal = ::isatty(STDIN_FILENO);
     auto fail = [](const Error& error) {
-        std::fprintf(stderr, "os1 chat: %s\n", error.message.c_str());
+        std::fprintf(stderr, "os1 chat: %s\n", terminal_text(error.message).c_str());
         return 1;
     };
     companion::OpenOptions open;
@@ -333,7 +340,7 @@ int run_interactive(ChatOptions& options, companion::CompanionHost& host) {
                      history->size(), conversation->restored_from_disk() ? ", context restored from disk" : "");
     } else {
         std::fprintf(stderr, "Hello, I'm %s! Type a message and press Enter. /help lists commands.\n",
-                     conversation->companion_name().c_str());
+                     terminal_text(conversation->companion_name()).c_str());
     }
 
     Session session{host, conversation.value()};
@@ -366,12 +373,12 @@ int run_chat(ChatOptions& options, const GlobalOptions& global) {
     llm::set_llama_logging(llama_log_sink(global.verbose));
     const fs::path home = resolve_data_home(global.home);
     if (auto checked = user_dir_for(global, options.user); checked.is_error()) {
-        std::fprintf(stderr, "os1 chat: %s\n", checked.error().message.c_str());
+        std::fprintf(stderr, "os1 chat: %s\n", terminal_text(checked.error().message).c_str());
         return 1;
     }
     auto backend = open_backend(options.backend, home, options.once ? Interaction::Script : Interaction::Ask);
     if (backend.is_error()) {
-        std::fprintf(stderr, "os1 chat: %s\n", backend.error().message.c_str());
+        std::fprintf(stderr, "os1 chat: %s\n", terminal_text(backend.error().message).c_str());
         return 1;
     }
     companion::HostOptions host_options;
@@ -382,9 +389,9 @@ int run_chat(ChatOptions& options, const GlobalOptions& global) {
     host_options.companion.reflection_threshold = options.reflection_threshold;
     host_options.sampling = options.sampling;
     if (!options.embedding_model.empty()) {
-        auto embedder = llm::open_embedder({options.embedding_model});
+        auto embedder = open_embedding_model(options.embedding_model, global.verbose);
         if (embedder.is_error()) {
-            std::fprintf(stderr, "os1 chat: --embedding-model: %s\n", embedder.error().message.c_str());
+            std::fprintf(stderr, "os1 chat: --embedding-model: %s\n", terminal_text(embedder.error().message).c_str());
             return 1;
         }
         host_options.companion.embedder = embedder.release_value();

@@ -12,6 +12,7 @@
 #include "affect/companion-state.h"
 #include "cli/commands.h"
 #include "cli/terminal-environment.h"
+#include "cli/terminal-text.h"
 #include "cli/user-dir.h"
 #include "core/paths.h"
 #include "persona/persona.h"
@@ -71,7 +72,7 @@ ErrorOr<UserState> open_state(const GlobalOptions& global, const std::string& us
 }
 
 int fail(const char* command, const std::string& message) {
-    std::fprintf(stderr, "os1 %s: %s\n", command, message.c_str());
+    std::fprintf(stderr, "os1 %s: %s\n", command, terminal_text(message).c_str());
     return 1;
 }
 
@@ -117,13 +118,15 @@ int run_mood(const StateArgs& args, const GlobalOptions& global) {
         std::printf("%s\n", out.dump(2).c_str());
         return 0;
     }
-    std::printf("%s\n", report.c_str());
+    // The report names the companion, and the model wrote the note: stored text, printed safely.
+    std::printf("%s\n", terminal_text(report, Newlines::Keep).c_str());
     std::printf("pleasure %+.2f  arousal %+.2f  dominance %+.2f\n", pad.pleasure, pad.arousal, pad.dominance);
     std::printf("sampling: temperature %+.2f, top-p %+.2f\n", sampling.temperature_delta, sampling.top_p_delta);
     std::printf("voice: rate x%.2f, pitch %+.1f semitones, volume x%.2f\n", prosody.rate, prosody.pitch_semitones,
                 prosody.volume);
     if (last_model)
-        std::printf("model's last appraisal: %s (%s)\n", last_model->status.c_str(), last_model->note.c_str());
+        std::printf("model's last appraisal: %s (%s)\n", terminal_text(last_model->status).c_str(),
+                    terminal_text(last_model->note).c_str());
     return 0;
 }
 
@@ -163,10 +166,10 @@ int run_relationship(const StateArgs& args, const GlobalOptions& global) {
                     (long long)r.days_of_contact(), time_text(r.last_contact()).c_str());
     else
         std::printf("no conversations yet\n");
-    std::printf("tone: %s\n", r.prompt_fragment().c_str());
+    std::printf("tone: %s\n", terminal_text(r.prompt_fragment(), Newlines::Keep).c_str());
     if (noticed)
-        std::printf("noticed: %s\n", noticed->c_str());
-    std::printf("%s\n", state->personality().prompt_fragment().c_str());
+        std::printf("noticed: %s\n", terminal_text(*noticed, Newlines::Keep).c_str());
+    std::printf("%s\n", terminal_text(state->personality().prompt_fragment(), Newlines::Keep).c_str());
     return 0;
 }
 
@@ -222,13 +225,15 @@ int run_journal(const StateArgs& args, const GlobalOptions& global) {
         return 0;
     }
     for (const auto& e : entries.value()) {
+        // Entries quote the conversation and the model: stored text, printed safely.
         std::printf("#%lld %s%s\n  %s\n", (long long)e.id, affect::day_text(e.day).c_str(),
-                    e.author == affect::JournalAuthor::model ? " (written by the model)" : "", e.text.c_str());
+                    e.author == affect::JournalAuthor::model ? " (written by the model)" : "",
+                    terminal_text(e.text, Newlines::Keep).c_str());
         if (e.author == affect::JournalAuthor::model)
-            std::printf("  summary: %s\n", e.summary.c_str());
+            std::printf("  summary: %s\n", terminal_text(e.summary, Newlines::Keep).c_str());
         for (const auto* c : changes_for(e.id))
-            std::printf("  - %s %s: %s -> %s (%s)\n", c->kind.c_str(), c->what.c_str(), c->from.c_str(), c->to.c_str(),
-                        c->reason.c_str());
+            std::printf("  - %s %s: %s -> %s (%s)\n", terminal_text(c->kind).c_str(), terminal_text(c->what).c_str(),
+                        terminal_text(c->from).c_str(), terminal_text(c->to).c_str(), terminal_text(c->reason).c_str());
     }
     return 0;
 }

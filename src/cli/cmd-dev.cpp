@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "cli/terminal-environment.h"
+#include "cli/terminal-text.h"
 #include "dev/model-maker.h"
 #include "llm/llm.h"
 
@@ -65,7 +66,7 @@ private:
 };
 
 int usage_error(const Error& error) {
-    std::fprintf(stderr, "os1 dev make-model: %s\n", error.message.c_str());
+    std::fprintf(stderr, "os1 dev make-model: %s\n", terminal_text(error.message).c_str());
     return 2;
 }
 
@@ -95,7 +96,7 @@ int run_make_model(const MakeModelArgs& args, const GlobalOptions& global) {
     const auto start = std::chrono::steady_clock::now();
     const auto made = dev::make_model(options);
     if (!made) {
-        std::fprintf(stderr, "os1 dev make-model: %s\n", made.error().message.c_str());
+        std::fprintf(stderr, "os1 dev make-model: %s\n", terminal_text(made.error().message).c_str());
         return 1;
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -9,7 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/json-error.h"
 #include "cli/terminal-environment.h"
+#include "cli/terminal-text.h"
 #include "cli/user-dir.h"
 #include "core/backup.h"
 #include "core/database.h"
@@ -30,9 +32,9 @@ struct BackupArgs {
 };
 
 int fail(const char* command, const BackupArgs& args, const std::string& message) {
-    std::fprintf(stderr, "os1 memory %s: %s\n", command, message.c_str());
+    std::fprintf(stderr, "os1 memory %s: %s\n", command, terminal_text(message).c_str());
     if (args.json)
-        std::printf("%s\n", ordered_json({{"error", message}}).dump().c_str());
+        print_json_error(message);
     return 1;
 }
 

@@ -8,7 +8,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/json-error.h"
 #include "cli/terminal-environment.h"
+#include "cli/terminal-text.h"
 #include "cli/user-dir.h"
 #include "memory/memory.h"
 
@@ -44,18 +46,20 @@ const char* action_name(CoreAction action) {
     return "show";
 }
 
-int fail(CoreAction action, const CoreArgs& args, const std::string& message) {
-    std::fprintf(stderr, "os1 memory core %s: %s\n", action_name(action), message.c_str());
+// Prints the error (also as JSON with --json) and returns the exit status: 1, or 2 for a usage
+// error.
+int fail(CoreAction action, const CoreArgs& args, const std::string& message, int status = 1) {
+    std::fprintf(stderr, "os1 memory core %s: %s\n", action_name(action), terminal_text(message).c_str());
     if (args.json)
-        std::printf("%s\n", ordered_json({{"error", message}}).dump().c_str());
-    return 1;
+        print_json_error(message);
+    return status;
 }
 
 int run_core(const GlobalOptions& global, const CoreArgs& args, CoreAction action) {
     if (action != CoreAction::Show && args.block.empty())
-        return fail(action, args, "--block is required (persona or human)");
+        return fail(action, args, "--block is required (persona or human)", 2);
     if (!args.block.empty() && args.block != "persona" && args.block != "human")
-        return fail(action, args, "--block must be persona or human, not \"" + args.block + "\"");
+        return fail(action, args, "--block must be persona or human, not \"" + args.block + "\"", 2);
     auto user_dir = user_dir_for(global, args.user);
     if (user_dir.is_error())
         return fail(action, args, user_dir.error().message);
@@ -89,7 +93,7 @@ int run_core(const GlobalOptions& global, const CoreArgs& args, CoreAction actio
     for (const auto& [name, text] : blocks.items()) {
         const std::string value = text.get<std::string>();
         std::printf("[%s] %zu of %zu bytes\n%s\n", name.c_str(), value.size(), mem::core_block_limit,
-                    value.empty() ? "(empty)" : value.c_str());
+                    value.empty() ? "(empty)" : terminal_text(value, Newlines::Keep).c_str());
     }
     return 0;
 }

@@ -10,9 +10,12 @@
 
 #include "affect/companion-state.h"
 #include "cli/commands.h"
+#include "cli/id-argument.h"
+#include "cli/json-error.h"
 #include "cli/model-setup.h"
 #include "cli/progress-bar.h"
 #include "cli/terminal-environment.h"
+#include "cli/terminal-text.h"
 #include "cli/user-dir.h"
 #include "core/paths.h"
 #include "llm/embedder.h"
@@ -47,11 +50,13 @@ struct MemoryArgs {
     BackendOptions backend;
 };
 
-int fail(const char* command, const MemoryArgs& args, const std::string& message) {
-    std::fprintf(stderr, "os1 memory %s: %s\n", command, message.c_str());
+// Prints the error (also as JSON with --json) and returns the exit status: 1, or 2 for a usage
+// error (an option's value that the command line parser could not judge).
+int fail(const char* command, const MemoryArgs& args, const std::string& message, int status = 1) {
+    std::fprintf(stderr, "os1 memory %s: %s\n", command, terminal_text(message).c_str());
     if (args.json)
-        std::printf("%s\n", ordered_json({{"error", message}}).dump().c_str());
-    return 1;
+        print_json_error(message);
+    return status;
 }
 
 ErrorOr<mem::MemoryStore> open_store(const GlobalOptions& global, const std::string& user) {
@@ -63,7 +68,7 @@ ErrorOr<mem::MemoryStore> open_store_with_vectors(const GlobalOptions& global, c
     auto store = OS1_TRY(open_store(global, args.user));
     if (args.embedding_model.empty())
         return store;
-    std::shared_ptr<llm::Embedder> embedder = OS1_TRY(llm::open_embedder({args.embedding_model}));
+    std::shared_ptr<llm::Embedder> embedder = OS1_TRY(open_embedding_model(args.embedding_model, global.verbose));
     OS1_TRY(store.set_embedder(std::move(embedder)));
     return store;
 }
@@ -77,13 +82,13 @@ void print_memory_line(const mem::Memory& m) {
     if (m.kind == mem::Kind::Fact && m.valid_to)
         extra = "  (until " + mem::format_iso8601(*m.valid_to) + ")";
     std::printf("%6lld  %-10s %s  %s%s\n", static_cast<long long>(m.id), mem::to_string(m.kind),
-                mem::format_iso8601(m.time).c_str(), m.text.c_str(), extra.c_str());
+                mem::format_iso8601(m.time).c_str(), terminal_text(m.text).c_str(), extra.c_str());
 }
 
 int run_import(const GlobalOptions& global, const MemoryArgs& args) {
     auto format = mem::parse_import_format(args.format);
     if (format.is_error())
-        return fail("import", args, format.error().message);
+        return fail("import", args, format.error().message, 2);
     auto turns = mem::read_import_file(args.file, format.value());
     if (turns.is_error())
         return fail("import", args, turns.error().message + "; nothing was imported");
@@ -97,11 +102,11 @@ int run_import(const GlobalOptions& global, const MemoryArgs& args) {
         std::printf("%s\n", ordered_json({{"imported", report->added.size()},
                                           {"already_present", report->already_present},
                                           {"file", args.file}})
-                                .dump()
+                                .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)  // a file name's bytes
                                 .c_str());
     else
         std::printf("imported %zu new turns from %s, %zu already present\n", report->added.size(),
-                    args.file.c_str(), report->already_present);
+                    terminal_text(args.file).c_str(), report->already_present);
     return 0;
 }
 
@@ -115,7 +120,7 @@ int run_search(const GlobalOptions& global, const MemoryArgs& args) {
     if (!args.at.empty()) {
         auto at = mem::parse_iso8601(args.at);
         if (at.is_error())
-            return fail("search", args, "--at: " + at.error().message);
+            return fail("search", args, "--at: " + at.error().message, 2);
         options.now = at.value();
     }
     auto store = open_store_with_vectors(global, args);
@@ -136,7 +141,8 @@ int run_search(const GlobalOptions& global, const MemoryArgs& args) {
         auto backend = OS1_TRY(open_backend(args.backend, resolve_data_home(global.home), Interaction::Script));
         mem::RewrittenSearch rewritten = OS1_TRY(mem::search_with_rewrites(*backend, store.value(), args.query, options));
         if (rewritten.problem)
-            std::fprintf(stderr, "os1 memory search: %s; searched the query as it was\n", rewritten.problem->c_str());
+            std::fprintf(stderr, "os1 memory search: %s; searched the query as it was\n",
+                         terminal_text(*rewritten.problem).c_str());
         rewrites = std::move(rewritten.rewrites);
         return std::move(rewritten.hits);
     }();
@@ -159,12 +165,12 @@ int run_search(const GlobalOptions& global, const MemoryArgs& args) {
         return 0;
     }
     for (const std::string& rewrite : rewrites)
-        std::printf("also searched: %s\n", rewrite.c_str());
+        std::printf("also searched: %s\n", terminal_text(rewrite).c_str());
     if (hits->empty())
         std::printf("no memories match\n");
     for (const mem::Hit& hit : hits.value())
         std::printf("%6lld  %.3f  %-10s %s  %s\n", static_cast<long long>(hit.id), hit.score, mem::to_string(hit.kind),
-                    mem::format_iso8601(hit.time).c_str(), hit.text.c_str());
+                    mem::format_iso8601(hit.time).c_str(), terminal_text(hit.text).c_str());
     return 0;
 }
 
@@ -200,7 +206,7 @@ int run_list(const GlobalOptions& global, const MemoryArgs& args) {
     else if (args.kind == "reflection")
         kind = mem::Kind::Reflection;
     else if (!args.kind.empty())
-        return fail("list", args, "--kind must be episode, fact or reflection");
+        return fail("list", args, "--kind must be episode, fact or reflection", 2);
     auto store = open_store(global, args.user);
     if (store.is_error())
         return fail("list", args, store.error().message);
@@ -232,7 +238,8 @@ int run_show(const GlobalOptions& global, const MemoryArgs& args) {
         std::printf("%s\n", mem::memory_json(*found.value()).dump().c_str());
         return 0;
     }
-    std::printf("%s\n", mem::memory_json(*found.value()).dump(2).c_str());
+    // JSON escapes C0 controls but not DEL or the C1 controls.
+    std::printf("%s\n", terminal_text(mem::memory_json(*found.value()).dump(2), Newlines::Keep).c_str());
     return 0;
 }
 
@@ -300,7 +307,7 @@ int run_forget_all(mem::MemoryStore& store, const MemoryArgs& args) {
 
 int run_forget(const GlobalOptions& global, const MemoryArgs& args, bool id_given) {
     if (args.all == id_given)
-        return fail("forget", args, "give either a memory ID or --all");
+        return fail("forget", args, "give either a memory ID or --all", 2);
     auto store = open_store(global, args.user);
     if (store.is_error())
         return fail("forget", args, store.error().message);
@@ -434,12 +441,12 @@ common(list);
 list->callback([&global, &exit_code, args] { exit_code = run_list(global, *args); });
 
 CLI::App* show = memory->add_subcommand("show", "Show one memory with its provenance");
-show->add_option("id", args->id, "Memory id")->required();
+show->add_option("id", args->id, "Memory id")->required()->transform(id_argument("os1 memory list"));
 common(show);
 show->callback([&global, &exit_code, args] { exit_code = run_show(global, *args); });
 
 CLI::App* edit = memory->add_subcommand("edit", "Change a memory's text");
-edit->add_option("id", args->id, "Memory id")->required();
+edit->add_option("id", args->id, "Memory id")->required()->transform(id_argument("os1 memory list"));
 edit->add_option("text", args->text, "The new text")->required();
 common(edit);
 edit->callback([&global, &exit_code, args] { exit_code = run_edit(global, *args); });
@@ -449,7 +456,7 @@ CLI::App* forget =
                            "Forget one memory with its conversation turn, what was drawn only from it, the journal's "
                            "words about it, saved contexts and backups; or with --all everything the companion knows "
                            "of the user (its own persona stays). Freed space is overwritten.");
-forget->add_option("id", args->id, "Memory id");
+forget->add_option("id", args->id, "Memory id")->transform(id_argument("os1 memory list"));
 forget->add_flag("--all", args->all, "Forget everything");
 common(forget);
 forget->callback([&global, &exit_code, args, forget] {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/terminal-text.h"
 #include "core/paths.h"
 #include "models/models.h"
 
@@ -47,14 +48,16 @@ int run_models(const ModelsOptions& options, const GlobalOptions& global) {
         std::printf("get one with: os1 pull   (os1 pull --list shows the choices)\n");
         return 0;
     }
+    // Names and paths come from the files in the stores, Ollama's manifests included.
     size_t name_width = 4;
     for (const auto& model : installed)
-        name_width = std::max(name_width, model.name.size());
+        name_width = std::max(name_width, terminal_text(model.name).size());
     std::printf("  %-*s  %-9s  %-6s  %s\n", static_cast<int>(name_width), "NAME", "SIZE", "SOURCE", "PATH");
     for (const auto& model : installed) {
         std::printf("%c %-*s  %-9s  %-6s  %s%s\n", is_default(model) ? '*' : ' ', static_cast<int>(name_width),
-                    model.name.c_str(), models::format_bytes(model.size_bytes).c_str(), source_name(model.source),
-                    model.path.string().c_str(), model.chat ? "" : "  (no chat template)");
+                    terminal_text(model.name).c_str(), models::format_bytes(model.size_bytes).c_str(),
+                    source_name(model.source), terminal_text(model.path.string()).c_str(),
+                    model.chat ? "" : "  (no chat template)");
     }
     if (chosen)
         std::printf("\n* used by os1 chat when no --model is given\n");

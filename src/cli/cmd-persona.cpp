@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/output-file.h"
 #include "cli/terminal-environment.h"
+#include "cli/terminal-text.h"
 #include "cli/user-dir.h"
 #include "core/paths.h"
 #include "persona/persona.h"
@@ -31,7 +32,7 @@ struct PersonaArgs {
 };
 
 int fail(const char* command, const std::string& message) {
-    std::fprintf(stderr, "os1 persona %s: %s\n", command, message.c_str());
+    std::fprintf(stderr, "os1 persona %s: %s\n", command, terminal_text(message).c_str());
     return 1;
 }
 
@@ -59,14 +60,15 @@ ErrorOr<std::string> read_file(const std::string& path) {
 int run_import(const PersonaArgs& args, const GlobalOptions& global) {
     auto card = persona::load_card_file(args.file);
     if (card.is_error())
-        return fail("import", card.error().message);
+        return fail("import", card.error().message + "; nothing was imported");
     auto store = open_store(global, args.user, NewUser::create);
     if (store.is_error())
         return fail("import", store.error().message);
     if (auto saved = store->save_card(card.value(), terminal_environment().now_seconds()); saved.is_error())
         return fail("import", saved.error().message);
     const std::size_t entries = card->character_book ? card->character_book->entries.size() : 0;
-    std::printf("imported %s for user %s (%zu lorebook entries)\n", card->name.c_str(), args.user.c_str(), entries);
+    std::printf("imported %s for user %s (%zu lorebook entries)\n", terminal_text(card->name).c_str(), args.user.c_str(),
+                entries);
     return 0;
 }
 
@@ -98,7 +100,7 @@ int run_export(const PersonaArgs& args, const GlobalOptions& global) {
         written.is_error())
         return fail("export", written.error().message);
     if (args.file != "-")  // standard output holds the card alone
-        std::printf("exported %s to %s\n", card->name.c_str(), args.file.c_str());
+        std::printf("exported %s to %s\n", terminal_text(card->name).c_str(), terminal_text(args.file).c_str());
     return 0;
 }
 
@@ -128,20 +130,22 @@ int run_show(const PersonaArgs& args, const GlobalOptions& global) {
         std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
         return 0;
     }
-    std::printf("%s%s\n", card->name.c_str(), custom.value() ? "" : " (built-in persona)");
+    // Every field comes from a card, which anyone may have written: none reaches the terminal raw.
+    std::printf("%s%s\n", terminal_text(card->name).c_str(), custom.value() ? "" : " (built-in persona)");
     if (chosen)
-        std::printf("calls itself %s: %s\n", chosen->name.c_str(), chosen->reason.c_str());
+        std::printf("calls itself %s: %s\n", terminal_text(chosen->name).c_str(),
+                    terminal_text(chosen->reason, Newlines::Keep).c_str());
     if (!card->personality.empty())
-        std::printf("personality: %s\n", card->personality.c_str());
+        std::printf("personality: %s\n", terminal_text(card->personality, Newlines::Keep).c_str());
     if (!card->description.empty())
-        std::printf("description: %s\n", card->description.c_str());
+        std::printf("description: %s\n", terminal_text(card->description, Newlines::Keep).c_str());
     if (!card->scenario.empty())
-        std::printf("scenario: %s\n", card->scenario.c_str());
+        std::printf("scenario: %s\n", terminal_text(card->scenario, Newlines::Keep).c_str());
     if (card->character_book)
         std::printf("lorebook: %zu entries\n", card->character_book->entries.size());
     if (!card->creator.empty() || !card->character_version.empty())
-        std::printf("by %s, version %s\n", card->creator.empty() ? "unknown" : card->creator.c_str(),
-                    card->character_version.empty() ? "-" : card->character_version.c_str());
+        std::printf("by %s, version %s\n", card->creator.empty() ? "unknown" : terminal_text(card->creator).c_str(),
+                    card->character_version.empty() ? "-" : terminal_text(card->character_version).c_str());
     return 0;
 }
 

@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/progress-bar.h"
+#include "cli/terminal-text.h"
 #include "core/paths.h"
 #include "models/models.h"
 
@@ -98,7 +99,7 @@ int run_pull(PullOptions& options, const GlobalOptions& global) {
             return 0;
         }
         if (auto writable = ensure_writable_dir(stores.os1_dir); !writable) {
-            std::fprintf(stderr, "os1 pull: %s\n", writable.error().message.c_str());
+            std::fprintf(stderr, "os1 pull: %s\n", terminal_text(writable.error().message).c_str());
             return 1;
         }
         if (options.sha256.empty())
@@ -112,7 +113,7 @@ int run_pull(PullOptions& options, const GlobalOptions& global) {
         auto done = models::download(download);
         bar.done();
         if (!done) {
-            std::fprintf(stderr, "os1 pull: %s\n", done.error().message.c_str());
+            std::fprintf(stderr, "os1 pull: %s\n", terminal_text(done.error().message).c_str());
             return 1;
         }
         std::printf("saved %s (%s)\n", download.destination.string().c_str(),
@@ -146,7 +147,7 @@ int run_pull(PullOptions& options, const GlobalOptions& global) {
                  models::format_bytes(entry->approx_bytes).c_str(), models::hf_endpoint().c_str(), entry->repo.c_str());
     auto pulled = pull_with_progress(*entry, stores.os1_dir);
     if (!pulled) {
-        std::fprintf(stderr, "os1 pull: %s\n", pulled.error().message.c_str());
+        std::fprintf(stderr, "os1 pull: %s\n", terminal_text(pulled.error().message).c_str());
         return 1;
     }
     std::printf("saved %s (%s)\n", pulled.value().string().c_str(),

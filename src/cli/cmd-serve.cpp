@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/model-setup.h"
 #include "cli/terminal-environment.h"
+#include "cli/terminal-text.h"
 #include "companion/host.h"
 #include "core/paths.h"
 #include "server/server.h"
@@ -66,7 +67,7 @@ int run_serve(ServeOptions& options, const GlobalOptions& global) {
 
     auto accounts = accounts::AccountStore::open(home, env);
     if (accounts.is_error()) {
-        std::fprintf(stderr, "os1 serve: %s\n", accounts.error().message.c_str());
+        std::fprintf(stderr, "os1 serve: %s\n", terminal_text(accounts.error().message).c_str());
         return 1;
     }
     auto user_count = [&] {
@@ -83,7 +84,7 @@ int run_serve(ServeOptions& options, const GlobalOptions& global) {
     }
     auto backend = open_backend(options.backend, home, Interaction::Script);
     if (backend.is_error()) {
-        std::fprintf(stderr, "os1 serve: %s\n", backend.error().message.c_str());
+        std::fprintf(stderr, "os1 serve: %s\n", terminal_text(backend.error().message).c_str());
         return 1;
     }
     companion::HostOptions host_options;
@@ -103,7 +104,7 @@ int run_serve(ServeOptions& options, const GlobalOptions& global) {
     server_options.sampling = options.sampling;
     auto server = server::CompanionServer::start(host, *backend.value(), *accounts.value(), server_options, env);
     if (server.is_error()) {
-        std::fprintf(stderr, "os1 serve: %s\n", server.error().message.c_str());
+        std::fprintf(stderr, "os1 serve: %s\n", terminal_text(server.error().message).c_str());
         return 1;
     }
     std::fprintf(stderr, "listening on %s\n", server.value()->url().c_str());

@@ -10,6 +10,8 @@
 
 #include "cli/account-store-for.h"
 #include "cli/commands.h"
+#include "cli/id-argument.h"
+#include "cli/terminal-text.h"
 
 namespace os1::cli {
 
@@ -28,7 +30,7 @@ int fail(const char* action, const Error& error) {
     std::string message = error.message;
     if (error.kind == ErrorKind::NotFound)
         message += "; see os1 user list";
-    std::fprintf(stderr, "os1 token %s: %s\n", action, message.c_str());
+    std::fprintf(stderr, "os1 token %s: %s\n", action, terminal_text(message).c_str());
     return 1;
 }
 
@@ -76,7 +78,7 @@ int run_list(const GlobalOptions& global, const TokenArgs& args) {
         std::printf("%6lld  created %s  last used %s  %s\n", static_cast<long long>(token.id),
                     account_time_text(token.created).c_str(),
                     token.last_used ? account_time_text(token.last_used).c_str() : "never               ",
-                    token.label.empty() ? "(no label)" : token.label.c_str());
+                    token.label.empty() ? "(no label)" : terminal_text(token.label).c_str());
     return 0;
 }
 
@@ -124,7 +126,9 @@ void register_token(CLI::App& app, GlobalOptions& global, int& exit_code) {
 
     CLI::App* revoke = cmd->add_subcommand("revoke", "Revoke one of a user's tokens by its id");
     user_option(revoke);
-    revoke->add_option("id", args->id, "The token's id, from os1 token list")->required();
+    revoke->add_option("id", args->id, "The token's id, from os1 token list")
+        ->required()
+        ->transform(id_argument("os1 token list"));
     revoke->callback([&global, &exit_code, args] { exit_code = run_revoke(global, *args); });
 }
 

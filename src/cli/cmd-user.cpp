@@ -11,6 +11,7 @@
 #include "cli/account-store-for.h"
 #include "cli/commands.h"
 #include "cli/password-input.h"
+#include "cli/terminal-text.h"
 #include "core/paths.h"
 #include "core/user-names.h"
 
@@ -30,7 +31,7 @@ struct UserArgs {
 };
 
 int fail(const char* action, const std::string& message, int code = 1) {
-    std::fprintf(stderr, "os1 user %s: %s\n", action, message.c_str());
+    std::fprintf(stderr, "os1 user %s: %s\n", action, terminal_text(message).c_str());
     return code;
 }
 

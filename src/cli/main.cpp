@@ -2,9 +2,54 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <string>
+#include <string_view>
 
 #include "cli/commands.h"
+#include "cli/json-error.h"
 #include "cli/terminal-environment.h"
+#include "cli/terminal-text.h"
+
+namespace {
+
+using os1::cli::print_json_error;
+using os1::cli::terminal_text;
+
+// "os1 memory show": the command a usage error belongs to, as far as the parse got.
+std::string command_path(const CLI::App& app) {
+    std::string path = "os1";
+    for (const CLI::App* command = &app; !command->get_subcommands().empty();) {
+        command = command->get_subcommands().front();
+        path += " " + command->get_name();
+    }
+    return path;
+}
+
+// Whether the command line asks for JSON. The parse may have failed before it reached the flag,
+// so the words are read as they are (up to "--", after which they are arguments).
+bool wants_json(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view word = argv[i];
+        if (word == "--")
+            return false;
+        if (word == "--json")
+            return true;
+    }
+    return false;
+}
+
+// A usage error exits with 2 and says what was wrong and where the options are described; with
+// --json it is also the error object on stdout that every command prints for its errors.
+int usage_error(const CLI::App& app, const CLI::ParseError& error, bool json) {
+    const std::string command = command_path(app);
+    std::fprintf(stderr, "%s: %s\nRun %s --help for its options.\n", command.c_str(),
+                 terminal_text(error.what()).c_str(), command.c_str());
+    if (json)
+        print_json_error(error.what());
+    return 2;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     using namespace os1::cli;
@@ -45,16 +90,19 @@ int main(int argc, char** argv) {
     // Every command reads its clock from OS1_NOW when it is set: a bad value is refused here,
     // before any command runs.
     if (auto now = clock_override(); now.is_error()) {
-        std::fprintf(stderr, "os1: %s\n", now.error().message.c_str());
+        std::fprintf(stderr, "os1: %s\n", terminal_text(now.error().message).c_str());
         return 2;
     }
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        // A usage error (a bad option or value) exits with 2, as a bad OS1_NOW does; --help with 0.
-        return app.exit(e) == 0 ? 0 : 2;
+        // --help and --version end the parse with an "error" that succeeds.
+        if (e.get_exit_code() == 0)
+            return app.exit(e);
+        // A usage error (a bad option or value) exits with 2, as a bad OS1_NOW does.
+        return usage_error(app, e, wants_json(argc, argv));
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "os1: %s\n", e.what());
+        std::fprintf(stderr, "os1: %s\n", terminal_text(e.what()).c_str());
         return 1;
     }
     return exit_code;

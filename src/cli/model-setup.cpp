@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/progress-bar.h"
+#include "cli/terminal-environment.h"
 #include "models/models.h"
 
 namespace os1::cli {
@@ -162,6 +163,11 @@ ErrorOr<std::unique_ptr<llm::Backend>> open_backend(const BackendOptions& option
     local.gpu_layers = options.gpu_layers;
     local.on_load_progress = load_progress(model.filename().string());
     return llm::open_local_engine(local);
+}
+
+ErrorOr<std::unique_ptr<llm::Embedder>> open_embedding_model(const fs::path& file, bool verbose) {
+    llm::set_llama_logging(llama_log_sink(verbose));
+    return llm::open_embedder({file});
 }
 
 }  // namespace os1::cli

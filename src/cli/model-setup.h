@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "core/error.h"
+#include "llm/embedder.h"
 #include "llm/llm.h"
 #include "cli/progress-bar.h"
 
@@ -47,5 +48,9 @@ CLI::Validator finite_range(double min, double max, LowerBound lower = LowerBoun
 // the default one (Interaction::Ask on a terminal), else explains the alternatives.
 ErrorOr<std::unique_ptr<llm::Backend>> open_backend(const BackendOptions& options,
                                                     const std::filesystem::path& data_home, Interaction interaction);
+
+// Opens --embedding-model FILE. llama.cpp's log of the load goes where the chat model's does:
+// on stderr with --verbose (`verbose`), nowhere without it.
+ErrorOr<std::unique_ptr<llm::Embedder>> open_embedding_model(const std::filesystem::path& file, bool verbose);
 
 }  // namespace os1::cli

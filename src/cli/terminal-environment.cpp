@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "cli/terminal-text.h"
 #include "memory/memory.h"
 
 namespace os1::cli {
@@ -14,7 +15,8 @@ namespace {
 void print_to_stderr(LogLevel level, std::string_view message) {
     if (level == LogLevel::Debug)
         return;
-    const std::string text(message);
+    // Warnings may quote stored text (a file name, a card's field).
+    const std::string text = terminal_text(message);
     if (level == LogLevel::Info)
         std::fprintf(stderr, "os1: %s\n", text.c_str());
     else
@@ -47,7 +49,7 @@ LogSink llama_log_sink(bool verbose) {
 os1::Environment terminal_environment() {
     auto fixed = clock_override();
     if (fixed.is_error()) {
-        std::fprintf(stderr, "os1: %s\n", fixed.error().message.c_str());
+        std::fprintf(stderr, "os1: %s\n", terminal_text(fixed.error().message).c_str());
         std::exit(2);
     }
     const Clock clock = fixed.value() ? fixed_clock(*fixed.value()) : Clock(system_now);

@@ -1,7 +1,10 @@
 #include "core/file-read.h"
 
-#include <fstream>
+#include <cerrno>
+#include <cstdio>
+#include <system_error>
 
+#include "core/handles.h"
 #include "core/utf8.h"
 
 namespace os1 {
@@ -9,6 +12,11 @@ namespace os1 {
 namespace fs = std::filesystem;
 
 namespace {
+
+// strerror's text, without its shared buffer.
+std::string system_message(int error) {
+    return std::error_code(error, std::generic_category()).message();
+}
 
 std::string megabytes(size_t bytes) {
     return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB";
@@ -36,29 +44,32 @@ ErrorOr<std::string> read_file_limited(const fs::path& path, size_t max_bytes, s
     const std::string where = path.string() + ": ";
     std::error_code ec;
     const fs::file_status status = fs::status(path, ec);
-    if (ec || !fs::exists(status))
+    if (status.type() == fs::file_type::not_found)
         return make_error(ErrorKind::NotFound, where + "no such file (" + std::string(what) + ")");
+    if (ec)
+        return make_error(where + "cannot be reached (" + ec.message() + ")");
     if (!fs::is_regular_file(status))
-        return make_error(ErrorKind::InvalidInput,
-                          where + "not a regular file; " + std::string(what) + " must be a file");
+        return make_error(ErrorKind::InvalidInput, where + "is " + std::string(file_kind(status)) +
+                                                       ", not a regular file; " + std::string(what) + " must be a file");
     const uintmax_t size = fs::file_size(path, ec);
     if (!ec && size > max_bytes)
         return make_error(ErrorKind::InvalidInput, where + std::string(what) + " is larger than the limit of " +
                                                        megabytes(max_bytes));
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return make_error(where + "cannot open the file");
+    FilePtr file(std::fopen(path.c_str(), "rb"));
+    if (!file)
+        return make_error(where + "cannot be opened (" + system_message(errno) + ")");
     std::string bytes;
     bytes.reserve(ec ? 0 : size_t(size));
     char buffer[65536];
-    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-        bytes.append(buffer, size_t(in.gcount()));
+    for (size_t got; (got = std::fread(buffer, 1, sizeof buffer, file.get())) > 0;) {
+        bytes.append(buffer, got);
         if (bytes.size() > max_bytes)
             return make_error(ErrorKind::InvalidInput, where + std::string(what) + " is larger than the limit of " +
                                                            megabytes(max_bytes));
     }
-    if (in.bad())
-        return make_error(where + "read error");
+    // A file that stat calls regular may still refuse to be read (/proc/self/mem, a failing disk).
+    if (std::ferror(file.get()))
+        return make_error(where + "cannot be read (" + system_message(errno) + ")");
     return bytes;
 }
 

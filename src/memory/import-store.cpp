@@ -43,6 +43,8 @@ ErrorOr<void> check_episodes(const std::vector<EpisodeInput>& episodes) {
             return make_error(what + ": id, conversation or speaker is not valid UTF-8");
         if (e.role != "user" && e.role != "assistant" && e.role != "system")
             return make_error(what + ": role \"" + e.role + "\" is not user, assistant or system");
+        if (e.time < earliest_time || e.time > latest_time)
+            return make_error(what + ": time " + std::to_string(e.time) + " is not in the years 0000 to 9999");
     }
     return {};
 }

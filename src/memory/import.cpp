@@ -65,12 +65,10 @@ std::vector<std::string> lines_of(const std::string& data) {
     return lines;
 }
 
-// True when `seconds` (unix time) falls between the years 1 and 9999, so that it converts to an
-// int64_t and reads back as an ISO 8601 time.
+// True when `seconds` (unix time) falls in the years 0000 to 9999, as ISO 8601 times do, so that
+// it converts to an int64_t and reads back as an ISO 8601 time.
 bool time_in_range(double seconds) {
-    constexpr double k_earliest = -62135596800.0;  // 0001-01-01T00:00:00Z
-    constexpr double k_latest = 253402300799.0;    // 9999-12-31T23:59:59Z
-    return std::isfinite(seconds) && seconds >= k_earliest && seconds <= k_latest;
+    return std::isfinite(seconds) && seconds >= double(earliest_time) && seconds <= double(latest_time);
 }
 
 ErrorOr<int64_t> sillytavern_time(const json& value) {
@@ -79,7 +77,7 @@ ErrorOr<int64_t> sillytavern_time(const json& value) {
         const double number = value.get<double>();
         const double seconds = number > 1e11 ? number / 1000 : number;
         if (!time_in_range(seconds))
-            return make_error("send_date " + value.dump() + " is not a time between the years 1 and 9999");
+            return make_error("send_date " + value.dump() + " is not a time in the years 0000 to 9999");
         return int64_t(seconds);
     }
     if (!value.is_string())
@@ -112,8 +110,16 @@ ErrorOr<void> for_each_json_line(const std::filesystem::path& file, const std::s
         if (!json_nesting_within(line))
             return make_error(ErrorKind::InvalidInput,
                               where + "nests deeper than " + std::to_string(k_max_json_nesting) + " levels");
-        json object = json::parse(line, nullptr, false);
-        if (object.is_discarded() || !object.is_object())
+        json object;
+        try {
+            object = json::parse(line);
+        } catch (const json::parse_error&) {
+            return make_error(where + "not a JSON object");
+        } catch (const json::exception&) {
+            // out_of_range: a number beyond a double's range, such as 1e999.
+            return make_error(where + "holds a number too large to represent");
+        }
+        if (!object.is_object())
             return make_error(where + "not a JSON object");
         OS1_TRY(read_line(object, number, where));
     }
@@ -261,7 +267,7 @@ ErrorOr<std::vector<EpisodeInput>> read_chatgpt(const std::filesystem::path& fil
                                  : conversation_time;
             if (!time_in_range(created))
                 return make_error(where + "message " + turn.source_id + ": create_time " + json(created).dump() +
-                                  " is not a time between the years 1 and 9999");
+                                  " is not a time in the years 0000 to 9999");
             turn.time = int64_t(std::floor(created));
             if (auto ok = check_turn(turn); ok.is_error())
                 return make_error(where + "message " + turn.source_id + ": " + ok.error().message);

@@ -130,6 +130,12 @@ inline constexpr int64_t max_days_told_back = 7;
 // Fact extraction dates what the user tells of by it ("yesterday I went to the dentist").
 std::optional<int64_t> day_told_of(std::string_view text, int64_t said_at, const UtcOffset& zone);
 
+// The instants ISO 8601 text can name, years 0000 to 9999: what parse_iso8601 accepts and
+// format_iso8601 writes back. A time from elsewhere (a number in an export, a turn to store)
+// outside them is refused.
+inline constexpr int64_t earliest_time = -62167219200;  // 0000-01-01T00:00:00Z
+inline constexpr int64_t latest_time = 253402300799;    // 9999-12-31T23:59:59Z
+
 // "2024-05-03", "2024-05-03T10:00:00Z", "2024-05-03 10:00:00+02:00", with optional fractions.
 ErrorOr<int64_t> parse_iso8601(std::string_view text);
 std::string format_iso8601(int64_t unix_seconds);

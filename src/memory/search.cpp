@@ -88,6 +88,13 @@ ErrorOr<std::vector<std::string>> match_expressions(Database& db, const std::vec
     return std::vector<std::string>{};
 }
 
+// The local day (days since 1970-01-01) of a stored time in a zone `offset` from UTC. The time
+// is clamped to the years 0000 to 9999 first, so that no value a database holds overflows.
+int64_t local_day_of(int64_t time, std::chrono::seconds offset) {
+    const int64_t local = std::clamp(time, earliest_time, latest_time) + offset.count();
+    return local >= 0 ? local / 86400 : (local - 86399) / 86400;
+}
+
 struct Candidate {
     int64_t id = 0;
     Kind kind = Kind::Episode;
@@ -434,10 +441,8 @@ ErrorOr<void> favour_best_sittings(Database& db, std::vector<Candidate>& found, 
     auto size = OS1_TRY(db.prepare("SELECT coalesce(max(id), 0) FROM memories"));
     OS1_TRY(size.step());
     const double n = double(std::max<int64_t>(1, size.column_int(0)));
-    const int64_t shift = offset.count();
-    auto sitting = [shift](const std::string& conversation, int64_t time) {
-        const int64_t local = time + shift;
-        return conversation + '\n' + std::to_string(local >= 0 ? local / 86400 : (local - 86399) / 86400);
+    auto sitting = [offset](const std::string& conversation, int64_t time) {
+        return conversation + '\n' + std::to_string(local_day_of(time, offset));
     };
     std::unordered_map<std::string, double> score;
     for (const std::string& term : terms) {
@@ -566,8 +571,7 @@ void favour_days_around(std::vector<Candidate>& found, std::optional<int64_t> na
     if (!named_day)
         return;
     for (Candidate& c : found) {
-        const int64_t local = c.time + offset.count();
-        const int64_t day = local >= 0 ? local / 86400 : (local - 86399) / 86400;
+        const int64_t day = local_day_of(c.time, offset);
         if (day >= *named_day - days_around && day <= *named_day + days_around)
             c.bm25 *= near_the_date;
     }
@@ -708,7 +712,8 @@ ErrorOr<std::vector<Hit>> MemoryStore::search(std::string_view query_view, const
     const double half_life = std::max(options.recency_half_life_days, 0.001);
     for (Candidate& c : found) {
         double relevance = c.relevance;
-        double age_days = double(std::max<int64_t>(0, now - c.time)) / 86400.0;
+        // In doubles: `now - c.time` overflows an int64_t for times far apart.
+        double age_days = std::max(0.0, double(now) - double(c.time)) / 86400.0;
         double recency = std::pow(0.5, age_days / half_life);
         c.score = 0.65 * relevance + 0.15 * recency + 0.2 * c.importance;
         if (c.superseded)

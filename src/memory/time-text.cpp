@@ -102,10 +102,6 @@ private:
     size_t pos_ = 0;
 };
 
-// The instants that format_iso8601 can write back: 0000-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
-constexpr int64_t k_earliest_iso_time = -62167219200;
-constexpr int64_t k_latest_iso_time = 253402300799;
-
 }  // namespace
 
 ErrorOr<int64_t> parse_iso8601(std::string_view text) {
@@ -153,7 +149,7 @@ ErrorOr<int64_t> parse_iso8601(std::string_view text) {
         return malformed("is out of range");
     const int64_t days = std::chrono::sys_days{date}.time_since_epoch().count();
     const int64_t time = days * day_seconds + hour * 3600 + minute * 60 + second - offset;
-    if (time < k_earliest_iso_time || time > k_latest_iso_time)
+    if (time < earliest_time || time > latest_time)
         return malformed("is outside the years 0000 to 9999 once its offset is applied");
     return time;
 }

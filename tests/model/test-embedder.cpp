@@ -218,3 +218,37 @@ TEST(EmbedderCli, ImportEmbedSearchAndAClearErrorForACorruptModel) {
     EXPECT_EQ(bad.exit_code, 1);
     EXPECT_NE(bad.err.find("corrupt.gguf"), std::string::npos) << bad.err;
 }
+
+// llama.cpp logs hundreds of lines while it loads a model. As with the chat model, they are
+// shown with -v only: without it, a command that loads --embedding-model says only its own words.
+TEST(EmbedderCli, LlamaCppsLogIsShownOnlyWithVerbose) {
+    fs::path home = fresh_dir("cli-quiet");
+    const std::string binary = OS1_BINARY;
+    const std::string qwen = model("tiny-qwen2-f16.gguf").string();
+    fs::path file = home / "chat.jsonl";
+    std::ofstream(file) << nlohmann::json({{"id", "t0"},
+                                           {"conversation", "c"},
+                                           {"role", "user"},
+                                           {"time", "2024-05-03T10:00:00Z"},
+                                           {"text", texts[0]}})
+                               .dump()
+                        << "\n";
+    const std::vector<std::vector<std::string>> commands = {
+        {"memory", "import", file.string(), "--embedding-model", qwen, "--json"},
+        {"memory", "embed", "--embedding-model", qwen, "--json"},
+        {"memory", "search", "kitten", "--embedding-model", qwen, "--json"},
+    };
+    for (const std::vector<std::string>& command : commands) {
+        std::vector<std::string> quiet = {binary, "--home", home.string()};
+        quiet.insert(quiet.end(), command.begin(), command.end());
+        auto result = test::run_process(quiet);
+        EXPECT_EQ(result.exit_code, 0) << command[1] << ": " << result.err;
+        EXPECT_EQ(result.err, "") << command[1];
+
+        std::vector<std::string> verbose = {binary, "--home", home.string(), "-v"};
+        verbose.insert(verbose.end(), command.begin(), command.end());
+        result = test::run_process(verbose);
+        EXPECT_EQ(result.exit_code, 0) << command[1] << ": " << result.err;
+        EXPECT_NE(result.err.find("llama_model_loader"), std::string::npos) << command[1];
+    }
+}

@@ -24,7 +24,12 @@ TEST(FileRead, RefusesDevicesFifosLargeAndMissingFiles) {
     auto zero = read_file_limited("/dev/zero", 1 << 20, "the lexicon");
     ASSERT_FALSE(zero);
     EXPECT_EQ(zero.error().kind, ErrorKind::InvalidInput);
-    EXPECT_EQ(zero.error().message, "/dev/zero: not a regular file; the lexicon must be a file");
+    EXPECT_EQ(zero.error().message, "/dev/zero: is a device, not a regular file; the lexicon must be a file");
+
+    auto folder = read_file_limited(dir, 1 << 20, "an import");
+    ASSERT_FALSE(folder);
+    EXPECT_EQ(folder.error().kind, ErrorKind::InvalidInput);
+    EXPECT_EQ(folder.error().message, dir.string() + ": is a folder, not a regular file; an import must be a file");
 
     ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
     EXPECT_FALSE(read_file_limited(dir / "fifo", 1 << 20, "an import"));  // would block forever if opened
@@ -37,4 +42,12 @@ TEST(FileRead, RefusesDevicesFifosLargeAndMissingFiles) {
     auto missing = read_file_limited(dir / "absent", 10, "a card");
     ASSERT_FALSE(missing);
     EXPECT_EQ(missing.error().kind, ErrorKind::NotFound);
+}
+
+// A file that stat calls regular can still fail to be read: /proc/self/mem at offset 0 is an
+// unmapped address. That is an error saying so, never the empty file it would otherwise seem.
+TEST(FileRead, AFileThatCannotBeReadSaysSo) {
+    auto mem = read_file_limited("/proc/self/mem", 1 << 20, "an import");
+    ASSERT_FALSE(mem);
+    EXPECT_EQ(mem.error().message, "/proc/self/mem: cannot be read (Input/output error)");
 }

@@ -140,7 +140,7 @@ TEST_F(MemoryCli, ImportSearchShowEditForgetExport) {
     r = run({"memory", "export", "--user", "sam", "--json"});
     EXPECT_TRUE(json::parse(r.out)["memories"].empty());
     r = run({"memory", "forget", "--user", "sam"});
-    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.exit_code, 2) << "neither an id nor --all is a usage error";
 }
 
 namespace {
@@ -276,7 +276,7 @@ TEST_F(MemoryCli, BrokenImportNamesTheLineAndImportsNothing) {
     EXPECT_TRUE(json::parse(r.out)["memories"].empty());
 
     r = run({"memory", "import", file.string(), "--user", "sam", "--format", "csv"});
-    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.exit_code, 2) << "an unknown --format is a usage error";
     EXPECT_NE(r.err.find("unknown import format"), std::string::npos);
     r = run({"memory", "list", "--user", "../escape"});
     EXPECT_EQ(r.exit_code, 1);

@@ -87,11 +87,11 @@ TEST_F(MemoryCoreCli, BadEditsAreClearErrorsAndChangeNothing) {
     EXPECT_TRUE(json::parse(r.out).contains("error"));
 
     r = os1({"append", "x", "--block", "diary", "--user", "sam"});
-    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.exit_code, 2) << "a bad --block is a usage error";
     EXPECT_NE(r.err.find("--block must be persona or human"), std::string::npos) << r.err;
 
     r = os1({"append", "x", "--user", "sam"});
-    EXPECT_NE(r.exit_code, 0) << "a missing --block is a usage error";
+    EXPECT_EQ(r.exit_code, 2) << "a missing --block is a usage error";
     EXPECT_NE(r.err.find("--block"), std::string::npos) << r.err;
 
     r = os1({"show", "--user", "../escape"});

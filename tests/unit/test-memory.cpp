@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <set>
 #include <thread>
 
@@ -340,23 +341,57 @@ TEST(MemoryImport, RefusesNumbersBeyondRangeNamingTheFile) {
                               ImportFormat::ChatGpt);
     ASSERT_FALSE(turns);
     EXPECT_EQ(turns.error().message, "conversations.json: holds a number too large to represent");
+
+    // In JSON Lines, the line says so, rather than that it is no JSON object.
+    for (const ImportFormat format : {ImportFormat::Os1Jsonl, ImportFormat::SillyTavern}) {
+        auto lines = parse_import(R"({"id":"t1","conversation":"c","role":"user","text":"hi","time":"2024-05-03"}
+{"id":"t2","conversation":"c","role":"user","text":"hi","time":"2024-05-03","mes":"hi","send_date":1e999})",
+                                  "chat.jsonl", format);
+        ASSERT_FALSE(lines);
+        EXPECT_EQ(lines.error().message, "chat.jsonl:2: holds a number too large to represent");
+    }
 }
 
 // A time in an export that no int64_t holds (1e300 seconds) is refused, naming the line or
-// message, rather than converted (undefined behaviour) into some other time.
-TEST(MemoryImport, RefusesTimesOutsideTheYearsOneTo9999) {
+// message, rather than converted (undefined behaviour) into some other time. The range is ISO
+// 8601's, years 0000 to 9999, as for times written as text.
+TEST(MemoryImport, RefusesTimesOutsideTheYears0000To9999) {
     auto tavern = parse_import(R"({"user_name":"Sam","character_name":"Ada"}
 {"name":"Sam","is_user":true,"send_date":1e300,"mes":"hi"})",
                                "chat.jsonl", ImportFormat::SillyTavern);
     ASSERT_FALSE(tavern);
-    EXPECT_EQ(tavern.error().message, "chat.jsonl:2: send_date 1e+300 is not a time between the years 1 and 9999");
+    EXPECT_EQ(tavern.error().message, "chat.jsonl:2: send_date 1e+300 is not a time in the years 0000 to 9999");
 
     auto chatgpt = parse_import(R"([{"mapping":{"m1":{"message":{"id":"m1","author":{"role":"user"},
         "create_time":-1e20,"content":{"parts":["hi"]}}}}}])",
                                 "conversations.json", ImportFormat::ChatGpt);
     ASSERT_FALSE(chatgpt);
     EXPECT_EQ(chatgpt.error().message, "conversations.json: conversation 1: message m1: create_time -1e+20 is not a "
-                                       "time between the years 1 and 9999");
+                                       "time in the years 0000 to 9999");
+
+    // A conversation's create_time stands for messages without their own.
+    auto conversation_time = parse_import(R"([{"create_time":1e300,"mapping":{"m1":{"message":{"id":"m1",
+        "author":{"role":"user"},"content":{"parts":["hi"]}}}}}])",
+                                          "conversations.json", ImportFormat::ChatGpt);
+    ASSERT_FALSE(conversation_time);
+    EXPECT_EQ(conversation_time.error().message, "conversations.json: conversation 1: message m1: create_time 1e+300 "
+                                                 "is not a time in the years 0000 to 9999");
+
+    // Just past either end is refused; the ends themselves read, as their ISO 8601 text does.
+    for (const char* beyond : {"-62167219201", "253402300800"}) {
+        auto outside = parse_import(std::string(R"([{"mapping":{"m1":{"message":{"id":"m1","author":{"role":"user"},
+            "create_time":)") + beyond + R"(,"content":{"parts":["hi"]}}}}}])",
+                                    "conversations.json", ImportFormat::ChatGpt);
+        EXPECT_FALSE(outside) << beyond;
+    }
+    auto ends = parse_import(R"([{"mapping":{
+        "m1":{"message":{"id":"m1","author":{"role":"user"},"create_time":-62167219200,"content":{"parts":["hi"]}}},
+        "m2":{"message":{"id":"m2","author":{"role":"user"},"create_time":253402300799,"content":{"parts":["yo"]}}}}}])",
+                             "conversations.json", ImportFormat::ChatGpt);
+    ASSERT_TRUE(ends) << ends.error().message;
+    ASSERT_EQ(ends->size(), 2u);
+    EXPECT_EQ((*ends)[0].time, at("0000-01-01T00:00:00Z"));
+    EXPECT_EQ((*ends)[1].time, at("9999-12-31T23:59:59Z"));
 
     // Milliseconds, as SillyTavern writes them, and seconds within range still read.
     auto fine = parse_import(R"({"user_name":"Sam"}
@@ -367,6 +402,52 @@ TEST(MemoryImport, RefusesTimesOutsideTheYearsOneTo9999) {
     ASSERT_EQ(fine->size(), 2u);
     EXPECT_EQ((*fine)[0].time, 1714730405);
     EXPECT_EQ((*fine)[1].time, 1714730406);
+}
+
+// The store refuses such times too, whoever calls it, and stores nothing of the batch.
+TEST(MemoryStore, RefusesTurnsTimedOutsideTheYears0000To9999) {
+    MemoryStore store = open_store("time-range");
+    for (int64_t time : {std::numeric_limits<int64_t>::min(), earliest_time - 1, latest_time + 1,
+                         std::numeric_limits<int64_t>::max()}) {
+        std::vector<EpisodeInput> turns = sample_turns();
+        turns[1].time = time;
+        auto imported = store.import_new_episodes(turns);
+        ASSERT_FALSE(imported) << time;
+        EXPECT_EQ(imported.error().message,
+                  "turn t2: time " + std::to_string(time) + " is not in the years 0000 to 9999");
+        EXPECT_EQ(store.count().value(), 0u);
+    }
+}
+
+// A time a database already holds may be anything an int64_t holds (an older os1 stored 1e300
+// as its minimum). Searching never overflows on it (the unit tests also run under UBSan), and
+// the oldest possible time is the least recent, not, as a wrapped subtraction made it, the most.
+TEST(MemoryStore, SearchHandlesEveryStoredTime) {
+    MemoryStore store = open_store("extreme-times");
+    ASSERT_TRUE(store.import_episodes({
+        {"ancient", "c1", "Sam", "user", at("2024-05-01T10:00:00Z"), "My bees swarmed over the garden wall."},
+        {"future", "c1", "Sam", "user", at("2024-05-02T10:00:00Z"), "The bees swarmed again near the wall."},
+        {"recent", "c2", "Sam", "user", at("2024-05-03T10:00:00Z"), "Bees swarmed by the garden wall today."},
+    }));
+    ASSERT_TRUE(store.database().exec("UPDATE memories SET time = -9223372036854775807 - 1 "
+                                      "WHERE source_id = 'ancient'"));
+    ASSERT_TRUE(store.database().exec("UPDATE memories SET time = 9223372036854775807 WHERE source_id = 'future'"));
+    for (const std::chrono::seconds offset : {std::chrono::seconds(-50400), std::chrono::seconds(0),
+                                              std::chrono::seconds(50400)}) {
+        SearchOptions options;
+        options.now = at("2024-05-04T12:00:00Z");
+        options.zone = fixed_utc_offset(offset);
+        options.recency_half_life_days = 1;
+        for (const char* query : {"bees swarmed garden wall", "what did the bees do on 3 May 2024"}) {
+            auto hits = store.search(query, options);
+            ASSERT_TRUE(hits) << hits.error().message;
+            const int ancient = rank_of(hits.value(), "ancient");
+            const int recent = rank_of(hits.value(), "recent");
+            ASSERT_GE(ancient, 0) << query;
+            ASSERT_GE(recent, 0) << query;
+            EXPECT_LT(recent, ancient) << query;
+        }
+    }
 }
 
 TEST(MemoryImport, RefusesHostileNesting) {
