@@ -13,6 +13,7 @@
 #include "companion/background-queue.h"
 #include "companion/host.h"
 #include "memory/conversation-store.h"
+#include "support/gate.h"
 #include "support/host-turns.h"
 #include "memory/memory.h"
 #include "support/temp-dir.h"
@@ -146,9 +147,7 @@ public:
             prompt += message.content + "\n";
         m_background_prompts.push_back(prompt);
         m_producers.emplace_back([this, reply] {
-            std::unique_lock gate(m_mutex);
-            m_changed.wait(gate, [&] { return m_open; });
-            gate.unlock();
+            m_gate.hold();
             reply->push_text("{}");
             reply->finish({});
         });
@@ -156,13 +155,7 @@ public:
     }
     llm::BackendInfo info() const override { return {"gated", "gated", "none", 4096, 4}; }
 
-    void open() {
-        {
-            std::lock_guard lock(m_mutex);
-            m_open = true;
-        }
-        m_changed.notify_all();
-    }
+    void open() { m_gate.open(); }
     // Background prompts that contain `text`.
     int background_prompts_with(const std::string& text) {
         std::lock_guard lock(m_mutex);
@@ -178,8 +171,7 @@ public:
 
 private:
     std::mutex m_mutex;
-    std::condition_variable m_changed;
-    bool m_open = false;
+    test::Gate m_gate;  // holds the background replies
     std::vector<std::thread> m_producers;
     std::vector<std::string> m_background_prompts;
 };
@@ -456,22 +448,12 @@ TEST(BackgroundQueue, FailuresAreCountedAndLoggedAndExceptionsCaught) {
 
 TEST(BackgroundQueue, AFullQueueHoldsBackTheProducer) {
     companion::BackgroundQueue queue(1, 1, discard_log);
-    std::mutex gate_mutex;
-    std::condition_variable gate_changed;
-    bool gate_open = false;
-    bool first_running = false;
-    auto wait_at_gate = [&]() -> ErrorOr<void> {
-        std::unique_lock lock(gate_mutex);
-        first_running = true;
-        gate_changed.notify_all();
-        gate_changed.wait(lock, [&] { return gate_open; });
+    test::Gate gate;
+    ASSERT_TRUE(queue.post("running", [&]() -> ErrorOr<void> {
+        gate.hold();
         return {};
-    };
-    ASSERT_TRUE(queue.post("running", wait_at_gate));
-    {
-        std::unique_lock lock(gate_mutex);
-        gate_changed.wait(lock, [&] { return first_running; });
-    }
+    }));
+    gate.wait_until_held();
     ASSERT_TRUE(queue.post("queued", [] { return ErrorOr<void>(); }));  // fills the one place
 
     std::atomic<bool> third_posted{false};
@@ -482,11 +464,7 @@ TEST(BackgroundQueue, AFullQueueHoldsBackTheProducer) {
     // The producer cannot get past a full queue while the worker is held at the gate.
     EXPECT_EQ(queue.stats().pending, 2u);
     EXPECT_FALSE(third_posted);
-    {
-        std::lock_guard lock(gate_mutex);
-        gate_open = true;
-    }
-    gate_changed.notify_all();
+    gate.open();
     producer.join();
     queue.drain();
     EXPECT_TRUE(third_posted);

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <latch>
 #include <mutex>
 #include <string>
@@ -310,29 +311,37 @@ TEST(DatabaseOpen, ErrorsCarryTheirKinds) {
     EXPECT_EQ(newer.error().kind, ErrorKind::Conflict) << newer.error().message;
 }
 
+namespace {
+
+// Runs `work` on `count` threads at once: each does what it must first, then calls
+// start.arrive_and_wait() to race the others. The error message of each, empty when it succeeded.
+std::vector<std::string> race(int count, const std::function<std::string(std::latch& start)>& work) {
+    std::vector<std::string> failures(static_cast<size_t>(count));
+    std::latch start(count);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < count; ++i)
+        threads.emplace_back([&, i] { failures[size_t(i)] = work(start); });
+    for (std::thread& thread : threads)
+        thread.join();
+    return failures;
+}
+
+}  // namespace
+
 TEST(DatabaseConcurrency, ConnectionsOpeningANewFileAtOnceMigrateItOnce) {
     const fs::path file = fresh_dir("race") / "x.db";
     const std::vector<Database::Migration> notes = {
         {1, "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT);"},
         {2, "ALTER TABLE notes ADD COLUMN time INTEGER;"},
         {3, "CREATE TABLE tags (note INTEGER, tag TEXT);"}};
-    constexpr int k_connections = 8;
-    std::vector<std::string> failures(k_connections);
-    std::latch start(k_connections);
-    std::vector<std::thread> threads;
-    for (int i = 0; i < k_connections; ++i)
-        threads.emplace_back([&, i] {
-            start.arrive_and_wait();
-            auto db = Database::open(file, environment_at(at_day(10)));
-            if (db.is_error()) {
-                failures[size_t(i)] = db.error().message;
-                return;
-            }
-            if (auto migrated = db->migrate("notes", notes); migrated.is_error())
-                failures[size_t(i)] = migrated.error().message;
-        });
-    for (std::thread& thread : threads)
-        thread.join();
+    const std::vector<std::string> failures = race(8, [&](std::latch& start) -> std::string {
+        start.arrive_and_wait();
+        auto db = Database::open(file, environment_at(at_day(10)));
+        if (db.is_error())
+            return db.error().message;
+        auto migrated = db->migrate("notes", notes);
+        return migrated.is_error() ? migrated.error().message : "";
+    });
     for (const std::string& failure : failures)
         EXPECT_EQ(failure, "");
     auto db = Database::open(file, environment_at(at_day(10)));
@@ -352,22 +361,14 @@ TEST(DatabaseConcurrency, DailyBackupsTakenAtOnceLeaveOneWholeBackup) {
         ASSERT_TRUE(db->exec("INSERT INTO notes (text) VALUES ('kept in every backup')"));
     }
     const int64_t day_ten = unix_seconds(at_day(10));
-    constexpr int k_connections = 8;
-    std::vector<std::string> failures(k_connections);
-    std::latch start(k_connections);
-    std::vector<std::thread> threads;
-    for (int i = 0; i < k_connections; ++i)
-        threads.emplace_back([&, i] {
-            sqlite3* raw = nullptr;
-            sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr);
-            SqlitePtr connection(raw);
-            start.arrive_and_wait();
-            auto backup = write_daily_backup(raw, file, day_ten);
-            if (backup.is_error())
-                failures[size_t(i)] = backup.error().message;
-        });
-    for (std::thread& thread : threads)
-        thread.join();
+    const std::vector<std::string> failures = race(8, [&](std::latch& start) -> std::string {
+        sqlite3* raw = nullptr;
+        sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr);
+        SqlitePtr connection(raw);
+        start.arrive_and_wait();
+        auto backup = write_daily_backup(raw, file, day_ten);
+        return backup.is_error() ? backup.error().message : "";
+    });
     for (const std::string& failure : failures)
         EXPECT_EQ(failure, "") << "a process that finds the day's backup taken has nothing to do";
     std::vector<std::string> names;

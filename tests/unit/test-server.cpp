@@ -16,6 +16,7 @@
 #include "server/json-body.h"
 #include "server/server.h"
 #include "server/worker-pool.h"
+#include "support/gate.h"
 #include "support/http-client.h"
 #include "support/temp-dir.h"
 
@@ -570,31 +571,16 @@ TEST_F(Server, SignInAttemptsAreLimitedWithRetryAfter) {
 // Work for requests already admitted (a crowd's hang-ups to store) never counts against new ones.
 TEST(WorkerPool, OnlyWaitingNewRequestsCountAgainstAdmission) {
     server::WorkerPool pool(1, 2, discard_log);
-    std::mutex gate_mutex;
-    std::condition_variable gate_changed;
-    bool gate_open = false;
-    bool holding = false;
-    pool.post([&] {
-        std::unique_lock lock(gate_mutex);
-        holding = true;
-        gate_changed.notify_all();
-        gate_changed.wait(lock, [&] { return gate_open; });
-    });
-    {
-        std::unique_lock lock(gate_mutex);
-        gate_changed.wait(lock, [&] { return holding; });
-    }
+    test::Gate gate;
+    pool.post([&] { gate.hold(); });
+    gate.wait_until_held();
     std::atomic<int> ran{0};
     for (int i = 0; i < 100; ++i)
         pool.post([&] { ++ran; });
     EXPECT_TRUE(pool.try_post([&] { ++ran; }));
     EXPECT_TRUE(pool.try_post([&] { ++ran; }));
     EXPECT_FALSE(pool.try_post([&] { ++ran; })) << "two new requests wait already";
-    {
-        std::lock_guard lock(gate_mutex);
-        gate_open = true;
-    }
-    gate_changed.notify_all();
+    gate.open();
     std::atomic<bool> last{false};
     while (!pool.try_post([&] { last = true; }))
         std::this_thread::yield();
