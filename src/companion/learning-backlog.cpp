@@ -30,9 +30,4 @@ bool LearningBacklog::runner_goes_on() {
     return m_runner;
 }
 
-size_t LearningBacklog::size() const {
-    std::lock_guard lock(m_mutex);
-    return m_jobs.size();
-}
-
 }  // namespace os1::companion

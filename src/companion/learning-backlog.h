@@ -30,11 +30,9 @@ public:
     // when none does, and it stops (the next add() starts another).
     bool runner_goes_on();
 
-    size_t size() const;
-
 private:
     const size_t m_capacity;
-    mutable std::mutex m_mutex;
+    std::mutex m_mutex;
     std::deque<LearningJob> m_jobs;
     bool m_runner = false;
 };
