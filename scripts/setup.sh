@@ -31,10 +31,14 @@ step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 # --- Debian packages --------------------------------------------------------------------
 packages=(build-essential cmake pkg-config git
           libsqlite3-dev nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev libcpp-httplib-dev
-          libsodium-dev libboost1.81-dev libedit-dev libgtest-dev libgmock-dev)
+          libsodium-dev libboost1.81-dev libedit-dev libgtest-dev libgmock-dev
+          libpocketsphinx-dev pocketsphinx-en-us flite1-dev libsamplerate0-dev libsdl2-dev
+          libwebrtc-audio-processing-dev)
 # The browser tests (tests/e2e) drive Debian's Chromium; the fuzz targets (fuzz/) need clang,
-# its libFuzzer runtime and its OpenMP (which llama.cpp's static libraries use).
-[ "$with_tests" = 1 ] && packages+=(chromium clang-14 libclang-rt-14-dev libomp-14-dev)
+# its libFuzzer runtime and its OpenMP (which llama.cpp's static libraries use). The voice
+# tests and `os1 bench voice` synthesise speech with the flite and espeak-ng programs and add
+# noise with sox.
+[ "$with_tests" = 1 ] && packages+=(chromium clang-14 libclang-rt-14-dev libomp-14-dev flite espeak-ng sox)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -1,0 +1,39 @@
+// When the user has started and finished speaking, from the voice-activity decision of each
+// 10 ms frame and the words recognised so far. Speech counts as started after a minimum
+// duration (a click is not a turn), and as finished after a hangover of silence that adapts
+// to the words: short after a complete-sounding sentence, longer after "and", "so" or a
+// trailing filler ("um"), when the user is probably not done. Not thread-safe: one caller.
+#pragma once
+
+#include <chrono>
+#include <string_view>
+
+namespace os1::voice {
+
+struct EndpointerSettings {
+    std::chrono::milliseconds min_speech{150};        // speech this long starts an utterance
+    std::chrono::milliseconds hangover_complete{250};  // after a complete-sounding sentence
+    std::chrono::milliseconds hangover{450};           // after anything else
+    std::chrono::milliseconds hangover_continuing{900};  // after "and", "so", "um", ...
+    std::chrono::milliseconds max_utterance{std::chrono::minutes{15}};  // ends it regardless
+};
+
+class Endpointer {
+public:
+    enum class Event { None, SpeechStarted, SpeechEnded };
+
+    explicit Endpointer(EndpointerSettings settings = {});
+
+    // One frame: whether it held speech, and the recogniser's partial words of the utterance.
+    Event push(bool speech, std::string_view partial_words);
+    bool in_speech() const;
+    // The silence after speech that ended the last utterance: the endpointing delay.
+    std::chrono::milliseconds last_hangover() const;
+    void reset();
+
+private:
+    EndpointerSettings m_settings;
+    // (the implementation's state)
+};
+
+}  // namespace os1::voice
