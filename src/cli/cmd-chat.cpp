@@ -72,6 +72,7 @@ companion::TurnEvent stream_turn(companion::Turn& turn, bool print, std::vector<
             continue;
         switch (event->kind) {
         case companion::TurnEvent::Kind::Prepared:
+        case companion::TurnEvent::Kind::Generated:  // not asked for: replies are stored as generated
             break;
         case companion::TurnEvent::Kind::Text:
             if (print) {

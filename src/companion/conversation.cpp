@@ -89,6 +89,7 @@ ErrorOr<Turn> Conversation::say(const std::string& text, const TurnOptions& opti
     state->user = c.user;
     state->conversation = conversation;
     state->user_text = text;
+    state->store_when_delivered = options.store_when_delivered;
 
     llm::ChatRequest request;
     TurnEvent prepared;

@@ -30,6 +30,11 @@ struct TurnOptions {
     std::optional<llm::SamplingParams> sampling;  // the host's defaults when absent
     std::string grammar;                          // GBNF the reply must follow; empty: free text
     std::vector<std::string> stop;                // the reply ends before any of these
+    // A front end that delivers the reply after it was generated (a voice plays it aloud):
+    // the exchange is stored only once it says how much was delivered, with Turn::deliver()
+    // (all of it) or Turn::cancel(spoken). Until then, a complete reply's Turn hands out
+    // Generated. The companion never remembers saying what the user never heard.
+    bool store_when_delivered = false;
 };
 
 class Conversation {

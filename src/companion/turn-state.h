@@ -66,6 +66,10 @@ struct Turn::State {
     std::string delivered;          // text handed out by next()
     std::optional<std::string> cancel_prefix;
     std::optional<TurnEvent> terminal;  // Done or Failed, once the exchange is settled
+    // TurnOptions::store_when_delivered: the reply's end, read but not yet settled, until the
+    // front end says how much of it was delivered (deliver() or cancel()).
+    bool store_when_delivered = false;
+    std::optional<llm::ReplyEvent> generated_end;
 };
 
 }  // namespace os1::companion

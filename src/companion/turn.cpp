@@ -137,7 +137,22 @@ void settle(State& s, const llm::ReplyEvent& end) {
     s.terminal = std::move(done);
 }
 
-// Hands out what is pending, else the terminal event; nullopt when the reply must be read.
+TurnEvent generated() {
+    TurnEvent event;
+    event.kind = TurnEvent::Kind::Generated;
+    return event;
+}
+
+// The complete reply's end while it waits to be delivered; nullopt otherwise.
+std::optional<llm::ReplyEvent> generated_end(State& s) {
+    std::lock_guard lock(s.mutex);
+    if (s.terminal)
+        return std::nullopt;
+    return s.generated_end;
+}
+
+// Hands out what is pending, else the terminal event (or Generated while a complete reply
+// waits to be delivered); nullopt when the reply must be read.
 std::optional<TurnEvent> take_pending(State& s) {
     std::lock_guard lock(s.mutex);
     if (!s.pending.empty()) {
@@ -147,6 +162,8 @@ std::optional<TurnEvent> take_pending(State& s) {
     }
     if (s.terminal)
         return *s.terminal;
+    if (s.generated_end)
+        return generated();
     return std::nullopt;
 }
 
@@ -161,6 +178,14 @@ std::optional<TurnEvent> take_reply_event(State& s, llm::ReplyEvent event) {
         text.kind = TurnEvent::Kind::Text;
         text.text = std::move(event.text);
         return text;
+    }
+    if (event.kind == llm::ReplyEvent::Kind::Done) {
+        std::lock_guard lock(s.mutex);
+        if (s.store_when_delivered && !s.cancel_prefix) {
+            // Stored once the front end says how much it delivered.
+            s.generated_end = std::move(event);
+            return generated();
+        }
     }
     settle(s, event);
     return take_pending(s);
@@ -232,6 +257,10 @@ void Turn::cancel(std::string spoken_prefix) {
     }
     s.reply->cancel();
     std::lock_guard drive(s.drive);  // a concurrent next() returns once the reply has ended
+    if (const std::optional<llm::ReplyEvent> end = generated_end(s)) {
+        settle(s, *end);  // the reply was complete; what was delivered of it is stored
+        return;
+    }
     for (;;) {
         {
             std::lock_guard lock(s.mutex);
@@ -246,6 +275,18 @@ void Turn::cancel(std::string spoken_prefix) {
 
 void Turn::cancel() {
     cancel(delivered());
+}
+
+void Turn::deliver() {
+    State& s = *m_state;
+    std::lock_guard drive(s.drive);
+    {
+        std::lock_guard lock(s.mutex);
+        if (s.terminal || s.cancel_prefix)
+            return;
+    }
+    if (const std::optional<llm::ReplyEvent> end = generated_end(s))
+        settle(s, *end);
 }
 
 void Turn::stop() {

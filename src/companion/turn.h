@@ -5,7 +5,9 @@
 // Events, in order: Prepared (what was recalled, the mood before, prosody for a voice), Text
 // pieces, Notices (things the user should know, such as old messages no longer fitting), then
 // exactly one of Done (sent only after the exchange is committed to the user's database) or
-// Failed (with a typed error kind; nothing is stored, so the history stays consistent).
+// Failed (with a typed error kind; nothing is stored, so the history stays consistent). With
+// TurnOptions::store_when_delivered, a reply generated in full hands out Generated until the
+// front end calls deliver() or cancel(spoken); Done follows once that is stored.
 //
 // A reply cut short by cancel() stores only the text that was delivered, marked interrupted;
 // dropping an unfinished Turn cancels it with what next() had handed out so far, and the
@@ -45,7 +47,7 @@ enum class NoticeKind {
 };
 
 struct TurnEvent {
-    enum class Kind { Prepared, Text, Notice, Done, Failed };
+    enum class Kind { Prepared, Text, Notice, Generated, Done, Failed };
     Kind kind = Kind::Text;
     // Text: a piece of the reply (valid UTF-8); Notice: a sentence for the user; Failed: the
     // error message.
@@ -88,6 +90,9 @@ public:
     void cancel(std::string spoken_prefix);
     // cancel() with the text that next() has handed out so far.
     void cancel();
+    // TurnOptions::store_when_delivered, after Generated: all of the reply was delivered (played
+    // to its end); stores it as a whole. A no-op in any other state.
+    void deliver();
     // Asks the engine to stop generating, as cancel() does, without waiting and without
     // storing: cheap enough for a network thread the moment a client hangs up. The delivered
     // text is fixed now; a later cancel() (or reading on with next()) stores it once the reply

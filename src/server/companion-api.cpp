@@ -145,6 +145,8 @@ public:
         case TurnEvent::Kind::Notice:
             out.bytes += sse("notice", {{"text", event.text}});
             return;
+        case TurnEvent::Kind::Generated:  // not asked for: replies are stored as generated
+            return;
         case TurnEvent::Kind::Done: {
             json done = {{"conversation", m_id},
                          {"user_turn", event.user_turn_id},

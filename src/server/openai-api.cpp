@@ -74,6 +74,7 @@ public:
             return;
         case TurnEvent::Kind::Prepared:
         case TurnEvent::Kind::Notice:
+        case TurnEvent::Kind::Generated:  // not asked for: replies are stored as generated
             return;
         }
     }
