@@ -28,8 +28,12 @@ public:
     // ends the reply (nothing was stored).
     virtual ErrorOr<std::optional<Piece>> next(std::chrono::milliseconds timeout) = 0;
     // Barge-in: stops generating and stores `spoken` (exactly what was played aloud) as the
-    // reply, marked interrupted.
+    // reply, marked interrupted. Also after the done piece, while the reply is still playing.
     virtual void interrupt(const std::string& spoken) = 0;
+    // The reply was played aloud to its end: stores it whole. The reply is stored only by this
+    // or by interrupt(), so that the companion never remembers saying what was not heard; a
+    // Reply destroyed without either stores what was generated, marked interrupted.
+    virtual void played_through() = 0;
 };
 
 class ReplySource {

@@ -12,6 +12,7 @@
 
 #include "companion/background-queue.h"
 #include "companion/host.h"
+#include "companion/voice-reply.h"
 #include "memory/conversation-store.h"
 #include "support/gate.h"
 #include "support/host-turns.h"
@@ -320,6 +321,113 @@ TEST(CompanionHost, CancelStoresOnlyWhatWasDelivered) {
     EXPECT_EQ(turns[1].content, "Hel");
     EXPECT_TRUE(turns[1].interrupted);
     EXPECT_FALSE(turns[0].interrupted);
+}
+
+TEST(VoiceReplySource, AReplyToSpokenWordsStreamsInPiecesAndIsStored) {
+    const fs::path home = fresh_home("voice-reply");
+    ManualClock clock;
+    EchoBackend backend;
+    companion::CompanionHost host(backend, options_for(home, clock));
+    auto conversation = host.open("vera");
+    ASSERT_TRUE(conversation);
+    companion::VoiceReplySource source(*conversation);
+
+    auto reply = source.reply_to("good morning");
+    ASSERT_TRUE(reply) << reply.error().message;
+    std::string heard;
+    for (;;) {
+        auto piece = (*reply)->next(std::chrono::seconds(10));
+        ASSERT_TRUE(piece) << piece.error().message;
+        ASSERT_TRUE(piece->has_value()) << "the echo backend answers at once";
+        if ((*piece)->done)
+            break;
+        heard += (*piece)->text;
+    }
+    EXPECT_EQ(heard, "echo: good morning");
+    EXPECT_TRUE(test::latest_turns(home, "vera").empty()) << "nothing is stored before it was played";
+
+    (*reply)->played_through();
+    EXPECT_EQ(source.last_end().kind, TurnEvent::Kind::Done);
+    EXPECT_FALSE(source.last_end().interrupted);
+    std::vector<memory::Turn> turns = test::latest_turns(home, "vera");
+    ASSERT_EQ(turns.size(), 2u);
+    EXPECT_EQ(turns[0].content, "good morning");
+    EXPECT_EQ(turns[1].content, "echo: good morning");
+    EXPECT_FALSE(turns[1].interrupted);
+}
+
+TEST(VoiceReplySource, AReplyGeneratedInFullButCutWhilePlayingKeepsOnlyWhatWasPlayed) {
+    const fs::path home = fresh_home("voice-cut-after-generation");
+    ManualClock clock;
+    EchoBackend backend;
+    companion::CompanionHost host(backend, options_for(home, clock));
+    auto conversation = host.open("vera");
+    ASSERT_TRUE(conversation);
+    companion::VoiceReplySource source(*conversation);
+
+    auto reply = source.reply_to("how was your day");
+    ASSERT_TRUE(reply) << reply.error().message;
+    for (;;) {
+        auto piece = (*reply)->next(std::chrono::seconds(10));
+        ASSERT_TRUE(piece && piece->has_value());
+        if ((*piece)->done)
+            break;
+    }
+    (*reply)->interrupt("echo: how");  // the user spoke while the speaker was still at "how"
+    EXPECT_TRUE(source.last_end().interrupted);
+    std::vector<memory::Turn> turns = test::latest_turns(home, "vera");
+    ASSERT_EQ(turns.size(), 2u);
+    EXPECT_EQ(turns[1].content, "echo: how");
+    EXPECT_TRUE(turns[1].interrupted);
+}
+
+TEST(VoiceReplySource, AReplyDroppedUndecidedIsStoredAsInterrupted) {
+    const fs::path home = fresh_home("voice-dropped");
+    ManualClock clock;
+    EchoBackend backend;
+    companion::CompanionHost host(backend, options_for(home, clock));
+    auto conversation = host.open("vera");
+    ASSERT_TRUE(conversation);
+    companion::VoiceReplySource source(*conversation);
+    {
+        auto reply = source.reply_to("hello");
+        ASSERT_TRUE(reply) << reply.error().message;
+        for (;;) {
+            auto piece = (*reply)->next(std::chrono::seconds(10));
+            ASSERT_TRUE(piece && piece->has_value());
+            if ((*piece)->done)
+                break;
+        }
+    }  // a speaker that died before it said how much it played
+    std::vector<memory::Turn> turns = test::latest_turns(home, "vera");
+    ASSERT_EQ(turns.size(), 2u);
+    EXPECT_EQ(turns[1].content, "echo: hello");
+    EXPECT_TRUE(turns[1].interrupted) << "nobody said it was heard to the end";
+}
+
+TEST(VoiceReplySource, BargeInStoresExactlyWhatWasPlayedAloud) {
+    const fs::path home = fresh_home("voice-barge-in");
+    ManualClock clock;
+    HoldingBackend backend;
+    companion::CompanionHost host(backend, options_for(home, clock));
+    auto conversation = host.open("vera");
+    ASSERT_TRUE(conversation);
+    companion::VoiceReplySource source(*conversation);
+
+    auto reply = source.reply_to("tell me a long story");
+    ASSERT_TRUE(reply) << reply.error().message;
+    auto piece = (*reply)->next(std::chrono::seconds(10));
+    ASSERT_TRUE(piece && piece->has_value());
+    EXPECT_EQ((*piece)->text, "Hello ");
+
+    (*reply)->interrupt("Hel");  // the speaker had played this much when the user spoke
+    EXPECT_TRUE(backend.all_cancelled()) << "the engine was told to stop";
+    EXPECT_EQ(source.last_end().kind, TurnEvent::Kind::Done);
+    EXPECT_TRUE(source.last_end().interrupted);
+    std::vector<memory::Turn> turns = test::latest_turns(home, "vera");
+    ASSERT_EQ(turns.size(), 2u);
+    EXPECT_EQ(turns[1].content, "Hel");
+    EXPECT_TRUE(turns[1].interrupted);
 }
 
 TEST(CompanionHost, DroppingAnUnfinishedTurnCancelsItAndKeepsWhatWasRead) {
