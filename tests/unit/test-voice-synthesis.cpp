@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "support/voice-audio.h"
+#include "support/voice-mixing.h"
 #include "voice/flite-synthesizer.h"
 
 namespace {
