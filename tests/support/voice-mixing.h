@@ -32,6 +32,15 @@ inline size_t onset_of(const std::vector<voice::Sample>& samples, double thresho
     return samples.size();
 }
 
+// Just after the last 10 ms frame louder than `threshold` RMS (where speech ends); 0 when none is.
+inline size_t end_of_sound(const std::vector<voice::Sample>& samples, double threshold = 300) {
+    size_t end = 0;
+    for (size_t start = 0; start + voice::k_frame_samples <= samples.size(); start += voice::k_frame_samples)
+        if (rms_of(samples.data() + start, voice::k_frame_samples) > threshold)
+            end = start + voice::k_frame_samples;
+    return end;
+}
+
 // Adds `clip` scaled by `gain` into `into` from sample `at`, saturating; grows `into` as needed.
 inline void mix_into(std::vector<voice::Sample>& into, const std::vector<voice::Sample>& clip, size_t at,
                      double gain = 1.0) {
