@@ -160,7 +160,6 @@ private:
     bool m_recognizing = false;
     std::string m_partial;  // the recogniser's words so far, refreshed every few frames
     int m_frames_since_partial = 0;
-    std::chrono::steady_clock::time_point m_utterance_end;
     int m_barge_in_frames = 0;   // consecutive speech frames while playback runs
     bool m_paused = false;       // playback paused for a possible barge-in
     int m_paused_speech_frames = 0;
