@@ -3,6 +3,7 @@
 // and what is played comes back into the microphone through a simulated echo path (a gain and
 // a delay). The recogniser and the replies are doubles (support/voice-doubles.h).
 #include <algorithm>
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
@@ -212,6 +213,11 @@ TEST(DuplexSession, ATurnIsSpokenStartingWithItsFirstClause) {
     EXPECT_LE(turn.timings.endpoint, 1000ms);
     EXPECT_GE(turn.timings.first_audio, turn.timings.first_token);
     EXPECT_EQ(sim.session->state(), DuplexState::Listening);
+    std::printf("timings: endpoint %lld ms, stt_final %lld ms, first_token %lld ms, first_audio %lld ms\n",
+                static_cast<long long>(turn.timings.endpoint.count()),
+                static_cast<long long>(turn.timings.stt_final.count()),
+                static_cast<long long>(turn.timings.first_token.count()),
+                static_cast<long long>(turn.timings.first_audio.count()));
 
     // All of it was played, clause after clause without gaps: the span of sound is the
     // clauses' length (each clause may start in a fresh frame).
