@@ -8,16 +8,18 @@ namespace os1::voice {
 
 namespace {
 
-constexpr std::string_view k_ellipsis = "\xE2\x80\xA6";   // …
-constexpr std::string_view k_em_dash = "\xE2\x80\x94";    // —
-constexpr std::string_view k_en_dash = "\xE2\x80\x93";    // –
+constexpr std::string_view k_ellipsis = "\xE2\x80\xA6";  // …
+constexpr std::string_view k_em_dash = "\xE2\x80\x94";   // —
+constexpr std::string_view k_en_dash = "\xE2\x80\x93";   // –
 
 // Words that end in a full stop without ending the sentence ("Dr. Who"). "etc." is left out:
 // it ends sentences more often than not.
-constexpr std::array<std::string_view, 14> k_abbreviations = {
-    "mr", "mrs", "ms", "dr", "prof", "st", "sr", "jr", "vs", "no", "fig", "approx", "mt", "ca"};
+constexpr std::array<std::string_view, 14> k_abbreviations = {"mr", "mrs", "ms", "dr",  "prof",   "st", "sr",
+                                                              "jr", "vs",  "no", "fig", "approx", "mt", "ca"};
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 // A letter or digit: ASCII alphanumerics and the first byte of each multi-byte character.
 bool is_letter_start(char c) {

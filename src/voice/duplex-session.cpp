@@ -11,8 +11,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-constexpr size_t k_preroll_frames = 30;     // 300 ms
-constexpr int k_partial_every_frames = 5;   // the recogniser's partial words, every 50 ms
+constexpr size_t k_preroll_frames = 30;    // 300 ms
+constexpr int k_partial_every_frames = 5;  // the recogniser's partial words, every 50 ms
 
 int frames_in(milliseconds duration) {
     return std::max<int>(1, static_cast<int>((duration.count() + 9) / 10));
@@ -70,9 +70,12 @@ DuplexEvent make_event(DuplexEvent::Kind kind, std::string text = {}) {
 
 const char* to_string(DuplexState state) {
     switch (state) {
-    case DuplexState::Listening: return "listening";
-    case DuplexState::Thinking: return "thinking";
-    case DuplexState::Speaking: return "speaking";
+        case DuplexState::Listening:
+            return "listening";
+        case DuplexState::Thinking:
+            return "thinking";
+        case DuplexState::Speaking:
+            return "speaking";
     }
     return "listening";
 }
@@ -110,7 +113,9 @@ std::vector<DuplexEvent> DuplexSession::take_events() {
     return std::exchange(m_events, {});
 }
 
-void DuplexSession::emit(DuplexEvent event) { m_events.push_back(std::move(event)); }
+void DuplexSession::emit(DuplexEvent event) {
+    m_events.push_back(std::move(event));
+}
 
 void DuplexSession::set_state(DuplexState state) {
     if (m_state == state)
@@ -122,7 +127,9 @@ void DuplexSession::set_state(DuplexState state) {
     m_changed.notify_all();
 }
 
-bool DuplexSession::is_current(uint64_t turn_id) const { return m_turn_active && turn_id == m_turn_id; }
+bool DuplexSession::is_current(uint64_t turn_id) const {
+    return m_turn_active && turn_id == m_turn_id;
+}
 
 std::array<Sample, k_frame_samples> DuplexSession::tick(Frame microphone) {
     EchoCanceller::Result echo = m_echo.process(microphone, Frame(m_last_played));
@@ -345,9 +352,8 @@ bool DuplexSession::wait_for_output(milliseconds timeout) {
     if (m_paused)
         return true;  // the user is speaking over the reply: the microphone matters, not the queue
     std::unique_lock lock(m_mutex);
-    return m_changed.wait_for(lock, timeout, [&] {
-        return !m_turn_active || !m_clauses.empty() || m_reply_end != ReplyEnd::None;
-    });
+    return m_changed.wait_for(lock, timeout,
+                              [&] { return !m_turn_active || !m_clauses.empty() || m_reply_end != ReplyEnd::None; });
 }
 
 void DuplexSession::run_worker() {

@@ -30,8 +30,8 @@
 
 #include <array>
 #include <chrono>
-#include <cstdint>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -136,7 +136,7 @@ private:
     std::array<Sample, k_frame_samples> play();
     void start_turn(std::string words, std::chrono::milliseconds hangover, std::chrono::milliseconds stt_final);
     void refresh_partial();
-    void end_turn(bool interrupted);  // the caller holds m_mutex
+    void end_turn(bool interrupted);    // the caller holds m_mutex
     std::string spoken_so_far() const;  // the caller holds m_mutex
     void set_state(DuplexState state);  // the caller holds m_mutex
     void emit(DuplexEvent event);       // the caller holds m_mutex
@@ -160,8 +160,8 @@ private:
     bool m_recognizing = false;
     std::string m_partial;  // the recogniser's words so far, refreshed every few frames
     int m_frames_since_partial = 0;
-    int m_barge_in_frames = 0;   // consecutive speech frames while playback runs
-    bool m_paused = false;       // playback paused for a possible barge-in
+    int m_barge_in_frames = 0;  // consecutive speech frames while playback runs
+    bool m_paused = false;      // playback paused for a possible barge-in
     int m_paused_speech_frames = 0;
     int m_paused_silent_frames = 0;
     // The last few frames and their speech decisions, so that the recogniser and endpointer

@@ -120,10 +120,10 @@ EchoCanceller::Result EchoCanceller::process(Frame microphone, Frame played) {
     if (loudest_playback <= k_silent_energy) {
         result.may_be_user = true;  // nothing played lately: whatever is heard is not echo
     } else {
-        double remaining_echo = m_ratio_frames < k_min_ratio_frames
-                                    ? m_settings.echo_path_gain_bound
-                                    : std::max(*std::max_element(m_echo_ratios.begin(), m_echo_ratios.end()),
-                                               k_min_remaining_echo);
+        double remaining_echo =
+            m_ratio_frames < k_min_ratio_frames
+                ? m_settings.echo_path_gain_bound
+                : std::max(*std::max_element(m_echo_ratios.begin(), m_echo_ratios.end()), k_min_remaining_echo);
         result.may_be_user = residual_energy > m_settings.margin * remaining_echo * loudest_playback;
         // A frame teaches what remains of the echo only once the frames after it showed that
         // the user was not starting to speak in it (the quiet start of speech passes under the

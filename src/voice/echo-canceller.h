@@ -41,7 +41,7 @@ public:
 
     struct Result {
         std::array<Sample, k_frame_samples> residual{};  // the microphone with the echo removed
-        bool may_be_user = false;  // the residual stands above the echo that could remain
+        bool may_be_user = false;                        // the residual stands above the echo that could remain
     };
 
     // One 10 ms microphone frame and the frame played just before it (silence when none).
@@ -51,7 +51,7 @@ public:
 
 private:
     EchoCancellerSettings m_settings;
-    std::vector<float> m_weights;    // the echo path, newest sample last
+    std::vector<float> m_weights;     // the echo path, newest sample last
     std::vector<float> m_reference;   // taps + one frame of played samples, newest last
     std::vector<float> m_emphasised;  // the same, pre-emphasised
     float m_last_reference = 0;       // the filters' state across frames

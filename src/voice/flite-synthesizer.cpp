@@ -7,8 +7,8 @@
 #include <string>
 
 extern "C" {
-#include <flite/flite.h>
 #include <flite/cst_cg.h>
+#include <flite/flite.h>
 cst_voice* register_cmu_us_slt(const char* voxdir);
 }
 

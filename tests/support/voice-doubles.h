@@ -95,7 +95,8 @@ public:
     // worker, just after the turn ends), or a minute passes; returns them.
     std::vector<std::string> wait_for_interruptions(size_t count) const {
         std::unique_lock lock(m_state->mutex);
-        m_state->changed.wait_for(lock, std::chrono::minutes(1), [&] { return m_state->interruptions.size() >= count; });
+        m_state->changed.wait_for(lock, std::chrono::minutes(1),
+                                  [&] { return m_state->interruptions.size() >= count; });
         return m_state->interruptions;
     }
     // Pieces handed out by all replies so far.

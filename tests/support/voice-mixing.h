@@ -21,7 +21,9 @@ inline double rms_of(const voice::Sample* samples, size_t count) {
     return std::sqrt(sum / static_cast<double>(count));
 }
 
-inline double rms_of(const std::vector<voice::Sample>& samples) { return rms_of(samples.data(), samples.size()); }
+inline double rms_of(const std::vector<voice::Sample>& samples) {
+    return rms_of(samples.data(), samples.size());
+}
 
 // The first sample of the first 10 ms frame louder than `threshold` RMS (where speech starts,
 // measured on the clip itself); samples.size() when none is.

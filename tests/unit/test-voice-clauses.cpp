@@ -57,21 +57,24 @@ TEST(ClauseSplitter, APauseEndsOnlyALongEnoughClause) {
 
 TEST(ClauseSplitter, NumbersAbbreviationsAndInitialsDoNotEndASentence) {
     EXPECT_EQ(split("It costs 3.5 dollars, e.g. at the store. Ask Dr. Smith and J. Doe about it."),
-              (std::vector<std::string>{"It costs 3.5 dollars,", " e.g. at the store.", " Ask Dr. Smith and J. Doe about it."}));
+              (std::vector<std::string>{"It costs 3.5 dollars,", " e.g. at the store.",
+                                        " Ask Dr. Smith and J. Doe about it."}));
     EXPECT_EQ(split("We had 1,000 visitors and counting, which is a lot."),
               (std::vector<std::string>{"We had 1,000 visitors and counting,", " which is a lot."}));
 }
 
 TEST(ClauseSplitter, EllipsesQuotesAndDashes) {
-    EXPECT_EQ(split("Well\xE2\x80\xA6 I don't know. She said \"go home.\" And so I did!"),
-              (std::vector<std::string>{"Well\xE2\x80\xA6", " I don't know.", " She said \"go home.\"", " And so I did!"}));
+    EXPECT_EQ(
+        split("Well\xE2\x80\xA6 I don't know. She said \"go home.\" And so I did!"),
+        (std::vector<std::string>{"Well\xE2\x80\xA6", " I don't know.", " She said \"go home.\"", " And so I did!"}));
     EXPECT_EQ(split("Wait... what? Really?!"), (std::vector<std::string>{"Wait...", " what?", " Really?!"}));
     EXPECT_EQ(split("I remember that evening clearly\xE2\x80\x94the rain, the music."),
               (std::vector<std::string>{"I remember that evening clearly\xE2\x80\x94", "the rain, the music."}));
 }
 
 TEST(ClauseSplitter, PiecesEndingInsideACharacterAreSafe) {
-    std::string text = "Caf\xC3\xA9 au lait, s'il vous pla\xC3\xAEt\xE2\x80\xA6 Merci beaucoup \xF0\x9F\x98\x8A. Au revoir!";
+    std::string text =
+        "Caf\xC3\xA9 au lait, s'il vous pla\xC3\xAEt\xE2\x80\xA6 Merci beaucoup \xF0\x9F\x98\x8A. Au revoir!";
     std::vector<std::string> whole = split(text, text.size());
     for (size_t piece = 1; piece <= 4; piece++)
         EXPECT_EQ(split(text, piece), whole) << "pieces of " << piece << " bytes";

@@ -35,7 +35,9 @@ const std::filesystem::path& sound_dir() {
     static const std::filesystem::path dir = os1::test::unique_temp_dir("voice-duplex");
     return dir;
 }
-std::vector<Sample> espeak(const std::string& text) { return os1::test::espeak_speech(sound_dir(), text).samples; }
+std::vector<Sample> espeak(const std::string& text) {
+    return os1::test::espeak_speech(sound_dir(), text).samples;
+}
 std::vector<Sample> noise(const std::string& colour, double seconds) {
     return os1::test::sox_noise(sound_dir(), colour, seconds).samples;
 }
@@ -119,8 +121,8 @@ public:
                                                  [&](const auto& stamped) { return stamped.second.kind == kind; }));
     }
 
-    std::vector<Sample> user;    // the user's side of the microphone, in virtual time
-    std::vector<Sample> played;  // everything the session played
+    std::vector<Sample> user;                            // the user's side of the microphone, in virtual time
+    std::vector<Sample> played;                          // everything the session played
     std::vector<std::pair<size_t, DuplexEvent>> events;  // with the frame they came in
     size_t frames = 0;
     os1::test::ScriptedReplySource replies;
@@ -177,7 +179,7 @@ const std::vector<std::string> k_question_words = {"what should i cook tonight"}
 TEST(DuplexSession, SilenceAndQuietNoiseAreNoTurn) {
     Simulation sim({{"Hello."}}, k_question_words);
     mix_into(sim.user, noise("whitenoise", 4), 0, 0.003);  // hiss at about -55 dBFS
-    sim.user.resize(sim.user.size() + 2 * k_second, 0);     // then digital silence
+    sim.user.resize(sim.user.size() + 2 * k_second, 0);    // then digital silence
     sim.run_for(6s);
     EXPECT_TRUE(sim.replies.heard().empty());
     EXPECT_EQ(sim.count(DuplexEvent::Kind::Transcript), 0u);
@@ -187,8 +189,8 @@ TEST(DuplexSession, SilenceAndQuietNoiseAreNoTurn) {
 }
 
 TEST(DuplexSession, ATurnIsSpokenStartingWithItsFirstClause) {
-    std::vector<std::string> pieces = {"How about", " a risotto? It", " is warm and", " easy to make.",
-                                       " You could add", " mushrooms, if you like them."};
+    std::vector<std::string> pieces = {"How about",      " a risotto? It", " is warm and",
+                                       " easy to make.", " You could add", " mushrooms, if you like them."};
     // The reply holds back its pieces after the second until speech is heard.
     Simulation sim({pieces}, k_question_words, {}, 2);
     sim.user.resize(k_second / 2, 0);
@@ -234,7 +236,6 @@ TEST(DuplexSession, ATurnIsSpokenStartingWithItsFirstClause) {
     EXPECT_LE(span, total + lengths.size() * k_frame_samples);
     EXPECT_GE(span + 2 * k_frame_samples * lengths.size(), total);  // the clauses' quiet ends
 }
-
 
 // A reply of several sentences, each a clause, and the question that starts it.
 const std::vector<std::string> k_long_reply = {

@@ -64,7 +64,9 @@ Canceled run(const std::vector<Sample>& played, double gain, size_t delay, const
     return result;
 }
 
-double db(double ratio) { return 10 * std::log10(ratio); }
+double db(double ratio) {
+    return 10 * std::log10(ratio);
+}
 
 class EchoPaths : public testing::TestWithParam<std::pair<double, int>> {};
 
@@ -95,8 +97,10 @@ TEST_P(EchoPaths, CancelsTheEchoAndLetsUnderOnePercentThrough) {
     EXPECT_LT(passed * 100, audible);  // under 1%
     // Echo return loss enhancement after the first two seconds.
     size_t from = 2 * k_sample_rate;
-    std::vector<Sample> echo(played.begin() + static_cast<ptrdiff_t>(from - k_frame_samples - samples_for(std::chrono::milliseconds(delay_ms))),
-                             played.end() - static_cast<ptrdiff_t>(k_frame_samples + samples_for(std::chrono::milliseconds(delay_ms))));
+    std::vector<Sample> echo(
+        played.begin() +
+            static_cast<ptrdiff_t>(from - k_frame_samples - samples_for(std::chrono::milliseconds(delay_ms))),
+        played.end() - static_cast<ptrdiff_t>(k_frame_samples + samples_for(std::chrono::milliseconds(delay_ms))));
     double echo_level = gain * os1::test::rms_of(echo);
     double residual_level = os1::test::rms_of(result.residual.data() + from, result.residual.size() - from);
     double erle = db(echo_level * echo_level / (residual_level * residual_level));
