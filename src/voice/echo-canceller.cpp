@@ -100,9 +100,11 @@ EchoCanceller::Result EchoCanceller::process(Frame microphone, Frame played) {
             for (size_t k = 0; k < taps; k++)
                 w[k] += gain * xe[k];
         }
-        // Slide the window's energy by one sample.
-        window_energy += static_cast<double>(xe[taps]) * xe[taps] - static_cast<double>(xe[0]) * xe[0];
-        window_energy = std::max(window_energy, 0.0);
+        // Slide the window's energy by one sample (the last sample's window is the frame's end).
+        if (j + 1 < k_frame_samples) {
+            window_energy += static_cast<double>(xe[taps]) * xe[taps] - static_cast<double>(xe[0]) * xe[0];
+            window_energy = std::max(window_energy, 0.0);
+        }
     }
     // A filter that makes things much worse, by a good part of the playback's level, has
     // diverged (a sudden change of path): start over. (At the quiet end of a word the residual
