@@ -21,7 +21,8 @@
 // Reply contract (reply-source.h): reply_to(), prosody(), next() and interrupt() are all called
 // on the session's worker thread, one at a time. interrupt() may come after the last piece
 // (done), while the reply is still being played: the stored reply must then be replaced by the
-// spoken part, marked interrupted.
+// spoken part, marked interrupted. The worker calls interrupt() just after the tick that ended
+// the turn (its TurnEnded event); destroying the session waits for it.
 //
 // Thread-safety: tick() and wait_for_output() from one driver thread; take_events() and
 // state() from any thread. The destructor (driver thread) cancels a reply in progress with
