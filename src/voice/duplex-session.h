@@ -1,0 +1,196 @@
+// The full-duplex spoken dialogue: it listens while it speaks. A machine driven in 10 ms ticks,
+// so the same code serves a live device (tick every 10 ms from the audio callback's thread) and
+// a file simulation (tick as fast as the driver likes, waiting with wait_for_output() while the
+// reply is computed, so that virtual time stands still meanwhile).
+//
+// Listening: the microphone goes through voice activity, the endpointer and the recogniser
+// (fed while the user speaks). At the end of speech with words, the turn starts: Thinking.
+// A worker thread asks the ReplySource for the reply, pulls its pieces, cuts them into clauses
+// and synthesises each, queueing the audio, so that speech starts with the first clause:
+// Speaking. tick() plays from that queue.
+//
+// Barge-in: while Thinking or Speaking, the microphone minus the echo of what was played
+// (echo-canceller.h) goes through voice activity. When speech starts, playback pauses at once;
+// when it lasts barge_in_min_speech (or barge_in_min_speech_with_words and the recogniser hears
+// words), the interruption counts: the reply is cancelled with Reply::interrupt(spoken), where
+// `spoken` is exactly the text played aloud (the clauses played whole and, of the clause cut
+// short, its words in proportion to the share of its audio played), and the session listens to
+// the rest of the user's utterance. If the user falls silent first (a cough, "mm-hmm"),
+// playback resumes where it paused and nothing is cancelled.
+//
+// Reply contract (reply-source.h): reply_to(), prosody(), next() and interrupt() are all called
+// on the session's worker thread, one at a time. interrupt() may come after the last piece
+// (done), while the reply is still being played: the stored reply must then be replaced by the
+// spoken part, marked interrupted. The worker calls interrupt() just after the tick that ended
+// the turn (its TurnEnded event); destroying the session waits for it.
+//
+// Thread-safety: tick() and wait_for_output() from one driver thread; take_events() and
+// state() from any thread. The destructor (driver thread) cancels a reply in progress with
+// what was spoken so far and joins the worker.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "voice/audio-clip.h"
+#include "voice/clause-splitter.h"
+#include "voice/echo-canceller.h"
+#include "voice/endpointer.h"
+#include "voice/reply-source.h"
+#include "voice/speech-recognizer.h"
+#include "voice/speech-synthesizer.h"
+#include "voice/voice-activity.h"
+
+namespace os1::voice {
+
+enum class DuplexState { Listening, Thinking, Speaking };
+
+// "listening", "thinking", "speaking".
+const char* to_string(DuplexState state);
+
+struct DuplexSettings {
+    // Speech during playback pauses it after this much (a click is not speech)...
+    std::chrono::milliseconds barge_in_onset{30};
+    // ...and interrupts the reply after this much speech, or after the shorter one with words.
+    std::chrono::milliseconds barge_in_min_speech{350};
+    std::chrono::milliseconds barge_in_min_speech_with_words{200};
+    // Silence this long after a pause that did not count resumes playback.
+    std::chrono::milliseconds resume_after_silence{200};
+    // How long the worker waits for a reply piece before it looks for a cancellation again.
+    std::chrono::milliseconds piece_poll{20};
+    EndpointerSettings endpointer;
+    ClauseSplitterSettings clauses;
+    EchoCancellerSettings echo;
+};
+
+// The stages from the end of the user's speech to the first audio out.
+struct TurnTimings {
+    std::chrono::milliseconds endpoint{0};     // the hangover: silence before speech counted as over
+    std::chrono::milliseconds stt_final{0};    // SpeechRecognizer::finish(), wall
+    std::chrono::milliseconds first_token{0};  // end of speech to the first reply piece, wall
+    std::chrono::milliseconds first_audio{0};  // end of speech to the first clause synthesised, wall
+};
+
+// One turn, as `os1 talk --json` reports it.
+struct TurnSummary {
+    std::string transcript;  // what the user said
+    std::string reply;       // what was generated (up to the interruption, when there was one)
+    std::string spoken;      // what was played aloud, and stored
+    bool interrupted = false;
+    TurnTimings timings;
+};
+
+struct DuplexEvent {
+    enum class Kind {
+        StateChanged,  // `state`
+        Transcript,    // `text`: the user's words of a turn
+        ReplyText,     // `text`: a piece of the reply as it streams
+        TurnEnded,     // `turn`: played through, interrupted, or failed (then also an Error)
+        Error,         // `text`: the reply failed (nothing stored) or synthesis failed
+    };
+    Kind kind = Kind::StateChanged;
+    DuplexState state = DuplexState::Listening;
+    std::string text;
+    TurnSummary turn;
+};
+
+class DuplexSession {
+public:
+    // The session owns the detector and the recogniser; `synthesizer` and `replies` must outlive it.
+    DuplexSession(std::unique_ptr<VoiceActivityDetector> detector, std::unique_ptr<SpeechRecognizer> recognizer,
+                  SpeechSynthesizer& synthesizer, ReplySource& replies, DuplexSettings settings = {});
+    ~DuplexSession();
+    DuplexSession(const DuplexSession&) = delete;
+    DuplexSession& operator=(const DuplexSession&) = delete;
+
+    // One 10 ms frame from the microphone; returns the frame to play now (silence when nothing).
+    std::array<Sample, k_frame_samples> tick(Frame microphone);
+
+    // For a simulation: waits until tick() has reply audio to play, or no reply is pending
+    // (listening, or the reply ended), or `timeout` passes; false on the timeout. Returns at
+    // once when nothing is being computed.
+    bool wait_for_output(std::chrono::milliseconds timeout);
+
+    // The events since the last call, in order.
+    std::vector<DuplexEvent> take_events();
+    DuplexState state() const;
+
+private:
+    struct Clause {
+        std::string text;             // as it stands in the reply, with its leading space
+        std::vector<Sample> samples;  // may be empty (punctuation only)
+        size_t played = 0;
+    };
+    enum class ReplyEnd { None, Finished, Failed };
+
+    void listen(Frame residual, bool speech);
+    void watch_for_barge_in(Frame residual, bool speech);
+    std::array<Sample, k_frame_samples> play();
+    void start_turn(std::string words, std::chrono::milliseconds hangover, std::chrono::milliseconds stt_final);
+    void refresh_partial();
+    void end_turn(bool interrupted);    // the caller holds m_mutex
+    std::string spoken_so_far() const;  // the caller holds m_mutex
+    void set_state(DuplexState state);  // the caller holds m_mutex
+    void emit(DuplexEvent event);       // the caller holds m_mutex
+    void run_worker();
+    void run_reply(const std::string& words, uint64_t turn_id);
+    // Synthesises and queues a clause of turn `turn_id`; false when the turn is over (or
+    // synthesis failed, which ends it).
+    bool queue_clause(std::string text, const affect::ProsodyHints& prosody, uint64_t turn_id);
+    bool is_current(uint64_t turn_id) const;  // the caller holds m_mutex
+
+    DuplexSettings m_settings;
+    SpeechSynthesizer& m_synthesizer;
+    ReplySource& m_replies;
+
+    // Driver thread only.
+    std::unique_ptr<VoiceActivityDetector> m_detector;
+    std::unique_ptr<SpeechRecognizer> m_recognizer;
+    Endpointer m_endpointer;
+    EchoCanceller m_echo;
+    std::array<Sample, k_frame_samples> m_last_played{};
+    bool m_recognizing = false;
+    std::string m_partial;  // the recogniser's words so far, refreshed every few frames
+    int m_frames_since_partial = 0;
+    int m_barge_in_frames = 0;  // consecutive speech frames while playback runs
+    bool m_paused = false;      // playback paused for a possible barge-in
+    int m_paused_speech_frames = 0;
+    int m_paused_silent_frames = 0;
+    // The last few frames and their speech decisions, so that the recogniser and endpointer
+    // hear an utterance from its onset, before it was recognised as one.
+    std::deque<std::array<Sample, k_frame_samples>> m_preroll;
+    std::deque<bool> m_preroll_speech;
+
+    // Shared with the worker, under m_mutex.
+    mutable std::mutex m_mutex;
+    std::condition_variable m_changed;
+    DuplexState m_state = DuplexState::Listening;
+    std::vector<DuplexEvent> m_events;
+    std::optional<std::string> m_request;  // words for a new turn, for the worker
+    uint64_t m_turn_id = 0;                // the latest turn's number
+    uint64_t m_ended_turn_id = 0;          // the latest turn that ended (played through or cut)
+    bool m_turn_active = false;            // from start_turn() until end_turn()
+    uint64_t m_worker_turn = 0;            // the turn whose reply the worker handles (0: none)
+    std::deque<Clause> m_clauses;          // synthesised; the front is playing
+    std::string m_spoken;                  // clauses played whole in this turn
+    ReplyEnd m_reply_end = ReplyEnd::None;
+    std::optional<std::string> m_interrupt;  // spoken text, for the worker to pass to interrupt()
+    bool m_stopping = false;
+    TurnSummary m_turn;
+    std::chrono::steady_clock::time_point m_turn_started;  // the end of the user's speech, wall
+    bool m_first_token_seen = false;
+    bool m_first_audio_seen = false;
+
+    std::thread m_worker;  // last: starts after everything above exists
+};
+
+}  // namespace os1::voice
