@@ -454,8 +454,12 @@ void DuplexSession::run_reply(const std::string& words, uint64_t turn_id) {
     // cut it to what was spoken.
     std::unique_lock lock(m_mutex);
     m_changed.wait(lock, [&] { return m_interrupt.has_value() || m_stopping || m_ended_turn_id >= turn_id; });
+    const bool failed = m_reply_end == ReplyEnd::Failed && is_current(turn_id);
     lock.unlock();
-    interrupted();
+    // Played to its end: now it is stored. (A failed synthesis leaves it unconfirmed, and the
+    // reply, dropped, keeps what was generated marked interrupted.)
+    if (!interrupted() && !failed)
+        reply->played_through();
 }
 
 bool DuplexSession::queue_clause(std::string text, const affect::ProsodyHints& prosody, uint64_t turn_id) {
@@ -466,7 +470,9 @@ bool DuplexSession::queue_clause(std::string text, const affect::ProsodyHints& p
         if (!is_current(turn_id) || m_interrupt)
             return false;
     }
+    const auto synthesis_started = Clock::now();
     ErrorOr<AudioClip> audio = m_synthesizer.synthesize(text, prosody);
+    const auto synthesis = elapsed_since(synthesis_started);
     std::lock_guard lock(m_mutex);
     if (!is_current(turn_id))
         return false;
@@ -479,6 +485,7 @@ bool DuplexSession::queue_clause(std::string text, const affect::ProsodyHints& p
     if (!audio->samples.empty() && !m_first_audio_seen) {
         m_first_audio_seen = true;
         m_turn.timings.first_audio = elapsed_since(m_turn_started);
+        m_turn.timings.first_clause_synthesis = synthesis;
     }
     // A clause with nothing to say is queued all the same: its text belongs to what is spoken.
     Clause clause;

@@ -18,11 +18,12 @@
 // the rest of the user's utterance. If the user falls silent first (a cough, "mm-hmm"),
 // playback resumes where it paused and nothing is cancelled.
 //
-// Reply contract (reply-source.h): reply_to(), prosody(), next() and interrupt() are all called
-// on the session's worker thread, one at a time. interrupt() may come after the last piece
-// (done), while the reply is still being played: the stored reply must then be replaced by the
-// spoken part, marked interrupted. The worker calls interrupt() just after the tick that ended
-// the turn (its TurnEnded event); destroying the session waits for it.
+// Reply contract (reply-source.h): reply_to(), prosody(), next(), interrupt() and
+// played_through() are all called on the session's worker thread, one at a time. A reply is
+// stored only when its fate is known: played_through() once its last clause was played, or
+// interrupt(spoken) on a barge-in, which may come after the last piece (done) while the reply
+// is still being played. The worker calls either just after the tick that ended the turn (its
+// TurnEnded event); destroying the session waits for it.
 //
 // Thread-safety: tick() and wait_for_output() from one driver thread; take_events() and
 // state() from any thread. The destructor (driver thread) cancels a reply in progress with
@@ -78,6 +79,7 @@ struct TurnTimings {
     std::chrono::milliseconds stt_final{0};    // SpeechRecognizer::finish(), wall
     std::chrono::milliseconds first_token{0};  // end of speech to the first reply piece, wall
     std::chrono::milliseconds first_audio{0};  // end of speech to the first clause synthesised, wall
+    std::chrono::milliseconds first_clause_synthesis{0};  // of first_audio, the synthesis itself
 };
 
 // One turn, as `os1 talk --json` reports it.

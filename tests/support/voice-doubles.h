@@ -91,6 +91,17 @@ public:
         std::lock_guard lock(m_state->mutex);
         return m_state->interruptions;
     }
+    // Replies the session said were played to their end.
+    size_t played_through() const {
+        std::lock_guard lock(m_state->mutex);
+        return m_state->played_through;
+    }
+    // Waits until `count` replies were played through, or a minute passes; returns how many were.
+    size_t wait_for_played_through(size_t count) const {
+        std::unique_lock lock(m_state->mutex);
+        m_state->changed.wait_for(lock, std::chrono::minutes(1), [&] { return m_state->played_through >= count; });
+        return m_state->played_through;
+    }
     // Waits until interrupt() has been called `count` times (the session calls it from its
     // worker, just after the turn ends), or a minute passes; returns them.
     std::vector<std::string> wait_for_interruptions(size_t count) const {
@@ -111,6 +122,7 @@ private:
         std::condition_variable changed;
         std::vector<std::string> heard;
         std::vector<std::string> interruptions;
+        size_t played_through = 0;
         size_t pieces_taken = 0;
         bool released = false;
     };
@@ -135,6 +147,13 @@ private:
             {
                 std::lock_guard lock(m_state->mutex);
                 m_state->interruptions.push_back(spoken);
+            }
+            m_state->changed.notify_all();
+        }
+        void played_through() override {
+            {
+                std::lock_guard lock(m_state->mutex);
+                m_state->played_through++;
             }
             m_state->changed.notify_all();
         }

@@ -210,6 +210,7 @@ TEST(DuplexSession, ATurnIsSpokenStartingWithItsFirstClause) {
     EXPECT_EQ(turn.reply, joined(pieces));
     EXPECT_EQ(turn.spoken, trimmed(joined(pieces)));
     EXPECT_FALSE(turn.interrupted);
+    EXPECT_EQ(sim.replies.wait_for_played_through(1), 1u) << "a reply played to its end is stored whole";
     EXPECT_TRUE(sim.replies.interruptions().empty());
     EXPECT_GE(turn.timings.endpoint, 100ms);
     EXPECT_LE(turn.timings.endpoint, 1000ms);
@@ -286,6 +287,7 @@ TEST(DuplexSession, BargeInStopsPlaybackAtOnceAndStoresExactlyWhatWasSpoken) {
     TurnSummary cut = sim.turns().front();
     EXPECT_TRUE(cut.interrupted);
     ASSERT_EQ(sim.replies.wait_for_interruptions(1), std::vector<std::string>{cut.spoken});
+    EXPECT_EQ(sim.replies.played_through(), 0u) << "an interrupted reply is not also stored whole";
 
     // Playback stopped within 100 ms of the onset of speech, and stayed silent while the user
     // spoke.
