@@ -31,9 +31,18 @@ public:
     std::chrono::milliseconds last_hangover() const;
     void reset();
 
+    // The hangover that the words so far call for (settings' hangover_complete, hangover or
+    // hangover_continuing).
+    std::chrono::milliseconds hangover_for(std::string_view partial_words) const;
+
 private:
     EndpointerSettings m_settings;
-    // (the implementation's state)
+    bool m_in_speech = false;
+    int m_speech_frames = 0;     // before the start: speech frames of the candidate onset
+    int m_gap_frames = 0;        // before the start: silent frames since its last speech frame
+    int m_silent_frames = 0;     // in speech: silent frames since the last speech frame
+    int m_utterance_frames = 0;  // in speech: frames since the start
+    std::chrono::milliseconds m_last_hangover{0};
 };
 
 }  // namespace os1::voice
