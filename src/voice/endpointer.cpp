@@ -12,8 +12,6 @@ namespace os1::voice {
 namespace {
 
 constexpr int k_frame_ms = 1000 * k_frame_samples / k_sample_rate;
-// An onset may have one short dip (a stop consonant) without starting over.
-constexpr int k_onset_gap_frames = 3;
 
 // Words after which the speaker is most likely going on: conjunctions and fillers.
 constexpr std::array<std::string_view, 17> k_continuing = {
@@ -35,7 +33,9 @@ bool contains(std::span<const std::string_view> words, std::string_view word) {
 
 }  // namespace
 
-Endpointer::Endpointer(EndpointerSettings settings) : m_settings(settings) {}
+Endpointer::Endpointer(EndpointerSettings settings) : m_settings(settings) {
+    reset();
+}
 
 std::chrono::milliseconds Endpointer::hangover_for(std::string_view partial_words) const {
     // The last word, lower case, without punctuation; and whether punctuation ended a sentence
@@ -79,20 +79,16 @@ std::chrono::milliseconds Endpointer::hangover_for(std::string_view partial_word
 
 Endpointer::Event Endpointer::push(bool speech, std::string_view partial_words) {
     if (!m_in_speech) {
-        if (speech) {
-            ++m_speech_frames;
-            m_gap_frames = 0;
-        } else if (m_speech_frames > 0 && ++m_gap_frames > k_onset_gap_frames) {
-            m_speech_frames = 0;
-            m_gap_frames = 0;
-        }
-        if (m_speech_frames * k_frame_ms < m_settings.min_speech.count())
+        m_onset_speech += static_cast<int>(speech) - static_cast<int>(m_onset_window[m_onset_index]);
+        m_onset_window[m_onset_index] = speech;
+        m_onset_index = (m_onset_index + 1) % m_onset_window.size();
+        if (m_onset_speech * k_frame_ms < m_settings.min_speech.count())
             return Event::None;
         m_in_speech = true;
-        m_utterance_frames = m_speech_frames + m_gap_frames;
+        m_utterance_frames = m_onset_speech;
         m_silent_frames = 0;
-        m_speech_frames = 0;
-        m_gap_frames = 0;
+        std::fill(m_onset_window.begin(), m_onset_window.end(), false);
+        m_onset_speech = 0;
         return Event::SpeechStarted;
     }
 
@@ -119,8 +115,10 @@ std::chrono::milliseconds Endpointer::last_hangover() const {
 
 void Endpointer::reset() {
     m_in_speech = false;
-    m_speech_frames = 0;
-    m_gap_frames = 0;
+    const auto min_frames = std::max<int64_t>(1, m_settings.min_speech.count() / k_frame_ms);
+    m_onset_window.assign(static_cast<size_t>(min_frames + min_frames / 2), false);
+    m_onset_index = 0;
+    m_onset_speech = 0;
     m_silent_frames = 0;
     m_utterance_frames = 0;
     m_last_hangover = std::chrono::milliseconds{0};

@@ -1,12 +1,14 @@
 // When the user has started and finished speaking, from the voice-activity decision of each
 // 10 ms frame and the words recognised so far. Speech counts as started after a minimum
-// duration (a click is not a turn), and as finished after a hangover of silence that adapts
+// duration of speech frames within one and a half times that span (a click is not a turn,
+// and the short gaps of a word in noise do not reset it), and as finished after a hangover of silence that adapts
 // to the words: short after a complete-sounding sentence, longer after "and", "so" or a
 // trailing filler ("um"), when the user is probably not done. Not thread-safe: one caller.
 #pragma once
 
 #include <chrono>
 #include <string_view>
+#include <vector>
 
 namespace os1::voice {
 
@@ -38,8 +40,10 @@ public:
 private:
     EndpointerSettings m_settings;
     bool m_in_speech = false;
-    int m_speech_frames = 0;     // before the start: speech frames of the candidate onset
-    int m_gap_frames = 0;        // before the start: silent frames since its last speech frame
+    // Before the start: the last frames' decisions (a ring), and how many of them were speech.
+    std::vector<bool> m_onset_window;
+    size_t m_onset_index = 0;
+    int m_onset_speech = 0;
     int m_silent_frames = 0;     // in speech: silent frames since the last speech frame
     int m_utterance_frames = 0;  // in speech: frames since the start
     std::chrono::milliseconds m_last_hangover{0};

@@ -21,6 +21,8 @@ EnergyDetector::EnergyDetector(EnergyDetectorSettings settings) : m_settings(set
 void EnergyDetector::reset() {
     m_previous_input = 0;
     m_previous_highpass = 0;
+    m_recent_powers.fill(-1);
+    m_recent_index = 0;
     m_subwindow_minima.fill(std::numeric_limits<double>::infinity());
     m_current_minimum = std::numeric_limits<double>::infinity();
     m_frames_in_subwindow = 0;
@@ -30,7 +32,7 @@ void EnergyDetector::reset() {
     m_last_level = k_silence_dbfs;
 }
 
-double EnergyDetector::band_energy_dbfs(Frame frame) {
+double EnergyDetector::band_power(Frame frame) {
     double sum = 0;
     for (Sample sample : frame) {
         const double input = sample / 32768.0;
@@ -40,12 +42,22 @@ double EnergyDetector::band_energy_dbfs(Frame frame) {
         m_previous_highpass = highpass;
         sum += band * band;
     }
-    const double mean = sum / static_cast<double>(frame.size());
-    return mean > 0 ? std::max(k_silence_dbfs, 10 * std::log10(mean)) : k_silence_dbfs;
+    m_recent_powers[m_recent_index] = sum / static_cast<double>(frame.size());
+    m_recent_index = (m_recent_index + 1) % m_recent_powers.size();
+    double total = 0;
+    int frames = 0;
+    for (double power : m_recent_powers) {
+        if (power < 0)  // the stream's first frames
+            continue;
+        total += power;
+        ++frames;
+    }
+    return total / frames;
 }
 
 bool EnergyDetector::is_speech(Frame frame) {
-    const double level = band_energy_dbfs(frame);
+    const double power = band_power(frame);
+    const double level = power > 0 ? std::max(k_silence_dbfs, 10 * std::log10(power)) : k_silence_dbfs;
     m_last_level = level;
 
     // Minimum statistics: the floor is the quietest frame of the current subwindow and the

@@ -4,7 +4,8 @@
 // between syllables, does not drag it up. A frame is speech when it stands clearly above the
 // floor (with hysteresis, so a word's weaker end stays speech) and above an absolute level, so
 // digital silence is never speech. The signal is band-limited to about 100 Hz to 4 kHz first,
-// where speech has its energy and hum and white noise have less of theirs.
+// where speech has its energy and hum and white noise have less of theirs, and its power is
+// averaged over 30 ms.
 //
 // Chosen over WebRTC's VAD (libwebrtc-audio-processing 0.3 exposes its GMM VAD only through the
 // whole AudioProcessing module, tuned for 10 ms frames of a live call) for its predictability:
@@ -38,12 +39,16 @@ private:
     static constexpr int k_subwindow_frames = 40;  // 0.4 s
     static constexpr int k_subwindows = 4;         // the floor is the minimum over 1.6 s
 
-    double band_energy_dbfs(Frame frame);
+    // The frame's band power (not in dB), averaged with the two before it: noise flickers less,
+    // and a syllable's dip between phones does not split it.
+    double band_power(Frame frame);
 
     EnergyDetectorSettings m_settings;
     // Filter state: one-pole high-pass (DC and rumble), then a two-tap low-pass (a zero at 8 kHz).
     double m_previous_input = 0;
     double m_previous_highpass = 0;
+    std::array<double, 3> m_recent_powers{};
+    size_t m_recent_index = 0;
     std::array<double, k_subwindows> m_subwindow_minima{};
     double m_current_minimum = 0;
     int m_frames_in_subwindow = 0;
