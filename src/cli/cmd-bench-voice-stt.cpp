@@ -331,8 +331,10 @@ struct BenchArgs {
     bool json = false;
 };
 
-double rounded(double value, double unit) {
-    return std::round(value / unit) * unit;
+// `value` to `decimals` places, divided rather than multiplied back so that 0.59 prints as 0.59.
+double rounded(double value, int decimals) {
+    const double scale = std::pow(10.0, decimals);
+    return std::round(value * scale) / scale;
 }
 
 int run(const BenchArgs& args) {
@@ -362,27 +364,27 @@ int run(const BenchArgs& args) {
         decode_s += c.decode_s;
         conditions.push_back({{"voice", c.voice},
                               {"noise", c.noise},
-                              {"wer", rounded(c.wer(), 0.0001)},
+                              {"wer", rounded(c.wer(), 4)},
                               {"edits", c.edits},
                               {"words", c.words},
-                              {"real_time_factor", rounded(c.decode_s / c.audio_s, 0.001)}});
+                              {"real_time_factor", rounded(c.decode_s / c.audio_s, 3)}});
     }
     const VoiceDetectorFigures& d = result->detector;
     const double rtf = audio_s > 0 ? decode_s / audio_s : 0;
-    auto rate = [](int count, int of) { return of ? rounded(static_cast<double>(count) / of, 0.0001) : 0.0; };
+    auto rate = [](int count, int of) { return of ? rounded(static_cast<double>(count) / of, 4) : 0.0; };
     if (args.json) {
         nlohmann::ordered_json noise_wer = nlohmann::ordered_json::object();
         for (const char* noise : {"clean", "20 dB", "10 dB"})
             if (by_noise.count(noise) && by_noise[noise].second)
-                noise_wer[noise] = rounded(static_cast<double>(by_noise[noise].first) / by_noise[noise].second, 0.0001);
+                noise_wer[noise] = rounded(static_cast<double>(by_noise[noise].first) / by_noise[noise].second, 4);
         nlohmann::ordered_json out = {
             {"sentences", options.sentences},
             {"conditions", conditions},
             {"wer_by_noise", noise_wer},
-            {"wer", words ? rounded(static_cast<double>(edits) / words, 0.0001) : 0.0},
-            {"audio_s", rounded(audio_s, 0.01)},
-            {"real_time_factor", rounded(rtf, 0.001)},
-            {"peak_rss_mib", rounded(result->peak_rss_mib, 0.1)},
+            {"wer", words ? rounded(static_cast<double>(edits) / words, 4) : 0.0},
+            {"audio_s", rounded(audio_s, 2)},
+            {"real_time_factor", rounded(rtf, 3)},
+            {"peak_rss_mib", rounded(result->peak_rss_mib, 1)},
             {"detector",
              {{"speech_clips", d.speech_clips},
               {"false_start_rate", rate(d.false_starts + d.noise_turns, d.speech_clips + d.noise_clips)},
