@@ -49,8 +49,10 @@ TEST(VoiceTranscribeCli, PrintsWhatItHears) {
     EXPECT_GT(out["decode_ms"].get<double>(), 0);
     EXPECT_NEAR(out["real_time_factor"].get<double>(),
                 out["decode_ms"].get<double>() / out["duration_ms"].get<double>(), 0.001);
+    // In this order, for scripts that read it by eye.
+    const nlohmann::ordered_json ordered = nlohmann::ordered_json::parse(as_json.out);
     std::vector<std::string> keys;
-    for (const auto& [key, value] : out.items())
+    for (const auto& [key, value] : ordered.items())
         keys.push_back(key);
     EXPECT_EQ(keys, (std::vector<std::string>{"text", "duration_ms", "decode_ms", "real_time_factor"}));
 }
