@@ -233,6 +233,7 @@ void register_bench(CLI::App& app, GlobalOptions& global, int& exit_code) {
     register_memory_bench(bench, global, exit_code);
     register_serve_bench(bench, global, exit_code);
     register_voice_bench(bench, global, exit_code);
+    register_voice_stt_bench(bench, global, exit_code);
 }
 
 }  // namespace os1::cli

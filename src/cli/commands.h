@@ -32,10 +32,13 @@ void register_memory_bench(CLI::App* bench, GlobalOptions& global, int& exit_cod
 void register_serve_bench(CLI::App* bench, GlobalOptions& global, int& exit_code);
 // Adds `os1 bench voice` under the bench command.
 void register_voice_bench(CLI::App* bench, GlobalOptions& global, int& exit_code);
+// Adds `os1 bench voice-stt` under the bench command.
+void register_voice_stt_bench(CLI::App* bench, GlobalOptions& global, int& exit_code);
 void register_bench(CLI::App& app, GlobalOptions& global, int& exit_code);
 void register_serve(CLI::App& app, GlobalOptions& global, int& exit_code);
 void register_talk(CLI::App& app, GlobalOptions& global, int& exit_code);
 void register_user(CLI::App& app, GlobalOptions& global, int& exit_code);
 void register_token(CLI::App& app, GlobalOptions& global, int& exit_code);
+void register_transcribe(CLI::App& app, GlobalOptions& global, int& exit_code);
 
 }  // namespace os1::cli

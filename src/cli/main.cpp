@@ -87,6 +87,7 @@ int main(int argc, char** argv) {
     register_token(app, global, exit_code);
     register_serve(app, global, exit_code);
     register_talk(app, global, exit_code);
+    register_transcribe(app, global, exit_code);
 
     // Every command reads its clock from OS1_NOW when it is set: a bad value is refused here,
     // before any command runs.
