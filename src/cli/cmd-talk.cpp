@@ -121,20 +121,14 @@ ErrorOr<VoiceParts> open_voice(const TalkOptions& options) {
     return parts;
 }
 
-int simulate(const TalkOptions& options, companion::Conversation& conversation, VoiceParts parts) {
+int simulate(const TalkOptions& options, const std::vector<voice::SimulatedInput>& inputs,
+             companion::Conversation& conversation, VoiceParts parts) {
     auto fail = [&](const Error& error) {
         std::fprintf(stderr, "os1 talk: %s\n", terminal_text(error.message).c_str());
         if (options.json)
             print_json_error(error.message);
-        return error.kind == ErrorKind::InvalidInput || error.kind == ErrorKind::NotFound ? 2 : 1;
+        return 1;
     };
-    std::vector<voice::SimulatedInput> inputs;
-    for (const std::string& argument : options.inputs) {
-        auto input = parse_input(argument, std::chrono::milliseconds(options.gap_ms));
-        if (input.is_error())
-            return fail(input.error());
-        inputs.push_back(input.release_value());
-    }
     companion::VoiceReplySource replies(conversation);
     voice::DuplexSession session(std::make_unique<voice::EnergyDetector>(), std::move(parts.recognizer),
                                  *parts.synthesizer, replies);
@@ -217,7 +211,15 @@ int run_talk(TalkOptions& options, const GlobalOptions& global) {
     const fs::path home = resolve_data_home(global.home);
     if (auto checked = user_dir_for(global, options.user); checked.is_error())
         return fail(checked.error().message);
-    // The voice first: a missing speech model is found before the chat model loads.
+    // The recordings and the voice first: a bad file or a missing speech model is found before
+    // the chat model loads.
+    std::vector<voice::SimulatedInput> inputs;
+    for (const std::string& argument : options.inputs) {
+        auto input = parse_input(argument, std::chrono::milliseconds(options.gap_ms));
+        if (input.is_error())
+            return fail(input.error().message);
+        inputs.push_back(input.release_value());
+    }
     auto parts = open_voice(options);
     if (parts.is_error())
         return fail(parts.error().message);
@@ -236,7 +238,7 @@ int run_talk(TalkOptions& options, const GlobalOptions& global) {
     if (conversation.is_error())
         return fail(conversation.error().message);
     const int code = options.inputs.empty() ? live(*conversation, parts.release_value())
-                                            : simulate(options, *conversation, parts.release_value());
+                                            : simulate(options, inputs, *conversation, parts.release_value());
     host.drain();
     return code;
 }

@@ -311,6 +311,8 @@ void DuplexSession::end_turn(bool interrupted) {
     if (interrupted && m_worker_turn == m_turn_id)
         m_interrupt = m_turn.spoken;  // the worker hands it to Reply::interrupt()
     m_ended_turn_id = m_turn_id;
+    if (!interrupted && m_reply_end == ReplyEnd::Finished)
+        m_played_through_turn = m_turn_id;
     m_turn_active = false;
     m_clauses.clear();
     DuplexEvent event = make_event(DuplexEvent::Kind::TurnEnded);
@@ -454,11 +456,15 @@ void DuplexSession::run_reply(const std::string& words, uint64_t turn_id) {
     // cut it to what was spoken.
     std::unique_lock lock(m_mutex);
     m_changed.wait(lock, [&] { return m_interrupt.has_value() || m_stopping || m_ended_turn_id >= turn_id; });
-    const bool failed = m_reply_end == ReplyEnd::Failed && is_current(turn_id);
+    std::optional<std::string> spoken = std::move(m_interrupt);
+    m_interrupt.reset();
+    // Played to its end, unless a synthesis failed (the reply, dropped unconfirmed, then keeps
+    // what was generated, marked interrupted).
+    const bool played = !spoken && !m_stopping && m_played_through_turn == turn_id;
     lock.unlock();
-    // Played to its end: now it is stored. (A failed synthesis leaves it unconfirmed, and the
-    // reply, dropped, keeps what was generated marked interrupted.)
-    if (!interrupted() && !failed)
+    if (spoken)
+        reply->interrupt(*spoken);
+    else if (played)
         reply->played_through();
 }
 

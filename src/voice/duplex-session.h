@@ -180,6 +180,7 @@ private:
     std::optional<std::string> m_request;  // words for a new turn, for the worker
     uint64_t m_turn_id = 0;                // the latest turn's number
     uint64_t m_ended_turn_id = 0;          // the latest turn that ended (played through or cut)
+    uint64_t m_played_through_turn = 0;    // the latest turn whose whole reply was played
     bool m_turn_active = false;            // from start_turn() until end_turn()
     uint64_t m_worker_turn = 0;            // the turn whose reply the worker handles (0: none)
     std::deque<Clause> m_clauses;          // synthesised; the front is playing
