@@ -80,6 +80,8 @@ size_t ClauseSplitter::find_clause_end(bool at_end) const {
             return i;  // a line break (a list, a new paragraph) ends what came before
         if (dash && letters >= m_settings.min_clause_letters)
             return i + k_em_dash.size();
+        if (is_space(c) && letters >= m_settings.max_clause_letters)
+            return i;
         if (!sentence_end && !pause) {
             if (is_letter_start(c))
                 letters++;

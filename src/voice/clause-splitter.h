@@ -2,6 +2,7 @@
 // as soon as it is complete, so that speech starts with the first clause instead of after the
 // whole reply. A clause ends at a sentence end (. ! ? …) or, once it is long enough to be worth
 // speaking alone, at a pause (, ; : —), so "Oh, I see." is one clause and not "Oh," then "I see.".
+// A clause with no mark ends at a space once it is very long.
 // A full stop ends nothing inside a number (3.5), an abbreviation (e.g., Dr.) or an initial.
 // The clauses handed out, concatenated, are exactly the text pushed: nothing is dropped or
 // added (leading spaces belong to the next clause). UTF-8 safe: a piece may end in the middle
@@ -18,6 +19,9 @@ struct ClauseSplitterSettings {
     // A pause (, ; : —) ends a clause only when the clause has at least this many letters and
     // digits: long enough that it sounds like a phrase, short enough that speech starts early.
     size_t min_clause_letters = 12;
+    // A clause this long with no mark at all ends at the next space: a reply written without
+    // punctuation (a list, a small model) must not hold speech back until its end.
+    size_t max_clause_letters = 80;
 };
 
 class ClauseSplitter {

@@ -70,7 +70,7 @@ ErrorOr<std::unique_ptr<PocketsphinxRecognizer>> PocketsphinxRecognizer::open(co
     err_set_logfp(nullptr);
     auto decoder = std::make_unique<Decoder>();
     decoder->config.reset(cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", hmm.c_str(), "-lm", lm.c_str(), "-dict",
-                                      dict.c_str(), "-logfn", "/dev/null", nullptr));
+                                      dict.c_str(), "-logfn", "/dev/null", "-fwdflat", "no", nullptr));
     if (!decoder->config)
         return make_error(dir.string() + ": pocketsphinx refused its configuration");
     decoder->decoder.reset(ps_init(decoder->config.get()));

@@ -55,6 +55,18 @@ TEST(ClauseSplitter, APauseEndsOnlyALongEnoughClause) {
     EXPECT_EQ(split("Honestly, yes: it works."), (std::vector<std::string>{"Honestly, yes: it works."}));
 }
 
+TEST(ClauseSplitter, AVeryLongClauseWithNoMarkEndsAtASpace) {
+    // 20 words of four letters: 80 letters are reached inside the 20th word, so the cut comes
+    // at the space after it, and the rest waits for its own end.
+    std::string text;
+    for (int word = 0; word < 30; ++word)
+        text += word == 0 ? "word" : " word";
+    std::vector<std::string> clauses = split(text);
+    ASSERT_EQ(clauses.size(), 2u);
+    EXPECT_EQ(clauses[0].size(), 20 * 5 - 1u);
+    EXPECT_EQ(joined(clauses), text);
+}
+
 TEST(ClauseSplitter, NumbersAbbreviationsAndInitialsDoNotEndASentence) {
     EXPECT_EQ(split("It costs 3.5 dollars, e.g. at the store. Ask Dr. Smith and J. Doe about it."),
               (std::vector<std::string>{"It costs 3.5 dollars,", " e.g. at the store.",
