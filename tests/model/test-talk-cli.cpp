@@ -3,6 +3,7 @@
 // the mechanics: what was heard, what was spoken, what was stored, and when it was cut.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
@@ -145,4 +146,39 @@ TEST(TalkCli, WithNoAudioDeviceItSaysSoAndOffersChat) {
     auto result = run_process(args, {}, {{"SDL_AUDIODRIVER", "no-such-driver"}});
     EXPECT_EQ(result.exit_code, 1);
     EXPECT_NE(result.err.find("os1 chat"), std::string::npos) << result.err;
+}
+
+// The live path, through SDL's "disk" driver: a real audio device that reads the microphone from
+// a raw file and writes the speaker to another, in real time.
+TEST(TalkCli, LiveTheMicrophoneIsHeardTheReplySpokenAndCtrlCEndsIt) {
+    const fs::path dir = unique_temp_dir("talk-live");
+    voice::AudioClip microphone =
+        concatenate(concatenate(silence(500), flite_speech(dir, "what a lovely day it is", "rms")), silence(20000));
+    const fs::path in = dir / "microphone.raw", out = dir / "speaker.raw";
+    {
+        std::ofstream file(in, std::ios::binary);
+        file.write(reinterpret_cast<const char*>(microphone.samples.data()),
+                   static_cast<std::streamsize>(microphone.samples.size() * sizeof(voice::Sample)));
+    }
+    std::vector<std::string> args = {OS1_BINARY, "--home", (dir / "home").string(), "talk", "--model", model,
+                                     "--seed", "1", "-t", "1", "--no-learning", "--max-tokens", "12"};
+    Subprocess talk(args, {},
+                    {{"SDL_AUDIODRIVER", "disk"}, {"SDL_DISKAUDIOFILEIN", in.string()}, {"SDL_DISKAUDIOFILE", out.string()}});
+    // "you › ..." when the turn starts, "<name> › ..." once the reply was spoken.
+    const std::string shown = talk.wait_for_output([](const std::string& text) {
+        const size_t you = text.find("you › ");
+        return you != std::string::npos && text.find(" › ", text.find('\n', you)) != std::string::npos &&
+               text.back() == '\n';
+    });
+    talk.signal(SIGINT);
+    ProcessResult result = talk.finish();
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    ASSERT_NE(shown.find("you › "), std::string::npos) << shown << result.err;
+
+    const std::vector<memory::Turn> turns = latest_turns(dir / "home", "default");
+    ASSERT_EQ(turns.size(), 2u) << shown;
+    EXPECT_FALSE(turns[0].content.empty());
+    EXPECT_FALSE(turns[1].content.empty());
+    EXPECT_FALSE(turns[1].interrupted);
+    EXPECT_GT(fs::file_size(out), 0u) << "the reply was played to the speaker";
 }
