@@ -130,8 +130,15 @@ int run_voice_bench(VoiceBenchArgs& args, const GlobalOptions& global) {
     std::string pattern = (fs::temp_directory_path() / "os1-bench-voice-XXXXXX").string();
     if (!::mkdtemp(pattern.data()))
         return fail("could not make a temporary folder in " + fs::temp_directory_path().string());
-    const fs::path home = pattern;
-    std::error_code ignored;
+    // The folder goes when the benchmark ends, however it ends.
+    struct RemovedAtExit {
+        fs::path path;
+        ~RemovedAtExit() {
+            std::error_code ignored;
+            fs::remove_all(path, ignored);
+        }
+    } const scratch{pattern};
+    const fs::path& home = scratch.path;
     auto backend = open_backend(args.backend, home, Interaction::Script);
     if (backend.is_error())
         return fail(backend.error().message);
@@ -156,7 +163,6 @@ int run_voice_bench(VoiceBenchArgs& args, const GlobalOptions& global) {
         turns = std::move(simulated->turns);
         errors = std::move(simulated->errors);
     }
-    fs::remove_all(home, ignored);
     if (turns.empty())
         return fail("no turn was heard; the detector or the recogniser heard nothing in the synthesised speech");
 

@@ -201,11 +201,11 @@ int live(companion::Conversation& conversation, VoiceParts parts) {
 }
 
 int run_talk(TalkOptions& options, const GlobalOptions& global) {
-    auto fail = [&](const std::string& message, int code = 1) {
+    auto fail = [&](const std::string& message) {
         std::fprintf(stderr, "os1 talk: %s\n", terminal_text(message).c_str());
         if (options.json)
             print_json_error(message);
-        return code;
+        return 1;
     };
     llm::set_llama_logging(llama_log_sink(global.verbose));
     const fs::path home = resolve_data_home(global.home);
