@@ -32,8 +32,7 @@ step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 packages=(build-essential cmake pkg-config git
           libsqlite3-dev nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev libcpp-httplib-dev
           libsodium-dev libboost1.81-dev libedit-dev libgtest-dev libgmock-dev
-          libpocketsphinx-dev pocketsphinx-en-us flite1-dev libsamplerate0-dev libsdl2-dev
-          libwebrtc-audio-processing-dev)
+          libpocketsphinx-dev pocketsphinx-en-us flite1-dev libsamplerate0-dev libsdl2-dev)
 # The browser tests (tests/e2e) drive Debian's Chromium; the fuzz targets (fuzz/) need clang,
 # its libFuzzer runtime and its OpenMP (which llama.cpp's static libraries use). The voice
 # tests and `os1 bench voice` synthesise speech with the flite and espeak-ng programs and add
