@@ -194,6 +194,22 @@ companion::HostOptions options_for(const fs::path& home, ManualClock& clock) {
     return options;
 }
 
+// Reads a voice reply's pieces until its done piece; returns their text. A piece that fails
+// or does not come within ten seconds fails the test.
+std::string read_voice_reply(voice::Reply& reply) {
+    std::string text;
+    for (;;) {
+        auto piece = reply.next(std::chrono::seconds(10));
+        if (!piece || !piece->has_value()) {
+            ADD_FAILURE() << "no piece: " << (piece ? "timed out" : piece.error().message);
+            return text;
+        }
+        if ((*piece)->done)
+            return text;
+        text += (*piece)->text;
+    }
+}
+
 // Reads a turn to its end; returns the text it delivered and fills `end`.
 }  // namespace
 
@@ -334,15 +350,7 @@ TEST(VoiceReplySource, AReplyToSpokenWordsStreamsInPiecesAndIsStored) {
 
     auto reply = source.reply_to("good morning");
     ASSERT_TRUE(reply) << reply.error().message;
-    std::string heard;
-    for (;;) {
-        auto piece = (*reply)->next(std::chrono::seconds(10));
-        ASSERT_TRUE(piece) << piece.error().message;
-        ASSERT_TRUE(piece->has_value()) << "the echo backend answers at once";
-        if ((*piece)->done)
-            break;
-        heard += (*piece)->text;
-    }
+    const std::string heard = read_voice_reply(**reply);
     EXPECT_EQ(heard, "echo: good morning");
     EXPECT_TRUE(test::latest_turns(home, "vera").empty()) << "nothing is stored before it was played";
 
@@ -367,12 +375,7 @@ TEST(VoiceReplySource, AReplyGeneratedInFullButCutWhilePlayingKeepsOnlyWhatWasPl
 
     auto reply = source.reply_to("how was your day");
     ASSERT_TRUE(reply) << reply.error().message;
-    for (;;) {
-        auto piece = (*reply)->next(std::chrono::seconds(10));
-        ASSERT_TRUE(piece && piece->has_value());
-        if ((*piece)->done)
-            break;
-    }
+    read_voice_reply(**reply);
     (*reply)->interrupt("echo: how");  // the user spoke while the speaker was still at "how"
     EXPECT_TRUE(source.last_end().interrupted);
     std::vector<memory::Turn> turns = test::latest_turns(home, "vera");
@@ -392,12 +395,7 @@ TEST(VoiceReplySource, AReplyDroppedUndecidedIsStoredAsInterrupted) {
     {
         auto reply = source.reply_to("hello");
         ASSERT_TRUE(reply) << reply.error().message;
-        for (;;) {
-            auto piece = (*reply)->next(std::chrono::seconds(10));
-            ASSERT_TRUE(piece && piece->has_value());
-            if ((*piece)->done)
-                break;
-        }
+        read_voice_reply(**reply);
     }  // a speaker that died before it said how much it played
     std::vector<memory::Turn> turns = test::latest_turns(home, "vera");
     ASSERT_EQ(turns.size(), 2u);
