@@ -65,7 +65,7 @@ struct Slot {
     std::unique_ptr<Job> job;
     std::vector<llama_token> prompt;   // tokens still to prefill
     size_t prompt_done = 0;
-    LlamaSamplerPtr sampler;
+    std::optional<TokenSampler> sampler;
     Utf8Buffer utf8;
     StopMatcher stop;
     size_t reply_start = 0;            // offset in `text` where the reply begins
@@ -387,7 +387,7 @@ private:
         slot.stats.dropped_messages = job->dropped_messages;
         slot.prompt = std::move(suffix);
         slot.prompt_done = 0;
-        auto sampler = make_sampler(m_vocab, job->sampling, job->grammar);
+        auto sampler = TokenSampler::make(m_vocab, job->sampling, job->grammar);
         slot.utf8 = Utf8Buffer{};
         slot.stop = StopMatcher(std::move(job->stop));
         slot.reply.clear();
@@ -397,7 +397,7 @@ private:
         slot.job = std::move(job);
         if (sampler.is_error())
             return finish(slot, StopReason::Error, sampler.error().message);
-        slot.sampler = sampler.release_value();
+        slot.sampler.emplace(sampler.release_value());
         if (int64_t(slot.tokens.size() + slot.prompt.size()) >= m_context_per_sequence)
             finish(slot, StopReason::ContextFull, "the prompt does not fit in the context");
     }
@@ -558,7 +558,7 @@ private:
     }
 
     void sample(Slot& slot) {
-        llama_token token = llama_sampler_sample(slot.sampler.get(), m_context.get(), slot.logits_index);
+        const llama_token token = slot.sampler->sample(m_context.get(), slot.logits_index);
         Clock::time_point now = Clock::now();
         if (slot.stats.generated_tokens == 0) {
             slot.stats.prefill_ms = milliseconds_between(slot.prefill_start, now);
