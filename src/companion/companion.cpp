@@ -1,6 +1,7 @@
 #include "companion/companion.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <set>
 
@@ -109,6 +110,11 @@ ErrorOr<CompanionName> Companion::finish_onboarding(persona::Onboarding onboardi
 }
 
 ErrorOr<Observation> Companion::observe_user(const std::string& text) {
+    using Clock = std::chrono::steady_clock;
+    const auto milliseconds_since = [](Clock::time_point start) {
+        return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    };
+    const Clock::time_point appraise_start = Clock::now();
     Observation observation;
     observation.mood_before = m_feelings.mood_now();
     observation.mood_label = std::string(affect::mood_label_name(affect::label_for(observation.mood_before)));
@@ -120,6 +126,9 @@ ErrorOr<Observation> Companion::observe_user(const std::string& text) {
     if (m_recent_user_texts.size() > 4)
         m_recent_user_texts.erase(m_recent_user_texts.begin());
 
+    observation.appraise_ms = milliseconds_since(appraise_start);
+
+    const Clock::time_point recall_start = Clock::now();
     memory::SearchOptions search;
     search.k = m_options.recall_k;
     search.now = m_env.now_seconds();
@@ -127,6 +136,7 @@ ErrorOr<Observation> Companion::observe_user(const std::string& text) {
     search.token_budget = m_options.recall_budget_tokens;
     search.neighbours = 0;
     observation.recalled = OS1_TRY(m_memory.search(text, search));
+    observation.recall_ms = milliseconds_since(recall_start);
     return observation;
 }
 

@@ -47,6 +47,8 @@ struct Observation {
     std::string mood_label;
     affect::ProsodyHints prosody;
     affect::Timestamp observed_at;
+    double appraise_ms = 0;  // appraising the message and updating the feelings
+    double recall_ms = 0;    // searching the memories
 };
 
 class Companion {

@@ -99,17 +99,21 @@ ErrorOr<Turn> Conversation::say(const std::string& text, const TurnOptions& opti
         Companion& companion = *c.user->companion;
         Observation observation = OS1_TRY(companion.observe_user(text));
         state->user_time = unix_seconds(observation.observed_at);
+        const auto compose_start = std::chrono::steady_clock::now();
         std::vector<memory::Turn> turns = OS1_TRY(companion.conversations().turns(conversation));
         turns.push_back({0, conversation, "user", text, state->user_time, false});
         request.messages = OS1_TRY(companion.compose(turns, observation.recalled));
+        const double compose_ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - compose_start).count();
         request.shared_prefix = companion.instructions();
         request.sampling = companion.adjust(options.sampling.value_or(c.core->options.sampling));
         state->learning.instructions = companion.instructions();
         state->learning.companion_name = companion.name();
         state->learning.user_text = text;
         state->learning.message_at = observation.observed_at;
-        prepared.prepared =
-            TurnPrepared{observation.recalled, observation.mood_before, observation.mood_label, observation.prosody};
+        prepared.prepared = TurnPrepared{observation.recalled,    observation.mood_before, observation.mood_label,
+                                         observation.prosody,     observation.appraise_ms, observation.recall_ms,
+                                         compose_ms};
     }
     {
         std::lock_guard lock(c.mutex);

@@ -39,6 +39,10 @@ struct TurnPrepared {
     affect::Pad mood_before;
     std::string mood_label;  // "content", "happy", ...
     affect::ProsodyHints prosody;
+    // Where the time went before the engine got the request (see llm::ReplyStats for the rest).
+    double appraise_ms = 0;  // appraising the message, updating the feelings
+    double recall_ms = 0;    // searching the memories
+    double compose_ms = 0;   // loading the conversation and composing the prompt
 };
 
 enum class NoticeKind {

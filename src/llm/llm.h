@@ -55,6 +55,15 @@ struct ReplyStats {
     int32_t dropped_messages = 0;  // oldest messages left out so that the prompt fits the context
     double ttft_ms = 0;            // from submit() to the first reply token
     double prefill_ms = 0;         // time spent processing the prompt
+    // Where the time to the first token went, for a local engine: the caller's thread renders
+    // the prompt and tokenizes it (to fit it into the context); the request then waits for a
+    // sequence; the engine matches the cached prefix and tokenizes what is new, prefills it
+    // (prefill_ms), and samples the first token.
+    double render_ms = 0;
+    double tokenize_ms = 0;
+    double queue_ms = 0;
+    double match_ms = 0;
+    double first_sample_ms = 0;
     double gen_tps = 0;            // generated tokens per second after the first
     StopReason stop_reason = StopReason::EndOfGeneration;
 };

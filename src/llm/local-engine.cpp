@@ -48,6 +48,9 @@ struct Job {
     std::vector<std::string> stop;
     Priority priority = Priority::Live;
     Clock::time_point submitted;
+    Clock::time_point prepared;  // rendered, fitted and queued
+    double render_ms = 0;
+    double tokenize_ms = 0;
 };
 
 // One sequence of the KV cache. It belongs to a conversation between turns, so the next turn
@@ -75,6 +78,7 @@ struct Slot {
     int32_t logits_index = -1;         // row of this slot's logits in the last batch
     ReplyStats stats;
     Clock::time_point prefill_start{};
+    Clock::time_point decoded_at{};    // when the last batch holding this slot's logits was decoded
     Clock::time_point first_token_at{};
 
     bool busy() const { return job != nullptr; }
@@ -145,6 +149,7 @@ public:
             reply->fail(prepared.error());
             return reply;
         }
+        job->prepared = Clock::now();
         {
             std::lock_guard lock(m_mutex);
             m_queue.push_back(std::move(job));
@@ -230,8 +235,13 @@ private:
         }
         std::string rendered;
         auto count_tokens = [&](const std::vector<Message>& candidate) -> ErrorOr<int32_t> {
+            const Clock::time_point render_start = Clock::now();
             rendered = OS1_TRY(m_template.render(candidate, /*add_assistant=*/true));
-            return int32_t(tokenize(m_vocab, rendered, AddSpecial::Yes).size());
+            const Clock::time_point tokenize_start = Clock::now();
+            const auto count = int32_t(tokenize(m_vocab, rendered, AddSpecial::Yes).size());
+            job.render_ms += milliseconds_between(render_start, tokenize_start);
+            job.tokenize_ms += milliseconds_between(tokenize_start, Clock::now());
+            return count;
         };
         const int32_t reserve = std::min(std::max(job.sampling.max_tokens, 1), m_context_per_sequence / 4);
         FittedPrompt fitted = OS1_TRY(fit_prompt(messages, already_dropped, m_context_per_sequence - reserve,
@@ -362,6 +372,7 @@ private:
     // queue the rest for prefill. Matching on text rather than tokens keeps the cache valid
     // even when a reply's tokens would tokenize differently if re-read.
     void start(Slot& slot, std::unique_ptr<Job> job) {
+        const Clock::time_point started = Clock::now();
         const std::string& prompt = job->prompt_text;
         size_t keep = tokens_within(slot, common_prefix_length(slot.text, prompt));
         keep = std::max(keep, borrow_shared_prefix(slot, *job, keep));
@@ -385,6 +396,9 @@ private:
         slot.stats.reused_tokens = int32_t(keep);
         slot.stats.prefill_tokens = int32_t(suffix.size());
         slot.stats.dropped_messages = job->dropped_messages;
+        slot.stats.render_ms = job->render_ms;
+        slot.stats.tokenize_ms = job->tokenize_ms;
+        slot.stats.queue_ms = milliseconds_between(job->prepared, started);
         slot.prompt = std::move(suffix);
         slot.prompt_done = 0;
         auto sampler = TokenSampler::make(m_vocab, job->sampling, job->grammar);
@@ -394,6 +408,7 @@ private:
         slot.reply_start = 0;
         slot.next_token = LLAMA_TOKEN_NULL;
         slot.prefill_start = Clock::now();
+        slot.stats.match_ms = milliseconds_between(started, slot.prefill_start);
         slot.job = std::move(job);
         if (sampler.is_error())
             return finish(slot, StopReason::Error, sampler.error().message);
@@ -561,7 +576,8 @@ private:
         const llama_token token = slot.sampler->sample(m_context.get(), slot.logits_index);
         Clock::time_point now = Clock::now();
         if (slot.stats.generated_tokens == 0) {
-            slot.stats.prefill_ms = milliseconds_between(slot.prefill_start, now);
+            slot.stats.prefill_ms = milliseconds_between(slot.prefill_start, slot.decoded_at);
+            slot.stats.first_sample_ms = milliseconds_between(slot.decoded_at, now);
             slot.stats.ttft_ms = milliseconds_between(slot.job->submitted, now);
             slot.first_token_at = now;
             slot.reply_start = slot.text.size();
@@ -604,9 +620,12 @@ private:
             }
             return;
         }
+        const Clock::time_point decoded_at = Clock::now();
         for (Slot& slot : m_slots) {
-            if (slot.busy() && slot.logits_index >= 0)
+            if (slot.busy() && slot.logits_index >= 0) {
+                slot.decoded_at = decoded_at;
                 sample(slot);
+            }
         }
     }
 

@@ -92,6 +92,16 @@ TEST_F(Engine, StreamsValidUtf8PiecesAndReportsStats) {
         EXPECT_GT(event.stats.generated_tokens, 0);
         EXPECT_LE(event.stats.generated_tokens, 24);
         EXPECT_GT(event.stats.ttft_ms, 0);
+        // Where the time to the first token went: every stage took some time, prefill most, and
+        // together they fit within it (what is left is handing the request between threads).
+        const ReplyStats& stats = event.stats;
+        for (double stage : {stats.render_ms, stats.tokenize_ms, stats.queue_ms, stats.match_ms, stats.prefill_ms,
+                             stats.first_sample_ms})
+            EXPECT_GT(stage, 0);
+        EXPECT_GT(stats.prefill_ms, stats.first_sample_ms);
+        EXPECT_LE(stats.render_ms + stats.tokenize_ms + stats.queue_ms + stats.match_ms + stats.prefill_ms +
+                      stats.first_sample_ms,
+                  stats.ttft_ms);
         break;
     }
     EXPECT_GT(pieces, 0);

@@ -320,7 +320,12 @@ TEST(CompanionHost, CancelStoresOnlyWhatWasDelivered) {
     ASSERT_TRUE(conversation);
     auto turn = conversation->say("tell me a long story");
     ASSERT_TRUE(turn);
-    EXPECT_EQ(turn->next().kind, TurnEvent::Kind::Prepared);
+    TurnEvent prepared = turn->next();
+    EXPECT_EQ(prepared.kind, TurnEvent::Kind::Prepared);
+    // Where the time went before the engine got the request: each stage took some.
+    EXPECT_GT(prepared.prepared.appraise_ms, 0);
+    EXPECT_GT(prepared.prepared.recall_ms, 0);
+    EXPECT_GT(prepared.prepared.compose_ms, 0);
     TurnEvent piece = turn->next();
     ASSERT_EQ(piece.kind, TurnEvent::Kind::Text);
     EXPECT_EQ(piece.text, "Hello ");
