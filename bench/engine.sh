@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Reproduces the engine figures in BENCHMARKS.md: generates the 0.5b benchmark models (Qwen2.5-0.5B
 # shape, random weights) at q8_0 and q4_0, then runs `os1 bench engine --json` on each, which
-# also runs llama.cpp's llama-bench from the same source. Run on an otherwise idle machine.
+# also runs llama.cpp's llama-bench from the same source, in rounds. About 7 minutes a model;
+# run on an otherwise idle machine.
 # Usage: bench/engine.sh [BUILD_DIR] [MODEL_DIR]
 set -euo pipefail
 repo_root=$(cd "$(dirname "$0")/.." && pwd)

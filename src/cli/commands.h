@@ -26,6 +26,8 @@ void register_memory(CLI::App& app, GlobalOptions& global, int& exit_code);
 // Add `os1 memory core ...` and `os1 memory backup|restore` under the memory command.
 void register_memory_core(CLI::App* memory, GlobalOptions& global, int& exit_code);
 void register_memory_backup(CLI::App* memory, GlobalOptions& global, int& exit_code);
+// Adds `os1 bench engine` under the bench command.
+void register_engine_bench(CLI::App* bench, int& exit_code);
 // Adds `os1 bench memory` under the bench command.
 void register_memory_bench(CLI::App* bench, GlobalOptions& global, int& exit_code);
 // Adds `os1 bench serve` under the bench command.
