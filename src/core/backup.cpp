@@ -7,11 +7,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <thread>
 
 #include "core/commit-mark.h"
 #include "core/database.h"
@@ -188,6 +190,9 @@ ErrorOr<size_t> delete_backups(const fs::path& db_file) {
 
 namespace {
 
+// How long a backup waits for other connections to let go of the source before it gives up.
+constexpr int k_backup_busy_wait_ms = 5000;
+
 fs::path backup_path(const fs::path& db_file, int64_t now) {
     return backup_dir(db_file) / (db_file.stem().string() + "-" + utc_format(now, "%Y%m%d") + ".db");
 }
@@ -221,11 +226,20 @@ ErrorOr<std::optional<fs::path>> write_backup_file(sqlite3* db, const fs::path& 
         SqlitePtr copy(raw);
         if (rc != SQLITE_OK)
             return make_error(partial.string() + ": cannot create the backup: " + sqlite3_errstr(rc));
-        SqliteBackupPtr backup(sqlite3_backup_init(copy.get(), "main", db, "main"));
-        if (!backup)
-            return make_error(partial.string() + ": cannot start the backup: " + sqlite3_errmsg(copy.get()));
-        rc = sqlite3_backup_step(backup.get(), -1);
-        backup.reset();
+        // Another connection can hold the source briefly (recovering the log as it opens, or a
+        // checkpoint); SQLite then fails the step at once, without calling any busy handler, and
+        // a backup that failed so keeps failing. Start it again from scratch after a moment.
+        for (int waited_ms = 0;; waited_ms += 10) {
+            SqliteBackupPtr backup(sqlite3_backup_init(copy.get(), "main", db, "main"));
+            if (!backup)
+                return make_error(partial.string() + ": cannot start the backup: " + sqlite3_errmsg(copy.get()));
+            rc = sqlite3_backup_step(backup.get(), -1);
+            const bool busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+            if (!busy || waited_ms >= k_backup_busy_wait_ms)
+                break;
+            backup.reset();
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
         if (rc != SQLITE_DONE) {
             std::string why = sqlite3_errstr(rc);
             copy.reset();
