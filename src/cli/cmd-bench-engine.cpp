@@ -24,6 +24,7 @@
 #include "companion/host.h"
 #include "core/handles.h"
 #include "llm/llm.h"
+#include "loadtest/latency-stats.h"
 
 namespace os1::cli {
 
@@ -58,11 +59,7 @@ void note(const EngineBenchArgs& args, const char* format, auto... args_) {
 }
 
 double median(std::vector<double> values) {
-    if (values.empty())
-        return 0;
-    std::sort(values.begin(), values.end());
-    const size_t middle = values.size() / 2;
-    return values.size() % 2 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
+    return loadtest::percentile(std::move(values), 0.5);
 }
 
 // The median of a ratio measured once per round, with how far the rounds spread.
