@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "affect/companion-state.h"
+#include "companion/turn-contexts.h"
 #include "core/environment.h"
 #include "core/error.h"
 #include "llm/llm.h"
@@ -51,6 +52,13 @@ struct Observation {
     double recall_ms = 0;    // searching the memories
 };
 
+// The messages for the next reply, and this turn's context, to keep with the user's message
+// once the exchange is stored (commit_exchange).
+struct ComposedPrompt {
+    std::vector<llm::Message> messages;
+    TurnContext context;
+};
+
 class Companion {
 public:
     // Opens the user's stores in `user_dir` (which must exist) with the user's environment.
@@ -77,11 +85,13 @@ public:
 
     // Appraises the user's message, moves mood and relationship, and recalls memories for it.
     ErrorOr<Observation> observe_user(const std::string& text);
-    // The messages for the next reply: the composed system prompt, which starts with
-    // instructions(), then the turns, then what changes every turn (mood, lore, `recalled`)
-    // after the newest user message.
-    ErrorOr<std::vector<llm::Message>> compose(const std::vector<memory::Turn>& turns,
-                                               const std::vector<memory::Hit>& recalled);
+    // The messages for the next reply in `conversation`, whose stored `turns` end with the new
+    // user message: the composed system prompt, which starts with instructions(), then the
+    // turns, each user message followed by the context kept for it (turn-contexts.h), and
+    // after the newest what changes every turn (mood, lore, `recalled`) and no earlier context
+    // already gives.
+    ErrorOr<ComposedPrompt> compose(int64_t conversation, const std::vector<memory::Turn>& turns,
+                                    const std::vector<memory::Hit>& recalled);
     // Sampling nudged by the mood (a livelier mood samples a little warmer).
     llm::SamplingParams adjust(llm::SamplingParams base) const;
     // The persona and instructions the model is given, with the user named only as "the user":
@@ -89,11 +99,13 @@ public:
     // may share their cache between users.
     std::string instructions() const;
 
-    // Stores the exchange in one transaction and copies it into long-term memory; returns the
-    // two turn ids.
+    // Stores the exchange in one transaction and copies it into long-term memory, and keeps
+    // `context` (the one compose gave for it) with the user's message; returns the two turn ids.
     ErrorOr<std::pair<int64_t, int64_t>> commit_exchange(int64_t conversation, const std::string& user_text,
                                                          int64_t user_time, const std::string& reply_text,
-                                                         memory::Interrupted interrupted);
+                                                         memory::Interrupted interrupted, TurnContext context);
+    // Drops every kept turn context (after forgetting).
+    void drop_turn_contexts() { m_contexts.clear(); }
 
     memory::ConversationStore& conversations() { return m_conversations; }
     memory::MemoryStore& memory() { return m_memory; }
@@ -123,6 +135,7 @@ private:
     std::optional<persona::Onboarding> m_onboarding;
     affect::Appraiser m_appraiser;
     std::vector<std::string> m_recent_user_texts;  // for lorebook keys
+    TurnContexts m_contexts;
 };
 
 }  // namespace os1::companion

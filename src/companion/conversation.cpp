@@ -102,7 +102,9 @@ ErrorOr<Turn> Conversation::say(const std::string& text, const TurnOptions& opti
         const auto compose_start = std::chrono::steady_clock::now();
         std::vector<memory::Turn> turns = OS1_TRY(companion.conversations().turns(conversation));
         turns.push_back({0, conversation, "user", text, state->user_time, false});
-        request.messages = OS1_TRY(companion.compose(turns, observation.recalled));
+        ComposedPrompt composed = OS1_TRY(companion.compose(conversation, turns, observation.recalled));
+        request.messages = std::move(composed.messages);
+        state->context = std::move(composed.context);
         const double compose_ms =
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - compose_start).count();
         request.shared_prefix = companion.instructions();

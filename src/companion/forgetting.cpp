@@ -8,7 +8,7 @@ namespace {
 
 // Every conversation's cache in the engine may hold a recalled copy of the text, not only the
 // open ones (a server keeps caches of conversations no handle holds): drop them all, and the
-// open ones' saved files too.
+// open ones' saved files too, and the turn contexts, whose mood lines may quote the user.
 void drop_open_caches(HostCore& core, UserSession& user) {
     constexpr size_t k_all = 1'000'000;
     if (auto conversations = user.companion->conversations().recent_conversations(k_all)) {
@@ -17,6 +17,7 @@ void drop_open_caches(HostCore& core, UserSession& user) {
     }
     for (const auto& [conversation, handles] : user.open_conversations)
         core.drop_cache(user, conversation);
+    user.companion->drop_turn_contexts();
 }
 
 }  // namespace

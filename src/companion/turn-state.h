@@ -55,6 +55,7 @@ struct Turn::State {
     int64_t conversation = 0;
     std::string user_text;
     int64_t user_time = 0;
+    TurnContext context;  // kept with the user's message when the exchange is stored
     std::shared_ptr<llm::Reply> reply;
     LearningJob learning;  // filled in when the exchange is committed
 

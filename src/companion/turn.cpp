@@ -104,7 +104,8 @@ void settle(State& s, const llm::ReplyEvent& end) {
     ErrorOr<std::pair<int64_t, int64_t>> ids = make_error("not stored");
     {
         std::lock_guard strand(s.user->strand);
-        ids = s.user->companion->commit_exchange(s.conversation, s.user_text, s.user_time, reply_text, interrupted);
+        ids = s.user->companion->commit_exchange(s.conversation, s.user_text, s.user_time, reply_text, interrupted,
+                                                 std::move(s.context));
     }
     if (ids.is_error()) {
         std::lock_guard lock(s.mutex);

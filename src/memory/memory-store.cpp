@@ -443,6 +443,21 @@ ErrorOr<std::optional<Memory>> MemoryStore::get(int64_t id) {
     return std::optional<Memory>(std::move(m));
 }
 
+ErrorOr<std::map<int64_t, std::string>> MemoryStore::texts(const std::vector<int64_t>& ids) {
+    std::map<int64_t, std::string> found;
+    if (ids.empty())
+        return found;
+    std::string list = "[";
+    for (int64_t id : ids)
+        list += (list.size() > 1 ? "," : "") + std::to_string(id);
+    list += "]";
+    auto q = OS1_TRY(m_db.prepare("SELECT id, text FROM memories WHERE id IN (SELECT value FROM json_each(?))"));
+    q.bind(1, list);
+    while (OS1_TRY(q.step()))
+        found.emplace(q.column_int(0), q.column_text(1));
+    return found;
+}
+
 ErrorOr<std::vector<Memory>> MemoryStore::list(std::optional<Kind> kind, size_t limit) {
     std::string sql = std::string("SELECT ") + memory_columns + " FROM memories";
     if (kind)

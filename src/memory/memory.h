@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -334,6 +335,8 @@ public:
     ErrorOr<size_t> embed_missing(const std::function<void(size_t done, size_t total)>& progress = {});
 
     ErrorOr<std::optional<Memory>> get(int64_t id);
+    // The current text of each of `ids` that is still stored, by id.
+    ErrorOr<std::map<int64_t, std::string>> texts(const std::vector<int64_t>& ids);
     // Memories of one kind (all kinds when nullopt), newest first, at most `limit`.
     ErrorOr<std::vector<Memory>> list(std::optional<Kind> kind, size_t limit);
     ErrorOr<size_t> count();

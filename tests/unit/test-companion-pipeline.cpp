@@ -33,39 +33,85 @@ ErrorOr<std::unique_ptr<companion::Companion>> open_companion(const fs::path& di
 
 memory::Turn turn(const std::string& role, const std::string& text) { return {0, 1, role, text, 0, false}; }
 
+// One exchange through the companion as the host runs it: observe, compose over the stored
+// turns, commit. Returns the composed prompt.
+companion::ComposedPrompt exchange(companion::Companion& companion, int64_t conversation, const std::string& text,
+                                   const std::string& reply) {
+    auto observed = companion.observe_user(text);
+    EXPECT_TRUE(observed) << observed.error().message;
+    auto turns = companion.conversations().turns(conversation);
+    EXPECT_TRUE(turns);
+    turns->push_back({0, conversation, "user", text, 0, false});
+    auto composed = companion.compose(conversation, *turns, observed->recalled);
+    EXPECT_TRUE(composed) << composed.error().message;
+    auto ids = companion.commit_exchange(conversation, text, 0, reply, memory::Interrupted::No, composed->context);
+    EXPECT_TRUE(ids) << ids.error().message;
+    return composed.release_value();
+}
+
+std::string all_text(const std::vector<llm::Message>& messages) {
+    std::string text;
+    for (const llm::Message& message : messages)
+        text += message.role + ": " + message.content + "\n";
+    return text;
+}
+
 }  // namespace
 
-TEST(CompanionPipeline, ChangingContextComesAfterTheNewestMessage) {
+TEST(CompanionPipeline, ChangingContextComesAfterItsMessageAndStaysThere) {
     auto companion = open_companion(fresh_dir("compose"));
     ASSERT_TRUE(companion) << companion.error().message;
-    auto observed = companion.value()->observe_user("I feel wonderful today!");
-    ASSERT_TRUE(observed);
-    auto messages = companion.value()->compose(
-        {turn("user", "hello"), turn("assistant", "hi"), turn("user", "I feel wonderful today!")},
-        observed->recalled);
-    ASSERT_TRUE(messages) << messages.error().message;
-    const auto& m = messages.value();
-    ASSERT_EQ(m.size(), 5u);
+    auto conversation = companion.value()->conversations().create_conversation("", 0);
+    ASSERT_TRUE(conversation);
+    const companion::ComposedPrompt first = exchange(**companion, *conversation, "I feel wonderful today!", "great");
+    const auto& m = first.messages;
+    ASSERT_EQ(m.size(), 3u);
     EXPECT_EQ(m[0].role, "system");
-    EXPECT_EQ(m[1].content, "hello");
-    EXPECT_EQ(m[3].content, "I feel wonderful today!");
-    EXPECT_EQ(m[4].role, "system") << "the mood and memories come after the newest user message";
+    EXPECT_EQ(m[1].content, "I feel wonderful today!");
+    EXPECT_EQ(m[2].role, "system") << "the mood comes after the newest user message";
+    EXPECT_NE(m[2].content.find("You feel"), std::string::npos);
     // What changes slowly (the relationship's tone, the temperament) is in the stable part.
     EXPECT_NE(m[0].content.find("Your temperament:"), std::string::npos);
-    EXPECT_EQ(m[4].content.find("Your temperament:"), std::string::npos);
+    EXPECT_EQ(m[2].content.find("Your temperament:"), std::string::npos);
 
-    // The stable prefix (persona prompt and earlier turns) is identical from turn to turn.
-    auto sad = companion.value()->observe_user("and now I am sad");
-    ASSERT_TRUE(sad);
-    auto next = companion.value()->compose({turn("user", "hello"), turn("assistant", "hi"),
-                                            turn("user", "I feel wonderful today!"), turn("assistant", "great"),
-                                            turn("user", "and now I am sad")},
-                                           sad->recalled);
-    ASSERT_TRUE(next);
-    // The next prompt repeats this one up to the changing context: the engine computes again
-    // only from there.
-    for (size_t i = 0; i < 4; ++i)
-        EXPECT_EQ(next.value()[i].content, m[i].content) << "message " << i;
+    // The next prompt is this one, the reply, and the new message with its context: the
+    // engine computes only what is new.
+    const companion::ComposedPrompt second = exchange(**companion, *conversation, "and now I am sad", "oh no");
+    const auto& next = second.messages;
+    ASSERT_GE(next.size(), m.size() + 2);
+    for (size_t i = 0; i < m.size(); ++i) {
+        EXPECT_EQ(next[i].role, m[i].role) << "message " << i;
+        EXPECT_EQ(next[i].content, m[i].content) << "message " << i;
+    }
+    EXPECT_EQ(next[m.size()].role, "assistant");
+    EXPECT_EQ(next[m.size()].content, "great");
+    EXPECT_EQ(next[m.size() + 1].content, "and now I am sad");
+    // A context that would only repeat the mood already given is left out.
+    if (second.context.moment.empty())
+        EXPECT_EQ(next.size(), m.size() + 2);
+    else
+        EXPECT_NE(next.back().content.find(second.context.moment), std::string::npos);
+}
+
+TEST(CompanionPipeline, KeptContextsRepeatNoMemoryAndLoseAForgottenOne) {
+    auto companion = open_companion(fresh_dir("compose-forget"));
+    ASSERT_TRUE(companion) << companion.error().message;
+    auto mia = companion.value()->remember("my sister is called Mia");
+    ASSERT_TRUE(mia);
+    auto conversation = companion.value()->conversations().create_conversation("", 0);
+    ASSERT_TRUE(conversation);
+    const auto first = exchange(**companion, *conversation, "do you remember my sister?", "yes");
+    ASSERT_EQ(first.context.memories, std::vector<int64_t>{*mia});
+    const auto second = exchange(**companion, *conversation, "what is my sister called again?", "Mia");
+    EXPECT_TRUE(second.context.memories.empty()) << "the memory is already in the prompt";
+    const std::string text = all_text(second.messages);
+    EXPECT_EQ(text.find("my sister is called Mia"), text.rfind("my sister is called Mia")) << text;
+
+    // Forgotten through the store, as another process would: the kept context reads its
+    // memories again, and the text is gone from the next prompt.
+    ASSERT_TRUE(companion.value()->memory().forget(*mia).value());
+    const auto third = exchange(**companion, *conversation, "tell me about my sister", "I do not know her");
+    EXPECT_EQ(all_text(third.messages).find("called Mia"), std::string::npos) << all_text(third.messages);
 }
 
 TEST(CompanionPipeline, RememberedFactsAreRecalledAndExplained) {
@@ -78,9 +124,9 @@ TEST(CompanionPipeline, RememberedFactsAreRecalledAndExplained) {
     const auto& recalled = observed->recalled;
     ASSERT_FALSE(recalled.empty());
     EXPECT_EQ(recalled.front().id, id.value());
-    auto messages = companion.value()->compose({turn("user", "do you remember my sister?")}, recalled);
-    ASSERT_TRUE(messages);
-    EXPECT_NE(messages.value()[2].content.find("my sister is called Mia"), std::string::npos);
+    auto composed = companion.value()->compose(1, {turn("user", "do you remember my sister?")}, recalled);
+    ASSERT_TRUE(composed);
+    EXPECT_NE(composed->messages[2].content.find("my sister is called Mia"), std::string::npos);
 
     ASSERT_TRUE(companion.value()->memory().forget(id.value()).value());
     auto again = companion.value()->observe_user("do you remember my sister?");
@@ -105,15 +151,16 @@ TEST(CompanionPipeline, OnboardingNamesTheCompanionAndPersists) {
     auto reopened = open_companion(user);
     ASSERT_TRUE(reopened);
     EXPECT_FALSE(reopened.value()->needs_onboarding());
-    auto messages = reopened.value()->compose({turn("user", "hi")}, {});
-    ASSERT_TRUE(messages);
-    EXPECT_NE(messages.value()[0].content.find("You are " + reopened.value()->name()), std::string::npos);
-    EXPECT_NE(messages.value()[0].content.find("called Theo"), std::string::npos);
-    EXPECT_EQ(messages.value()[0].content.find("{{"), std::string::npos) << "card macros must be filled in";
+    auto composed = reopened.value()->compose(1, {turn("user", "hi")}, {});
+    ASSERT_TRUE(composed);
+    const auto& messages = composed->messages;
+    EXPECT_NE(messages[0].content.find("You are " + reopened.value()->name()), std::string::npos);
+    EXPECT_NE(messages[0].content.find("called Theo"), std::string::npos);
+    EXPECT_EQ(messages[0].content.find("{{"), std::string::npos) << "card macros must be filled in";
     // The system prompt opens with instructions that hold nothing of the user's, so that the
     // engine may share their cache; what the user told onboarding follows them.
     const std::string instructions = reopened.value()->instructions();
-    EXPECT_TRUE(messages.value()[0].content.starts_with(instructions));
+    EXPECT_TRUE(messages[0].content.starts_with(instructions));
     EXPECT_EQ(instructions.find("Theo"), std::string::npos);
 }
 
@@ -125,10 +172,10 @@ TEST(CompanionPipeline, MemoriesOfTurnsAlreadyInThePromptAreNotRepeated) {
     memory::Hit same_turn{.id = 1, .text = "my sister Mia moved to Lisbon", .source_turns = {"turn:7"}};
     memory::Hit older_turn{.id = 2, .text = "Mia plays the cello", .source_turns = {"turn:3"}};
     memory::Hit both{.id = 3, .text = "Mia lives in Lisbon and plays the cello", .source_turns = {"turn:7", "turn:3"}};
-    auto messages = companion.value()->compose({earlier, turn("assistant", "oh nice"), turn("user", "tell me about Mia")},
+    auto composed = companion.value()->compose(1, {earlier, turn("assistant", "oh nice"), turn("user", "tell me about Mia")},
                                                {same_turn, older_turn, both});
-    ASSERT_TRUE(messages) << messages.error().message;
-    const std::string& present = messages.value()[4].content;
+    ASSERT_TRUE(composed) << composed.error().message;
+    const std::string& present = composed->messages[4].content;
     EXPECT_EQ(present.find("- my sister Mia moved to Lisbon"), std::string::npos);
     EXPECT_NE(present.find("- Mia plays the cello"), std::string::npos);
     EXPECT_NE(present.find("- Mia lives in Lisbon and plays the cello"), std::string::npos);
