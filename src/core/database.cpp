@@ -195,8 +195,21 @@ Error Database::last_error(std::string_view doing) const {
 }
 
 ErrorOr<Statement> Database::prepare(std::string_view sql) {
+    // SQLite gives up with SQLITE_SCHEMA and a false "no such table" when the schema changed in
+    // another process since this connection read it and the statement first connects a virtual
+    // table: preparing a DELETE on a table with foreign keys and a trigger into an FTS5 index,
+    // inside BEGIN IMMEDIATE (which checks no schema), the index's constructor cannot reload the
+    // schema while it runs, and SQLite retries the whole prepare only once. The failed try has
+    // reset the schema, so a new one reads the current schema and succeeds.
+    constexpr int k_tries = 3;
+    int rc = SQLITE_OK;
     sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v2(m_db.get(), sql.data(), int(sql.size()), &raw, nullptr) != SQLITE_OK)
+    for (int tried = 0; tried < k_tries; ++tried) {
+        rc = sqlite3_prepare_v2(m_db.get(), sql.data(), int(sql.size()), &raw, nullptr);
+        if (rc != SQLITE_SCHEMA)
+            break;
+    }
+    if (rc != SQLITE_OK)
         return last_error("cannot prepare a statement");
     return Statement(SqliteStmtPtr(raw), m_db.get());
 }

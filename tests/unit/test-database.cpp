@@ -53,6 +53,40 @@ TEST(Database, OpensInWalModeAndMigratesEachComponentOnce) {
     EXPECT_TRUE(again) << "a second migrate must not re-run CREATE TABLE: " << again.error().message;
 }
 
+// A statement that first connects a virtual table (here through a trigger into an FTS5 index),
+// on a connection whose schema another connection has changed since it was read, inside BEGIN
+// IMMEDIATE: SQLite's own prepare fails with SQLITE_SCHEMA and "no such table" for a table
+// that exists, as an import undoing an abandoned run did while a first chat created its tables.
+TEST(Database, PreparesAfterAnotherConnectionChangedTheSchema) {
+    fs::path file = fresh_dir("schema-changed") / "x.db";
+    auto writer = Database::open(file);
+    ASSERT_TRUE(writer) << writer.error().message;
+    ASSERT_TRUE(writer->exec(
+        "CREATE TABLE items (id INTEGER PRIMARY KEY, text TEXT NOT NULL);"
+        "CREATE TABLE links (item INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE);"
+        "CREATE VIRTUAL TABLE items_fts USING fts5(text, content = 'items', content_rowid = 'id');"
+        "CREATE TRIGGER items_fts_insert AFTER INSERT ON items BEGIN "
+        "INSERT INTO items_fts(rowid, text) VALUES (new.id, new.text); END;"
+        "CREATE TRIGGER items_fts_delete AFTER DELETE ON items BEGIN "
+        "INSERT INTO items_fts(items_fts, rowid, text) VALUES ('delete', old.id, old.text); END;"
+        "INSERT INTO items (text) VALUES ('one');"));
+
+    auto reader = Database::open(file);
+    ASSERT_TRUE(reader) << reader.error().message;
+    auto count = reader->prepare("SELECT count(*) FROM items");  // reads the schema
+    ASSERT_TRUE(count) << count.error().message;
+    ASSERT_TRUE(count->step().value());
+    count->reset();
+
+    ASSERT_TRUE(writer->exec("CREATE TABLE other (x)"));  // changes it under the reader
+    ASSERT_TRUE(reader->exec("BEGIN IMMEDIATE"));
+    auto remove = reader->prepare("DELETE FROM items WHERE id IN (SELECT id FROM items LIMIT 1)");
+    ASSERT_TRUE(remove) << remove.error().message;
+    auto removed = remove->run();
+    ASSERT_TRUE(removed) << removed.error().message;
+    ASSERT_TRUE(reader->exec("COMMIT"));
+}
+
 TEST(Database, RefusesASchemaNewerThanTheBuild) {
     fs::path file = fresh_dir("newer") / "x.db";
     {
