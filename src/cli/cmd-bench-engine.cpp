@@ -96,13 +96,25 @@ llm::SamplingParams bench_sampling(int32_t max_tokens) {
     return params;
 }
 
-ErrorOr<std::unique_ptr<llm::Backend>> open_engine(const EngineBenchArgs& args, int32_t parallel, int32_t context) {
+llm::LocalEngineOptions engine_options(const EngineBenchArgs& args, int32_t parallel, int32_t context) {
     llm::LocalEngineOptions engine;
     engine.model_path = args.model;
     engine.parallel = parallel;
     engine.context_size = context;
     engine.threads = thread_count(args);
-    return llm::open_local_engine(engine);
+    return engine;
+}
+
+ErrorOr<std::unique_ptr<llm::Backend>> open_engine(const EngineBenchArgs& args, int32_t parallel, int32_t context) {
+    return llm::open_local_engine(engine_options(args, parallel, context));
+}
+
+// `text` as one word for /bin/sh.
+std::string shell_quoted(const std::string& text) {
+    std::string quoted = "'";
+    for (char c : text)
+        quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return quoted + "'";
 }
 
 // One llama-bench measurement: prompt processing of `prompt` tokens and generation of `gen`
@@ -113,9 +125,12 @@ ErrorOr<nlohmann::json> run_llama_bench(const EngineBenchArgs& args, int32_t pro
     if (!fs::exists(args.llama_bench, ec))
         return make_error(args.llama_bench + " is missing: build it with scripts/setup.sh --tests, or pass "
                                              "--llama-bench PATH");
-    const std::string command = "'" + args.llama_bench + "' -m '" + args.model + "' -p " + std::to_string(prompt) +
-                                " -n " + std::to_string(gen) + " -d " + std::to_string(depth) + " -t " +
-                                std::to_string(thread_count(args)) + " -r " + std::to_string(repetitions) +
+    // The same attention as os1's engine uses.
+    const bool flash_attention = llm::uses_flash_attention(engine_options(args, 1, 4096));
+    const std::string command = shell_quoted(args.llama_bench) + " -m " + shell_quoted(args.model) + " -p " +
+                                std::to_string(prompt) + " -n " + std::to_string(gen) + " -d " +
+                                std::to_string(depth) + " -t " + std::to_string(thread_count(args)) + " -r " +
+                                std::to_string(repetitions) + " -fa " + (flash_attention ? "1" : "0") +
                                 " -o json 2>/dev/null";
     std::FILE* pipe = ::popen(command.c_str(), "r");
     if (!pipe)

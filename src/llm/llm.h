@@ -189,6 +189,12 @@ struct LocalEngineOptions {
     std::function<void(float)> on_load_progress;
 };
 
+// Whether the engine uses flash attention: llama.cpp's choice (on where the backend has it)
+// when layers run on a GPU, and off on the CPU. There, with the model held in the cache of a
+// conversation, llama.cpp's flash-attention kernel prefills a new message and generates more
+// slowly than plain attention as the conversation grows (BENCHMARKS.md, "Inference engine").
+bool uses_flash_attention(const LocalEngineOptions& options);
+
 // Loads a GGUF model and starts the engine thread. Checks the file first, so a missing,
 // truncated, foreign or oversized file gets a clear error instead of a crash.
 ErrorOr<std::unique_ptr<Backend>> open_local_engine(const LocalEngineOptions& options);

@@ -113,9 +113,12 @@ public:
         char description[256] = {};
         llama_model_desc(m_model.get(), description, sizeof description);
         m_description = description;
+        // A saved state fits only a cache of the same model, size and attention layout (flash
+        // attention stores V untransposed).
         m_fingerprint = std::hash<std::string>{}(m_description + "|" + std::to_string(llama_model_n_params(m_model.get())) +
                                                  "|" + std::to_string(llama_model_size(m_model.get())) + "|" +
-                                                 std::to_string(m_context_per_sequence));
+                                                 std::to_string(m_context_per_sequence) + "|" +
+                                                 (uses_flash_attention(options) ? "fa" : "plain"));
         m_thread = std::thread([this] { run(); });
     }
 
@@ -710,6 +713,10 @@ bool report_progress(float progress, void* user_data) {
 
 }  // namespace
 
+bool uses_flash_attention(const LocalEngineOptions& options) {
+    return options.gpu_layers > 0;
+}
+
 ErrorOr<std::unique_ptr<Backend>> open_local_engine(const LocalEngineOptions& options) {
     if (options.threads < 0 || options.threads > k_max_threads)
         return make_error(ErrorKind::InvalidInput, "threads " + std::to_string(options.threads) +
@@ -740,6 +747,8 @@ ErrorOr<std::unique_ptr<Backend>> open_local_engine(const LocalEngineOptions& op
     context_params.n_threads = threads;
     context_params.n_threads_batch = threads;
     context_params.kv_unified = false;  // each conversation gets its own window of n_ctx / parallel
+    context_params.flash_attn_type =
+        uses_flash_attention(options) ? LLAMA_FLASH_ATTN_TYPE_AUTO : LLAMA_FLASH_ATTN_TYPE_DISABLED;
     context_params.no_perf = true;
     LlamaContextPtr context(llama_init_from_model(model.get(), context_params));
     if (!context)
