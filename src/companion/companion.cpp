@@ -194,6 +194,19 @@ ErrorOr<ComposedPrompt> Companion::compose(int64_t conversation, const std::vect
         kept_memories.insert(kept_memories.end(), context.memories.begin(), context.memories.end());
     const std::map<int64_t, std::string> memory_texts = OS1_TRY(m_memory.texts(kept_memories));
 
+    // What the contexts of the last few user turns give counts as given. Older ones may have
+    // been cut from the front of the prompt to fit the window (llm/prompt-fit.h), which this
+    // side cannot see: what they gave is said again when it matters again.
+    constexpr int k_given_horizon = 8;
+    int64_t given_from = 0;
+    int user_turns = 0;
+    for (auto turn = turns.rbegin(); turn != turns.rend() && user_turns < k_given_horizon; ++turn) {
+        if (turn->role == "user" && turn->id != 0) {
+            given_from = turn->id;
+            ++user_turns;
+        }
+    }
+
     ComposedPrompt composed;
     composed.messages.push_back({"system", system});
     std::string moment_given, lore_given;
@@ -203,16 +216,18 @@ ErrorOr<ComposedPrompt> Companion::compose(int64_t conversation, const std::vect
         auto context = turn.role == "user" ? kept.find(turn.id) : kept.end();
         if (context == kept.end())
             continue;
+        const bool recent = turn.id >= given_from;
         std::vector<std::string> memories;
         for (int64_t id : context->second.memories) {
             if (auto text = memory_texts.find(id); text != memory_texts.end()) {
                 memories.push_back(text->second);
-                memories_given.insert(id);
+                if (recent)
+                    memories_given.insert(id);
             }
         }
-        if (!context->second.moment.empty())
+        if (recent && !context->second.moment.empty())
             moment_given = context->second.moment;
-        if (!context->second.lore.empty())
+        if (recent && !context->second.lore.empty())
             lore_given = context->second.lore;
         std::string block = context_text(context->second.moment, context->second.lore, memories);
         if (!block.empty())

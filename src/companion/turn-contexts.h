@@ -6,9 +6,8 @@
 // conversation. Replacing it with the next turn's would change the prompt in the middle, and
 // the engine, which reuses its cache only up to the first difference, would compute the
 // previous reply again on every turn. Kept, the prompt only grows, and a turn computes only
-// its new message and context. The price is context length, kept small by repeating nothing:
-// a turn's context leaves out a mood, lore or memory that an earlier one in the prompt already
-// gives.
+// its new message and context. The price is context length, kept small by repeating little:
+// a turn's context leaves out a mood, lore or memory that a recent one already gives.
 //
 // Memories are kept by id and their text is read again every turn, so a memory that is edited
 // or forgotten (also by another process) changes the prompt from that turn on, and no copy of

@@ -1,6 +1,7 @@
 // The turn pipeline without a model: composing the prompt, recall, onboarding.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "support/canned-backend.h"
@@ -93,7 +94,7 @@ TEST(CompanionPipeline, ChangingContextComesAfterItsMessageAndStaysThere) {
         EXPECT_NE(next.back().content.find(second.context.moment), std::string::npos);
 }
 
-TEST(CompanionPipeline, KeptContextsRepeatNoMemoryAndLoseAForgottenOne) {
+TEST(CompanionPipeline, KeptContextsRepeatNoRecentMemoryAndLoseAForgottenOne) {
     auto companion = open_companion(fresh_dir("compose-forget"));
     ASSERT_TRUE(companion) << companion.error().message;
     auto mia = companion.value()->remember("my sister is called Mia");
@@ -106,6 +107,18 @@ TEST(CompanionPipeline, KeptContextsRepeatNoMemoryAndLoseAForgottenOne) {
     EXPECT_TRUE(second.context.memories.empty()) << "the memory is already in the prompt";
     const std::string text = all_text(second.messages);
     EXPECT_EQ(text.find("my sister is called Mia"), text.rfind("my sister is called Mia")) << text;
+
+    // Past the last 8 user turns a context may have been cut from the prompt to fit the
+    // window, so what it gave is said again.
+    for (int turn = 3; turn <= 9; ++turn) {
+        const auto later = exchange(**companion, *conversation, "do you remember my sister?", "yes");
+        EXPECT_TRUE(std::find(later.context.memories.begin(), later.context.memories.end(), *mia) ==
+                    later.context.memories.end())
+            << "turn " << turn;
+    }
+    const auto tenth = exchange(**companion, *conversation, "do you remember my sister?", "yes");
+    EXPECT_TRUE(std::find(tenth.context.memories.begin(), tenth.context.memories.end(), *mia) !=
+                tenth.context.memories.end());
 
     // Forgotten through the store, as another process would: the kept context reads its
     // memories again, and the text is gone from the next prompt.
