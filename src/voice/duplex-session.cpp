@@ -459,8 +459,9 @@ void DuplexSession::run_reply(const std::string& words, uint64_t turn_id) {
     std::optional<std::string> spoken = std::move(m_interrupt);
     m_interrupt.reset();
     // Played to its end, unless a synthesis failed (the reply, dropped unconfirmed, then keeps
-    // what was generated, marked interrupted).
-    const bool played = !spoken && !m_stopping && m_played_through_turn == turn_id;
+    // what was generated, marked interrupted). A session that stops right after the last
+    // sample was played still played it through.
+    const bool played = !spoken && m_played_through_turn == turn_id;
     lock.unlock();
     if (spoken)
         reply->interrupt(*spoken);

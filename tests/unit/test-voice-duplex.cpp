@@ -238,6 +238,20 @@ TEST(DuplexSession, ATurnIsSpokenStartingWithItsFirstClause) {
     EXPECT_GE(span + 2 * k_frame_samples * lengths.size(), total);  // the clauses' quiet ends
 }
 
+// A file's conversation ends the session as soon as the last reply has been played: that
+// reply was heard whole, and is stored whole, however soon the session then stops.
+TEST(DuplexSession, AReplyPlayedThroughIsStoredWholeWhenTheSessionEndsAtOnce) {
+    Simulation sim({{"Hello there."}}, k_question_words);
+    sim.user.resize(k_second / 2, 0);
+    mix_into(sim.user, espeak("What should I cook tonight?"), sim.user.size());
+    sim.user.resize(sim.user.size() + 10 * k_second, 0);
+    ASSERT_TRUE(sim.run_until([&] { return !sim.turns().empty(); }, 20s));
+    EXPECT_FALSE(sim.turns().front().interrupted);
+    sim.session.reset();
+    EXPECT_EQ(sim.replies.played_through(), 1u);
+    EXPECT_TRUE(sim.replies.interruptions().empty());
+}
+
 // A reply of several sentences, each a clause, and the question that starts it.
 const std::vector<std::string> k_long_reply = {
     "Risotto is a lovely choice for a cold evening.", " You start by warming the stock in a small pan.",
