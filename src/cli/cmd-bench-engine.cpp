@@ -23,6 +23,7 @@
 #include "cli/terminal-text.h"
 #include "companion/host.h"
 #include "core/handles.h"
+#include "core/shell-word.h"
 #include "llm/llm.h"
 #include "loadtest/latency-stats.h"
 
@@ -107,14 +108,6 @@ llm::LocalEngineOptions engine_options(const EngineBenchArgs& args, int32_t para
 
 ErrorOr<std::unique_ptr<llm::Backend>> open_engine(const EngineBenchArgs& args, int32_t parallel, int32_t context) {
     return llm::open_local_engine(engine_options(args, parallel, context));
-}
-
-// `text` as one word for /bin/sh.
-std::string shell_quoted(const std::string& text) {
-    std::string quoted = "'";
-    for (char c : text)
-        quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return quoted + "'";
 }
 
 // One llama-bench measurement: prompt processing of `prompt` tokens and generation of `gen`

@@ -19,6 +19,7 @@
 #include "core/database.h"
 #include "core/handles.h"
 #include "core/integrity.h"
+#include "core/shell-word.h"
 #include "core/writer-note.h"
 
 namespace os1 {
@@ -46,20 +47,6 @@ ErrorOr<void> fsync_path(const fs::path& path, int flags) {
     if (rc != 0)
         return make_error(path.string() + ": cannot sync to disk: " + std::strerror(saved));
     return {};
-}
-
-// A path as one shell word.
-std::string shell_quoted(const std::string& text) {
-    bool plain = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) ||
-               std::string_view("/._-+:@").find(c) != std::string_view::npos;
-    });
-    if (plain)
-        return text;
-    std::string quoted = "'";
-    for (char c : text)
-        quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return quoted + "'";
 }
 
 std::string restore_command(const fs::path& db_file) {
