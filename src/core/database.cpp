@@ -37,6 +37,10 @@ struct FileRecord {
     int64_t checked_day = std::numeric_limits<int64_t>::min();
     int64_t backup_day = std::numeric_limits<int64_t>::min();
     uint64_t checks_run = 0;
+    // Connections of this process open on the file, and the lock under which that count and
+    // the open-time check of the log change together (see Database::open).
+    std::mutex opening;
+    int open_connections = 0;
 };
 
 // The record of `file`, keyed by its canonical path, so that two spellings of one file share it.
@@ -268,9 +272,23 @@ int Database::wait_while_busy(void* state, int attempts) {
 int64_t Database::last_insert_id() const { return sqlite3_last_insert_rowid(m_db.get()); }
 
 ErrorOr<Database> Database::open(const fs::path& file, const Environment& env) {
-    // Before SQLite reads the write-ahead log, and would drop what it cannot read.
-    OS1_TRY(check_commit_mark(file));
+    std::shared_ptr<FileRecord> record = record_of(file);
     Database db;
+    {
+        // Before SQLite reads the write-ahead log, and would drop what it cannot read. Only the
+        // first connection of this process checks: the check may open -shm, and closing any
+        // descriptor of a file drops all the process's POSIX locks on it, among them those by
+        // which SQLite tells other processes that this one uses the log.
+        std::lock_guard lock(record->opening);
+        if (record->open_connections == 0)
+            OS1_TRY(check_commit_mark(file));
+        ++record->open_connections;
+    }
+    // Counted down once the connection has closed: it is declared before the connection.
+    db.m_open_in_process = std::shared_ptr<void>(nullptr, [record](void*) {
+        std::lock_guard lock(record->opening);
+        --record->open_connections;
+    });
     db.m_path = file;
     sqlite3* raw = nullptr;
     int rc = sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
@@ -288,7 +306,6 @@ ErrorOr<Database> Database::open(const fs::path& file, const Environment& env) {
 
     const Timestamp now = env.now();
     const int64_t today = utc_day(now);
-    std::shared_ptr<FileRecord> record = record_of(file);
     std::optional<FileIdentity> passed_check;  // the file whose check passed now, to record
     {
         std::lock_guard lock(record->mutex);

@@ -64,9 +64,10 @@ public:
     // skip both, so connections are cheap, and only read the header (a file replaced since the
     // check is checked again). A failed backup is logged once to env.log as a warning and not
     // retried that day. Fails with ErrorKind::Corrupt on a damaged file or one that is not a
-    // database, naming the way back (restore_advice). Every open first compares the
-    // write-ahead log with its commit mark (commit-mark.h), and the daily check also checks the
-    // FTS5 indexes and rebuilds a damaged one, logging a warning (integrity.h).
+    // database, naming the way back (restore_advice). An open while no other connection of
+    // this process has the file open first compares the write-ahead log with its commit mark
+    // (commit-mark.h), and the daily check also checks the FTS5 indexes and rebuilds a damaged
+    // one, logging a warning (integrity.h).
     static ErrorOr<Database> open(const std::filesystem::path& file, const Environment& env = {});
 
     // Brings `component`'s tables up to the last migration. The version is read again and every
@@ -105,6 +106,9 @@ private:
     ErrorOr<int> schema_version(std::string_view component);
 
 
+    // Declared before m_db, so that the connection closes first: counts this process's
+    // connections to the file, which decides whether an open checks the log (Database::open).
+    std::shared_ptr<void> m_open_in_process;
     // Both declared before m_db, so that the connection closes before its hooks' state goes.
     std::unique_ptr<BusyWait> m_busy;
     std::unique_ptr<CommitMark> m_commit_mark;

@@ -11,13 +11,16 @@
 #include <fstream>
 #include <functional>
 #include <latch>
+#include <limits>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "core/backup.h"
+#include "core/commit-mark.h"
 #include "core/database.h"
 #include "core/writer-note.h"
 #include "memory/conversation-store.h"
@@ -85,6 +88,55 @@ TEST(Database, PreparesAfterAnotherConnectionChangedTheSchema) {
     auto removed = remove->run();
     ASSERT_TRUE(removed) << removed.error().message;
     ASSERT_TRUE(reader->exec("COMMIT"));
+}
+
+namespace {
+
+// Whether this process holds a POSIX lock on byte `byte` of `file`, as the kernel lists it.
+bool this_process_locks(const fs::path& file, long long byte) {
+    struct stat info {};
+    if (::stat(file.c_str(), &info) != 0)
+        return false;
+    const std::string inode = ":" + std::to_string(info.st_ino) + " ";
+    const std::string pid = " " + std::to_string(::getpid()) + " ";
+    std::ifstream locks("/proc/locks");
+    for (std::string line; std::getline(locks, line);) {
+        const size_t at = line.find(inode);
+        if (line.find("POSIX") == std::string::npos || line.find(pid) == std::string::npos || at == std::string::npos)
+            continue;
+        long long start = 0, end = 0;
+        std::istringstream range(line.substr(at + inode.size()));
+        if (!(range >> start))
+            continue;
+        if (!(range >> end))
+            end = std::numeric_limits<long long>::max();  // "EOF": to the end of the file
+        if (start <= byte && byte <= end)
+            return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+// SQLite's locks on -shm tell other processes that the log is in use (the read lock on byte
+// 128), and closing any descriptor of a file drops all of a process's locks on it: a second
+// connection opening in the same process must not open -shm for its own checks.
+TEST(Database, ASecondConnectionKeepsTheFirstOnesLocksOnTheSharedIndex) {
+    fs::path file = fresh_dir("shm-locks") / "x.db";
+    auto first = Database::open(file);
+    ASSERT_TRUE(first);
+    ASSERT_TRUE(first->migrate("notes", notes_v1));
+    ASSERT_TRUE(first->exec("INSERT INTO notes (text) VALUES ('kept')"));
+    // An emptied log with its commit mark still there: the state in which the open-time check
+    // looks at -shm.
+    ASSERT_TRUE(first->exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+    ASSERT_TRUE(fs::exists(commit_mark_path(file)));
+    const fs::path shm = file.string() + "-shm";
+    ASSERT_TRUE(this_process_locks(shm, 128)) << "SQLite marks the log as in use";
+
+    auto second = Database::open(file);
+    ASSERT_TRUE(second);
+    EXPECT_TRUE(this_process_locks(shm, 128)) << "the first connection's lock on -shm was dropped";
 }
 
 TEST(Database, RefusesASchemaNewerThanTheBuild) {
