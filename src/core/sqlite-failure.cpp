@@ -56,12 +56,15 @@ bool wal_went_missing(const std::string& file) {
     return size_of(file + "-shm") > 0 && size_of(file + "-wal") < wal_header_bytes;
 }
 
-// Who keeps `file` busy and what to do: the long writer that left its note, else another
-// process in general.
+// Who keeps `file` busy and what to do: the long writer that left its note, else the process
+// that holds the write lock now, else another process in general.
 std::string lock_holder_advice(const std::string& file) {
     if (std::optional<std::string> holder = long_writer_of(file))
         return "it is held by " + *holder + ", which is writing to it; nothing is damaged: wait for that to "
                "finish (or stop it), then try again";
+    if (std::optional<std::string> holder = write_lock_holder(file))
+        return "it is held by " + *holder + ", which holds its write lock; nothing is damaged: wait for that "
+               "to finish (or stop it), then try again";
     return "another os1 process (a chat or serve of this user) or a tool with the file open kept it busy for too "
            "long; nothing is damaged: wait for it to finish or stop it, then try again";
 }

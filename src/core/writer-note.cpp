@@ -1,11 +1,15 @@
 #include "core/writer-note.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <limits>
+#include <sstream>
 
 namespace os1 {
 
@@ -19,9 +23,10 @@ fs::path note_path(const fs::path& db_file) {
     return fs::path(db_file.string() + "-writer");
 }
 
-// This process's command line, arguments separated by spaces, shortened to a readable length.
-std::string own_command_line() {
-    std::ifstream in("/proc/self/cmdline", std::ios::binary);
+// A process's command line ("self" for this one), arguments separated by spaces, shortened to
+// a readable length.
+std::string command_line_of(const std::string& process) {
+    std::ifstream in("/proc/" + process + "/cmdline", std::ios::binary);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     while (!text.empty() && text.back() == '\0')
         text.pop_back();
@@ -48,6 +53,11 @@ std::optional<Note> read_note(const fs::path& note) {
     return read;
 }
 
+// The unix VFS's locks on -shm (https://www.sqlite.org/walformat.html): the write lock, the
+// checkpoint lock and the recovery lock, at bytes 120, 121 and 122.
+constexpr long long k_first_shm_lock = 120;
+constexpr long long k_last_exclusive_shm_lock = 122;
+
 }  // namespace
 
 bool process_is_alive(pid_t pid) {
@@ -59,7 +69,7 @@ WriterNote::WriterNote(fs::path db_file) : m_note(note_path(db_file)) {
     const fs::path partial = m_note.string() + "." + std::to_string(::getpid());
     {
         std::ofstream out(partial, std::ios::trunc);
-        out << ::getpid() << ' ' << own_command_line() << '\n';
+        out << ::getpid() << ' ' << command_line_of("self") << '\n';
         if (!out)
             return;
     }
@@ -82,6 +92,29 @@ std::optional<std::string> long_writer_of(const fs::path& db_file) {
     if (!note || !process_is_alive(note->pid))
         return std::nullopt;
     return "process " + std::to_string(note->pid) + " (" + note->command + ")";
+}
+
+std::optional<std::string> write_lock_holder(const fs::path& db_file) {
+    struct stat shm {};
+    if (::stat((db_file.string() + "-shm").c_str(), &shm) != 0)
+        return std::nullopt;
+    // A line of /proc/locks: "1: POSIX  ADVISORY  WRITE 1234 fe:00:567 120 120".
+    std::ifstream locks("/proc/locks");
+    for (std::string line; std::getline(locks, line);) {
+        std::istringstream fields(line);
+        std::string number, kind, advisory, mode, device_and_inode, end;
+        long long pid = 0, start = 0;
+        if (!(fields >> number >> kind >> advisory >> mode >> pid >> device_and_inode >> start >> end))
+            continue;
+        const size_t colon = device_and_inode.rfind(':');
+        if (kind != "POSIX" || mode != "WRITE" || pid == ::getpid() || colon == std::string::npos ||
+            device_and_inode.substr(colon + 1) != std::to_string(shm.st_ino))
+            continue;
+        const long long last = end == "EOF" ? std::numeric_limits<long long>::max() : std::atoll(end.c_str());
+        if (start <= k_last_exclusive_shm_lock && last >= k_first_shm_lock && process_is_alive(pid_t(pid)))
+            return "process " + std::to_string(pid) + " (" + command_line_of(std::to_string(pid)) + ")";
+    }
+    return std::nullopt;
 }
 
 }  // namespace os1

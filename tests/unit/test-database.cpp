@@ -522,3 +522,46 @@ TEST(DatabaseConcurrency, ALockedDatabaseNamesTheLongWriterThatHoldsIt) {
     EXPECT_FALSE(fs::exists(file.string() + "-writer")) << "the note goes with its writer";
     ASSERT_TRUE(writer->commit());
 }
+
+// Without a long writer's note, the process that holds the write lock is named from the
+// kernel's list of locks.
+TEST(DatabaseConcurrency, ALockedDatabaseNamesTheProcessHoldingItsWriteLock) {
+    const fs::path file = fresh_dir("lock-holder") / "x.db";
+    {
+        auto created = Database::open(file);
+        ASSERT_TRUE(created) << created.error().message;
+        ASSERT_TRUE(created->migrate("notes", notes_v1));
+    }
+    int locked[2], release[2];
+    ASSERT_EQ(::pipe(locked), 0);
+    ASSERT_EQ(::pipe(release), 0);
+    const pid_t child = ::fork();
+    if (child == 0) {
+        auto writer = Database::open(file);
+        const bool holds = writer && writer->exec("BEGIN IMMEDIATE");
+        char byte = holds ? 'y' : 'n';
+        (void)!::write(locked[1], &byte, 1);
+        (void)!::read(release[0], &byte, 1);  // until the parent has seen the error
+        ::_exit(holds ? 0 : 1);
+    }
+    char byte = 0;
+    ASSERT_EQ(::read(locked[0], &byte, 1), 1);
+    ASSERT_EQ(byte, 'y') << "the child holds the write lock";
+
+    auto waiter = Database::open(file);
+    ASSERT_TRUE(waiter) << waiter.error().message;
+    sqlite3_busy_timeout(waiter->handle(), 0);
+    auto blocked = in_transaction(*waiter, [] { return ErrorOr<void>(); });
+    (void)!::write(release[1], "x", 1);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    for (int fd : {locked[0], locked[1], release[0], release[1]})
+        ::close(fd);
+
+    ASSERT_TRUE(blocked.is_error());
+    EXPECT_EQ(blocked.error().kind, ErrorKind::Unavailable);
+    EXPECT_NE(blocked.error().message.find("process " + std::to_string(child) + " ("), std::string::npos)
+        << blocked.error().message;
+    EXPECT_NE(blocked.error().message.find("test-database"), std::string::npos) << blocked.error().message;
+    EXPECT_TRUE(in_transaction(*waiter, [] { return ErrorOr<void>(); })) << "free again once it ended";
+}
