@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/companion-setup.h"
 #include "cli/id-argument.h"
 #include "cli/user-dir.h"
 #include "cli/model-setup.h"
@@ -33,16 +34,13 @@ namespace {
 
 struct ChatOptions {
     BackendOptions backend;
+    CompanionSetup companion;
     std::string user = "default";
-    std::string system_prompt;  // empty: the persona card's
     bool once = false;
     std::string once_text;
     bool json = false;
     bool new_conversation = false;
     llm::SamplingParams sampling;
-    std::string embedding_model;  // empty: recall by words only
-    bool learn = true;
-    double reflection_threshold = memory::default_reflection_threshold;
 };
 
 std::atomic<bool> g_interrupted{false};
@@ -382,22 +380,12 @@ int run_chat(ChatOptions& options, const GlobalOptions& global) {
         std::fprintf(stderr, "os1 chat: %s\n", terminal_text(backend.error().message).c_str());
         return 1;
     }
-    companion::HostOptions host_options;
-    host_options.home = home;
-    host_options.environment = terminal_environment();
-    host_options.companion.system_prompt = options.system_prompt;
-    host_options.companion.learn = options.learn;
-    host_options.companion.reflection_threshold = options.reflection_threshold;
-    host_options.sampling = options.sampling;
-    if (!options.embedding_model.empty()) {
-        auto embedder = open_embedding_model(options.embedding_model, global.verbose);
-        if (embedder.is_error()) {
-            std::fprintf(stderr, "os1 chat: --embedding-model: %s\n", terminal_text(embedder.error().message).c_str());
-            return 1;
-        }
-        host_options.companion.embedder = embedder.release_value();
+    auto host_options = host_options_for(options.companion, home, options.sampling, global.verbose);
+    if (host_options.is_error()) {
+        std::fprintf(stderr, "os1 chat: %s\n", terminal_text(host_options.error().message).c_str());
+        return 1;
     }
-    companion::CompanionHost host(*backend.value(), std::move(host_options));
+    companion::CompanionHost host(*backend.value(), host_options.release_value());
     if (options.once)
         return run_once(options, host);
     return run_interactive(options, host);
@@ -422,49 +410,19 @@ void register_chat(CLI::App& app, GlobalOptions& global, int& exit_code) {
     options->backend.parallel = 2;  // the conversation, and background work such as fact extraction
     chat->add_option("--user", options->user, "Whose conversations to use (each user has their own store)")
         ->default_val("default");
-    chat->add_option("--system", options->system_prompt, "System prompt (default: the persona card's, see os1 persona)");
     chat->add_flag("--new", options->new_conversation, "Start a new conversation instead of resuming the last one");
-    chat->add_flag("!--no-learning", options->learn,
-                   "Store the conversation, but learn nothing from it with the model (no facts, appraisal, journal "
-                   "prose or reflection); --once then exits right after the reply");
-    chat->add_option("--reflection-threshold", options->reflection_threshold,
-                     "Reflect on new memories once their importance adds up to this (an exchange adds about 0.8; "
-                     "lower reflects more often)")
-        ->default_val(memory::default_reflection_threshold)
-        ->check(finite_range(0, memory::max_reflection_threshold, LowerBound::Exclusive));
-    chat->add_option("--embedding-model", options->embedding_model,
-                     "GGUF embedding model for recall by meaning as well as words (new memories get vectors; "
-                     "older ones after os1 memory embed)");
+    add_companion_options(*chat, options->companion);
     CLI::Option* once = chat->add_option("--once", options->once_text,
                                          "Reply once to TEXT (or to stdin when TEXT is empty) and exit")
                             ->expected(0, 1);
     chat->add_flag("--json", options->json,
                    "With --once: print {\"reply\", \"tokens\", \"prefill_tokens\", \"ttft_ms\", \"gen_tps\"}");
-    chat->add_option("--seed", options->sampling.seed, "Sampling seed (default: random)");
-    chat->add_option("--max-tokens", options->sampling.max_tokens, "Longest reply, in tokens (at most --ctx-size)")
-        ->default_val(512)
-        ->check(CLI::Range(1, 1 << 20));
-    chat->add_option("--temperature", options->sampling.temperature, "Sampling temperature; 0 is greedy")
-        ->default_val(0.7)
-        ->check(finite_range(0, 5));
-    chat->add_option("--top-p", options->sampling.top_p, "Nucleus sampling threshold")
-        ->default_val(0.95)
-        ->check(finite_range(0, 1, LowerBound::Exclusive));
-    chat->add_option("--min-p", options->sampling.min_p, "Minimum probability relative to the top token")
-        ->default_val(0.05)
-        ->check(finite_range(0, 1));
-    chat->add_option("--repeat-penalty", options->sampling.repeat_penalty,
-                     "Penalty for repeating recent tokens; 1 is none")
-        ->default_val(1.1)
-        ->check(finite_range(0, 10, LowerBound::Exclusive));
+    add_sampling_options(*chat, options->sampling, 512);
     chat->callback([options, once, &global, &exit_code] {
         options->once = once->count() > 0;
         if (options->json && !options->once)
             throw CLI::ValidationError("--json", "needs --once");
-        if (options->sampling.max_tokens > options->backend.context_size)
-            throw CLI::ValidationError(
-                "--max-tokens", std::to_string(options->sampling.max_tokens) + " is out of range; use 1 to " +
-                                    std::to_string(options->backend.context_size) + ", the context size (--ctx-size)");
+        check_reply_fits(options->sampling, options->backend);
         exit_code = run_chat(*options, global);
     });
 }

@@ -10,6 +10,7 @@
 
 #include "accounts/accounts.h"
 #include "cli/commands.h"
+#include "cli/companion-setup.h"
 #include "cli/model-setup.h"
 #include "cli/terminal-environment.h"
 #include "cli/terminal-text.h"
@@ -27,8 +28,7 @@ struct ServeOptions {
     BackendOptions backend;
     std::string host = "127.0.0.1";
     int port = 8080;
-    bool learn = true;
-    double reflection_threshold = memory::default_reflection_threshold;
+    CompanionSetup companion;
     size_t workers = 4;
     size_t max_connections = 4096;
     int grace_seconds = 30;
@@ -87,13 +87,12 @@ int run_serve(ServeOptions& options, const GlobalOptions& global) {
         std::fprintf(stderr, "os1 serve: %s\n", terminal_text(backend.error().message).c_str());
         return 1;
     }
-    companion::HostOptions host_options;
-    host_options.home = home;
-    host_options.environment = env;
-    host_options.companion.learn = options.learn;
-    host_options.companion.reflection_threshold = options.reflection_threshold;
-    host_options.sampling = options.sampling;
-    companion::CompanionHost host(*backend.value(), std::move(host_options));
+    auto host_options = host_options_for(options.companion, home, options.sampling, global.verbose);
+    if (host_options.is_error()) {
+        std::fprintf(stderr, "os1 serve: %s\n", terminal_text(host_options.error().message).c_str());
+        return 1;
+    }
+    companion::CompanionHost host(*backend.value(), host_options.release_value());
 
     server::ServerOptions server_options;
     server_options.http.host = options.host;
@@ -166,13 +165,7 @@ void register_serve(CLI::App& app, GlobalOptions& global, int& exit_code) {
     serve->add_option("--grace", options->grace_seconds, "Seconds that replies in flight get to finish on SIGTERM")
         ->default_val(30)
         ->check(CLI::Range(0, 3600));
-    serve->add_flag("!--no-learning", options->learn,
-                    "Do not learn in the background (facts, the model's appraisal, the journal, reflection)");
-    serve->add_option("--reflection-threshold", options->reflection_threshold,
-                      "Reflect on a user's new memories once their importance adds up to this (an exchange adds "
-                      "about 0.8; lower reflects more often)")
-        ->default_val(memory::default_reflection_threshold)
-        ->check(finite_range(0, memory::max_reflection_threshold, LowerBound::Exclusive));
+    add_companion_options(*serve, options->companion, SystemPromptOption::Omit);
     serve->add_option("--max-tokens", options->sampling.max_tokens, "Longest reply by default, in tokens")
         ->check(CLI::Range(1, 1 << 20));
     serve->add_option("--temperature", options->sampling.temperature, "Default sampling temperature; 0 is greedy")

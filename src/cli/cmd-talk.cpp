@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/companion-setup.h"
 #include "cli/json-error.h"
 #include "cli/model-setup.h"
 #include "cli/terminal-environment.h"
@@ -33,9 +34,9 @@ namespace {
 
 struct TalkOptions {
     BackendOptions backend;
+    CompanionSetup companion;
     std::string user = "default";
     bool new_conversation = false;
-    bool learn = true;
     llm::SamplingParams sampling;
     std::vector<std::string> inputs;  // FILE or FILE@MS
     int gap_ms = 800;
@@ -226,12 +227,10 @@ int run_talk(TalkOptions& options, const GlobalOptions& global) {
     auto backend = open_backend(options.backend, home, options.inputs.empty() ? Interaction::Ask : Interaction::Script);
     if (backend.is_error())
         return fail(backend.error().message);
-    companion::HostOptions host_options;
-    host_options.home = home;
-    host_options.environment = terminal_environment();
-    host_options.companion.learn = options.learn;
-    host_options.sampling = options.sampling;
-    companion::CompanionHost host(*backend.value(), std::move(host_options));
+    auto host_options = host_options_for(options.companion, home, options.sampling, global.verbose);
+    if (host_options.is_error())
+        return fail(host_options.error().message);
+    companion::CompanionHost host(*backend.value(), host_options.release_value());
     companion::OpenOptions open;
     open.start = options.new_conversation ? companion::Start::New : companion::Start::Resume;
     auto conversation = host.open(options.user, open);
@@ -267,7 +266,7 @@ void register_talk(CLI::App& app, GlobalOptions& global, int& exit_code) {
     talk->add_option("--user", options->user, "Whose companion to talk with (each user has their own store)")
         ->default_val("default");
     talk->add_flag("--new", options->new_conversation, "Start a new conversation instead of resuming the last one");
-    talk->add_flag("!--no-learning", options->learn, "Store the conversation, but learn nothing from it with the model");
+    add_companion_options(*talk, options->companion);
     talk->add_option("--input", options->inputs,
                      "A recording (WAV: any rate, channels and sample format) of the user's side; repeat for a "
                      "conversation; FILE@MS starts it MS into the reply before it")
@@ -287,20 +286,11 @@ void register_talk(CLI::App& app, GlobalOptions& global, int& exit_code) {
         ->check(CLI::Range(0, 500));
     talk->add_option("--stt-model-dir", options->stt_model_dir,
                      "pocketsphinx model folder (default: /usr/share/pocketsphinx/model/en-us)");
-    talk->add_option("--seed", options->sampling.seed, "Sampling seed (default: random)");
-    talk->add_option("--max-tokens", options->sampling.max_tokens, "Longest reply, in tokens")
-        ->default_val(256)
-        ->check(CLI::Range(1, 1 << 20));
-    talk->add_option("--temperature", options->sampling.temperature, "Sampling temperature; 0 is greedy")
-        ->default_val(0.7)
-        ->check(finite_range(0, 5));
+    add_sampling_options(*talk, options->sampling, 256);
     talk->callback([options, &global, &exit_code] {
         if (options->inputs.empty() && (options->json || !options->output.empty() || options->echo_gain > 0))
             throw CLI::ValidationError("--json, --output and --echo", "need --input");
-        if (options->sampling.max_tokens > options->backend.context_size)
-            throw CLI::ValidationError(
-                "--max-tokens", std::to_string(options->sampling.max_tokens) + " is out of range; use 1 to " +
-                                    std::to_string(options->backend.context_size) + ", the context size (--ctx-size)");
+        check_reply_fits(options->sampling, options->backend);
         exit_code = run_talk(*options, global);
     });
 }

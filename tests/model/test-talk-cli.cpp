@@ -103,6 +103,38 @@ TEST(TalkCli, TalkingOverTheReplyCutsItAndOnlyWhatWasSaidIsStored) {
     EXPECT_TRUE((*stored)[1].interrupted);
 }
 
+// The companion's options are those of `os1 chat`: with --embedding-model, what was said is
+// remembered with vectors at once, so that a later backfill has nothing left to embed.
+TEST(TalkCli, TheCompanionOptionsOfChatApplyToSpokenTurns) {
+    const fs::path dir = unique_temp_dir("talk-embed");
+    const std::string question = recording(dir, "question.wav", "what a lovely day it is");
+    const std::string embedder = (fs::path(OS1_TEST_MODELS_DIR) / "tiny-qwen2-f16.gguf").string();
+    auto embed_backfill = [&](const fs::path& home) {
+        auto result = run_process({OS1_BINARY, "--home", home.string(), "memory", "embed", "--embedding-model",
+                                   embedder, "--json"});
+        EXPECT_EQ(result.exit_code, 0) << result.err;
+        return nlohmann::json::parse(result.out)["embedded"].get<int>();
+    };
+    for (const bool with_embedder : {true, false}) {
+        const fs::path home = dir / (with_embedder ? "with" : "without");
+        std::vector<std::string> extra = {"--input", question, "--max-tokens", "8", "--system",
+                                          "You are a terse test companion.", "--reflection-threshold", "50"};
+        if (with_embedder)
+            extra.insert(extra.end(), {"--embedding-model", embedder});
+        auto result = run_process(talk(home, extra));
+        ASSERT_EQ(result.exit_code, 0) << result.err;
+        ASSERT_EQ(latest_turns(home, "default").size(), 2u);
+        if (with_embedder)
+            EXPECT_EQ(embed_backfill(home), 0) << "the spoken turns got their vectors when they were stored";
+        else
+            EXPECT_GT(embed_backfill(home), 0) << "without the model, the turns wait for the backfill";
+    }
+
+    auto missing = run_process(talk(dir / "bad", {"--input", question, "--embedding-model", (dir / "none.gguf").string()}));
+    EXPECT_EQ(missing.exit_code, 1);
+    EXPECT_NE(missing.err.find("--embedding-model"), std::string::npos) << missing.err;
+}
+
 TEST(TalkCli, ItsOwnVoiceEchoedIntoTheMicrophoneDoesNotCutItOff) {
     const fs::path dir = unique_temp_dir("talk-echo");
     const std::string question = recording(dir, "question.wav", "tell me a very long story about the sea");
