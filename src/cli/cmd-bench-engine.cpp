@@ -20,6 +20,7 @@
 
 #include "cli/commands.h"
 #include "cli/model-setup.h"
+#include "cli/scratch-folder.h"
 #include "cli/terminal-text.h"
 #include "companion/host.h"
 #include "core/handles.h"
@@ -299,21 +300,11 @@ ErrorOr<ordered_json> measure_conversation(const EngineBenchArgs& args) {
 // The companion's time to first token over a conversation, with memory: what the user waits
 // for, from sending the message to the first piece of the reply, stage by stage.
 ErrorOr<ordered_json> measure_companion(const EngineBenchArgs& args) {
-    std::string pattern = (fs::temp_directory_path() / "os1-bench-engine-XXXXXX").string();
-    if (!::mkdtemp(pattern.data()))
-        return make_error("could not make a temporary folder in " + fs::temp_directory_path().string());
-    // The folder goes when the benchmark ends, however it ends.
-    struct RemovedAtExit {
-        fs::path path;
-        ~RemovedAtExit() {
-            std::error_code ignored;
-            fs::remove_all(path, ignored);
-        }
-    } const scratch{pattern};
+    const ScratchFolder scratch = OS1_TRY(ScratchFolder::create("os1-bench-engine"));
 
     auto engine = OS1_TRY(open_engine(args, 1, 4096));
     companion::HostOptions options;
-    options.home = scratch.path;
+    options.home = scratch.path();
     options.companion.learn = false;  // learning runs beside the conversation, not in its path
     options.sampling = bench_sampling(24);
     std::vector<ordered_json> turns;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "cli/model-setup.h"
+#include "cli/scratch-folder.h"
 #include "cli/terminal-environment.h"
 #include "cli/terminal-text.h"
 #include "core/paths.h"
@@ -24,6 +26,16 @@
 namespace os1::cli {
 
 namespace {
+
+// Where the benchmark keeps its stores: --dir when given, else a scratch folder (held in
+// `scratch`) that goes when the benchmark ends.
+ErrorOr<std::filesystem::path> stores_folder(const std::string& dir, const std::string& prefix,
+                                std::optional<ScratchFolder>& scratch) {
+    if (!dir.empty())
+        return std::filesystem::path(dir);
+    scratch.emplace(OS1_TRY(ScratchFolder::create(prefix)));
+    return scratch->path();
+}
 
 struct MemoryBenchArgs {
     bool json = false;
@@ -91,17 +103,17 @@ int run_realtalk(const MemoryBenchArgs& args, const GlobalOptions& global) {
         rewriter = backend.release_value();
         options.rewriter = rewriter.get();
     }
-    const bool scratch = args.dir.empty();
-    options.work_dir =
-        scratch ? fs::temp_directory_path() / ("os1-bench-realtalk-" + std::to_string(getpid())) : fs::path(args.dir);
+    std::optional<ScratchFolder> scratch;
+    auto work_dir = stores_folder(args.dir, "os1-bench-realtalk", scratch);
+    if (work_dir.is_error()) {
+        std::fprintf(stderr, "os1 bench memory: %s\n", terminal_text(work_dir.error().message).c_str());
+        return 1;
+    }
+    options.work_dir = work_dir.release_value();
     if (!args.json)
         std::fprintf(stderr, "importing the chats of %s into %s ...\n", args.dataset_dir.c_str(),
                      options.work_dir.c_str());
     auto result = memory::run_realtalk_bench(options);
-    if (scratch) {
-        std::error_code ec;
-        fs::remove_all(options.work_dir, ec);
-    }
     if (result.is_error()) {
         std::fprintf(stderr, "os1 bench memory: %s\n", terminal_text(result.error().message).c_str());
         return 1;
@@ -163,17 +175,17 @@ int run(const MemoryBenchArgs& args, const GlobalOptions& global) {
         }
         options.embedder = embedder.release_value();
     }
-    const bool scratch = args.dir.empty();
-    options.work_dir =
-        scratch ? fs::temp_directory_path() / ("os1-bench-memory-" + std::to_string(getpid())) : fs::path(args.dir);
+    std::optional<ScratchFolder> scratch;
+    auto work_dir = stores_folder(args.dir, "os1-bench-memory", scratch);
+    if (work_dir.is_error()) {
+        std::fprintf(stderr, "os1 bench memory: %s\n", terminal_text(work_dir.error().message).c_str());
+        return 1;
+    }
+    options.work_dir = work_dir.release_value();
     if (!args.json)
         std::fprintf(stderr, "building stores of %zu sizes in %s ...\n", options.sizes.size(),
                      options.work_dir.c_str());
     auto result = memory::run_memory_bench(options);
-    if (scratch) {
-        std::error_code ec;
-        fs::remove_all(options.work_dir, ec);
-    }
     if (result.is_error()) {
         std::fprintf(stderr, "os1 bench memory: %s\n", terminal_text(result.error().message).c_str());
         return 1;

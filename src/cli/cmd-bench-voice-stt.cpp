@@ -20,6 +20,7 @@
 
 #include "cli/commands.h"
 #include "cli/json-error.h"
+#include "cli/scratch-folder.h"
 #include "cli/terminal-text.h"
 #include "cli/voice-stt-bench.h"
 #include "voice/endpointer.h"
@@ -63,16 +64,6 @@ const std::vector<BenchVoice>& bench_voices() {
 constexpr int k_lead_ms = 1000;
 constexpr int k_tail_ms = 1500;
 constexpr int k_stt_margin_ms = 300;
-
-// Removes a temporary folder and what it holds.
-struct TemporaryFolder {
-    fs::path path;
-    ~TemporaryFolder() {
-        std::error_code ignored;
-        if (!path.empty())
-            fs::remove_all(path, ignored);
-    }
-};
 
 // Runs `args` (found on $PATH) with its output discarded; an error naming the program when it
 // is missing or fails.
@@ -242,16 +233,13 @@ std::vector<std::string> voice_stt_bench_voices() {
 
 ErrorOr<VoiceSttBenchResult> run_voice_stt_bench(const VoiceSttBenchOptions& options) {
     const int sentence_count = std::clamp(options.sentences, 1, static_cast<int>(voice::k_stt_test_sentences.size()));
-    std::string folder_template = (fs::temp_directory_path() / "os1-bench-voice-XXXXXX").string();
-    if (!mkdtemp(folder_template.data()))
-        return make_error("a temporary folder could not be made for the recordings");
-    TemporaryFolder folder{folder_template};
+    const ScratchFolder folder = OS1_TRY(ScratchFolder::create("os1-bench-voice-stt"));
 
     voice::PocketsphinxOptions engine;
     if (!options.model_dir.empty())
         engine.model_dir = options.model_dir;
-    const AudioClip white = OS1_TRY(make_noise("whitenoise", folder.path / "white.wav"));
-    const AudioClip pink = OS1_TRY(make_noise("pinknoise", folder.path / "pink.wav"));
+    const AudioClip white = OS1_TRY(make_noise("whitenoise", folder.path() / "white.wav"));
+    const AudioClip pink = OS1_TRY(make_noise("pinknoise", folder.path() / "pink.wav"));
 
     VoiceSttBenchResult result;
     const std::vector<std::pair<std::string, double>> noises = {{"clean", 0}, {"20 dB", 20}, {"10 dB", 10}};
@@ -262,7 +250,7 @@ ErrorOr<VoiceSttBenchResult> run_voice_stt_bench(const VoiceSttBenchOptions& opt
         std::vector<AudioClip> spoken;
         for (int i = 0; i < sentence_count; ++i)
             spoken.push_back(OS1_TRY(synthesize(bench_voice, voice::k_stt_test_sentences[static_cast<size_t>(i)],
-                                                folder.path / ("sentence-" + std::to_string(i) + ".wav"))));
+                                                folder.path() / ("sentence-" + std::to_string(i) + ".wav"))));
         for (const auto& [noise_name, snr] : noises) {
             // A recogniser per condition: pocketsphinx adapts its cepstral mean across utterances,
             // as it would across one user's turns, but not across conditions.
@@ -302,7 +290,7 @@ ErrorOr<VoiceSttBenchResult> run_voice_stt_bench(const VoiceSttBenchOptions& opt
     // Noise alone, at the levels the 20 and 10 dB conditions had for the first sentence.
     if (!result.conditions.empty()) {
         const AudioClip reference = padded(OS1_TRY(synthesize(bench_voices().front(), voice::k_stt_test_sentences[0],
-                                                              folder.path / "reference.wav")));
+                                                              folder.path() / "reference.wav")));
         for (double snr : {20.0, 10.0}) {
             for (const AudioClip* noise : {&white, &pink}) {
                 for (int slice = 0; slice < 10; ++slice) {

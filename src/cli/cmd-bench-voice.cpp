@@ -15,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "cli/model-setup.h"
+#include "cli/scratch-folder.h"
 #include "cli/terminal-environment.h"
 #include "cli/terminal-text.h"
 #include "companion/host.h"
@@ -127,18 +128,10 @@ int run_voice_bench(VoiceBenchArgs& args, const GlobalOptions& global) {
     }
 
     // The conversation, in a data folder of its own.
-    std::string pattern = (fs::temp_directory_path() / "os1-bench-voice-XXXXXX").string();
-    if (!::mkdtemp(pattern.data()))
-        return fail("could not make a temporary folder in " + fs::temp_directory_path().string());
-    // The folder goes when the benchmark ends, however it ends.
-    struct RemovedAtExit {
-        fs::path path;
-        ~RemovedAtExit() {
-            std::error_code ignored;
-            fs::remove_all(path, ignored);
-        }
-    } const scratch{pattern};
-    const fs::path& home = scratch.path;
+    auto scratch = ScratchFolder::create("os1-bench-voice");
+    if (scratch.is_error())
+        return fail(scratch.error().message);
+    const fs::path& home = scratch->path();
     auto backend = open_backend(args.backend, home, Interaction::Script);
     if (backend.is_error())
         return fail(backend.error().message);

@@ -64,9 +64,15 @@ void finish(SystemRecall& recall) {
         finish(r);
 }
 
-// Imports the chat as the user `chat.name` under `users`, as `os1 memory import` would.
+// Imports the chat as the user `chat.name` under `users`, as `os1 memory import` would, into a
+// store made anew: only what an earlier run wrote for this chat is replaced.
 ErrorOr<MemoryStore> import_chat(const RealtalkChat& chat, const std::filesystem::path& work_dir) {
     const std::filesystem::path file = work_dir / (chat.name + ".jsonl");
+    const std::filesystem::path user_dir = work_dir / "users" / chat.name;
+    std::error_code ec;
+    std::filesystem::remove_all(user_dir, ec);
+    if (ec)
+        return make_error(user_dir.string() + ": cannot remove the store of an earlier run (" + ec.message() + ")");
     {
         std::ofstream out(file, std::ios::binary);
         out << to_os1_jsonl(chat);
@@ -74,7 +80,7 @@ ErrorOr<MemoryStore> import_chat(const RealtalkChat& chat, const std::filesystem
             return make_error(file.string() + ": cannot write the export");
     }
     std::vector<EpisodeInput> turns = OS1_TRY(read_import_file(file, ImportFormat::Os1Jsonl));
-    MemoryStore store = OS1_TRY(MemoryStore::open(work_dir / "users" / chat.name));
+    MemoryStore store = OS1_TRY(MemoryStore::open(user_dir));
     OS1_TRY(store.import_new_episodes(turns));
     return store;
 }
@@ -110,8 +116,8 @@ ErrorOr<RealtalkBenchResult> run_realtalk_bench(const RealtalkBenchOptions& opti
             return std::find(options.chats.begin(), options.chats.end(), c.name) == options.chats.end();
         });
     }
+    // The folder may be the user's (--dir): nothing in it but this benchmark's stores is touched.
     std::error_code ec;
-    fs::remove_all(options.work_dir, ec);
     fs::create_directories(options.work_dir, ec);
     if (ec)
         return make_error(options.work_dir.string() + ": cannot make the scratch folder (" + ec.message() + ")");
