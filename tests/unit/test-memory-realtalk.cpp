@@ -128,8 +128,11 @@ TEST(Realtalk, BenchImportsEachChatAsItsOwnUserAndSplitsByChatNumber) {
     RealtalkBenchOptions options;
     options.dataset_dir = data;
     options.work_dir = test::unique_temp_dir("realtalk-bench-work");
+    // The folder may be one the user named (--dir): what the benchmark did not write stays.
+    std::ofstream(options.work_dir / "notes.txt") << "mine";
     auto result = run_realtalk_bench(options);
     ASSERT_TRUE(result) << result.error().message;
+    EXPECT_TRUE(fs::exists(options.work_dir / "notes.txt"));
     ASSERT_EQ(result->splits.size(), 3u);
     EXPECT_EQ(result->splits[0].name, "tuning");
     EXPECT_EQ(result->splits[0].chats, std::vector<std::string>{"Chat_2_Kate_Juno"});
@@ -157,6 +160,8 @@ TEST(Realtalk, BenchImportsEachChatAsItsOwnUserAndSplitsByChatNumber) {
     ASSERT_TRUE(one) << one.error().message;
     ASSERT_EQ(one->splits.size(), 2u);  // held_out and all
     EXPECT_EQ(one->splits[0].name, "held_out");
+    EXPECT_EQ(one->splits[0].turns, result->splits[1].turns) << "the chat's store was made anew, not added to";
+    EXPECT_EQ(one->splits[0].os1.overall.at_10, result->splits[1].os1.overall.at_10);
 
     options.chats = {"Chat_7_Nobody"};
     auto missing = run_realtalk_bench(options);
