@@ -23,8 +23,7 @@
 #include "cli/scratch-folder.h"
 #include "cli/terminal-text.h"
 #include "cli/voice-stt-bench.h"
-#include "voice/endpointer.h"
-#include "voice/energy-detector.h"
+#include "voice/clip-turns.h"
 #include "voice/noise-mix.h"
 #include "voice/pocketsphinx-recognizer.h"
 #include "voice/stt-test-sentences.h"
@@ -129,69 +128,20 @@ AudioClip noise_slice(const AudioClip& noise, size_t offset, size_t length) {
     return slice;
 }
 
-// Frames (10 ms) where the clean clip's speech begins and ends: the first and last within 40 dB
-// of its loudest.
-std::pair<int, int> speech_span_frames(const AudioClip& clip) {
-    std::vector<double> levels;
-    for (size_t at = 0; at + voice::k_frame_samples <= clip.samples.size(); at += voice::k_frame_samples) {
-        double sum = 0;
-        for (size_t i = at; i < at + voice::k_frame_samples; ++i)
-            sum += (clip.samples[i] / 32768.0) * (clip.samples[i] / 32768.0);
-        levels.push_back(10 * std::log10(sum / voice::k_frame_samples + 1e-12));
-    }
-    if (levels.empty())
-        return {0, 0};
-    const double loudest = *std::max_element(levels.begin(), levels.end());
-    int first = -1, last = -1;
-    for (size_t i = 0; i < levels.size(); ++i) {
-        if (levels[i] < loudest - 40)
-            continue;
-        if (first < 0)
-            first = static_cast<int>(i);
-        last = static_cast<int>(i);
-    }
-    return {first, last + 1};
-}
-
-struct DetectedTurn {
-    int start = -1;
-    int end = -1;  // frames; -1 when still open at the clip's end
-};
-
-std::vector<DetectedTurn> detect_turns(const AudioClip& clip) {
-    voice::EnergyDetector detector;
-    voice::Endpointer endpointer;
-    std::vector<DetectedTurn> turns;
-    int frame = 0;
-    for (size_t at = 0; at + voice::k_frame_samples <= clip.samples.size(); at += voice::k_frame_samples, ++frame) {
-        const bool speech = detector.is_speech(voice::Frame(clip.samples.data() + at, voice::k_frame_samples));
-        switch (endpointer.push(speech, "")) {
-            case voice::Endpointer::Event::SpeechStarted:
-                turns.push_back({frame, -1});
-                break;
-            case voice::Endpointer::Event::SpeechEnded:
-                turns.back().end = frame;
-                break;
-            case voice::Endpointer::Event::None:
-                break;
-        }
-    }
-    return turns;
-}
-
 void score_detector(const AudioClip& clean, const AudioClip& heard, VoiceDetectorFigures& figures) {
-    const auto [first, last] = speech_span_frames(clean);
-    const std::vector<DetectedTurn> turns = detect_turns(heard);
+    const voice::SpeechSpan speech = voice::speech_span(clean);
+    const std::vector<voice::ClipTurn> turns = voice::turns_in(heard);
     ++figures.speech_clips;
     if (turns.empty()) {
         ++figures.missed;
         return;
     }
     // 50 ms before the first speech frame is the onset's own ramp, not noise.
-    if (std::any_of(turns.begin(), turns.end(), [&](const DetectedTurn& t) { return t.start < first - 5; }))
+    if (std::any_of(turns.begin(), turns.end(),
+                    [&](const voice::ClipTurn& t) { return t.start_ms < speech.start_ms - 50; }))
         ++figures.false_starts;
-    // Ending 150 ms before the last speech frame loses a word's end; a second turn is a split.
-    if (turns.size() > 1 || (turns.front().end >= 0 && turns.front().end < last - 15))
+    // Ending 150 ms before the speech ends loses a word's end; a second turn is a split.
+    if (turns.size() > 1 || (turns.front().end_ms >= 0 && turns.front().end_ms < speech.end_ms - 150))
         ++figures.cut_offs;
 }
 
@@ -303,7 +253,7 @@ ErrorOr<VoiceSttBenchResult> run_voice_stt_bench(const VoiceSttBenchOptions& opt
                         only.samples[i] = static_cast<voice::Sample>(
                             std::clamp(static_cast<int>(scaled.samples[i]) - reference.samples[i], -32768, 32767));
                     ++result.detector.noise_clips;
-                    result.detector.noise_turns += detect_turns(only).empty() ? 0 : 1;
+                    result.detector.noise_turns += voice::turns_in(only).empty() ? 0 : 1;
                 }
             }
         }

@@ -8,6 +8,7 @@
 
 #include "support/temp-dir.h"
 #include "support/voice-audio.h"
+#include "voice/clip-turns.h"
 #include "voice/endpointer.h"
 #include "voice/energy-detector.h"
 #include "voice/noise-mix.h"
@@ -20,55 +21,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int k_frame_ms = 10;
-
-struct Turn {
-    int start_ms = -1;
-    int end_ms = -1;  // -1: never ended within the clip
-};
-
-// The turns the detector and endpointer find in `clip`, with times in ms from its start.
-std::vector<Turn> turns_in(const AudioClip& clip, EndpointerSettings settings = {}) {
-    EnergyDetector detector;
-    Endpointer endpointer(settings);
-    std::vector<Turn> turns;
-    for (size_t at = 0; at + k_frame_samples <= clip.samples.size(); at += k_frame_samples) {
-        const bool speech = detector.is_speech(Frame(clip.samples.data() + at, k_frame_samples));
-        const int now_ms = static_cast<int>(at / k_frame_samples) * k_frame_ms;
-        switch (endpointer.push(speech, "")) {
-            case Endpointer::Event::SpeechStarted:
-                turns.push_back({now_ms, -1});
-                break;
-            case Endpointer::Event::SpeechEnded:
-                turns.back().end_ms = now_ms;
-                break;
-            case Endpointer::Event::None:
-                break;
-        }
-    }
-    return turns;
-}
-
-// Where the speech in a clean clip begins and ends: its first and last frame within 40 dB of
-// the loudest.
-std::pair<int, int> speech_span_ms(const AudioClip& clip) {
-    std::vector<double> levels;
-    for (size_t at = 0; at + k_frame_samples <= clip.samples.size(); at += k_frame_samples) {
-        double sum = 0;
-        for (size_t i = at; i < at + k_frame_samples; ++i)
-            sum += (clip.samples[i] / 32768.0) * (clip.samples[i] / 32768.0);
-        levels.push_back(10 * std::log10(sum / k_frame_samples + 1e-12));
-    }
-    const double loudest = *std::max_element(levels.begin(), levels.end());
-    int first = -1, last = -1;
-    for (size_t i = 0; i < levels.size(); ++i) {
-        if (levels[i] < loudest - 40)
-            continue;
-        if (first < 0)
-            first = static_cast<int>(i);
-        last = static_cast<int>(i);
-    }
-    return {first * k_frame_ms, (last + 1) * k_frame_ms};
-}
 
 struct Speech {
     std::string name;
@@ -87,8 +39,8 @@ protected:
                                   std::pair{std::string("flite rms"), test::flite_speech(*dir, sentence, "rms")},
                                   std::pair{std::string("espeak-ng 175"), test::espeak_speech(*dir, sentence, 175)}}) {
             AudioClip padded = test::concatenate(test::concatenate(test::silence(1000), clip), test::silence(1500));
-            auto [start, end] = speech_span_ms(padded);
-            speeches->push_back({name, std::move(padded), start, end});
+            const SpeechSpan span = speech_span(padded);
+            speeches->push_back({name, std::move(padded), span.start_ms, span.end_ms});
         }
         white = new AudioClip(test::sox_noise(*dir, "whitenoise", 5));
         pink = new AudioClip(test::sox_noise(*dir, "pinknoise", 5));
@@ -124,7 +76,7 @@ TEST_F(VoiceActivity, FindsEachSentenceAsOneTurnInSilenceAndNoise) {
                     continue;
                 SCOPED_TRACE(speech.name + ", noise " + noise_name + (noise ? " at " + std::to_string(int(snr)) + " dB" : ""));
                 const AudioClip clip = noise ? mix_at_snr(speech.clean, *noise, snr) : speech.clean;
-                const std::vector<Turn> turns = turns_in(clip, settings);
+                const std::vector<ClipTurn> turns = turns_in(clip, settings);
                 ASSERT_EQ(turns.size(), 1u);
                 // It starts once min_speech of the speech was heard (a little later in noise, which
                 // hides the sentence's quiet onset), not in the noise before it.
