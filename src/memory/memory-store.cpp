@@ -111,6 +111,13 @@ const std::vector<Database::Migration> migrations = {
         ALTER TABLE reflection_marker ADD COLUMN claimed_through INTEGER;
         ALTER TABLE reflection_marker ADD COLUMN next_attempt_at INTEGER;
     )sql"},
+    {7, R"sql(
+        -- Deleting a memory sets superseded_by to NULL wherever it names it (the foreign key's
+        -- ON DELETE SET NULL). Without an index that is a scan of every memory per deleted one:
+        -- undoing a killed import of 2,000 turns in a store of 20,000 took 10 s, holding the
+        -- write lock all along; with it, 30 ms.
+        CREATE INDEX memories_by_superseded ON memories(superseded_by) WHERE superseded_by IS NOT NULL;
+    )sql"},
 };
 
 constexpr const char* memory_columns =

@@ -1246,3 +1246,21 @@ TEST(MemoryExtraction, AFactOfAnEarlierDayIsDatedOnThatDayInTheUsersZone) {
     EXPECT_NE(backend.last.messages[1].content.find("Today is Tuesday, 2026-03-10 for the user."), std::string::npos);
     EXPECT_EQ(store.get(result->stored[0]).value()->time, at("2026-03-09T12:00:00Z"));
 }
+
+// Deleting a memory (forgetting it, undoing a killed import) finds every row that refers to it
+// through an index: a scan per deleted memory held the write lock for seconds on a large store.
+TEST(MemoryStore, DeletingAMemoryReadsNoTableWhole) {
+    const fs::path dir = fresh_dir("delete-plan");
+    ASSERT_TRUE(MemoryStore::open(dir));
+    auto db = Database::open(dir / "os1.db");
+    ASSERT_TRUE(db) << db.error().message;
+    ASSERT_TRUE(db->exec("PRAGMA foreign_keys=ON"));
+    auto plan = db->prepare("EXPLAIN QUERY PLAN DELETE FROM memories WHERE id = 1");
+    ASSERT_TRUE(plan) << plan.error().message;
+    std::vector<std::string> steps;
+    while (plan->step().value())
+        steps.push_back(plan->column_text(3));
+    EXPECT_FALSE(steps.empty());
+    for (const std::string& step : steps)
+        EXPECT_NE(step.rfind("SCAN", 0), 0u) << step;
+}
