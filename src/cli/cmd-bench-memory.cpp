@@ -1,7 +1,6 @@
 // `os1 bench memory`: recall@k on the synthetic evaluation set, search latency at 10k and
 // 100k stored memories, and ingest rate, on a scratch database that is removed afterwards; or,
 // with --dataset realtalk DIR, recall on REALTALK's real conversations beside plain BM25.
-#include <unistd.h>
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>

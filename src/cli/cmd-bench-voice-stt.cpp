@@ -3,7 +3,6 @@
 // same clips (cli/voice-stt-bench.h).
 #include <fcntl.h>
 #include <spawn.h>
-#include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
