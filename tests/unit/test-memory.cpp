@@ -598,9 +598,10 @@ TEST(MemoryStore, ImportsFromBeforeTheNamespaceMoveIntoIt) {
              {"import:t1", "c1", "Sam", "user", at("2024-01-01T10:01:00Z"), "An id that already had the prefix."},
              {"turn:1", "conversation:" + std::to_string(c), "Sam", "user", at("2024-01-01T10:02:00Z"),
               "I love peanuts, no allergies at all."}}));
-        // Back to schema 3: the columns of migration 6 and migration 5's table and column go too.
+        // Back to schema 3: migration 7's index, the columns of migration 6 and migration 5's
+        // table and column go too.
         ASSERT_TRUE(store->database().exec(
-            "ALTER TABLE reflection_marker DROP COLUMN attempts; ALTER TABLE reflection_marker DROP COLUMN claim; "
+            "DROP INDEX memories_by_superseded; ALTER TABLE reflection_marker DROP COLUMN attempts; ALTER TABLE reflection_marker DROP COLUMN claim; "
             "ALTER TABLE reflection_marker DROP COLUMN claimed_through; "
             "ALTER TABLE reflection_marker DROP COLUMN next_attempt_at; "
             "DROP INDEX memories_by_import_run; ALTER TABLE memories DROP COLUMN import_run; DROP TABLE import_runs; "
