@@ -27,6 +27,7 @@ struct ServeBenchArgs {
     std::string llama_server = OS1_LLAMA_SERVER;
     bool no_reference = false;
     bool plain = false;
+    std::string reference_attention = "same";
     std::vector<int32_t> users = {1, 4, 8, 16, 64};
     int32_t requests_per_user = 3;
     int32_t max_tokens = 32;
@@ -288,6 +289,7 @@ int run(const ServeBenchArgs& args) {
     if (!args.no_reference)
         options.llama_server = args.llama_server;
     options.plain = args.plain;
+    options.reference_same_attention = args.reference_attention == "same";
     options.users = args.users;
     options.requests_per_user = args.requests_per_user;
     options.max_tokens = args.max_tokens;
@@ -353,6 +355,13 @@ void register_serve_bench(CLI::App* bench, GlobalOptions&, int& exit_code) {
     serve->add_option("--seed", args->seed, "Seed sent with every request (default 1)");
     serve->add_option("--llama-server", args->llama_server, "Path to llama-server (default: the one built by setup)");
     serve->add_flag("--no-reference", args->no_reference, "Measure os1 alone, without llama-server");
+    serve
+        ->add_option("--reference-attention", args->reference_attention,
+                     "llama-server's attention: 'same' as os1's engine (plain on the CPU, flash attention with GPU "
+                     "layers; like with like), or 'default', llama-server's own choice (flash attention wherever "
+                     "supported, the CPU included; faster in short contexts, slower deep in long ones) (default "
+                     "same)")
+        ->check(CLI::IsMember({"same", "default"}));
     serve->add_flag("--plain", args->plain,
                     "Also measure os1 serving the model's own id (no persona, memory or mood: llama-server's "
                     "prompts), to tell the engine apart from the companion");

@@ -82,6 +82,7 @@ std::vector<std::string> llama_server_arguments(const LlamaServerOptions& option
         {"-b", batch},
         {"-ub", batch},
         {"-ngl", "0"},
+        {"-fa", options.flash_attention},
     };
     std::vector<std::string> out = {options.binary.string()};
     for (const auto& [flag, value] : flags) {

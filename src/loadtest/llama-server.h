@@ -26,6 +26,9 @@ struct LlamaServerOptions {
     int32_t context_per_slot = 2048;  // -c is parallel times this (the KV cache is split per slot)
     int32_t threads = 1;              // -t and -tb
     int32_t batch_size = 512;         // -b and -ub
+    // -fa: "on", "off", or "auto" (llama-server's default: on wherever the backend supports it,
+    // the CPU included).
+    std::string flash_attention = "auto";
     std::chrono::seconds start_timeout{300};
 };
 

@@ -40,6 +40,16 @@ std::string random_password() {
     return out;
 }
 
+llm::LocalEngineOptions os1_engine_options(const ServeBenchOptions& options, int32_t threads, int32_t conversations) {
+    llm::LocalEngineOptions engine;
+    engine.model_path = options.model;
+    engine.context_size = options.context_per_slot;
+    // The engine keeps one slot for background and one-off work, which no conversation owns.
+    engine.parallel = conversations + 1;
+    engine.threads = threads;
+    return engine;
+}
+
 // os1 serve in this process, as `os1 serve --parallel N --no-learning` runs it.
 struct Os1Server {
     std::unique_ptr<llm::Backend> engine;
@@ -64,13 +74,7 @@ ErrorOr<std::unique_ptr<Os1Server>> start_os1(const ServeBenchOptions& options, 
     std::error_code ec;
     fs::remove_all(home / "users", ec);
     auto out = std::make_unique<Os1Server>();
-    llm::LocalEngineOptions engine;
-    engine.model_path = options.model;
-    engine.context_size = options.context_per_slot;
-    // The engine keeps one slot for background and one-off work, which no conversation owns.
-    engine.parallel = conversations + 1;
-    engine.threads = threads;
-    out->engine = OS1_TRY(llm::open_local_engine(engine));
+    out->engine = OS1_TRY(llm::open_local_engine(os1_engine_options(options, threads, conversations)));
     out->counting = std::make_unique<CountingBackend>(*out->engine);
 
     companion::HostOptions host;
@@ -99,6 +103,8 @@ LlamaServerOptions reference_options(const ServeBenchOptions& options, int32_t t
     out.parallel = parallel;
     out.context_per_slot = options.context_per_slot;
     out.threads = threads;
+    if (options.reference_same_attention)
+        out.flash_attention = llm::uses_flash_attention(os1_engine_options(options, threads, parallel)) ? "on" : "off";
     return out;
 }
 

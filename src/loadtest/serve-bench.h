@@ -29,6 +29,9 @@ struct ServeBenchOptions {
     // Also measure os1 serving the model itself (its own id: no persona, memory or mood; the
     // prompts llama-server gets), which tells the engine and transport apart from the companion.
     bool plain = false;
+    // llama-server with the attention os1's engine uses (flash attention only with GPU layers),
+    // like with like; false: llama-server's own default (flash attention on, the CPU included).
+    bool reference_same_attention = true;
     std::vector<int32_t> users = {1, 4, 8, 16, 64};
     int32_t requests_per_user = 3;
     int32_t max_tokens = 32;

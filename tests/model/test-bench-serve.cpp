@@ -3,6 +3,7 @@
 // its figures, which depend on the machine).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
@@ -106,6 +107,11 @@ TEST(BenchServe, ReportsEachLevelAndTheWaitingCrowdAsJson) {
     expect_idle(report["idle"]["os1"], "idle.os1");
     if (reference) {
         expect_idle(report["idle"]["llama_server"], "idle.llama_server");
-        EXPECT_FALSE(report["reference_command"].empty());
+        // Like with like: os1's engine runs plain attention on the CPU, and llama-server is told to.
+        const json& command = report["reference_command"];
+        const auto flag = std::find(command.begin(), command.end(), json("-fa"));
+        ASSERT_NE(flag, command.end()) << command;
+        ASSERT_NE(std::next(flag), command.end());
+        EXPECT_EQ(*std::next(flag), "off");
     }
 }
