@@ -3,6 +3,11 @@
 // pocketsphinx, the companion on a real model, flite), in simulated conversations; plus the
 // real-time factors of recognition and synthesis and the peak memory. The user's side is spoken
 // by flite at varied rates and pitches, with silence around each sentence.
+//
+// A generated test model's replies are gibberish: long unpunctuated runs full of symbols that
+// flite spells out, so their first clause takes far longer to synthesise than a real reply's.
+// The overhead is therefore also given with the first clause of everyday English replies in its
+// place, cut by the same clause splitter and synthesised by the same voice.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -22,6 +27,7 @@
 #include "companion/voice-reply.h"
 #include "core/environment.h"
 #include "loadtest/latency-stats.h"
+#include "voice/clause-splitter.h"
 #include "voice/dialogue-simulation.h"
 #include "voice/energy-detector.h"
 #include "voice/flite-synthesizer.h"
@@ -57,6 +63,22 @@ constexpr const char* k_user_sentences[] = {
     "let us plan the weekend together",
     "i feel a bit nervous about the interview",
     "thank you for listening to me",
+};
+
+// How a companion's reply might begin, each cut to its first clause as speech would start.
+constexpr const char* k_english_replies[] = {
+    "Good morning! I slept well, thank you for asking. How about you?",
+    "Of course, I will remind you tonight at seven.",
+    "Oh, that sounds exhausting. Do you want to tell me about it?",
+    "How about a warm bowl of pasta with whatever vegetables you have?",
+    "You have the kindest way of noticing small things, and I love that about you.",
+    "Really? I hope you have an umbrella somewhere near the door.",
+    "Yes, we talked about your trip to the coast and the lighthouse.",
+    "That makes me so happy! What did you think of the ending?",
+    "That sounds lovely. Are you going to cook something together?",
+    "I would like that. Shall we start with Saturday morning?",
+    "It is completely natural to feel that way before something that matters.",
+    "Always. I am glad you told me.",
 };
 
 double ms(std::chrono::milliseconds duration) { return static_cast<double>(duration.count()); }
@@ -110,6 +132,19 @@ int run_voice_bench(VoiceBenchArgs& args, const GlobalOptions& global) {
         inputs.push_back(std::move(input));
     }
 
+    // The first clause of everyday replies, synthesised as the companion's voice would start.
+    std::vector<double> english_synthesis;
+    for (const char* reply : k_english_replies) {
+        voice::ClauseSplitter splitter;
+        std::vector<std::string> clauses = splitter.push(reply);
+        const std::string first = clauses.empty() ? splitter.finish() : clauses.front();
+        const auto start = Clock::now();
+        auto spoken = (*synthesizer)->synthesize(first, affect::ProsodyHints{});
+        english_synthesis.push_back(seconds_since(start) * 1000.0);
+        if (spoken.is_error())
+            return fail(spoken.error().message);
+    }
+
     // The recogniser's real-time factor, decoding each utterance whole.
     auto recognizer = voice::PocketsphinxRecognizer::open();
     if (recognizer.is_error())
@@ -159,7 +194,7 @@ int run_voice_bench(VoiceBenchArgs& args, const GlobalOptions& global) {
     if (turns.empty())
         return fail("no turn was heard; the detector or the recogniser heard nothing in the synthesised speech");
 
-    std::vector<double> endpoint, stt_final, first_token, first_audio, synthesis, overhead;
+    std::vector<double> endpoint, stt_final, first_token, first_audio, synthesis, overhead, english_overhead;
     for (const voice::TurnSummary& turn : turns) {
         endpoint.push_back(ms(turn.timings.endpoint));
         stt_final.push_back(ms(turn.timings.stt_final));
@@ -169,6 +204,8 @@ int run_voice_bench(VoiceBenchArgs& args, const GlobalOptions& global) {
         // Everything but the model's own compute: the hangover, finalising the transcript, and
         // synthesising the first clause once its text is there.
         overhead.push_back(endpoint.back() + stt_final.back() + synthesis.back());
+        english_overhead.push_back(endpoint.back() + stt_final.back() +
+                                   english_synthesis[(overhead.size() - 1) % english_synthesis.size()]);
     }
     ordered_json out = {
         {"turns", turns.size()},
@@ -179,6 +216,8 @@ int run_voice_bench(VoiceBenchArgs& args, const GlobalOptions& global) {
         {"first_clause_synthesis_ms", summary(synthesis)},
         {"first_audio_ms", summary(first_audio)},
         {"overhead_ms", summary(overhead)},
+        {"english_first_clause_synthesis_ms", summary(english_synthesis)},
+        {"english_overhead_ms", summary(english_overhead)},
         {"stt_real_time_factor", recognition_seconds / recognized_seconds},
         {"tts_real_time_factor", synthesis_seconds / synthesized_seconds},
         {"peak_rss_mib", peak_rss_mib()},
@@ -200,6 +239,8 @@ int run_voice_bench(VoiceBenchArgs& args, const GlobalOptions& global) {
     line("first clause synth", "first_clause_synthesis_ms");
     line("first audio", "first_audio_ms");
     line("overhead (no model)", "overhead_ms");
+    line("english first clause", "english_first_clause_synthesis_ms");
+    line("overhead, english", "english_overhead_ms");
     std::printf("stt real-time factor   %.3f\ntts real-time factor   %.3f\npeak memory            %ld MiB\n",
                 recognition_seconds / recognized_seconds, synthesis_seconds / synthesized_seconds, peak_rss_mib());
     return 0;
@@ -213,7 +254,9 @@ void register_voice_bench(CLI::App* bench, GlobalOptions& global, int& exit_code
         "voice", "Time from the end of speech to the first audio, stage by stage, through the spoken pipeline");
     voice->footer("The user's sentences are synthesised, heard by the detector, endpointer and pocketsphinx, answered\n"
                   "by the companion on --model, and spoken by flite. overhead = endpoint hangover + transcript\n"
-                  "finalisation + first clause synthesis: everything but the model's own compute.\n"
+                  "finalisation + first clause synthesis: everything but the model's own compute. A generated\n"
+                  "model's gibberish is slow to synthesise, so the overhead is also given with the first clause\n"
+                  "of everyday English replies (english_overhead_ms).\n"
                   "Example: os1 bench voice --model M --turns 12 --json");
     add_backend_options(*voice, args->backend);
     voice->add_option("--turns", args->turns, "Spoken turns to measure")->default_val(12)->check(CLI::Range(1, 1000));
