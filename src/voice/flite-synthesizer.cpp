@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <mutex>
 #include <string>
 
@@ -107,6 +108,11 @@ ErrorOr<AudioClip> FliteSynthesizer::synthesize(std::string_view text, const aff
         if (voice->base_f0_mean > 0)
             feat_set_float(voice->voice->features, "int_f0_target_mean",
                            static_cast<float>(voice->base_f0_mean * std::pow(2.0, semitones / 12.0)));
+        // The voice draws the noise that excites unvoiced sounds from the C library's rand(),
+        // whose state any earlier synthesis (or other code) has moved on. Seeded, a clause's
+        // audio depends only on its text and prosody: the same reply sounds, and echoes, the
+        // same every time.
+        std::srand(1);
         wave.reset(flite_text_to_wave(owned_text.c_str(), voice->voice));
     }
     if (!wave)
