@@ -66,6 +66,15 @@ DuplexEvent make_event(DuplexEvent::Kind kind, std::string text = {}) {
     return event;
 }
 
+// Two parts of an utterance, as one.
+std::string joined(const std::string& first, const std::string& second) {
+    if (first.empty())
+        return second;
+    if (second.empty())
+        return first;
+    return first + " " + second;
+}
+
 }  // namespace
 
 const char* to_string(DuplexState state) {
@@ -166,12 +175,34 @@ void DuplexSession::refresh_partial() {
     m_partial = m_recognizer->partial();
 }
 
-void DuplexSession::listen(Frame residual, bool speech) {
-    refresh_partial();
-    bool was_recognizing = m_recognizing;
-    Endpointer::Event event = m_endpointer.push(speech, m_partial);
+bool DuplexSession::begin_part() {
     auto fail = [&](const Error& error) {
         m_recognizing = false;
+        std::lock_guard lock(m_mutex);
+        emit(make_event(DuplexEvent::Kind::Error, error.message));
+        return false;
+    };
+    if (auto begun = m_recognizer->begin(); !begun)
+        return fail(begun.error());
+    for (const auto& frame : m_preroll) {
+        if (auto fed = m_recognizer->feed(frame); !fed)
+            return fail(fed.error());
+    }
+    m_recognizing = true;
+    m_part_finished = false;
+    m_frames_since_partial = 0;
+    m_partial.clear();
+    return true;
+}
+
+void DuplexSession::listen(Frame residual, bool speech) {
+    refresh_partial();
+    const bool was_recognizing = m_recognizing;
+    const std::string words_so_far = joined(m_heard, trimmed(m_partial));
+    Endpointer::Event event = m_endpointer.push(speech, words_so_far);
+    auto fail = [&](const Error& error) {
+        m_recognizing = false;
+        m_part_finished = false;
         std::lock_guard lock(m_mutex);
         emit(make_event(DuplexEvent::Kind::Error, error.message));
     };
@@ -180,28 +211,52 @@ void DuplexSession::listen(Frame residual, bool speech) {
             return fail(fed.error());
     }
     if (event == Endpointer::Event::SpeechStarted) {
-        if (auto begun = m_recognizer->begin(); !begun)
-            return fail(begun.error());
-        for (const auto& frame : m_preroll) {
-            if (auto fed = m_recognizer->feed(frame); !fed)
-                return fail(fed.error());
-        }
-        m_recognizing = true;
-        m_frames_since_partial = 0;
-        m_partial.clear();
+        m_heard.clear();
+        begin_part();
+        return;
     }
-    if (event == Endpointer::Event::SpeechEnded && m_recognizing) {
+    if (event == Endpointer::Event::None && m_endpointer.in_speech()) {
+        if (m_recognizing && !speech &&
+            m_endpointer.silence() + m_settings.early_finish >= m_endpointer.hangover_for(words_so_far)) {
+            // Probably the end: finish now, while the hangover runs out.
+            const Clock::time_point finish_started = Clock::now();
+            ErrorOr<std::string> words = m_recognizer->finish();
+            m_early_finish_cost = elapsed_since(finish_started);
+            m_early_finish_silence = m_endpointer.silence();
+            m_recognizing = false;
+            m_partial.clear();
+            if (!words)
+                return fail(words.error());
+            m_heard = joined(m_heard, trimmed(*words));
+            m_part_finished = true;
+        } else if (m_part_finished && speech) {
+            // The user went on: the rest is a new part of the same utterance.
+            begin_part();
+        }
+        return;
+    }
+    if (event != Endpointer::Event::SpeechEnded || (!m_recognizing && !m_part_finished))
+        return;
+    std::string words = std::exchange(m_heard, {});
+    milliseconds stt_final{0};
+    if (m_recognizing) {
         m_recognizing = false;
         m_partial.clear();
-        Clock::time_point finish_started = Clock::now();
-        ErrorOr<std::string> words = m_recognizer->finish();
-        milliseconds stt_final = elapsed_since(finish_started);
-        if (!words)
-            return fail(words.error());
-        if (trimmed(*words).empty())
-            return;  // silence or noise: no turn
-        start_turn(trimmed(*words), m_endpointer.last_hangover(), stt_final);
+        const Clock::time_point finish_started = Clock::now();
+        ErrorOr<std::string> last = m_recognizer->finish();
+        stt_final = elapsed_since(finish_started);
+        if (!last)
+            return fail(last.error());
+        words = joined(words, trimmed(*last));
+    } else {
+        // Finished early: only what that finish took beyond the rest of the hangover is a wait.
+        const milliseconds overlapped = m_endpointer.last_hangover() - m_early_finish_silence;
+        stt_final = std::max(milliseconds{0}, m_early_finish_cost - overlapped);
     }
+    m_part_finished = false;
+    if (trimmed(words).empty())
+        return;  // silence or noise: no turn
+    start_turn(trimmed(words), m_endpointer.last_hangover(), stt_final);
 }
 
 void DuplexSession::start_turn(std::string words, milliseconds hangover, milliseconds stt_final) {
@@ -244,6 +299,8 @@ void DuplexSession::watch_for_barge_in(Frame residual, bool speech) {
         for (bool frame_speech : m_preroll_speech)
             m_endpointer.push(frame_speech, "");
         m_recognizing = false;
+        m_part_finished = false;
+        m_heard.clear();
         if (m_recognizer->begin()) {
             m_recognizing = true;
             for (const auto& frame : m_preroll) {
@@ -287,6 +344,8 @@ void DuplexSession::watch_for_barge_in(Frame residual, bool speech) {
         m_paused = false;
         m_barge_in_frames = 0;
         m_recognizing = false;
+        m_part_finished = false;
+        m_heard.clear();
         m_partial.clear();
         m_endpointer.reset();
     }

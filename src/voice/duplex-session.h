@@ -4,7 +4,10 @@
 // reply is computed, so that virtual time stands still meanwhile).
 //
 // Listening: the microphone goes through voice activity, the endpointer and the recogniser
-// (fed while the user speaks). At the end of speech with words, the turn starts: Thinking.
+// (fed while the user speaks). The recogniser's final pass runs during the hangover's last
+// stretch (DuplexSettings::early_finish), so the words are ready when the hangover ends; if the
+// user speaks again first, what follows is recognised as a new part of the same utterance. At
+// the end of speech with words, the turn starts: Thinking.
 // A worker thread asks the ReplySource for the reply, pulls its pieces, cuts them into clauses
 // and synthesises each, queueing the audio, so that speech starts with the first clause:
 // Speaking. tick() plays from that queue.
@@ -66,6 +69,10 @@ struct DuplexSettings {
     std::chrono::milliseconds barge_in_min_speech_with_words{200};
     // Silence this long after a pause that did not count resumes playback.
     std::chrono::milliseconds resume_after_silence{200};
+    // The recogniser finishes the utterance this long before the hangover would end it, so that
+    // its final pass runs while the endpointer still waits; speech that resumes in between
+    // starts a new part of the same utterance.
+    std::chrono::milliseconds early_finish{100};
     // How long the worker waits for a reply piece before it looks for a cancellation again.
     std::chrono::milliseconds piece_poll{20};
     EndpointerSettings endpointer;
@@ -135,6 +142,9 @@ private:
     enum class ReplyEnd { None, Finished, Failed };
 
     void listen(Frame residual, bool speech);
+    // Begins a part of the utterance and feeds it the preroll; false (and an Error event) when
+    // the recogniser fails.
+    bool begin_part();
     void watch_for_barge_in(Frame residual, bool speech);
     std::array<Sample, k_frame_samples> play();
     void start_turn(std::string words, std::chrono::milliseconds hangover, std::chrono::milliseconds stt_final);
@@ -162,6 +172,11 @@ private:
     std::array<Sample, k_frame_samples> m_last_played{};
     bool m_recognizing = false;
     std::string m_partial;  // the recogniser's words so far, refreshed every few frames
+    // The utterance's parts finished early, while the endpointer waited out the hangover.
+    std::string m_heard;
+    bool m_part_finished = false;  // the recogniser's last part was finished; none is open
+    std::chrono::milliseconds m_early_finish_cost{0};     // that finish, wall
+    std::chrono::milliseconds m_early_finish_silence{0};  // the silence when it started
     int m_frames_since_partial = 0;
     int m_barge_in_frames = 0;  // consecutive speech frames while playback runs
     bool m_paused = false;      // playback paused for a possible barge-in

@@ -109,6 +109,10 @@ bool Endpointer::in_speech() const {
     return m_in_speech;
 }
 
+std::chrono::milliseconds Endpointer::silence() const {
+    return std::chrono::milliseconds{m_in_speech ? m_silent_frames * k_frame_ms : 0};
+}
+
 std::chrono::milliseconds Endpointer::last_hangover() const {
     return m_last_hangover;
 }

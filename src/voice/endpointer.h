@@ -29,6 +29,8 @@ public:
     // One frame: whether it held speech, and the recogniser's partial words of the utterance.
     Event push(bool speech, std::string_view partial_words);
     bool in_speech() const;
+    // In speech: the silence since its last speech frame.
+    std::chrono::milliseconds silence() const;
     // The silence after speech that ended the last utterance: the endpointing delay.
     std::chrono::milliseconds last_hangover() const;
     void reset();

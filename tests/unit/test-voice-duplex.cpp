@@ -4,6 +4,7 @@
 // a delay). The recogniser and the replies are doubles (support/voice-doubles.h).
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -63,18 +64,24 @@ struct Echo {
     std::chrono::milliseconds delay{0};  // beyond the one frame a device always adds
 };
 
+// Makes the session's recogniser; `frames` is the simulation's clock, in frames.
+using RecognizerFactory = std::function<std::unique_ptr<SpeechRecognizer>(const size_t& frames)>;
+
 class Simulation {
 public:
+    // Without `make_recognizer`, the recogniser hears `transcripts` (FixedWordsRecognizer).
     Simulation(std::vector<std::vector<std::string>> scripts, std::vector<std::string> transcripts, Echo echo = {},
-               size_t hold_from = SIZE_MAX)
+               size_t hold_from = SIZE_MAX, const RecognizerFactory& make_recognizer = {})
         : replies(std::move(scripts), hold_from), m_echo(echo) {
         auto synth = FliteSynthesizer::create();
         EXPECT_TRUE(synth);
         synthesizer = synth.release_value();
         DuplexSettings settings;
         settings.echo.taps = 1536;  // 96 ms: the simulated delays go to 60 ms
-        session = std::make_unique<DuplexSession>(std::make_unique<EnergyDetector>(),
-                                                  std::make_unique<os1::test::FixedWordsRecognizer>(transcripts),
+        std::unique_ptr<SpeechRecognizer> recognizer =
+            make_recognizer ? make_recognizer(frames)
+                            : std::make_unique<os1::test::FixedWordsRecognizer>(std::move(transcripts));
+        session = std::make_unique<DuplexSession>(std::make_unique<EnergyDetector>(), std::move(recognizer),
                                                   *synthesizer, replies, settings);
     }
 
@@ -124,7 +131,7 @@ public:
     std::vector<Sample> user;                            // the user's side of the microphone, in virtual time
     std::vector<Sample> played;                          // everything the session played
     std::vector<std::pair<size_t, DuplexEvent>> events;  // with the frame they came in
-    size_t frames = 0;
+    size_t frames = 0;                                   // ticked so far; the frame being ticked
     os1::test::ScriptedReplySource replies;
     std::unique_ptr<FliteSynthesizer> synthesizer;
     std::unique_ptr<DuplexSession> session;
@@ -175,6 +182,33 @@ std::vector<size_t> clause_lengths(SpeechSynthesizer& synth, const std::vector<s
 }
 
 const std::vector<std::string> k_question_words = {"what should i cook tonight"};
+
+// A FixedWordsRecognizer that notes the simulation frame of each finish().
+class FinishNotingRecognizer final : public SpeechRecognizer {
+public:
+    FinishNotingRecognizer(std::vector<std::string> transcripts, const size_t& clock, std::vector<size_t>& finished_at)
+        : m_inner(std::move(transcripts)), m_clock(clock), m_finished_at(finished_at) {}
+    ErrorOr<void> begin() override { return m_inner.begin(); }
+    ErrorOr<void> feed(std::span<const Sample> audio) override { return m_inner.feed(audio); }
+    std::string partial() override { return m_inner.partial(); }
+    ErrorOr<std::string> finish() override {
+        m_finished_at.push_back(m_clock);
+        return m_inner.finish();
+    }
+
+private:
+    os1::test::FixedWordsRecognizer m_inner;
+    const size_t& m_clock;
+    std::vector<size_t>& m_finished_at;
+};
+
+size_t frame_of_first(const Simulation& sim, DuplexEvent::Kind kind) {
+    for (const auto& [frame, event] : sim.events)
+        if (event.kind == kind)
+            return frame;
+    ADD_FAILURE() << "no such event";
+    return 0;
+}
 
 TEST(DuplexSession, SilenceAndQuietNoiseAreNoTurn) {
     Simulation sim({{"Hello."}}, k_question_words);
@@ -236,6 +270,55 @@ TEST(DuplexSession, ATurnIsSpokenStartingWithItsFirstClause) {
     size_t span = (last + 1 - first) * k_frame_samples;
     EXPECT_LE(span, total + lengths.size() * k_frame_samples);
     EXPECT_GE(span + 2 * k_frame_samples * lengths.size(), total);  // the clauses' quiet ends
+}
+
+// The recogniser's final pass (pocketsphinx's takes tens of milliseconds) runs while the
+// endpointer waits out the last of the hangover, so the words are ready when it ends.
+TEST(DuplexSession, TheRecognisersFinalPassRunsBeforeTheHangoverEnds) {
+    std::vector<size_t> finished_at;
+    Simulation sim({{"Something warm."}}, {}, {}, SIZE_MAX, [&](const size_t& frames) {
+        return std::make_unique<FinishNotingRecognizer>(k_question_words, frames, finished_at);
+    });
+    sim.user.resize(k_second / 2, 0);
+    mix_into(sim.user, espeak("What should I cook tonight?"), sim.user.size());
+    sim.user.resize(sim.user.size() + 3 * k_second, 0);
+    ASSERT_TRUE(sim.run_until([&] { return sim.count(DuplexEvent::Kind::Transcript) > 0; }, 10s));
+
+    ASSERT_EQ(finished_at.size(), 1u);
+    const size_t speech_ended = frame_of_first(sim, DuplexEvent::Kind::Transcript);
+    const DuplexSettings defaults;
+    EXPECT_EQ(speech_ended - finished_at.front(), size_t(defaults.early_finish / 10ms));
+    ASSERT_TRUE(sim.run_until([&] { return !sim.turns().empty(); }, 20s));
+    EXPECT_EQ(sim.replies.heard(), k_question_words);
+    EXPECT_EQ(sim.turns().front().timings.endpoint, defaults.endpointer.hangover_complete);
+}
+
+// Speech that resumes after the early final pass, before the hangover ends, goes on with the
+// same utterance: one turn with the words of both parts, not a turn cut at the pause.
+TEST(DuplexSession, SpeechResumedInTheHangoversLastStretchIsTheSameUtterance) {
+    const std::vector<std::string> parts = {"what should i cook", "tonight with my sister"};
+    std::vector<size_t> finished_at;
+    Simulation sim({{"Something warm."}}, {}, {}, SIZE_MAX, [&](const size_t& frames) {
+        return std::make_unique<FinishNotingRecognizer>(parts, frames, finished_at);
+    });
+    std::vector<Sample> before = espeak("What should I cook");
+    before.resize(os1::test::end_of_sound(before));
+    std::vector<Sample> after = espeak("tonight with my sister");
+    after.erase(after.begin(), after.begin() + static_cast<ptrdiff_t>(onset_of(after)));
+    // A pause past the point where the final pass starts, short of the hangover.
+    const DuplexSettings defaults;
+    const auto pause = defaults.endpointer.hangover_complete - defaults.early_finish / 4;
+    sim.user.resize(k_second / 2, 0);
+    mix_into(sim.user, before, sim.user.size());
+    sim.user.resize(sim.user.size() + samples_for(pause), 0);
+    mix_into(sim.user, after, sim.user.size());
+    sim.user.resize(sim.user.size() + 3 * k_second, 0);
+    ASSERT_TRUE(sim.run_until([&] { return !sim.turns().empty(); }, 20s));
+
+    EXPECT_EQ(finished_at.size(), 2u) << "each part was finished";
+    EXPECT_EQ(sim.count(DuplexEvent::Kind::Transcript), 1u);
+    EXPECT_EQ(sim.replies.heard(), std::vector<std::string>{"what should i cook tonight with my sister"});
+    EXPECT_EQ(sim.turns().front().transcript, "what should i cook tonight with my sister");
 }
 
 // A file's conversation ends the session as soon as the last reply has been played: that
