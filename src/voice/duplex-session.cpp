@@ -175,18 +175,23 @@ void DuplexSession::refresh_partial() {
     m_partial = m_recognizer->partial();
 }
 
+void DuplexSession::recognition_failed(const Error& error) {
+    m_recognizing = false;
+    m_part_finished = false;
+    std::lock_guard lock(m_mutex);
+    emit(make_event(DuplexEvent::Kind::Error, error.message));
+}
+
 bool DuplexSession::begin_part() {
-    auto fail = [&](const Error& error) {
-        m_recognizing = false;
-        std::lock_guard lock(m_mutex);
-        emit(make_event(DuplexEvent::Kind::Error, error.message));
+    if (auto begun = m_recognizer->begin(); !begun) {
+        recognition_failed(begun.error());
         return false;
-    };
-    if (auto begun = m_recognizer->begin(); !begun)
-        return fail(begun.error());
+    }
     for (const auto& frame : m_preroll) {
-        if (auto fed = m_recognizer->feed(frame); !fed)
-            return fail(fed.error());
+        if (auto fed = m_recognizer->feed(frame); !fed) {
+            recognition_failed(fed.error());
+            return false;
+        }
     }
     m_recognizing = true;
     m_part_finished = false;
@@ -195,20 +200,23 @@ bool DuplexSession::begin_part() {
     return true;
 }
 
+ErrorOr<std::string> DuplexSession::finish_part(milliseconds& took) {
+    m_recognizing = false;
+    m_partial.clear();
+    const Clock::time_point started = Clock::now();
+    ErrorOr<std::string> words = m_recognizer->finish();
+    took = elapsed_since(started);
+    return words;
+}
+
 void DuplexSession::listen(Frame residual, bool speech) {
     refresh_partial();
     const bool was_recognizing = m_recognizing;
     const std::string words_so_far = joined(m_heard, trimmed(m_partial));
     Endpointer::Event event = m_endpointer.push(speech, words_so_far);
-    auto fail = [&](const Error& error) {
-        m_recognizing = false;
-        m_part_finished = false;
-        std::lock_guard lock(m_mutex);
-        emit(make_event(DuplexEvent::Kind::Error, error.message));
-    };
     if (was_recognizing) {
         if (auto fed = m_recognizer->feed(residual); !fed)
-            return fail(fed.error());
+            return recognition_failed(fed.error());
     }
     if (event == Endpointer::Event::SpeechStarted) {
         m_heard.clear();
@@ -219,14 +227,10 @@ void DuplexSession::listen(Frame residual, bool speech) {
         if (m_recognizing && !speech &&
             m_endpointer.silence() + m_settings.early_finish >= m_endpointer.hangover_for(words_so_far)) {
             // Probably the end: finish now, while the hangover runs out.
-            const Clock::time_point finish_started = Clock::now();
-            ErrorOr<std::string> words = m_recognizer->finish();
-            m_early_finish_cost = elapsed_since(finish_started);
             m_early_finish_silence = m_endpointer.silence();
-            m_recognizing = false;
-            m_partial.clear();
+            ErrorOr<std::string> words = finish_part(m_early_finish_cost);
             if (!words)
-                return fail(words.error());
+                return recognition_failed(words.error());
             m_heard = joined(m_heard, trimmed(*words));
             m_part_finished = true;
         } else if (m_part_finished && speech) {
@@ -240,13 +244,9 @@ void DuplexSession::listen(Frame residual, bool speech) {
     std::string words = std::exchange(m_heard, {});
     milliseconds stt_final{0};
     if (m_recognizing) {
-        m_recognizing = false;
-        m_partial.clear();
-        const Clock::time_point finish_started = Clock::now();
-        ErrorOr<std::string> last = m_recognizer->finish();
-        stt_final = elapsed_since(finish_started);
+        ErrorOr<std::string> last = finish_part(stt_final);
         if (!last)
-            return fail(last.error());
+            return recognition_failed(last.error());
         words = joined(words, trimmed(*last));
     } else {
         // Finished early: only what that finish took beyond the rest of the hangover is a wait.

@@ -45,6 +45,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/error.h"
 #include "voice/audio-clip.h"
 #include "voice/clause-splitter.h"
 #include "voice/echo-canceller.h"
@@ -145,6 +146,10 @@ private:
     // Begins a part of the utterance and feeds it the preroll; false (and an Error event) when
     // the recogniser fails.
     bool begin_part();
+    // Ends the open part: its words, and in `took` how long the recogniser's final pass took.
+    ErrorOr<std::string> finish_part(std::chrono::milliseconds& took);
+    // Drops the utterance, with an Error event.
+    void recognition_failed(const Error& error);
     void watch_for_barge_in(Frame residual, bool speech);
     std::array<Sample, k_frame_samples> play();
     void start_turn(std::string words, std::chrono::milliseconds hangover, std::chrono::milliseconds stt_final);
