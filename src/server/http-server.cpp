@@ -10,6 +10,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 
 #include "server/http-errors.h"
 #include "server/request-parsing.h"
@@ -19,6 +20,7 @@ namespace os1::server {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
@@ -104,7 +106,7 @@ struct HttpServer::Impl {
 class Connection : public std::enable_shared_from_this<Connection> {
 public:
     Connection(tcp::socket socket, HttpServer::Impl& server, std::string peer)
-        : m_stream(std::move(socket)), m_server(server), m_peer(std::move(peer)) {}
+        : m_executor(socket.get_executor()), m_stream(std::move(socket)), m_server(server), m_peer(std::move(peer)) {}
 
     ~Connection() {
         if (m_registered)
@@ -117,28 +119,68 @@ public:
     }
 
     void start() {
-        net::dispatch(m_stream.get_executor(), [self = shared_from_this()] { self->read_request(); });
+        net::dispatch(m_executor, [self = shared_from_this()] { self->read_request(); });
     }
 
     // From any thread: closes the connection if it waits for a request; `force` closes it
-    // whatever it does, cancelling a stream.
+    // whatever it does, cancelling a stream. A WebSocket is asked to close (1001) either way,
+    // and closed at once when forced.
     void close_from_outside(bool force) {
-        net::post(m_stream.get_executor(), [self = shared_from_this(), force] {
+        net::post(m_executor, [self = shared_from_this(), force] {
+            if (self->m_state == State::Socket) {
+                if (force)
+                    self->socket_gone();
+                else
+                    self->close_socket(websocket::close_code::going_away, "the server is stopping");
+                return;
+            }
             if (force || self->m_state == State::Idle)
                 self->client_gone();
         });
     }
 
+    // The transport's side of an upgraded socket, for its handler; holds the connection weakly.
+    class Peer : public SocketPeer {
+    public:
+        explicit Peer(std::weak_ptr<Connection> connection) : m_connection(std::move(connection)) {}
+
+        bool send(SocketMessage message) override {
+            auto connection = m_connection.lock();
+            if (!connection || connection->m_socket_ended)
+                return false;
+            const size_t size = message.bytes.size();
+            if (connection->m_socket_queued.fetch_add(size) + size > connection->m_server.options.max_socket_queued_bytes) {
+                connection->m_socket_queued -= size;
+                return false;
+            }
+            net::post(connection->m_executor, [connection, message = std::move(message)]() mutable {
+                connection->queue_socket_message(std::move(message));
+            });
+            return true;
+        }
+
+        void close(uint16_t code, std::string reason) override {
+            if (auto connection = m_connection.lock()) {
+                net::post(connection->m_executor, [connection, code, reason = std::move(reason)]() mutable {
+                    connection->close_socket(code, std::move(reason));
+                });
+            }
+        }
+
+    private:
+        std::weak_ptr<Connection> m_connection;
+    };
+
     // Refuses the connection at once (too many open): a short 503.
     void refuse() {
-        net::dispatch(m_stream.get_executor(), [self = shared_from_this()] {
+        net::dispatch(m_executor, [self = shared_from_this()] {
             self->m_keep_alive = false;
             self->respond(error_response(503, "the server has too many open connections; try again shortly"));
         });
     }
 
 private:
-    enum class State { Idle, Busy, Streaming, Closed };
+    enum class State { Idle, Busy, Streaming, Socket, Closed };
 
     void read_request() {
         if (m_server.stopping) {
@@ -179,6 +221,8 @@ private:
         }
         auto raw = m_parser->release();
         m_keep_alive = raw.keep_alive();
+        if (websocket::is_upgrade(raw))
+            m_upgrade.emplace(raw);
         auto request = to_request(std::move(raw), m_peer);
         if (!request) {
             m_keep_alive = false;
@@ -190,7 +234,7 @@ private:
         auto self = shared_from_this();
         const bool admitted = m_server.pool->try_post([self, request = std::move(*request)]() mutable {
             Response response = self->call_handler(request);
-            net::post(self->m_stream.get_executor(),
+            net::post(self->m_executor,
                       [self, response = std::move(response)]() mutable { self->respond(std::move(response)); });
         });
         if (!admitted) {
@@ -213,6 +257,14 @@ private:
     void respond(Response response) {
         if (m_state == State::Closed)
             return;
+        if (response.socket && !m_upgrade)
+            response = error_response(426, "this address speaks WebSocket only");
+        if (response.socket) {
+            start_socket(std::move(response.socket));
+            return;
+        }
+        if (m_upgrade)
+            m_keep_alive = false;
         if (response.stream) {
             start_stream(std::move(response));
             return;
@@ -276,7 +328,7 @@ private:
         for (;;) {
             EventSource::Chunk chunk = m_source->pull();
             const bool finished = chunk.finished || chunk.instead;
-            net::post(m_stream.get_executor(),
+            net::post(m_executor,
                       [self = shared_from_this(), chunk = std::move(chunk)]() mutable { self->on_chunk(std::move(chunk)); });
             std::lock_guard lock(m_pull_mutex);
             if (m_pull_again && !finished) {
@@ -352,16 +404,119 @@ private:
         close();
     }
 
+    // --- WebSocket -----------------------------------------------------------------------
+
+    void start_socket(std::shared_ptr<SocketHandler> handler) {
+        m_state = State::Socket;
+        m_socket_handler = std::move(handler);
+        m_stream.expires_never();  // the WebSocket keeps its own timeouts
+        m_socket.emplace(std::move(m_stream));
+        m_socket->set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+        m_socket->read_message_max(m_server.options.max_socket_message_bytes);
+        m_socket->async_accept(*m_upgrade, [self = shared_from_this()](beast::error_code ec) {
+            if (ec) {
+                self->socket_gone();
+                return;
+            }
+            self->m_socket_handler->opened(std::make_shared<Peer>(self->weak_from_this()));
+            self->read_socket();
+        });
+    }
+
+    void read_socket() {
+        m_socket->async_read(m_socket_buffer, [self = shared_from_this()](beast::error_code ec, size_t) {
+            if (ec) {
+                self->socket_gone();
+                return;
+            }
+            SocketMessage message{self->m_socket->got_binary(), beast::buffers_to_string(self->m_socket_buffer.data())};
+            self->m_socket_buffer.consume(self->m_socket_buffer.size());
+            if (!self->m_socket_ended)
+                self->m_socket_handler->received(std::move(message));
+            self->read_socket();
+        });
+    }
+
+    void queue_socket_message(SocketMessage message) {
+        if (m_socket_ended || m_socket_closing) {
+            m_socket_queued -= message.bytes.size();
+            return;
+        }
+        m_socket_outbox.push_back(std::move(message));
+        write_socket();
+    }
+
+    void write_socket() {
+        if (m_socket_writing || m_socket_ended)
+            return;
+        if (m_socket_outbox.empty()) {
+            if (m_socket_closing && !m_socket_close_sent) {
+                m_socket_close_sent = true;
+                m_socket_writing = true;
+                m_socket->async_close(m_close_reason, [self = shared_from_this()](beast::error_code ec) {
+                    self->m_socket_writing = false;
+                    if (ec)
+                        self->socket_gone();
+                    // Otherwise the read loop ends when the client answers the close.
+                });
+            }
+            return;
+        }
+        m_socket_writing = true;
+        m_socket->binary(m_socket_outbox.front().binary);
+        m_socket->async_write(net::buffer(m_socket_outbox.front().bytes),
+                              [self = shared_from_this()](beast::error_code ec, size_t) {
+                                  self->m_socket_writing = false;
+                                  self->m_socket_queued -= self->m_socket_outbox.front().bytes.size();
+                                  self->m_socket_outbox.pop_front();
+                                  if (ec) {
+                                      self->socket_gone();
+                                      return;
+                                  }
+                                  self->write_socket();
+                              });
+    }
+
+    // Sends the close frame once what was queued before it is sent.
+    void close_socket(uint16_t code, std::string reason) {
+        if (m_state != State::Socket || m_socket_closing || m_socket_ended)
+            return;
+        if (!m_socket) {  // still upgrading: nothing to say the reason with
+            socket_gone();
+            return;
+        }
+        m_socket_closing = true;
+        // A close frame's reason is at most 123 bytes.
+        m_close_reason = websocket::close_reason(static_cast<websocket::close_code>(code), reason.substr(0, 123));
+        write_socket();
+    }
+
+    // The socket is over, for whatever reason: the handler hears it once.
+    void socket_gone() {
+        if (m_socket_ended)
+            return;
+        m_socket_ended = true;
+        if (m_socket_handler)
+            m_socket_handler->closed();
+        close();
+    }
+
     void close() {
         if (m_state == State::Closed)
             return;
+        if (m_state == State::Socket && !m_socket_ended) {
+            socket_gone();  // which comes back here
+            return;
+        }
         m_state = State::Closed;
         beast::error_code ignored;
-        m_stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-        m_stream.socket().close(ignored);
+        tcp::socket& socket = m_socket ? beast::get_lowest_layer(*m_socket).socket() : m_stream.socket();
+        socket.shutdown(tcp::socket::shutdown_both, ignored);
+        socket.close(ignored);
     }
 
-    beast::tcp_stream m_stream;
+    net::any_io_executor m_executor;  // the connection's strand
+    beast::tcp_stream m_stream;       // moved into m_socket on an upgrade
     HttpServer::Impl& m_server;
     const std::string m_peer;
     std::list<std::weak_ptr<Connection>>::iterator m_self_entry;
@@ -385,6 +540,18 @@ private:
     std::mutex m_pull_mutex;
     bool m_pulling = false;
     bool m_pull_again = false;
+
+    std::optional<RawRequest> m_upgrade;  // a request to upgrade to a WebSocket
+    std::optional<websocket::stream<beast::tcp_stream>> m_socket;
+    std::shared_ptr<SocketHandler> m_socket_handler;
+    beast::flat_buffer m_socket_buffer;
+    std::deque<SocketMessage> m_socket_outbox;
+    std::atomic<size_t> m_socket_queued{0};  // bytes accepted by Peer::send and not yet written
+    std::atomic<bool> m_socket_ended{false};
+    bool m_socket_writing = false;
+    bool m_socket_closing = false;
+    bool m_socket_close_sent = false;
+    websocket::close_reason m_close_reason;
 };
 
 void HttpServer::Impl::accept() {

@@ -2,7 +2,9 @@
 // open connections (most of them waiting on a queued reply) cost memory, not threads. A request
 // is read with limits, parsed into a Request and handed to the handler on a worker thread; its
 // Response is written back, or streamed when it carries an EventSource. A client that goes away
-// mid-stream has its source cancelled at once.
+// mid-stream has its source cancelled at once. A response that carries a SocketHandler upgrades
+// its connection to a WebSocket (RFC 6455), with a limit on the size of a received message and
+// on what may wait to be sent; shutdown() closes such sockets with 1001 (going away).
 //
 // Thread-safe. Handlers run on the worker pool and may block briefly; they must not throw (an
 // exception is caught, logged and answered with a 500 that carries no internals).
@@ -32,6 +34,8 @@ struct HttpOptions {
     size_t max_header_bytes = 16 << 10;
     std::chrono::seconds request_timeout{30};  // to receive one whole request
     std::chrono::seconds idle_timeout{75};     // a kept-alive connection with no request
+    size_t max_socket_message_bytes = 64 << 10;  // one WebSocket message received
+    size_t max_socket_queued_bytes = 1 << 20;    // WebSocket messages waiting to be sent
 };
 
 using Handler = std::function<Response(Request&)>;

@@ -2,6 +2,7 @@
 // a streamed body. Handlers see only these, never the network library.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -23,6 +24,7 @@ struct Request {
     std::string body;
     std::string peer;  // the client's address (the proxy's forwarded one when the proxy is trusted)
     bool tls = false;  // the client reached a trusted reverse proxy over HTTPS
+    bool websocket = false;  // the client asks to upgrade the connection to a WebSocket
 
     // The first header called `name` (lowercase); empty when absent.
     std::string_view header(std::string_view name) const;
@@ -57,12 +59,44 @@ public:
     virtual bool holds_headers() const { return false; }
 };
 
+// A WebSocket message: binary, or UTF-8 text.
+struct SocketMessage {
+    bool binary = true;
+    std::string bytes;
+};
+
+// The server's end of an upgraded WebSocket, implemented by the transport. Thread-safe.
+class SocketPeer {
+public:
+    virtual ~SocketPeer() = default;
+    // Queues a message; false when the socket is closed or more than the transport's limit of
+    // bytes is waiting to be sent (the client does not read).
+    virtual bool send(SocketMessage message) = 0;
+    // Closes the socket with `code` (RFC 6455) and `reason` after what was queued is sent.
+    virtual void close(uint16_t code, std::string reason) = 0;
+};
+
+// What a WebSocket route serves once the upgrade is done. The transport calls opened() once,
+// then received() for each message in order, then closed() once when the socket closes for any
+// reason (by either side, an error, or the server stopping). All three run on a network thread:
+// they must not block.
+class SocketHandler {
+public:
+    virtual ~SocketHandler() = default;
+    virtual void opened(std::shared_ptr<SocketPeer> peer) = 0;
+    virtual void received(SocketMessage message) = 0;
+    virtual void closed() = 0;
+};
+
 struct Response {
     int status = 200;
     std::string content_type = "application/json";
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;
     std::shared_ptr<EventSource> stream;  // when set, the body is streamed as text/event-stream
+    // When set, the connection is upgraded to a WebSocket served by this handler (the request
+    // must have asked for one: Request::websocket); the status and body are then not sent.
+    std::shared_ptr<SocketHandler> socket;
 };
 
 // Response helpers.

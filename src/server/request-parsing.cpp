@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 namespace os1::server {
 
@@ -108,6 +109,7 @@ std::optional<Request> to_request(RawRequest&& raw, const std::string& peer) {
         request.headers.emplace_back(std::move(name), std::string(field.value()));
     }
     request.peer = peer;
+    request.websocket = boost::beast::websocket::is_upgrade(raw);
     // A reverse proxy on this machine says how the client reached it; nobody else is believed.
     if (is_loopback(peer)) {
         if (request.header("x-forwarded-proto") == "https")
