@@ -34,7 +34,8 @@ struct CompanionServer::Impl {
           gate(accounts_, options.gate, options.limit_clock),
           openai{backend_, options.model_id, options.sampling, backend_.info().context_size, env.clock},
           requests(options.limit_clock, options.limits.requests_per_second, options.limits.request_burst),
-          tokens(options.limit_clock, options.limits.tokens_per_second, options.limits.token_burst) {}
+          tokens(options.limit_clock, options.limits.tokens_per_second, options.limits.token_burst),
+          voice(options.voice) {}
 
     companion::CompanionHost& host;
     accounts::AccountStore& accounts;
@@ -45,6 +46,7 @@ struct CompanionServer::Impl {
     accounts::RateLimiter requests;
     accounts::RateLimiter tokens;
     Router router;
+    VoiceSessions voice;  // before http, which is stopped first
     std::unique_ptr<HttpServer> http;
 
     void add_routes();
@@ -83,6 +85,16 @@ void CompanionServer::Impl::add_routes() {
     router.add(Method::Delete, "/api/admin/users/{}", Access::Signed,
                [this](Call& call) { return remove_account(accounts, *call.caller, call.params[0]); });
     add_companion_routes(router);
+    router.add(Method::Get, "/api/voice", Access::Signed, [this](Call& call) {
+        // Each spoken reply is charged like a chat request.
+        return voice_socket(call, voice, [this, user = call.caller->user]() -> std::optional<std::string> {
+            const auto budget = tokens.take(user, double(options.sampling.max_tokens));
+            if (budget.allowed)
+                return std::nullopt;
+            return "this user's token budget is spent for now; try again in " +
+                   std::to_string(budget.retry_after.count()) + " seconds";
+        });
+    });
     router.add(Method::Get, "/v1/models", Access::Signed, [this](Call&) { return list_models(openai); });
     router.add(Method::Post, "/v1/chat/completions", Access::Signed,
                [this](Call& call) { return chat_completions(openai, call.request, *call.user); });
@@ -144,6 +156,7 @@ CompanionServer::CompanionServer(std::unique_ptr<Impl> impl) : m_impl(std::move(
 CompanionServer::~CompanionServer() {
     if (m_impl->http)
         m_impl->http->shutdown(std::chrono::milliseconds(0));
+    m_impl->voice.stop_all();
 }
 
 ErrorOr<std::unique_ptr<CompanionServer>> CompanionServer::start(companion::CompanionHost& host,
@@ -175,6 +188,7 @@ std::string CompanionServer::url() const {
 }
 
 void CompanionServer::shutdown(std::chrono::milliseconds grace) {
+    m_impl->voice.stop_all();
     m_impl->http->shutdown(grace);
 }
 

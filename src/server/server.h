@@ -16,6 +16,7 @@
 #include "llm/llm.h"
 #include "server/auth.h"
 #include "server/http-server.h"
+#include "server/voice-api.h"
 
 namespace os1::server {
 
@@ -31,6 +32,7 @@ struct ServerOptions {
     llm::SamplingParams sampling;
     UserLimits limits;
     GateOptions gate;  // loopback_only is derived from http.host
+    VoiceOptions voice;
     // The clock that rate limits refill by: real time, even when the environment's clock is
     // fixed for a simulation (OS1_NOW), or limits would never refill.
     Clock limit_clock = system_now;
@@ -48,7 +50,8 @@ public:
     uint16_t port() const;
     // "http://HOST:PORT".
     std::string url() const;
-    // See HttpServer::shutdown.
+    // See HttpServer::shutdown; voice sessions end at once (their sockets close with 1001),
+    // and this returns once each has stored what it said.
     void shutdown(std::chrono::milliseconds grace);
 
     struct Impl;
