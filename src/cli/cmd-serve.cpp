@@ -33,6 +33,8 @@ struct ServeOptions {
     size_t max_connections = 4096;
     int grace_seconds = 30;
     llm::SamplingParams sampling;
+    size_t voice_sessions = 4;
+    std::string stt_model_dir;
 };
 
 // The id that /v1/models gives the loaded model: the file's name without .gguf, the installed
@@ -101,6 +103,8 @@ int run_serve(ServeOptions& options, const GlobalOptions& global) {
     server_options.http.max_connections = options.max_connections;
     server_options.model_id = model_id_for(options.backend, backend.value()->info());
     server_options.sampling = options.sampling;
+    server_options.voice.max_sessions = options.voice_sessions;
+    server_options.voice.recognizer_model_dir = options.stt_model_dir;
     auto server = server::CompanionServer::start(host, *backend.value(), *accounts.value(), server_options, env);
     if (server.is_error()) {
         std::fprintf(stderr, "os1 serve: %s\n", terminal_text(server.error().message).c_str());
@@ -165,6 +169,13 @@ void register_serve(CLI::App& app, GlobalOptions& global, int& exit_code) {
     serve->add_option("--grace", options->grace_seconds, "Seconds that replies in flight get to finish on SIGTERM")
         ->default_val(30)
         ->check(CLI::Range(0, 3600));
+    serve->add_option("--voice-sessions", options->voice_sessions,
+                      "Spoken conversations (the web app's microphone) held at once, one per user; each holds a "
+                      "speech recogniser and a thread. 0 turns the voice off")
+        ->default_val(4)
+        ->check(CLI::Range(0, 64));
+    serve->add_option("--stt-model-dir", options->stt_model_dir,
+                      "pocketsphinx model folder for voice sessions (default: /usr/share/pocketsphinx/model/en-us)");
     add_companion_options(*serve, options->companion, SystemPromptOption::Omit);
     serve->add_option("--max-tokens", options->sampling.max_tokens, "Longest reply by default, in tokens")
         ->check(CLI::Range(1, 1 << 20));
