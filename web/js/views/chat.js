@@ -6,6 +6,7 @@ import {byId, fill, h} from '../dom.js';
 import {format_time} from '../format.js';
 import {render_markdown} from '../markdown.js';
 import {MoodVisual, mood_description} from '../mood-visual.js';
+import {create_voice_panel} from './voice-panel.js';
 
 export function create_chat_view() {
     const transcript = byId('transcript');
@@ -24,6 +25,8 @@ export function create_chat_view() {
     let current = null;          // the conversation shown, or null before the first turn
     let companion_name = 'os1';  // the persona's name, for labelling its turns
     let streaming = null;        // {controller} while a reply is being written
+    let voice_on = false;        // a spoken conversation is open (in `current`)
+    let voice_reply = null;      // {element, text} while a spoken reply streams in
 
     function show_mood(mood) {
         if (!mood) return;
@@ -84,7 +87,7 @@ export function create_chat_view() {
                      h('button', {
                          type: 'button', class: 'conversation-item', 'aria-current': selected ? 'true' : null,
                          dataset: {conversationId: conversation.id},
-                         disabled: streaming !== null,
+                         disabled: streaming !== null || voice_on,
                          on: {click: () => open_conversation(conversation.id, {focus: true})},
                      },
                        h('span', {class: 'conversation-title', text: conversation_title(conversation)}),
@@ -103,7 +106,7 @@ export function create_chat_view() {
     }
 
     async function open_conversation(id, {focus = false} = {}) {
-        if (streaming) return;
+        if (streaming || voice_on) return;
         show_in_address(id);
         render_list();
         set_panel_open(false);
@@ -117,7 +120,7 @@ export function create_chat_view() {
     }
 
     async function new_conversation() {
-        if (streaming) return;
+        if (streaming || voice_on) return;
         const created = await request('/api/conversations', {method: 'POST', json: {}});
         show_in_address(created?.id ?? null);
         transcript.replaceChildren();
@@ -131,9 +134,86 @@ export function create_chat_view() {
         streaming = controller ? {controller} : null;
         stop_button.hidden = !controller;
         send_button.disabled = Boolean(controller);
-        new_button.disabled = Boolean(controller);
+        new_button.disabled = Boolean(controller) || voice_on;
         render_list();
     }
+
+    // --- the spoken conversation: its turns appear as typed ones do -------------------------
+
+    function voice_reply_element() {
+        if (!voice_reply) {
+            const body = h('div', {class: 'turn-body', 'aria-live': 'polite', 'aria-busy': 'true'});
+            const element = h('li', {class: 'turn turn-assistant turn-streaming turn-voice'},
+                              h('p', {class: 'turn-meta'}, h('span', {class: 'turn-speaker', text: speaker('assistant')})),
+                              body);
+            transcript.append(element);
+            voice_reply = {element, body, text: ''};
+        }
+        return voice_reply;
+    }
+
+    async function refresh_after_voice_turn() {
+        const mood = await request('/api/mood').catch(() => null);
+        if (mood) {
+            show_mood(mood);
+            show_relationship(mood.relationship);
+        }
+        await load_list().catch(() => {});
+    }
+
+    const voice = create_voice_panel({
+        conversation: () => current,
+        on_conversation(id) {
+            if (String(id) === String(current)) return;
+            show_in_address(id);
+            transcript.replaceChildren();
+            load_list().catch(() => {});
+        },
+        on_transcript(text) {
+            if (!text) return;
+            transcript.append(h('li', {class: 'turn turn-user turn-voice'},
+                                h('p', {class: 'turn-meta'}, h('span', {class: 'turn-speaker', text: speaker('user')})),
+                                h('div', {class: 'turn-body', text})));
+            scroll_to_end();
+        },
+        on_reply_piece(text) {
+            const reply = voice_reply_element();
+            reply.text += text;
+            reply.body.replaceChildren(render_markdown(reply.text));
+            scroll_to_end();
+        },
+        on_turn(turn) {
+            // What was said aloud is what is stored, so that is what the transcript keeps.
+            const element = turn_element('assistant', turn.spoken, {interrupted: turn.interrupted});
+            element.classList.add('turn-voice');
+            if (voice_reply) voice_reply.element.replaceWith(element);
+            else if (turn.spoken) transcript.append(element);
+            voice_reply = null;
+            status.textContent = turn.interrupted ? 'Reply interrupted.' : 'Reply complete.';
+            scroll_to_end();
+            refresh_after_voice_turn().catch(() => {});
+        },
+        on_turn_failed(message) {
+            if (voice_reply) {
+                voice_reply.element.classList.remove('turn-streaming');
+                voice_reply.body.setAttribute('aria-busy', 'false');
+                voice_reply = null;
+            }
+            status.textContent = `The spoken reply failed: ${message}`;
+        },
+        on_idle_changed(on) {
+            voice_on = on;
+            new_button.disabled = Boolean(streaming) || voice_on;
+            if (!on && voice_reply) {
+                voice_reply.element.classList.remove('turn-streaming');
+                voice_reply.body.setAttribute('aria-busy', 'false');
+                voice_reply = null;
+                // The server stored what was said aloud; the list and the transcript show it.
+                if (current !== null) open_conversation(current).catch(() => {});
+            }
+            render_list();
+        },
+    });
 
     // Sends one message and draws the reply as its pieces arrive.
     async function send(text) {
@@ -266,6 +346,7 @@ export function create_chat_view() {
         // Called when the session ends, so that nothing of this user stays on the page.
         reset() {
             streaming?.controller.abort();
+            voice.reset();
             conversations = [];
             current = null;
             companion_name = 'os1';
