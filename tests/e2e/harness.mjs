@@ -112,13 +112,21 @@ export function start_server(home, {env = {}, args = [], max_tokens = 40} = {}) 
     }));
 }
 
-// Debian's Chromium, headless. Each test file gets its own browser.
-export async function launch_browser() {
+// Debian's Chromium, headless. Each test file gets its own browser. `args` adds switches, such
+// as fake_microphone()'s.
+export async function launch_browser({args = []} = {}) {
     assert.ok(existsSync(chromium_path),
               `e2e: no Chromium at ${chromium_path}; install it (apt-get install chromium, or scripts/setup.sh --tests)` +
                   ' or set OS1_CHROMIUM');
     const {chromium} = load_playwright();
-    return chromium.launch({executablePath: chromium_path, args: ['--no-sandbox']});
+    return chromium.launch({executablePath: chromium_path, args: ['--no-sandbox', ...args]});
+}
+
+// Chromium's switches for a microphone that plays `wav` once (then silence) to every page that
+// opens it, allowed without asking.
+export function fake_microphone(wav) {
+    return ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+            `--use-file-for-fake-audio-capture=${wav}%noloop`, '--autoplay-policy=no-user-gesture-required'];
 }
 
 export const desktop = {width: 1280, height: 800};
@@ -128,8 +136,10 @@ export const phone = {width: 390, height: 844};
 // Content-Security-Policy off, for axe (which is injected as an inline script) and for the
 // XSS tests, which must show that the page is safe on its own, not only behind the policy.
 // Otherwise every policy violation the page causes is recorded in `page.csp_violations`.
-export async function open_page(browser, base_url, {viewport = desktop, bypass_csp = false, color_scheme = 'light'} = {}) {
-    const context = await browser.newContext({baseURL: base_url, viewport, bypassCSP: bypass_csp, colorScheme: color_scheme});
+export async function open_page(browser, base_url, {viewport = desktop, bypass_csp = false, color_scheme = 'light',
+                                                   permissions = []} = {}) {
+    const context = await browser.newContext({baseURL: base_url, viewport, bypassCSP: bypass_csp, colorScheme: color_scheme,
+                                              permissions});
     // Waits end on the conditions the tests name; this only bounds how long a failing one
     // hangs, generously, since a reply on a busy two-core machine can take a while.
     context.setDefaultTimeout(180_000);
@@ -210,16 +220,19 @@ export async function page_fetch(page, path_, {method = 'GET', json} = {}) {
 
 // One server with its home and users, and one browser, for a test file: set up in before(),
 // torn down in after().
+// `browser_args` go to launch_browser(), `server` to start_server().
 export class Fixture {
-    constructor(users) {
+    constructor(users, {browser_args = [], server = {}} = {}) {
         this.users = users;  // [{name, password}]
+        this.browser_args = browser_args;
+        this.server_options = server;
     }
 
     async setup() {
         this.home = await make_home();
         for (const {name, password} of this.users) await add_user(this.home, name, password);
-        this.server = await start_server(this.home);
-        this.browser = await launch_browser();
+        this.server = await start_server(this.home, this.server_options);
+        this.browser = await launch_browser({args: this.browser_args});
     }
 
     async teardown() {
