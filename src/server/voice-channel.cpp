@@ -118,7 +118,13 @@ void VoiceChannel::stop_and_join() {
             refuse(k_close_going_away, "the server is stopping");
         thread = std::move(m_thread);
     }
-    if (thread.joinable())
+    if (!thread.joinable())
+        return;
+    // The last owner may let go on the session's own thread (a socket that closed meanwhile):
+    // its work is done by then, and it cannot wait for itself.
+    if (thread.get_id() == std::this_thread::get_id())
+        thread.detach();
+    else
         thread.join();
 }
 
