@@ -5,6 +5,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -137,10 +138,12 @@ TEST_F(HttpWebSocket, APlainRequestForASocketIsAnswered426) {
 
 TEST_F(HttpWebSocket, StoppingTheServerClosesSocketsAsGoingAway) {
     auto socket = connect();
-    m_server->shutdown(std::chrono::seconds(5));
+    // The server waits for the client to answer its close, as a browser does at once.
+    std::thread stopper([&] { m_server->shutdown(std::chrono::seconds(30)); });
     beast::flat_buffer buffer;
     beast::error_code ec;
     socket->read(buffer, ec);
+    stopper.join();
     EXPECT_EQ(ec, websocket::error::closed);
     EXPECT_EQ(socket->reason().code, websocket::close_code::going_away);
     EXPECT_TRUE(m_echo->wait_closed());
