@@ -101,6 +101,37 @@ std::vector<std::string> words(const std::string& text) {
     return out;
 }
 
+// flite, counting the clauses it has synthesised, so that the test's microphone can wait for the
+// first one as a person waits for an answer (the session's virtual time would otherwise run past
+// a reply that a loaded machine is slow to synthesise).
+class CountingSynthesizer : public voice::SpeechSynthesizer {
+public:
+    struct Count {
+        std::mutex mutex;
+        std::condition_variable changed;
+        size_t done = 0;
+        bool wait_for(size_t count) {
+            std::unique_lock lock(mutex);
+            return changed.wait_for(lock, 60s, [&] { return done >= count; });
+        }
+    };
+    CountingSynthesizer(std::unique_ptr<voice::SpeechSynthesizer> inner, std::shared_ptr<Count> count)
+        : m_inner(std::move(inner)), m_count(std::move(count)) {}
+    ErrorOr<voice::AudioClip> synthesize(std::string_view text, const affect::ProsodyHints& prosody) override {
+        auto clip = m_inner->synthesize(text, prosody);
+        {
+            std::lock_guard lock(m_count->mutex);
+            ++m_count->done;
+        }
+        m_count->changed.notify_all();
+        return clip;
+    }
+
+private:
+    std::unique_ptr<voice::SpeechSynthesizer> m_inner;
+    std::shared_ptr<Count> m_count;
+};
+
 server::SocketMessage pcm(const int16_t* samples, size_t count) {
     std::string bytes(count * 2, '\0');
     for (size_t i = 0; i < count; ++i) {
@@ -120,11 +151,12 @@ protected:
     std::shared_ptr<server::VoiceChannel> channel(test::ScriptedReplySource replies, std::vector<std::string> heard,
                                                   server::VoiceChannelOptions options = {}) {
         return std::make_shared<server::VoiceChannel>(
-            [replies, heard]() -> ErrorOr<server::VoiceParts> {
+            [replies, heard, count = m_synthesized]() -> ErrorOr<server::VoiceParts> {
                 server::VoiceParts parts;
                 parts.detector = std::make_unique<voice::EnergyDetector>();
                 parts.recognizer = std::make_unique<test::FixedWordsRecognizer>(heard);
-                parts.synthesizer = OS1_TRY(voice::FliteSynthesizer::create());
+                parts.synthesizer =
+                    std::make_unique<CountingSynthesizer>(OS1_TRY(voice::FliteSynthesizer::create()), count);
                 parts.replies = std::make_unique<test::ScriptedReplySource>(replies);
                 parts.conversation = 7;
                 return parts;
@@ -132,8 +164,9 @@ protected:
             options);
     }
 
-    // Sends `samples` in 20 ms chunks, each once the audio for the last one came back; stops
-    // early when `done()` holds. False when the channel stopped answering.
+    // Sends `samples` in 20 ms chunks, each once the audio for the last one came back, and once
+    // a turn has started, not before its first clause is synthesised; stops early when `done()`
+    // holds. False when the channel stopped answering.
     template <typename Done>
     bool speak(server::VoiceChannel& channel, FakePeer& peer, const std::vector<int16_t>& samples, Done done) {
         for (size_t at = 0; at < samples.size(); at += k_chunk) {
@@ -143,6 +176,8 @@ protected:
             const size_t expected = m_sent - m_sent % voice::k_frame_samples;
             if (!peer.wait([&] { return peer.audio.size() >= expected; }))
                 return false;
+            if (peer.has_event("transcript") && !m_synthesized->wait_for(1))
+                return false;
             if (done())
                 return true;
         }
@@ -151,6 +186,7 @@ protected:
 
     std::filesystem::path m_dir;
     size_t m_sent = 0;
+    std::shared_ptr<CountingSynthesizer::Count> m_synthesized = std::make_shared<CountingSynthesizer::Count>();
 };
 
 TEST_F(VoiceChannelTest, AnswersSpeechAndSendsBackAsMuchAudioAsItHeard) {
