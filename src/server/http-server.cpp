@@ -418,8 +418,10 @@ private:
                 self->socket_gone();
                 return;
             }
+            self->m_socket_accepted = true;
             self->m_socket_handler->opened(std::make_shared<Peer>(self->weak_from_this()));
             self->read_socket();
+            self->write_socket();  // a close asked for while the handshake was being written
         });
     }
 
@@ -446,8 +448,10 @@ private:
         write_socket();
     }
 
+    // Nothing is written before the handshake's answer has gone out: a frame written during
+    // it would be interleaved with the answer.
     void write_socket() {
-        if (m_socket_writing || m_socket_ended)
+        if (m_socket_writing || m_socket_ended || !m_socket_accepted)
             return;
         if (m_socket_outbox.empty()) {
             if (m_socket_closing && !m_socket_close_sent) {
@@ -548,6 +552,7 @@ private:
     std::deque<SocketMessage> m_socket_outbox;
     std::atomic<size_t> m_socket_queued{0};  // bytes accepted by Peer::send and not yet written
     std::atomic<bool> m_socket_ended{false};
+    bool m_socket_accepted = false;  // the handshake was answered
     bool m_socket_writing = false;
     bool m_socket_closing = false;
     bool m_socket_close_sent = false;
