@@ -24,6 +24,7 @@
 #include "voice/energy-detector.h"
 #include "voice/flite-synthesizer.h"
 #include "voice/pocketsphinx-recognizer.h"
+#include "voice/turn-json.h"
 #include "voice/wav-file.h"
 
 namespace os1::cli {
@@ -71,18 +72,6 @@ ErrorOr<voice::SimulatedInput> parse_input(const std::string& argument, std::chr
     input.into_reply = into_reply;
     input.gap = gap;
     return input;
-}
-
-nlohmann::json turn_json(const voice::TurnSummary& turn) {
-    return {{"transcript", turn.transcript},
-            {"reply", turn.reply},
-            {"spoken", turn.spoken},
-            {"interrupted", turn.interrupted},
-            {"timings",
-             {{"endpoint_ms", turn.timings.endpoint.count()},
-              {"stt_final_ms", turn.timings.stt_final.count()},
-              {"first_token_ms", turn.timings.first_token.count()},
-              {"first_audio_ms", turn.timings.first_audio.count()}}}};
 }
 
 // The transcript as it happens, for a person watching.
@@ -151,11 +140,11 @@ int simulate(const TalkOptions& options, const std::vector<voice::SimulatedInput
         nlohmann::json out;
         if (inputs.size() == 1) {
             // One recording, one turn (or, for silence, none: empty strings).
-            out = turn_json(simulated->turns.empty() ? voice::TurnSummary{} : simulated->turns.front());
+            out = voice::turn_json(simulated->turns.empty() ? voice::TurnSummary{} : simulated->turns.front());
         } else {
             out = {{"turns", nlohmann::json::array()}};
             for (const voice::TurnSummary& turn : simulated->turns)
-                out["turns"].push_back(turn_json(turn));
+                out["turns"].push_back(voice::turn_json(turn));
         }
         if (!simulated->errors.empty())
             out["errors"] = simulated->errors;

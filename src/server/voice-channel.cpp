@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "voice/duplex-session.h"
+#include "voice/turn-json.h"
 
 namespace os1::server {
 
@@ -36,17 +37,9 @@ json event_json(const voice::DuplexEvent& event) {
     case voice::DuplexEvent::Kind::ReplyText:
         return {{"type", "reply"}, {"text", event.text}};
     case voice::DuplexEvent::Kind::TurnEnded: {
-        const voice::TurnSummary& turn = event.turn;
-        return {{"type", "turn"},
-                {"transcript", turn.transcript},
-                {"reply", turn.reply},
-                {"spoken", turn.spoken},
-                {"interrupted", turn.interrupted},
-                {"timings",
-                 {{"endpoint_ms", turn.timings.endpoint.count()},
-                  {"stt_final_ms", turn.timings.stt_final.count()},
-                  {"first_token_ms", turn.timings.first_token.count()},
-                  {"first_audio_ms", turn.timings.first_audio.count()}}}};
+        json turn = voice::turn_json(event.turn);
+        turn["type"] = "turn";
+        return turn;
     }
     case voice::DuplexEvent::Kind::Error:
         return {{"type", "error"}, {"message", event.text}};
