@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "server/json-body.h"
 #include "voice/duplex-session.h"
 #include "voice/turn-json.h"
 
@@ -23,10 +24,6 @@ constexpr uint16_t k_close_internal = 1011;
 // How long the thread waits for audio before it looks at the session's events again (a reply
 // piece may come from the session's worker while no audio arrives).
 constexpr std::chrono::milliseconds k_idle_poll{100};
-
-std::string dump(const json& value) {
-    return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
 
 json event_json(const voice::DuplexEvent& event) {
     switch (event.kind) {
