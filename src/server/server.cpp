@@ -53,7 +53,12 @@ struct CompanionServer::Impl {
     Response handle(Request& request);
     Response serve_web(const Request& request) const;
     std::optional<Response> limit(const Caller& caller, const Request& request);
+    // Charges one reply (its max_tokens at most) to `user`'s token budget; when the budget is
+    // spent, how long until it allows one.
+    std::optional<std::chrono::seconds> charge_reply(const std::string& user);
 };
+
+constexpr std::string_view k_budget_spent = "this user's token budget is spent for now";
 
 namespace {
 
@@ -88,11 +93,9 @@ void CompanionServer::Impl::add_routes() {
     router.add(Method::Get, "/api/voice", Access::Signed, [this](Call& call) {
         // Each spoken reply is charged like a chat request.
         return voice_socket(call, voice, [this, user = call.caller->user]() -> std::optional<std::string> {
-            const auto budget = tokens.take(user, double(options.sampling.max_tokens));
-            if (budget.allowed)
-                return std::nullopt;
-            return "this user's token budget is spent for now; try again in " +
-                   std::to_string(budget.retry_after.count()) + " seconds";
+            if (const auto wait = charge_reply(user))
+                return std::string(k_budget_spent) + "; try again in " + std::to_string(wait->count()) + " seconds";
+            return std::nullopt;
         });
     });
     router.add(Method::Get, "/v1/models", Access::Signed, [this](Call&) { return list_models(openai); });
@@ -105,11 +108,17 @@ std::optional<Response> CompanionServer::Impl::limit(const Caller& caller, const
     if (!decision.allowed)
         return too_many_requests(decision.retry_after, "too many requests");
     if (generates(request)) {
-        const auto budget = tokens.take(caller.user, double(options.sampling.max_tokens));
-        if (!budget.allowed)
-            return too_many_requests(budget.retry_after, "this user's token budget is spent for now");
+        if (const auto wait = charge_reply(caller.user))
+            return too_many_requests(*wait, k_budget_spent);
     }
     return std::nullopt;
+}
+
+std::optional<std::chrono::seconds> CompanionServer::Impl::charge_reply(const std::string& user) {
+    const auto budget = tokens.take(user, double(options.sampling.max_tokens));
+    if (budget.allowed)
+        return std::nullopt;
+    return budget.retry_after;
 }
 
 Response CompanionServer::Impl::serve_web(const Request& request) const {
