@@ -8,7 +8,9 @@
 #   --cuda        build ggml's CUDA backend (needs nvcc)
 #   --source DIR  use another llama.cpp checkout instead of the pinned npm bundle
 #
-# Environment: OS1_CACHE_DIR (default: $XDG_CACHE_HOME/os1 or ~/.cache/os1), OS1_JOBS.
+# Environment: OS1_CACHE_DIR (default: $XDG_CACHE_HOME/os1 or ~/.cache/os1), OS1_JOBS, and
+# OS1_CUDA_ARCHITECTURES (with --cuda: the GPU generations to compile for, such as 90 for
+# Hopper; default ggml's own list of seven, which takes hours on a small machine).
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,7 +22,7 @@ while [ $# -gt 0 ]; do
         --tools) want_tools=1 ;;
         --cuda) want_cuda=1 ;;
         --source) source_dir=$(cd "$2" && pwd); shift ;;
-        -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "build-llama: unknown option '$1' (try --help)" >&2; exit 2 ;;
     esac
     shift
@@ -79,7 +81,13 @@ cmake_args=(
     "${cpu_flags[@]}"
 )
 if [ "$want_cuda" = 1 ]; then
-    cmake_args+=(-DGGML_CUDA=ON)
+    # NCCL only helps across several GPUs; one process on one GPU should not need it installed.
+    cmake_args+=(-DGGML_CUDA=ON -DGGML_CUDA_NCCL=OFF)
+    # NVIDIA's installer puts nvcc in /usr/local/cuda/bin without adding it to PATH.
+    if ! command -v nvcc >/dev/null 2>&1 && [ -z "${CUDACXX:-}" ] && [ -x /usr/local/cuda/bin/nvcc ]; then
+        export CUDACXX=/usr/local/cuda/bin/nvcc
+    fi
+    [ -n "${OS1_CUDA_ARCHITECTURES:-}" ] && cmake_args+=(-DCMAKE_CUDA_ARCHITECTURES="$OS1_CUDA_ARCHITECTURES")
 fi
 
 key=$(printf '%s\n' "$source_id" "${cmake_args[@]}" | sha256sum | cut -c1-12)
