@@ -40,6 +40,7 @@ struct EngineBenchArgs {
     std::string model;
     std::string llama_bench = OS1_LLAMA_BENCH;
     int32_t threads = 0;
+    int32_t gpu_layers = -1;
     int32_t prompt_tokens = 128;
     int32_t gen_tokens = 64;
     int32_t repetitions = 3;
@@ -104,6 +105,7 @@ llm::LocalEngineOptions engine_options(const EngineBenchArgs& args, int32_t para
     engine.parallel = parallel;
     engine.context_size = context;
     engine.threads = thread_count(args);
+    engine.gpu_layers = args.gpu_layers;
     return engine;
 }
 
@@ -119,13 +121,13 @@ ErrorOr<nlohmann::json> run_llama_bench(const EngineBenchArgs& args, int32_t pro
     if (!fs::exists(args.llama_bench, ec))
         return make_error(args.llama_bench + " is missing: build it with scripts/setup.sh --tests, or pass "
                                              "--llama-bench PATH");
-    // The same attention as os1's engine uses.
+    // The same attention and the same layers on the GPU as os1's engine.
     const bool flash_attention = llm::uses_flash_attention(engine_options(args, 1, 4096));
     const std::string command = shell_quoted(args.llama_bench) + " -m " + shell_quoted(args.model) + " -p " +
                                 std::to_string(prompt) + " -n " + std::to_string(gen) + " -d " +
                                 std::to_string(depth) + " -t " + std::to_string(thread_count(args)) + " -r " +
-                                std::to_string(repetitions) + " -fa " + (flash_attention ? "1" : "0") +
-                                " -o json 2>/dev/null";
+                                std::to_string(repetitions) + " -fa " + (flash_attention ? "1" : "0") + " -ngl " +
+                                std::to_string(args.gpu_layers) + " -o json 2>/dev/null";
     std::FILE* pipe = ::popen(command.c_str(), "r");
     if (!pipe)
         return make_error("cannot run " + args.llama_bench);
@@ -429,7 +431,9 @@ int run_engine_bench(const EngineBenchArgs& args) {
         std::fprintf(stderr, "os1 bench: %s\n", terminal_text(error.message).c_str());
         return 1;
     };
-    ordered_json out = {{"model", args.model}, {"threads", thread_count(args)}};
+    ordered_json out = {{"model", args.model},
+                        {"threads", thread_count(args)},
+                        {"gpu", llm::runs_on_gpu(engine_options(args, 1, 4096))}};
 
     note(args, "prompt processing and generation, os1 and llama-bench in turn ...\n");
     auto throughput = measure_throughput(args);
@@ -481,6 +485,8 @@ void register_engine_bench(CLI::App* bench, int& exit_code) {
     engine->add_option("-m,--model", args->model, "GGUF model to measure")->required()->check(CLI::ExistingFile);
     engine->add_option("--llama-bench", args->llama_bench, "Path to llama-bench (default: the one built by setup)");
     engine->add_option("-t,--threads", args->threads, "CPU threads (default: all cores)")->check(thread_count_range());
+    engine->add_option("--gpu-layers", args->gpu_layers,
+                       "Layers on the GPU in a CUDA build, on both sides (default: all; without a GPU, none)");
     engine->add_option("-p,--prompt-tokens", args->prompt_tokens, "Prompt length for prompt processing")
         ->default_val(128)
         ->check(CLI::Range(16, 2048));

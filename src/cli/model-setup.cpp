@@ -139,7 +139,9 @@ void add_backend_options(CLI::App& command, BackendOptions& options) {
         ->check(CLI::Range(128, 1 << 20));
     command.add_option("-t,--threads", options.threads, "CPU threads for inference (default: all cores)")
         ->check(thread_count_range());
-    command.add_option("--gpu-layers", options.gpu_layers, "Layers to offload to the GPU (CUDA builds)");
+    command.add_option("--gpu-layers", options.gpu_layers,
+                       "Layers to hold on the GPU in a CUDA build: 0 keeps the model on the CPU (default: all; "
+                       "without a GPU, none)");
 }
 
 ErrorOr<std::unique_ptr<llm::Backend>> open_backend(const BackendOptions& options, const fs::path& data_home,

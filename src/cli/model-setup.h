@@ -24,7 +24,7 @@ struct BackendOptions {
     int32_t context_size = 4096;
     int32_t threads = 0;
     int32_t parallel = 1;
-    int32_t gpu_layers = 0;
+    int32_t gpu_layers = -1;  // negative: all
 };
 
 // Whether a person is there to answer a question (offer a download) or a script is running.

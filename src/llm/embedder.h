@@ -32,7 +32,7 @@ struct EmbedderOptions {
     int32_t threads = 0;          // 0: all cores
     int32_t texts_per_batch = 8;  // texts decoded together in one llama_decode
     int32_t max_tokens = 512;     // longer texts are embedded from their first max_tokens tokens
-    int32_t gpu_layers = 0;
+    int32_t gpu_layers = -1;      // negative: all layers on the GPU, where there is one
 };
 
 // Loads a GGUF model for embeddings. The model's own pooling is used (mean, CLS or last);

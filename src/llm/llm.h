@@ -184,10 +184,14 @@ struct LocalEngineOptions {
     int32_t parallel = 4;         // conversations held in the KV cache and decoded together
     int32_t batch_size = 512;     // tokens per llama_decode call
     int32_t threads = 0;          // 1..k_max_threads; 0: all cores
-    int32_t gpu_layers = 0;
+    int32_t gpu_layers = -1;      // layers held on a GPU; negative: all of them (none without a GPU)
     // Called during loading with progress in [0, 1].
     std::function<void(float)> on_load_progress;
 };
+
+// Whether layers run on a GPU: a GPU backend was built and found a device, and gpu_layers is
+// not 0.
+bool runs_on_gpu(const LocalEngineOptions& options);
 
 // Whether the engine uses flash attention: llama.cpp's choice (on where the backend has it)
 // when layers run on a GPU, and off on the CPU. There, with the model held in the cache of a

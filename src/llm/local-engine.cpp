@@ -713,8 +713,12 @@ bool report_progress(float progress, void* user_data) {
 
 }  // namespace
 
+bool runs_on_gpu(const LocalEngineOptions& options) {
+    return options.gpu_layers != 0 && llama_supports_gpu_offload();
+}
+
 bool uses_flash_attention(const LocalEngineOptions& options) {
-    return options.gpu_layers > 0;
+    return runs_on_gpu(options);
 }
 
 ErrorOr<std::unique_ptr<Backend>> open_local_engine(const LocalEngineOptions& options) {
