@@ -118,8 +118,9 @@ void register_dev(CLI::App& app, GlobalOptions& global, int& exit_code) {
     CLI::App* make = dev->add_subcommand(
         "make-model", "Write a GGUF model with a real tokenizer and seeded random weights, for tests and benchmarks");
     make->add_option("--preset", args->preset,
-                     "Model size: tiny (n_embd 64, 2 layers), small (n_embd 256, 4 layers) or 0.5b "
-                     "(Qwen2.5-0.5B's dimensions, about 630M parameters)")
+                     "Model size: tiny (n_embd 64, 2 layers), small (n_embd 256, 4 layers), 0.5b "
+                     "(Qwen2.5-0.5B's dimensions, about 630M parameters) or 8b (Llama 3.1 8B's, with --arch "
+                     "llama; needs 16 GB of free disk while it is written)")
         ->required();
     make->add_option("--arch", args->arch, "Architecture and tokenizer: qwen2 or llama (Llama 3)")
         ->capture_default_str();

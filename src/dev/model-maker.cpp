@@ -98,7 +98,9 @@ ErrorOr<ModelPreset> parse_model_preset(std::string_view name) {
         return ModelPreset::Small;
     if (name == "0.5b")
         return ModelPreset::HalfBillion;
-    return make_error("unknown preset '" + std::string(name) + "' (expected tiny, small or 0.5b)");
+    if (name == "8b")
+        return ModelPreset::EightBillion;
+    return make_error("unknown preset '" + std::string(name) + "' (expected tiny, small, 0.5b or 8b)");
 }
 
 ErrorOr<ModelArch> parse_model_arch(std::string_view name) {
@@ -124,6 +126,7 @@ const char* to_string(ModelPreset preset) {
     case ModelPreset::Tiny: return "tiny";
     case ModelPreset::Small: return "small";
     case ModelPreset::HalfBillion: return "0.5b";
+    case ModelPreset::EightBillion: return "8b";
     }
     return "?";
 }

@@ -31,6 +31,14 @@ ModelShape shape_for(ModelPreset preset, ModelArch arch, uint32_t n_vocab) {
         shape.n_ff = 4864;
         shape.n_ctx_train = 32768;
         break;
+    case ModelPreset::EightBillion:  // Llama 3.1 8B
+        shape.n_embd = 4096;
+        shape.n_layer = 32;
+        shape.n_head = 32;
+        shape.n_head_kv = 8;
+        shape.n_ff = 14336;
+        shape.n_ctx_train = 131072;
+        break;
     }
     switch (arch) {
     case ModelArch::Qwen2:

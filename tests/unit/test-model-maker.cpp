@@ -15,6 +15,7 @@
 
 #include "core/handles.h"
 #include "dev/model-maker.h"
+#include "dev/model-shape.h"
 #include "llama.h"
 #include "support/temp-dir.h"
 
@@ -225,6 +226,7 @@ TEST_F(ModelMakerTest, ReportsWritingProgressUpToTheFileSize) {
 
 TEST(ModelMakerArguments, UnknownNamesAreErrors) {
     EXPECT_EQ(parse_model_preset("0.5b").value(), ModelPreset::HalfBillion);
+    EXPECT_EQ(parse_model_preset("8b").value(), ModelPreset::EightBillion);
     EXPECT_EQ(parse_model_arch("llama").value(), ModelArch::Llama);
     EXPECT_EQ(parse_model_quant("q4_0").value(), ModelQuant::Q4_0);
 
@@ -234,6 +236,17 @@ TEST(ModelMakerArguments, UnknownNamesAreErrors) {
     EXPECT_TRUE(parse_model_arch("gpt2").is_error());
     EXPECT_TRUE(parse_model_quant("q5_k").is_error());
     EXPECT_TRUE(parse_model_quant("").is_error());
+}
+
+// The 8b preset stands for the models people run on a GPU, so its size must be the real one:
+// Llama 3.1 8B has 8,030,261,248 parameters with its 128,256-token vocabulary.
+TEST(ModelShape, TheEightBillionPresetHasLlama31EightBsParameterCount) {
+    const auto shape = os1::dev::detail::shape_for(ModelPreset::EightBillion, ModelArch::Llama, 128256);
+    int64_t parameters = 0;
+    for (const auto& tensor : os1::dev::detail::tensor_plan(shape))
+        parameters += tensor.ne0 * tensor.ne1;
+    EXPECT_EQ(parameters, 8030261248);
+    EXPECT_EQ(shape.head_dim(), 128u);
 }
 
 TEST_F(ModelMakerTest, MissingVocabFileIsAnError) {
