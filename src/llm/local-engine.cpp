@@ -1,8 +1,8 @@
 // The local inference engine. One thread owns the llama_context; it serves many
 // conversations at once, each as its own sequence in the KV cache, and decodes them together
 // in one batch per step (continuous batching: a reply joins and leaves the batch whenever it
-// starts or ends). Callers render and tokenize on their own thread; the engine thread only
-// decodes and samples.
+// starts or ends). Callers render and count tokens on their own thread; the engine thread
+// tokenizes what its cache lacks, decodes and samples.
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -21,6 +21,7 @@
 #include "llm/prompt-fit.h"
 #include "llm/sampler.h"
 #include "llm/stop-matcher.h"
+#include "llm/token-counter.h"
 #include "llm/tokens.h"
 #include "core/utf8.h"
 
@@ -100,7 +101,8 @@ class LocalEngine final : public Backend {
 public:
     LocalEngine(LlamaModelPtr model, LlamaContextPtr context, const LocalEngineOptions& options)
         : m_model(std::move(model)), m_context(std::move(context)), m_vocab(llama_model_get_vocab(m_model.get())),
-          m_template(ChatTemplate::for_model(m_model.get())), m_batch_size(options.batch_size),
+          m_template(ChatTemplate::for_model(m_model.get())), m_token_counter(m_vocab),
+          m_batch_size(options.batch_size),
           m_context_per_sequence(int32_t(llama_n_ctx_seq(m_context.get()))) {
         int32_t parallel = int32_t(llama_n_seq_max(m_context.get()));
         m_slots.resize(size_t(parallel));
@@ -220,6 +222,7 @@ public:
             std::lock_guard lock(m_mutex);
             m_dropped.erase(conversation);
         }
+        m_token_counter.forget(conversation);
         run_on_engine<int>([&] {
             if (Slot* slot = find_slot(conversation); slot && !slot->busy())
                 release(*slot);
@@ -241,7 +244,7 @@ private:
             const Clock::time_point render_start = Clock::now();
             rendered = OS1_TRY(m_template.render(candidate, /*add_assistant=*/true));
             const Clock::time_point tokenize_start = Clock::now();
-            const auto count = int32_t(tokenize(m_vocab, rendered, AddSpecial::Yes).size());
+            const int32_t count = m_token_counter.count(job.conversation, rendered).tokens;
             job.render_ms += milliseconds_between(render_start, tokenize_start);
             job.tokenize_ms += milliseconds_between(tokenize_start, Clock::now());
             return count;
@@ -683,6 +686,7 @@ private:
     LlamaContextPtr m_context;
     const llama_vocab* m_vocab;
     ChatTemplate m_template;
+    TokenCounter m_token_counter;  // counts each turn's prompt, tokenizing only what is new
     int32_t m_batch_size;
     int32_t m_context_per_sequence;
     std::string m_bos_text;
