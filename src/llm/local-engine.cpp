@@ -626,6 +626,9 @@ private:
             }
             return;
         }
+        // On a GPU llama_decode returns once the work is queued; wait for it, so that the prefill
+        // time holds the computation and the first sample's time holds only the sampling.
+        llama_synchronize(m_context.get());
         const Clock::time_point decoded_at = Clock::now();
         for (Slot& slot : m_slots) {
             if (slot.busy() && slot.logits_index >= 0) {
