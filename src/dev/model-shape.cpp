@@ -2,44 +2,35 @@
 
 namespace os1::dev::detail {
 
+namespace {
+
+struct Dimensions {
+    uint32_t n_embd, n_layer, n_head, n_head_kv, n_ff, n_ctx_train;
+};
+
+Dimensions dimensions_of(ModelPreset preset) {
+    switch (preset) {
+    case ModelPreset::Tiny: return {64, 2, 4, 2, 128, 4096};
+    case ModelPreset::Small: return {256, 4, 4, 2, 768, 8192};
+    case ModelPreset::HalfBillion: return {896, 24, 14, 2, 4864, 32768};        // Qwen2.5-0.5B
+    case ModelPreset::EightBillion: return {4096, 32, 32, 8, 14336, 131072};   // Llama 3.1 8B
+    }
+    return {};
+}
+
+}  // namespace
+
 ModelShape shape_for(ModelPreset preset, ModelArch arch, uint32_t n_vocab) {
     ModelShape shape;
     shape.arch = arch;
     shape.n_vocab = n_vocab;
-    switch (preset) {
-    case ModelPreset::Tiny:
-        shape.n_embd = 64;
-        shape.n_layer = 2;
-        shape.n_head = 4;
-        shape.n_head_kv = 2;
-        shape.n_ff = 128;
-        shape.n_ctx_train = 4096;
-        break;
-    case ModelPreset::Small:
-        shape.n_embd = 256;
-        shape.n_layer = 4;
-        shape.n_head = 4;
-        shape.n_head_kv = 2;
-        shape.n_ff = 768;
-        shape.n_ctx_train = 8192;
-        break;
-    case ModelPreset::HalfBillion:  // Qwen2.5-0.5B
-        shape.n_embd = 896;
-        shape.n_layer = 24;
-        shape.n_head = 14;
-        shape.n_head_kv = 2;
-        shape.n_ff = 4864;
-        shape.n_ctx_train = 32768;
-        break;
-    case ModelPreset::EightBillion:  // Llama 3.1 8B
-        shape.n_embd = 4096;
-        shape.n_layer = 32;
-        shape.n_head = 32;
-        shape.n_head_kv = 8;
-        shape.n_ff = 14336;
-        shape.n_ctx_train = 131072;
-        break;
-    }
+    const Dimensions dimensions = dimensions_of(preset);
+    shape.n_embd = dimensions.n_embd;
+    shape.n_layer = dimensions.n_layer;
+    shape.n_head = dimensions.n_head;
+    shape.n_head_kv = dimensions.n_head_kv;
+    shape.n_ff = dimensions.n_ff;
+    shape.n_ctx_train = dimensions.n_ctx_train;
     switch (arch) {
     case ModelArch::Qwen2:
         shape.rope_freq_base = 1000000.0f;
