@@ -5,7 +5,7 @@
 #   bench/gpu.sh pack BUILD_DIR BUNDLE
 #       On the build machine: packs BUILD_DIR's os1 (built with OS1_CUDA=1), llama-bench from
 #       the same llama.cpp build, the model tests, the shared libraries they need that are not
-#       glibc or CUDA's, and llama.cpp's vocab files into BUNDLE (.tar.xz, about 30 MB for
+#       glibc or CUDA's, and llama.cpp's vocab files into BUNDLE (.tar.xz, about 55 MB for
 #       one GPU generation).
 #   bench/gpu.sh run BUNDLE OUT_DIR [SECONDS]
 #       On the GPU host: runs the model tests, then `os1 bench engine --json` on the generated
