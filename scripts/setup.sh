@@ -6,8 +6,9 @@
 #   --tests        also build llama.cpp's reference tools (llama-server, llama-bench) for tests
 #   --build-dir    where to build os1 (default: build)
 #   --sanitize     build with AddressSanitizer and UndefinedBehaviorSanitizer
-# Environment: OS1_CUDA=1 builds llama.cpp with CUDA; OS1_LLAMA_SOURCE_DIR=DIR uses another
-# llama.cpp checkout; OS1_JOBS=N sets build parallelism.
+# Environment: OS1_CUDA=1 builds llama.cpp with CUDA, for the GPU generations that
+# OS1_CUDA_ARCHITECTURES names (90 for Hopper, say; default ggml's seven, which take hours);
+# OS1_LLAMA_SOURCE_DIR=DIR uses another llama.cpp checkout; OS1_JOBS=N sets build parallelism.
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "$0")/.." && pwd)
