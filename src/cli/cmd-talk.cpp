@@ -84,6 +84,7 @@ void show_event(const voice::DuplexEvent& event, const std::string& companion_na
         std::printf("you › %s\n", terminal_text(event.text).c_str());
         break;
     case voice::DuplexEvent::Kind::ReplyText:
+    case voice::DuplexEvent::Kind::PlaybackCleared:
         break;
     case voice::DuplexEvent::Kind::TurnEnded:
         std::printf("%s › %s%s\n", terminal_text(companion_name).c_str(), terminal_text(event.turn.spoken).c_str(),
@@ -181,10 +182,15 @@ int live(companion::Conversation& conversation, VoiceParts parts) {
         }
         if (!frame->has_value())
             continue;
+        // The speaker's queue is the listener's buffer: what it still holds was not heard.
+        session.listener_heard((*device)->played_samples());
         const auto played = session.tick(voice::Frame(**frame));
         (*device)->play(played);
-        for (const voice::DuplexEvent& event : session.take_events())
+        for (const voice::DuplexEvent& event : session.take_events()) {
+            if (event.kind == voice::DuplexEvent::Kind::PlaybackCleared)
+                (*device)->clear_playback();
             show_event(event, name);
+        }
     }
     std::fprintf(stderr, "\n");
     return 0;

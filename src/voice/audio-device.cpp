@@ -32,6 +32,7 @@ struct AudioDevice::Impl {
     std::condition_variable captured_ready;
     std::deque<Sample> captured;
     std::deque<Sample> to_play;
+    uint64_t played = 0;  // of all queued: taken by the device or dropped
 
     ~Impl() {
         // Closing waits for a running callback to return, so the buffers outlive it.
@@ -64,6 +65,7 @@ struct AudioDevice::Impl {
         const size_t available = std::min(count, impl.to_play.size());
         std::copy_n(impl.to_play.begin(), available, samples);
         impl.to_play.erase(impl.to_play.begin(), impl.to_play.begin() + static_cast<std::ptrdiff_t>(available));
+        impl.played += available;
         std::fill(samples + available, samples + count, Sample{0});
     }
 };
@@ -127,7 +129,13 @@ void AudioDevice::play(std::span<const Sample> audio) {
 
 void AudioDevice::clear_playback() {
     std::lock_guard lock(m_impl->mutex);
+    m_impl->played += m_impl->to_play.size();
     m_impl->to_play.clear();
+}
+
+uint64_t AudioDevice::played_samples() const {
+    std::lock_guard lock(m_impl->mutex);
+    return m_impl->played;
 }
 
 size_t AudioDevice::queued_playback() const {

@@ -38,6 +38,8 @@ public:
     void clear_playback();
     // Samples queued for the speaker and not yet handed to the device.
     size_t queued_playback() const;
+    // Samples of all that play() queued that the device has taken or clear_playback() dropped.
+    uint64_t played_samples() const;
     // "PulseAudio: Built-in Audio", for the display.
     std::string description() const;
 

@@ -109,6 +109,7 @@ ErrorOr<SimulationResult> simulate_dialogue(DuplexSession& session, const std::v
                 break;
             case DuplexEvent::Kind::Transcript:
             case DuplexEvent::Kind::ReplyText:
+            case DuplexEvent::Kind::PlaybackCleared:  // what it plays is heard at once
                 break;
             }
         }

@@ -1,7 +1,6 @@
 #include "voice/duplex-session.h"
 
 #include <algorithm>
-#include <cmath>
 #include <utility>
 
 namespace os1::voice {
@@ -28,35 +27,6 @@ std::string trimmed(std::string_view text) {
         return {};
     size_t end = text.find_last_not_of(" \t\r\n");
     return std::string(text.substr(begin, end - begin + 1));
-}
-
-// The start of `text` up to the end of its `words`-th word, as it stands (spaces and
-// punctuation inside kept).
-std::string first_words(std::string_view text, size_t words) {
-    size_t position = 0;
-    size_t end = 0;
-    for (size_t counted = 0; counted < words; counted++) {
-        size_t start = text.find_first_not_of(" \t\r\n", position);
-        if (start == std::string_view::npos)
-            break;
-        end = text.find_first_of(" \t\r\n", start);
-        if (end == std::string_view::npos)
-            end = text.size();
-        position = end;
-    }
-    return std::string(text.substr(0, end));
-}
-
-size_t count_words(std::string_view text) {
-    size_t count = 0;
-    bool in_word = false;
-    for (char c : text) {
-        bool space = c == ' ' || c == '\t' || c == '\r' || c == '\n';
-        if (!space && !in_word)
-            count++;
-        in_word = !space;
-    }
-    return count;
 }
 
 DuplexEvent make_event(DuplexEvent::Kind kind, std::string text = {}) {
@@ -140,8 +110,35 @@ bool DuplexSession::is_current(uint64_t turn_id) const {
     return m_turn_active && turn_id == m_turn_id;
 }
 
+void DuplexSession::listener_heard(uint64_t position) {
+    m_listener_heard = std::max(position, m_listener_heard.value_or(0));
+}
+
+uint64_t DuplexSession::heard_position() const {
+    if (!m_listener_heard)
+        return m_emitted;
+    const uint64_t most_unheard = samples_for(m_settings.most_unheard);
+    const uint64_t oldest = m_emitted > most_unheard ? m_emitted - most_unheard : 0;
+    return std::clamp(*m_listener_heard, oldest, m_emitted);
+}
+
+std::array<Sample, k_frame_samples> DuplexSession::heard_frame() const {
+    // m_recent_output ends at m_emitted; the frame wanted ends at the heard position, and is
+    // silence before the output began.
+    std::array<Sample, k_frame_samples> frame{};
+    const uint64_t end = heard_position();
+    const uint64_t unheard = m_emitted - end;
+    for (size_t i = 0; i < frame.size(); ++i) {
+        const uint64_t back = unheard + frame.size() - i;  // samples before m_emitted
+        if (back <= m_recent_output.size())
+            frame[i] = m_recent_output[m_recent_output.size() - static_cast<size_t>(back)];
+    }
+    return frame;
+}
+
 std::array<Sample, k_frame_samples> DuplexSession::tick(Frame microphone) {
-    EchoCanceller::Result echo = m_echo.process(microphone, Frame(m_last_played));
+    const auto reference = heard_frame();
+    EchoCanceller::Result echo = m_echo.process(microphone, Frame(reference));
     Frame residual(echo.residual);
     bool speech = m_detector->is_speech(residual) && echo.may_be_user;
     m_preroll.push_back(echo.residual);
@@ -160,8 +157,13 @@ std::array<Sample, k_frame_samples> DuplexSession::tick(Frame microphone) {
         watch_for_barge_in(residual, speech);
     else
         listen(residual, speech);
-    m_last_played = play();
-    return m_last_played;
+    const auto out = play();
+    m_recent_output.insert(m_recent_output.end(), out.begin(), out.end());
+    const size_t kept = samples_for(m_settings.most_unheard) + k_frame_samples;
+    if (m_recent_output.size() > kept)
+        m_recent_output.erase(m_recent_output.begin(),
+                              m_recent_output.begin() + static_cast<ptrdiff_t>(m_recent_output.size() - kept));
+    return out;
 }
 
 void DuplexSession::refresh_partial() {
@@ -273,8 +275,7 @@ void DuplexSession::start_turn(std::string words, milliseconds hangover, millise
         m_turn_started = Clock::now() - stt_final;
         m_first_token_seen = false;
         m_first_audio_seen = false;
-        m_clauses.clear();
-        m_spoken.clear();
+        m_playback.clear();
         m_reply_end = ReplyEnd::None;
         m_request = words;
         emit(make_event(DuplexEvent::Kind::Transcript, words));
@@ -292,7 +293,7 @@ void DuplexSession::watch_for_barge_in(Frame residual, bool speech) {
         if (m_barge_in_frames < frames_in(m_settings.barge_in_onset))
             return;
         // Speech over the reply: pause at once, and listen to it from its onset.
-        m_paused = true;
+        pause_playback();
         m_paused_speech_frames = m_barge_in_frames;
         m_paused_silent_frames = 0;
         m_endpointer.reset();
@@ -351,29 +352,25 @@ void DuplexSession::watch_for_barge_in(Frame residual, bool speech) {
     }
 }
 
-std::string DuplexSession::spoken_so_far() const {
-    std::string spoken = m_spoken;
-    if (!m_clauses.empty() && m_clauses.front().played > 0) {
-        const Clause& cut = m_clauses.front();
-        // The clause cut short: its words in proportion to the share of its audio played, a
-        // word counted once its share has been played.
-        double share = static_cast<double>(cut.played) / static_cast<double>(cut.samples.size());
-        size_t words = static_cast<size_t>(std::floor(share * static_cast<double>(count_words(cut.text)) + 1e-9));
-        spoken += first_words(cut.text, words);
-    }
-    return trimmed(spoken);
+void DuplexSession::pause_playback() {
+    m_paused = true;
+    std::lock_guard lock(m_mutex);
+    m_playback.rewind_to_heard();
+    DuplexEvent event = make_event(DuplexEvent::Kind::PlaybackCleared);
+    event.position = m_emitted;
+    emit(std::move(event));
 }
 
 void DuplexSession::end_turn(bool interrupted) {
     m_turn.interrupted = interrupted;
-    m_turn.spoken = interrupted ? spoken_so_far() : trimmed(m_spoken);
+    m_turn.spoken = trimmed(m_playback.spoken());
     if (interrupted && m_worker_turn == m_turn_id)
         m_interrupt = m_turn.spoken;  // the worker hands it to Reply::interrupt()
     m_ended_turn_id = m_turn_id;
     if (!interrupted && m_reply_end == ReplyEnd::Finished)
         m_played_through_turn = m_turn_id;
     m_turn_active = false;
-    m_clauses.clear();
+    m_playback.clear();
     DuplexEvent event = make_event(DuplexEvent::Kind::TurnEnded);
     event.turn = m_turn;
     emit(std::move(event));
@@ -383,28 +380,17 @@ void DuplexSession::end_turn(bool interrupted) {
 
 std::array<Sample, k_frame_samples> DuplexSession::play() {
     std::array<Sample, k_frame_samples> out{};
-    if (m_paused)
-        return out;
+    const uint64_t position = m_emitted;
+    m_emitted += out.size();
     std::lock_guard lock(m_mutex);
     if (!m_turn_active)
         return out;
-    size_t filled = 0;
-    while (filled < out.size() && !m_clauses.empty()) {
-        Clause& clause = m_clauses.front();
-        size_t count = std::min(out.size() - filled, clause.samples.size() - clause.played);
-        std::copy_n(clause.samples.begin() + static_cast<ptrdiff_t>(clause.played), count, out.begin() + filled);
-        clause.played += count;
-        filled += count;
-        if (count > 0)
-            set_state(DuplexState::Speaking);
-        if (clause.played == clause.samples.size()) {
-            m_spoken += clause.text;
-            m_clauses.pop_front();
-        }
-    }
-    // Played through. When synthesis failed, the reply generated was not all spoken: it is
-    // stored as interrupted, with what was spoken.
-    if (m_clauses.empty() && m_reply_end != ReplyEnd::None)
+    if (!m_paused && m_playback.emit(out, position) > 0)
+        set_state(DuplexState::Speaking);
+    m_playback.heard_up_to(heard_position());
+    // Played through, once the last clause was heard. When synthesis failed, the reply
+    // generated was not all spoken: it is stored as interrupted, with what was spoken.
+    if (m_playback.all_heard() && m_reply_end != ReplyEnd::None)
         end_turn(m_reply_end == ReplyEnd::Failed && m_worker_turn == m_turn_id);
     return out;
 }
@@ -414,7 +400,7 @@ bool DuplexSession::wait_for_output(milliseconds timeout) {
         return true;  // the user is speaking over the reply: the microphone matters, not the queue
     std::unique_lock lock(m_mutex);
     return m_changed.wait_for(lock, timeout,
-                              [&] { return !m_turn_active || !m_clauses.empty() || m_reply_end != ReplyEnd::None; });
+                              [&] { return !m_turn_active || m_playback.has_unemitted() || m_reply_end != ReplyEnd::None; });
 }
 
 void DuplexSession::run_worker() {
@@ -554,10 +540,7 @@ bool DuplexSession::queue_clause(std::string text, const affect::ProsodyHints& p
         m_turn.timings.first_clause_synthesis = synthesis;
     }
     // A clause with nothing to say is queued all the same: its text belongs to what is spoken.
-    Clause clause;
-    clause.text = std::move(text);
-    clause.samples = std::move(audio->samples);
-    m_clauses.push_back(std::move(clause));
+    m_playback.push(std::move(text), std::move(audio->samples));
     m_changed.notify_all();
     return true;
 }

@@ -16,10 +16,17 @@
 // (echo-canceller.h) goes through voice activity. When speech starts, playback pauses at once;
 // when it lasts barge_in_min_speech (or barge_in_min_speech_with_words and the recogniser hears
 // words), the interruption counts: the reply is cancelled with Reply::interrupt(spoken), where
-// `spoken` is exactly the text played aloud (the clauses played whole and, of the clause cut
-// short, its words in proportion to the share of its audio played), and the session listens to
+// `spoken` is exactly the text played aloud (the clauses heard whole and, of the clause cut
+// short, its words in proportion to the share of its audio heard), and the session listens to
 // the rest of the user's utterance. If the user falls silent first (a cough, "mm-hmm"),
 // playback resumes where it paused and nothing is cancelled.
+//
+// What was heard: by default, each frame tick() returns counts as heard at once (a device that
+// plays it right away). A listener behind a buffer (a browser's jitter buffer) reports how far
+// it has heard with listener_heard(); then the stored text, the end of a reply played through,
+// and the echo canceller's reference all follow those reports. A pause for a possible barge-in
+// emits PlaybackCleared: the listener drops what it holds, and playback resumes from the first
+// sample it had not heard.
 //
 // Reply contract (reply-source.h): reply_to(), prosody(), next(), interrupt() and
 // played_through() are all called on the session's worker thread, one at a time. A reply is
@@ -50,6 +57,7 @@
 #include "voice/clause-splitter.h"
 #include "voice/echo-canceller.h"
 #include "voice/endpointer.h"
+#include "voice/playback-queue.h"
 #include "voice/reply-source.h"
 #include "voice/speech-recognizer.h"
 #include "voice/speech-synthesizer.h"
@@ -76,6 +84,9 @@ struct DuplexSettings {
     std::chrono::milliseconds early_finish{100};
     // How long the worker waits for a reply piece before it looks for a cancellation again.
     std::chrono::milliseconds piece_poll{20};
+    // Output a reporting listener has not heard yet counts as heard once it is this old, so
+    // that a listener that stops reporting cannot hold a reply open.
+    std::chrono::milliseconds most_unheard{1000};
     EndpointerSettings endpointer;
     ClauseSplitterSettings clauses;
     EchoCancellerSettings echo;
@@ -106,10 +117,14 @@ struct DuplexEvent {
         ReplyText,     // `text`: a piece of the reply as it streams
         TurnEnded,     // `turn`: played through, interrupted, or failed (then also an Error)
         Error,         // `text`: the reply failed (nothing stored) or synthesis failed
+        // Playback paused: the listener drops what it holds of the output before `position`;
+        // what it had not heard is played again if the reply resumes.
+        PlaybackCleared,
     };
     Kind kind = Kind::StateChanged;
     DuplexState state = DuplexState::Listening;
     std::string text;
+    uint64_t position = 0;  // in the output stream: samples tick() returned before it
     TurnSummary turn;
 };
 
@@ -125,6 +140,11 @@ public:
     // One 10 ms frame from the microphone; returns the frame to play now (silence when nothing).
     std::array<Sample, k_frame_samples> tick(Frame microphone);
 
+    // The listener had heard the output up to `position` (samples tick() returned, counted from
+    // the session's start) when the microphone frame of the next tick() ended. Reports that
+    // move back, or ahead of the output, are clamped.
+    void listener_heard(uint64_t position);
+
     // For a simulation: waits until tick() has reply audio to play, or no reply is pending
     // (listening, or the reply ended), or `timeout` passes; false on the timeout. Returns at
     // once when nothing is being computed.
@@ -135,11 +155,6 @@ public:
     DuplexState state() const;
 
 private:
-    struct Clause {
-        std::string text;             // as it stands in the reply, with its leading space
-        std::vector<Sample> samples;  // may be empty (punctuation only)
-        size_t played = 0;
-    };
     enum class ReplyEnd { None, Finished, Failed };
 
     void listen(Frame residual, bool speech);
@@ -152,10 +167,14 @@ private:
     void recognition_failed(const Error& error);
     void watch_for_barge_in(Frame residual, bool speech);
     std::array<Sample, k_frame_samples> play();
+    // How far the listener has heard the output, now.
+    uint64_t heard_position() const;
+    // The frame the listener was hearing as the microphone frame of this tick was captured.
+    std::array<Sample, k_frame_samples> heard_frame() const;
+    void pause_playback();
     void start_turn(std::string words, std::chrono::milliseconds hangover, std::chrono::milliseconds stt_final);
     void refresh_partial();
     void end_turn(bool interrupted);    // the caller holds m_mutex
-    std::string spoken_so_far() const;  // the caller holds m_mutex
     void set_state(DuplexState state);  // the caller holds m_mutex
     void emit(DuplexEvent event);       // the caller holds m_mutex
     void run_worker();
@@ -174,7 +193,9 @@ private:
     std::unique_ptr<SpeechRecognizer> m_recognizer;
     Endpointer m_endpointer;
     EchoCanceller m_echo;
-    std::array<Sample, k_frame_samples> m_last_played{};
+    uint64_t m_emitted = 0;                  // samples tick() returned
+    std::optional<uint64_t> m_listener_heard;  // the listener's latest report, if it reports
+    std::deque<Sample> m_recent_output;        // the last most_unheard (and a frame) of the output
     bool m_recognizing = false;
     std::string m_partial;  // the recogniser's words so far, refreshed every few frames
     // The utterance's parts finished early, while the endpointer waited out the hangover.
@@ -203,8 +224,7 @@ private:
     uint64_t m_played_through_turn = 0;    // the latest turn whose whole reply was played
     bool m_turn_active = false;            // from start_turn() until end_turn()
     uint64_t m_worker_turn = 0;            // the turn whose reply the worker handles (0: none)
-    std::deque<Clause> m_clauses;          // synthesised; the front is playing
-    std::string m_spoken;                  // clauses played whole in this turn
+    PlaybackQueue m_playback;              // this turn's clauses, synthesised
     ReplyEnd m_reply_end = ReplyEnd::None;
     std::optional<std::string> m_interrupt;  // spoken text, for the worker to pass to interrupt()
     bool m_stopping = false;

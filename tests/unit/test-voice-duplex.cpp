@@ -4,6 +4,7 @@
 // a delay). The recogniser and the replies are doubles (support/voice-doubles.h).
 #include <algorithm>
 #include <cstdio>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -57,11 +58,15 @@ std::string trimmed(const std::string& text) {
 }
 
 // The session in a loop of virtual time: each 10 ms the microphone hears the user's timeline
-// plus the echo of what was played, and the driver waits (wall time, not virtual) whenever the
-// session is computing its reply.
+// plus the echo of what the speaker played, and the driver waits (wall time, not virtual)
+// whenever the session is computing its reply. The speaker plays what the session returns a
+// frame later, or later still behind a jitter buffer that it reports on as a browser does
+// (voice-channel.h): it then holds `buffer` of audio before it plays, and drops what it holds
+// when the session clears playback.
 struct Echo {
     double gain = 0;
-    std::chrono::milliseconds delay{0};  // beyond the one frame a device always adds
+    std::chrono::milliseconds delay{0};   // beyond the one frame a device always adds
+    std::chrono::milliseconds buffer{0};  // the listener's jitter buffer
 };
 
 // Makes the session's recogniser; `frames` is the simulation's clock, in frames.
@@ -104,16 +109,19 @@ public:
         run_until([] { return false; }, duration);
     }
 
-    // The first frame at or after `from` whose output is not silent.
-    std::optional<size_t> first_sound_from(size_t from) const {
+    // The first frame at or after `from` whose output (the session's, or the speaker's) is
+    // not silent.
+    std::optional<size_t> first_sound_from(size_t from) const { return first_sound_in(played, from); }
+    std::optional<size_t> first_sound_in(const std::vector<Sample>& output, size_t from) const {
         for (size_t f = from; f < frames; f++)
-            if (!silent(f))
+            if (!silent_in(output, f))
                 return f;
         return std::nullopt;
     }
-    bool silent(size_t frame) const {
-        return std::all_of(played.begin() + static_cast<ptrdiff_t>(frame * k_frame_samples),
-                           played.begin() + static_cast<ptrdiff_t>((frame + 1) * k_frame_samples),
+    bool silent(size_t frame) const { return silent_in(played, frame); }
+    static bool silent_in(const std::vector<Sample>& output, size_t frame) {
+        return std::all_of(output.begin() + static_cast<ptrdiff_t>(frame * k_frame_samples),
+                           output.begin() + static_cast<ptrdiff_t>((frame + 1) * k_frame_samples),
                            [](Sample s) { return s == 0; });
     }
     std::vector<TurnSummary> turns() const {
@@ -129,7 +137,8 @@ public:
     }
 
     std::vector<Sample> user;                            // the user's side of the microphone, in virtual time
-    std::vector<Sample> played;                          // everything the session played
+    std::vector<Sample> played;                          // everything the session returned
+    std::vector<Sample> heard;                           // everything the speaker played
     std::vector<std::pair<size_t, DuplexEvent>> events;  // with the frame they came in
     size_t frames = 0;                                   // ticked so far; the frame being ticked
     os1::test::ScriptedReplySource replies;
@@ -145,18 +154,42 @@ private:
         for (size_t i = 0; i < k_frame_samples; i++) {
             size_t at = start + i;
             double mixed = at < user.size() ? user[at] : 0;
-            if (m_echo.gain > 0 && at >= lag && at - lag < played.size())
-                mixed += m_echo.gain * played[at - lag];
+            if (m_echo.gain > 0 && at >= lag && at - lag < heard.size())
+                mixed += m_echo.gain * heard[at - lag];
             microphone[i] = static_cast<Sample>(std::clamp(std::lround(mixed), -32768L, 32767L));
         }
+        if (m_echo.buffer > 0ms)
+            session->listener_heard(m_speaker_took);
         auto out = session->tick(Frame(microphone));
         played.insert(played.end(), out.begin(), out.end());
-        for (DuplexEvent& event : session->take_events())
+        for (DuplexEvent& event : session->take_events()) {
+            if (event.kind == DuplexEvent::Kind::PlaybackCleared && m_echo.buffer > 0ms) {
+                const size_t dropped = std::min<size_t>(m_speaker_queue.size(), event.position - m_speaker_took);
+                m_speaker_queue.erase(m_speaker_queue.begin(), m_speaker_queue.begin() + static_cast<ptrdiff_t>(dropped));
+                m_speaker_took += dropped;
+                m_speaker_playing = false;
+            }
             events.emplace_back(frames, std::move(event));
+        }
+        m_speaker_queue.insert(m_speaker_queue.end(), out.begin(), out.end());
+        // The speaker starts (and restarts after a clear) once its buffer is full, then plays a
+        // frame each tick.
+        if (m_speaker_queue.size() >= samples_for(m_echo.buffer) + k_frame_samples)
+            m_speaker_playing = true;
+        if (m_speaker_playing) {
+            heard.insert(heard.end(), m_speaker_queue.begin(), m_speaker_queue.begin() + k_frame_samples);
+            m_speaker_queue.erase(m_speaker_queue.begin(), m_speaker_queue.begin() + k_frame_samples);
+            m_speaker_took += k_frame_samples;
+        } else {
+            heard.resize(heard.size() + k_frame_samples, 0);
+        }
         frames++;
     }
 
     Echo m_echo;
+    std::deque<Sample> m_speaker_queue;
+    uint64_t m_speaker_took = 0;
+    bool m_speaker_playing = false;
 };
 
 // The clauses the session speaks for a reply of these pieces (clause-splitter.h, tested on its own).
@@ -458,9 +491,85 @@ TEST(DuplexSession, ACoughPausesPlaybackWhichThenResumesWithNothingLost) {
     EXPECT_LE(span, plan.ends.back() + 2 * k_frame_samples * plan.clauses.size());
 }
 
+// A browser holds the voice in a jitter buffer: the speaker plays what the session handed over
+// 400 ms before. The user speaks up 400 ms before the end of the second clause as heard; by then
+// all of that clause had been handed over, yet it is stored only as far as it was heard, and the
+// speaker falls silent at once rather than playing out its buffer.
+TEST(DuplexSession, BargeInBehindAJitterBufferStoresOnlyWhatWasHeard) {
+    Simulation sim({k_long_reply, {"Oh, sure."}}, {"what should i cook tonight", "wait i have no rice"},
+                   {.gain = 0.6, .delay = 20ms, .buffer = 400ms});
+    start_reply(sim);
+    ASSERT_TRUE(sim.run_until([&] { return sim.first_sound_in(sim.heard, 0).has_value(); }, 5s));
+    const size_t reply_start = *sim.first_sound_in(sim.heard, 0) * k_frame_samples;
+    const ClausePlan plan = plan_of(*sim.synthesizer, k_long_reply);
+    std::vector<Sample> interruption = espeak("Wait, I have no rice at home.");
+    const size_t onset = reply_start + plan.ends[1] - samples_for(400ms);
+    const size_t at = onset - onset_of(interruption);
+    ASSERT_GT(at, sim.frames * k_frame_samples);
+    mix_into(sim.user, interruption, at);
+
+    ASSERT_TRUE(sim.run_until([&] { return !sim.turns().empty(); }, 15s));
+    TurnSummary cut = sim.turns().front();
+    EXPECT_TRUE(cut.interrupted);
+    ASSERT_EQ(sim.replies.wait_for_interruptions(1), std::vector<std::string>{cut.spoken});
+    const std::string reply = joined(k_long_reply);
+    EXPECT_EQ(reply.find(cut.spoken), reply.find_first_not_of(' '));
+    std::printf("stored \"%s\"; clause lengths %zu, %zu samples\n", cut.spoken.c_str(), plan.ends[0],
+                plan.ends[1] - plan.ends[0]);
+    EXPECT_GE(cut.spoken.size(), trimmed(plan.clauses[0]).size()) << "the first clause was heard whole";
+    EXPECT_LT(cut.spoken.size(), trimmed(plan.clauses[0] + plan.clauses[1]).size())
+        << "the second clause was handed over whole but not heard whole: \"" << cut.spoken << '"';
+
+    const size_t stop = (onset + samples_for(100ms)) / k_frame_samples + 1;
+    const size_t speech_end = (at + os1::test::end_of_sound(interruption)) / k_frame_samples;
+    ASSERT_TRUE(sim.run_until([&] { return sim.frames > speech_end; }, 10s));
+    for (size_t f = stop; f < speech_end; f++)
+        ASSERT_TRUE(Simulation::silent_in(sim.heard, f))
+            << "heard " << (f * k_frame_samples - onset) * 1000 / k_second << " ms after the user started speaking";
+}
+
+// Behind the same buffer, a cough pauses the voice, the buffer is dropped, and the reply
+// resumes from the first sample that had not been heard: every word is heard once.
+TEST(DuplexSession, ACoughBehindAJitterBufferResumesWithNothingLost) {
+    Simulation sim({k_long_reply}, k_question_words, {.gain = 0.6, .delay = 20ms, .buffer = 400ms});
+    start_reply(sim);
+    ASSERT_TRUE(sim.run_until([&] { return sim.first_sound_in(sim.heard, 0).has_value(); }, 5s));
+    const size_t reply_start = *sim.first_sound_in(sim.heard, 0) * k_frame_samples;
+    const size_t at = reply_start + 1500 * k_second / 1000;
+    mix_into(sim.user, noise("pinknoise", 0.15), at);
+
+    ASSERT_TRUE(sim.run_until([&] { return !sim.turns().empty(); }, 40s));
+    TurnSummary turn = sim.turns().front();
+    EXPECT_FALSE(turn.interrupted);
+    EXPECT_EQ(turn.spoken, trimmed(joined(k_long_reply)));
+
+    size_t first_pause = 0;
+    for (size_t f = at / k_frame_samples; f < at / k_frame_samples + 10 && !first_pause; f++)
+        if (Simulation::silent_in(sim.heard, f) && Simulation::silent_in(sim.heard, f + 1) &&
+            Simulation::silent_in(sim.heard, f + 2))
+            first_pause = f;
+    ASSERT_NE(first_pause, 0u) << "the speaker did not fall silent for the burst";
+    ASSERT_TRUE(sim.first_sound_in(sim.heard, first_pause).has_value());
+    const size_t resumed = *sim.first_sound_in(sim.heard, first_pause);
+    // The pause, and the buffer filling again.
+    EXPECT_LT((resumed - first_pause) * 10, 1000u) << "ms paused";
+
+    // What was heard, without the pause, lasted as long as the clauses: nothing that sat in the
+    // dropped buffer was skipped, and nothing was heard twice.
+    const ClausePlan plan = plan_of(*sim.synthesizer, k_long_reply);
+    size_t last = resumed;
+    for (size_t f = resumed; f < sim.frames; f++)
+        if (!Simulation::silent_in(sim.heard, f))
+            last = f;
+    const size_t span = (last + 1) * k_frame_samples - reply_start - (resumed - first_pause) * k_frame_samples;
+    EXPECT_GE(span + 2 * k_frame_samples * plan.clauses.size(), plan.ends.back());
+    EXPECT_LE(span, plan.ends.back() + 2 * k_frame_samples * plan.clauses.size());
+}
+
 struct EchoPath {
     double gain;
     std::chrono::milliseconds delay;
+    std::chrono::milliseconds buffer{0};
 };
 
 class EchoLoop : public testing::TestWithParam<EchoPath> {};
@@ -468,24 +577,28 @@ class EchoLoop : public testing::TestWithParam<EchoPath> {};
 TEST_P(EchoLoop, ItsOwnVoiceNeverInterruptsOrPausesIt) {
     std::vector<std::string> reply = k_long_reply;
     reply.insert(reply.end(), k_long_reply.begin(), k_long_reply.end());  // about 20 s
-    Simulation sim({reply}, k_question_words, {.gain = GetParam().gain, .delay = GetParam().delay});
-    size_t reply_start = start_reply(sim) * k_frame_samples;
+    Simulation sim({reply}, k_question_words,
+                   {.gain = GetParam().gain, .delay = GetParam().delay, .buffer = GetParam().buffer});
+    start_reply(sim);
+    ASSERT_TRUE(sim.run_until([&] { return sim.first_sound_in(sim.heard, 0).has_value(); }, 5s));
+    const size_t reply_start = *sim.first_sound_in(sim.heard, 0) * k_frame_samples;
     ASSERT_TRUE(sim.run_until([&] { return !sim.turns().empty(); }, 60s));
     TurnSummary turn = sim.turns().front();
     EXPECT_FALSE(turn.interrupted);
     EXPECT_TRUE(sim.replies.interruptions().empty());
     EXPECT_EQ(turn.spoken, trimmed(joined(reply)));
-    // And it never paused: the sound lasted exactly as long as the clauses.
+    // And it never paused: the sound heard lasted exactly as long as the clauses.
     ClausePlan plan = plan_of(*sim.synthesizer, reply);
     size_t last = 0;
     for (size_t f = 0; f < sim.frames; f++)
-        if (!sim.silent(f))
+        if (!Simulation::silent_in(sim.heard, f))
             last = f;
     size_t span = (last + 1) * k_frame_samples - reply_start;
     EXPECT_LE(span, plan.ends.back() + k_frame_samples * plan.clauses.size());
 }
 
 INSTANTIATE_TEST_SUITE_P(GainsAndDelays, EchoLoop,
-                         testing::Values(EchoPath{0.5, 0ms}, EchoPath{0.8, 30ms}, EchoPath{1.0, 60ms}));
+                         testing::Values(EchoPath{0.5, 0ms}, EchoPath{0.8, 30ms}, EchoPath{1.0, 60ms},
+                                         EchoPath{0.8, 30ms, 300ms}));
 
 }  // namespace
