@@ -21,6 +21,11 @@ constexpr uint16_t k_close_unsupported = 1003;
 constexpr uint16_t k_close_policy = 1008;
 constexpr uint16_t k_close_internal = 1011;
 
+// Reports held at most while the session catches up with the audio they follow; a client that
+// sends reports without audio loses the oldest.
+constexpr size_t k_most_heard_reports = 1024;
+constexpr size_t k_most_report_bytes = 256;
+
 // How long the thread waits for audio before it looks at the session's events again (a reply
 // piece may come from the session's worker while no audio arrives).
 constexpr std::chrono::milliseconds k_idle_poll{100};
@@ -40,6 +45,8 @@ json event_json(const voice::DuplexEvent& event) {
     }
     case voice::DuplexEvent::Kind::Error:
         return {{"type", "error"}, {"message", event.text}};
+    case voice::DuplexEvent::Kind::PlaybackCleared:
+        return {{"type", "clear"}, {"until", event.position}};
     }
     return {};
 }
@@ -67,8 +74,22 @@ void VoiceChannel::opened(std::shared_ptr<SocketPeer> peer) {
 }
 
 void VoiceChannel::received(SocketMessage message) {
-    if (!message.binary)
-        return;  // no control messages yet; later ones must not break this version
+    if (!message.binary) {
+        // Only the heard report; other text must not break this version.
+        if (message.bytes.size() > k_most_report_bytes)
+            return;
+        const json report = json::parse(message.bytes, nullptr, false);
+        if (!report.is_object() || report.value("type", json()) != "heard")
+            return;
+        const json position = report.value("position", json());
+        if (!position.is_number_unsigned())
+            return;
+        std::lock_guard lock(m_mutex);
+        if (m_heard_reports.size() == k_most_heard_reports)
+            m_heard_reports.pop_front();
+        m_heard_reports.push_back(HeardReport{m_received, position.get<uint64_t>()});
+        return;
+    }
     std::lock_guard lock(m_mutex);
     if (m_stop)
         return;
@@ -84,6 +105,7 @@ void VoiceChannel::received(SocketMessage message) {
     const auto* bytes = reinterpret_cast<const unsigned char*>(message.bytes.data());
     for (size_t i = 0; i < count; ++i)
         m_waiting.push_back(int16_t(uint16_t(bytes[2 * i]) | uint16_t(bytes[2 * i + 1]) << 8));
+    m_received += count;
     m_changed.notify_all();
 }
 
@@ -163,6 +185,8 @@ void VoiceChannel::run(std::shared_ptr<SocketPeer> peer) {
                                         {"sample_rate", voice::k_sample_rate},
                                         {"conversation", parts.conversation}}));
         std::vector<int16_t> heard;  // received, not yet a whole frame
+        uint64_t ticked = 0;         // microphone samples the session has heard
+        std::deque<HeardReport> reports;
         std::vector<int16_t> played;
         while (sending) {
             {
@@ -175,10 +199,20 @@ void VoiceChannel::run(std::shared_ptr<SocketPeer> peer) {
                 }
                 heard.insert(heard.end(), m_waiting.begin(), m_waiting.end());
                 m_waiting.clear();
+                reports.insert(reports.end(), m_heard_reports.begin(), m_heard_reports.end());
+                m_heard_reports.clear();
             }
+            while (reports.size() > k_most_heard_reports)
+                reports.pop_front();
             played.clear();
             size_t at = 0;
             for (; at + voice::k_frame_samples <= heard.size(); at += voice::k_frame_samples) {
+                ticked += voice::k_frame_samples;
+                // A report made as this frame's last sample was captured, or earlier.
+                while (!reports.empty() && reports.front().microphone <= ticked) {
+                    session.listener_heard(reports.front().heard);
+                    reports.pop_front();
+                }
                 const auto frame = session.tick(voice::Frame(heard.data() + at, voice::k_frame_samples));
                 played.insert(played.end(), frame.begin(), frame.end());
             }

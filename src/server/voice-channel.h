@@ -6,7 +6,12 @@
 // Protocol (all audio is 16-bit little-endian mono PCM at 16 kHz):
 //   browser -> server  binary: microphone audio, in chunks of any whole number of samples
 //                      (20-40 ms is usual); silence (zeros) while a push-to-talk button is up,
-//                      so that the session's clock keeps running. Text messages are ignored.
+//                      so that the session's clock keeps running.
+//                      text: {"type":"heard","position":N} after a chunk: when its last sample
+//                      was captured, the speaker had taken N samples of what the server sent
+//                      (played, or dropped by a clear). Optional; without it, audio counts as
+//                      heard when it is sent. It is what makes a cut reply stored with exactly
+//                      what was heard through the browser's jitter buffer. Other text is ignored.
 //   server -> browser  binary: what to play, exactly as many samples as were received (silence
 //                      included, so that playback stays in step with what the echo canceller
 //                      takes as played); text: one JSON object per event, by "type":
@@ -16,6 +21,9 @@
 //     {"type":"reply","text":...}                              a piece of the reply as generated
 //     {"type":"turn","transcript","reply","spoken","interrupted","timings":{"endpoint_ms",
 //      "stt_final_ms","first_token_ms","first_audio_ms"}}      a turn ended; `spoken` was stored
+//     {"type":"clear","until":N}      playback paused for a possible barge-in: drop what is
+//                                     queued of the first N samples sent; what was not heard
+//                                     is sent again if the reply resumes
 //     {"type":"error","message":...}                           a turn failed, or the session ends
 // The server closes the socket with 1003 for audio that is not whole samples, 1008 when audio
 // arrives faster than it can be heard (more than 10 s waiting) or the client does not read what
@@ -87,6 +95,14 @@ private:
     mutable std::mutex m_mutex;
     std::condition_variable m_changed;
     std::deque<int16_t> m_waiting;  // microphone samples for the session
+    uint64_t m_received = 0;        // microphone samples received in all
+    // The browser's reports: how far it had heard the output when the microphone sample
+    // numbered `microphone` had been captured.
+    struct HeardReport {
+        uint64_t microphone = 0;
+        uint64_t heard = 0;
+    };
+    std::deque<HeardReport> m_heard_reports;
     bool m_stop = false;
     uint16_t m_close_code = 1000;
     std::string m_close_reason;

@@ -55,7 +55,13 @@ after(async () => {
 async function voice_page(user) {
     const page = await fixture.page({permissions: ['microphone']});
     page.voice_events = [];
+    page.heard_reports = [];  // the positions the page reported having heard
     page.on('websocket', (socket) => {
+        socket.on('framesent', ({payload}) => {
+            if (typeof payload !== 'string') return;
+            const report = JSON.parse(payload);
+            if (report.type === 'heard') page.heard_reports.push(report.position);
+        });
         socket.on('framereceived', ({payload}) => {
             if (typeof payload !== 'string') return;
             try {
@@ -125,6 +131,12 @@ test('hands-free: speech is heard, answered aloud and stored', async () => {
     // The reply's audio came back, and the page played it.
     assert.ok(await counter(page, 'voiced') > 0, 'no voice came back');
     await wait_for_counter(page, 'played', 1);
+    // It told the server how far it had heard: never back, and never ahead of what it was sent.
+    const reports = page.heard_reports;
+    assert.ok(reports.length > 0, 'no heard reports');
+    assert.ok(reports.every((position, i) => i === 0 || position >= reports[i - 1]), 'a report moved back');
+    assert.ok(reports.at(-1) <= await counter(page, 'received'), 'a report ahead of the audio received');
+    assert.ok(reports.at(-1) > 0, 'nothing was heard');
 
     const turns = await stored_turns(page);
     assert.ok(turns.length >= 2, JSON.stringify(turns));

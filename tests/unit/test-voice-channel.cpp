@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <condition_variable>
 #include <mutex>
 #include <sstream>
@@ -86,6 +87,8 @@ public:
     std::vector<json> events;
     uint16_t close_code = 0;
     std::string close_reason;
+
+    std::mutex& mutex() { return m_mutex; }
 
 private:
     std::mutex m_mutex;
@@ -173,6 +176,8 @@ protected:
             const size_t count = std::min(k_chunk, samples.size() - at);
             m_sent += count;
             channel.received(pcm(samples.data() + at, count));
+            if (m_heard_report)
+                channel.received({false, json{{"type", "heard"}, {"position", m_heard_report()}}.dump()});
             const size_t expected = m_sent - m_sent % voice::k_frame_samples;
             if (!peer.wait([&] { return peer.audio.size() >= expected; }))
                 return false;
@@ -186,6 +191,7 @@ protected:
 
     std::filesystem::path m_dir;
     size_t m_sent = 0;
+    std::function<uint64_t()> m_heard_report;  // sent after each chunk when set
     std::shared_ptr<CountingSynthesizer::Count> m_synthesized = std::make_shared<CountingSynthesizer::Count>();
 };
 
@@ -257,6 +263,45 @@ TEST_F(VoiceChannelTest, ClosingMidReplyStoresOnlyWhatWasSpoken) {
     ASSERT_FALSE(spoken.empty());
     EXPECT_LT(spoken.size(), generated.size() / 2) << interrupted[0];
     EXPECT_TRUE(std::equal(spoken.begin(), spoken.end(), generated.begin())) << interrupted[0];
+    EXPECT_EQ(replies.played_through(), 0u);
+}
+
+// A browser whose jitter buffer still holds all of the voice it was sent: it reports having
+// heard the silence before the reply and none of the reply. Speech over the reply pauses it and
+// tells the browser to drop its buffer; the reply, cut, is stored with nothing spoken, although
+// half a second of it had been sent.
+TEST_F(VoiceChannelTest, AReplyStillInTheBrowsersBufferWasNotSpoken) {
+    std::vector<std::string> long_reply;
+    for (int i = 0; i < 12; ++i)
+        long_reply.push_back("This is sentence number " + std::to_string(i + 1) + " of a long answer. ");
+    test::ScriptedReplySource replies(Scripts{long_reply});
+    auto session = channel(replies, {"tell me a story", "wait a moment"});
+    auto peer = std::make_shared<FakePeer>();
+    m_heard_report = [&] {
+        std::lock_guard lock(peer->mutex());
+        const auto voice = std::find_if(peer->audio.begin(), peer->audio.end(), [](int16_t s) { return s != 0; });
+        return uint64_t(voice - peer->audio.begin());
+    };
+    session->opened(peer);
+    ASSERT_TRUE(peer->wait([&] { return !peer->events.empty(); }));
+
+    auto speech = test::concatenate(test::silence(300), test::flite_speech(m_dir, "tell me a story please"));
+    speech = test::concatenate(speech, test::silence(30'000));
+    ASSERT_TRUE(speak(*session, *peer, speech.samples, [&] { return peer->voiced_samples() > 8000; }));
+    ASSERT_GT(peer->voiced_samples(), 8000u);
+    const uint64_t reply_start = m_heard_report();
+    auto interruption = test::concatenate(test::flite_speech(m_dir, "wait a moment"), test::silence(3000));
+    ASSERT_TRUE(speak(*session, *peer, interruption.samples, [&] { return peer->has_event("clear"); }));
+    const json clear = peer->event("clear");
+    ASSERT_FALSE(clear.is_null()) << "no clear after speech over the reply";
+    EXPECT_GT(clear["until"].get<uint64_t>(), reply_start);
+    EXPECT_LE(clear["until"].get<uint64_t>(), peer->audio_samples());
+    session->closed();
+    session->stop_and_join();
+
+    const auto interrupted = replies.wait_for_interruptions(1);
+    ASSERT_EQ(interrupted.size(), 1u);
+    EXPECT_EQ(interrupted[0], "") << "stored as spoken, though never heard";
     EXPECT_EQ(replies.played_through(), 0u);
 }
 

@@ -3,9 +3,13 @@
 // the AudioContext usually runs at 16 kHz too (then nothing is resampled), and otherwise the
 // microphone is averaged down and the voice interpolated up.
 //
-// To the page: {type: 'mic', samples: Int16Array} every 20 ms of microphone, and
-// {type: 'played', played, buffered} now and then. From the page: {type: 'play', samples:
-// Int16Array} to queue, {type: 'clear'} to drop what is queued.
+// The voice is counted as one stream from the session's start: `played` is how many of its
+// samples the speaker has taken (played, or dropped: by a clear, or when too much is queued).
+//
+// To the page: {type: 'mic', samples: Int16Array, heard} every 20 ms of microphone, where
+// `heard` is `played` as the chunk's last sample was captured, and {type: 'played', played,
+// buffered} now and then. From the page: {type: 'play', samples: Int16Array} to queue, and
+// {type: 'clear', until} to drop what is queued of the stream's first `until` samples.
 const rate = 16000;
 const chunk_samples = 320;               // 20 ms
 const prebuffer = 960;                   // 60 ms of voice before playback starts or restarts
@@ -34,23 +38,26 @@ class VoiceProcessor extends AudioWorkletProcessor {
 
     message(data) {
         if (data?.type === 'clear') {
-            this.size = 0;
+            const until = Number(data.until);
+            this.drop(Number.isFinite(until) ? Math.min(this.size, Math.max(0, until - this.played)) : this.size);
             this.playing = false;
             return;
         }
         if (data?.type !== 'play' || !(data.samples instanceof Int16Array)) return;
         for (const sample of data.samples) {
-            if (this.size === capacity) {
-                this.read = (this.read + 1) % capacity;
-                this.size -= 1;
-            }
+            if (this.size === capacity) this.drop(1);
             this.ring[(this.read + this.size) % capacity] = sample / 32768;
             this.size += 1;
         }
-        while (this.size > most_buffered) {
-            this.read = (this.read + 1) % capacity;
-            this.size -= 1;
-        }
+        if (this.size > most_buffered) this.drop(this.size - most_buffered);
+    }
+
+    // Drops the oldest `count` queued samples; they count as taken.
+    drop(count) {
+        this.read = (this.read + count) % capacity;
+        this.size -= count;
+        this.played += count;
+        this.phase = 0;
     }
 
     capture(input) {
@@ -66,7 +73,7 @@ class VoiceProcessor extends AudioWorkletProcessor {
             this.chunk[this.filled] = Math.round(value * 32767);
             this.filled += 1;
             if (this.filled === chunk_samples) {
-                this.port.postMessage({type: 'mic', samples: this.chunk});
+                this.port.postMessage({type: 'mic', samples: this.chunk, heard: this.played});
                 this.chunk = new Int16Array(chunk_samples);
                 this.filled = 0;
             }

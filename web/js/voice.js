@@ -8,10 +8,15 @@
 // Hands-free always sends the microphone, with the browser's echo cancelling and noise
 // suppression on.
 //
+// After each chunk of microphone, the page tells the server how far the speaker had got with
+// the companion's voice when the chunk was captured, so that a reply cut short is stored with
+// what was heard, not with what sat in the jitter buffer; when the server pauses the voice for a
+// possible interruption, the buffer drops what it holds.
+//
 // Events: on_event(message) for each JSON event of the server; on_counters({sent, received,
 // voiced, played}) as audio moves (16 kHz samples; `voiced` counts received samples in chunks
-// that were not silence); on_end(message) once, when the session ended (message is empty when
-// it was asked to end).
+// that were not silence; `played` counts those the speaker took, dropped ones included);
+// on_end(message) once, when the session ended (message is empty when it was asked to end).
 
 export class VoiceError extends Error {
     constructor(message) {
@@ -118,6 +123,8 @@ export class VoiceSession {
                 if (message.type === 'ready') {
                     this.ready = true;
                     resolve();
+                } else if (message.type === 'clear') {
+                    this.node?.port.postMessage({type: 'clear', until: Number(message.until)});
                 } else if (message.type === 'error' && !this.ready) {
                     refused = String(message.message ?? '');
                 }
@@ -149,6 +156,7 @@ export class VoiceSession {
         const bytes = new DataView(new ArrayBuffer(samples.length * 2));
         for (let i = 0; i < samples.length; i += 1) bytes.setInt16(2 * i, samples[i], true);
         this.socket.send(bytes.buffer);
+        this.socket.send(JSON.stringify({type: 'heard', position: data.heard}));
         this.counters.sent += samples.length;
         this.on_counters(this.counters);
     }
