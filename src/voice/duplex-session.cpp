@@ -400,7 +400,10 @@ bool DuplexSession::wait_for_output(milliseconds timeout) {
         return true;  // the user is speaking over the reply: the microphone matters, not the queue
     std::unique_lock lock(m_mutex);
     return m_changed.wait_for(lock, timeout,
-                              [&] { return !m_turn_active || m_playback.has_unemitted() || m_reply_end != ReplyEnd::None; });
+                              [&] {
+                                  return !m_turn_active || m_playback.ready_to_emit(k_frame_samples) ||
+                                         m_reply_end != ReplyEnd::None;
+                              });
 }
 
 void DuplexSession::run_worker() {
@@ -517,30 +520,39 @@ void DuplexSession::run_reply(const std::string& words, uint64_t turn_id) {
 bool DuplexSession::queue_clause(std::string text, const affect::ProsodyHints& prosody, uint64_t turn_id) {
     if (text.empty())
         return true;
+    const std::string to_say = text;
     {
         std::lock_guard lock(m_mutex);
         if (!is_current(turn_id) || m_interrupt)
             return false;
+        // Queued at once, and played as its audio comes. A clause with nothing to say is
+        // queued all the same: its text belongs to what is spoken.
+        m_playback.begin_clause(std::move(text));
     }
     const auto synthesis_started = Clock::now();
-    ErrorOr<AudioClip> audio = m_synthesizer.synthesize(text, prosody);
-    const auto synthesis = elapsed_since(synthesis_started);
+    ErrorOr<void> spoken = m_synthesizer.synthesize_streaming(to_say, prosody, [&](std::span<const Sample> audio) {
+        std::lock_guard lock(m_mutex);
+        if (!is_current(turn_id) || m_interrupt)
+            return false;
+        if (!m_first_audio_seen) {
+            m_first_audio_seen = true;
+            m_turn.timings.first_audio = elapsed_since(m_turn_started);
+            m_turn.timings.first_clause_synthesis = elapsed_since(synthesis_started);
+        }
+        m_playback.add_audio(audio);
+        m_changed.notify_all();
+        return true;
+    });
     std::lock_guard lock(m_mutex);
     if (!is_current(turn_id))
         return false;
-    if (!audio) {
+    m_playback.end_clause();  // after a failure, with what audio was made
+    if (!spoken) {
         m_reply_end = ReplyEnd::Failed;
-        emit(make_event(DuplexEvent::Kind::Error, audio.error().message));
+        emit(make_event(DuplexEvent::Kind::Error, spoken.error().message));
         m_changed.notify_all();
         return false;
     }
-    if (!audio->samples.empty() && !m_first_audio_seen) {
-        m_first_audio_seen = true;
-        m_turn.timings.first_audio = elapsed_since(m_turn_started);
-        m_turn.timings.first_clause_synthesis = synthesis;
-    }
-    // A clause with nothing to say is queued all the same: its text belongs to what is spoken.
-    m_playback.push(std::move(text), std::move(audio->samples));
     m_changed.notify_all();
     return true;
 }

@@ -9,8 +9,8 @@
 // user speaks again first, what follows is recognised as a new part of the same utterance. At
 // the end of speech with words, the turn starts: Thinking.
 // A worker thread asks the ReplySource for the reply, pulls its pieces, cuts them into clauses
-// and synthesises each, queueing the audio, so that speech starts with the first clause:
-// Speaking. tick() plays from that queue.
+// and synthesises each, queueing its audio piece by piece as it is made, so that speech starts
+// with the first piece of the first clause: Speaking. tick() plays from that queue.
 //
 // Barge-in: while Thinking or Speaking, the microphone minus the echo of what was played
 // (echo-canceller.h) goes through voice activity. When speech starts, playback pauses at once;
@@ -97,8 +97,9 @@ struct TurnTimings {
     std::chrono::milliseconds endpoint{0};     // the hangover: silence before speech counted as over
     std::chrono::milliseconds stt_final{0};    // SpeechRecognizer::finish(), wall
     std::chrono::milliseconds first_token{0};  // end of speech to the first reply piece, wall
-    std::chrono::milliseconds first_audio{0};  // end of speech to the first clause synthesised, wall
-    std::chrono::milliseconds first_clause_synthesis{0};  // of first_audio, the synthesis itself
+    std::chrono::milliseconds first_audio{0};  // end of speech to the first audio synthesised, wall
+    // Of first_audio, the synthesis of that audio (the first piece of the first clause).
+    std::chrono::milliseconds first_clause_synthesis{0};
 };
 
 // One turn, as `os1 talk --json` reports it.

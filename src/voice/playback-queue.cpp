@@ -43,6 +43,19 @@ std::string_view first_words(std::string_view text, size_t words) {
 
 void PlaybackQueue::push(std::string text, std::vector<Sample> samples) {
     m_clauses.push_back(Clause{std::move(text), std::move(samples)});
+    m_clauses.back().complete = true;
+}
+
+void PlaybackQueue::begin_clause(std::string text) {
+    m_clauses.push_back(Clause{std::move(text), {}});
+}
+
+void PlaybackQueue::add_audio(std::span<const Sample> samples) {
+    m_clauses.back().samples.insert(m_clauses.back().samples.end(), samples.begin(), samples.end());
+}
+
+void PlaybackQueue::end_clause() {
+    m_clauses.back().complete = true;
 }
 
 PlaybackQueue::Clause& PlaybackQueue::clause_numbered(uint64_t number) {
@@ -61,8 +74,8 @@ size_t PlaybackQueue::emit(std::span<Sample> out, uint64_t position) {
             clause.emitted += count;
             filled += count;
         }
-        if (clause.emitted < clause.samples.size())
-            break;  // `out` is full
+        if (clause.emitted < clause.samples.size() || !clause.complete)
+            break;  // `out` is full, or the rest of the clause is still being made
         m_emitting++;
     }
     return filled;
@@ -102,13 +115,23 @@ void PlaybackQueue::rewind_to_heard() {
         clause.emitted = clause.heard;
 }
 
-bool PlaybackQueue::has_unemitted() const {
+bool PlaybackQueue::ready_to_emit(size_t count) const {
+    size_t available = 0;
+    for (size_t i = m_emitting; i < m_clauses.size(); i++) {
+        available += m_clauses[i].samples.size() - m_clauses[i].emitted;
+        if (available >= count)
+            return true;
+        if (!m_clauses[i].complete)
+            return false;
+    }
     return m_emitting < m_clauses.size();
 }
 
 std::string PlaybackQueue::spoken() const {
     std::string spoken = m_spoken;
-    if (!m_clauses.empty() && m_clauses.front().heard > 0) {
+    // A clause still being made has no known length, so no share of it: none of its words
+    // counts yet (it is made about forty times faster than it is spoken, so little is lost).
+    if (!m_clauses.empty() && m_clauses.front().complete && m_clauses.front().heard > 0) {
         const Clause& cut = m_clauses.front();
         const double share = static_cast<double>(cut.heard) / static_cast<double>(cut.samples.size());
         const auto words = static_cast<size_t>(std::floor(share * static_cast<double>(count_words(cut.text)) + 1e-9));

@@ -8,6 +8,10 @@
 // spoken once all of it was heard; of the clause being heard, spoken() keeps its words in
 // proportion to the share heard, a word counted once its share has been heard.
 //
+// A clause may be queued while it is still being synthesised (begin_clause, add_audio,
+// end_clause): emission waits at its end until it is complete, and its words count as spoken
+// only once it is complete (its length, and so the share heard, is not known before).
+//
 // When the listener drops what it holds (playback paused for a possible barge-in),
 // rewind_to_heard() moves emission back to the first sample not heard, so that playback resumes
 // with nothing missing.
@@ -30,6 +34,10 @@ public:
     // Queues a clause: its text as it stands in the reply (leading space included) and its
     // audio, which may be empty (punctuation only; its text still belongs to what is spoken).
     void push(std::string text, std::vector<Sample> samples);
+    // The same, piece by piece as the audio is made.
+    void begin_clause(std::string text);
+    void add_audio(std::span<const Sample> samples);  // to the clause begun last
+    void end_clause();
 
     // Copies the next reply audio to the start of `out`, which begins at `position` in the
     // output stream; returns how many samples it wrote (fewer when the queue runs dry).
@@ -41,8 +49,9 @@ public:
     // Forgets what was emitted and not heard: the next emit() starts at the first unheard sample.
     void rewind_to_heard();
 
-    // True while some queued audio (or an empty clause) has not been emitted.
-    bool has_unemitted() const;
+    // True when emit() of `count` samples would not run dry inside a clause still being
+    // synthesised, and there is something to emit.
+    bool ready_to_emit(size_t count) const;
     // True when every queued clause was heard whole (or nothing is queued).
     bool all_heard() const { return m_clauses.empty(); }
 
@@ -57,6 +66,7 @@ private:
         std::vector<Sample> samples;
         size_t emitted = 0;
         size_t heard = 0;
+        bool complete = false;
     };
     // Where a run of a clause's samples went in the output stream.
     struct Piece {

@@ -148,6 +148,40 @@ TEST(FliteSynthesizer, VolumeIsAGainThatSaturates) {
     EXPECT_LT(max_step, 50000);
 }
 
+// The vocoder's output is handed over as it is made, in many pieces, so that playback can
+// start long before the clause is done; a sink that says stop ends the synthesis there.
+TEST(FliteSynthesizer, StreamsAClauseInPiecesAndStopsWhenAsked) {
+    auto synth = synthesizer();
+    const std::string text = "You have the kindest way of noticing small things.";
+    std::vector<size_t> pieces;
+    std::vector<Sample> streamed;
+    ASSERT_TRUE(synth->synthesize_streaming(text, {}, [&](std::span<const Sample> audio) {
+        pieces.push_back(audio.size());
+        streamed.insert(streamed.end(), audio.begin(), audio.end());
+        return true;
+    }));
+    const AudioClip whole = speak(*synth, text);
+    EXPECT_EQ(streamed, whole.samples);
+    ASSERT_GT(pieces.size(), 20u);
+    EXPECT_LT(pieces.front(), whole.samples.size() / 10) << "the first piece is not a small part of the clause";
+
+    size_t calls = 0;
+    size_t handed = 0;
+    ASSERT_TRUE(synth->synthesize_streaming(text, {}, [&](std::span<const Sample> audio) {
+        calls++;
+        handed += audio.size();
+        return handed < whole.samples.size() / 4;
+    }));
+    EXPECT_LT(handed, whole.samples.size() / 2);
+    EXPECT_EQ(calls, size_t(std::find_if(pieces.begin(), pieces.end(),
+                                         [&, sum = size_t(0)](size_t piece) mutable {
+                                             sum += piece;
+                                             return sum >= whole.samples.size() / 4;
+                                         }) - pieces.begin()) + 1) << "pieces were handed over after stop";
+    // And the voice is left as it was: the next clause is whole.
+    EXPECT_EQ(speak(*synth, text).samples, whole.samples);
+}
+
 TEST(FliteSynthesizer, NothingToSayIsNoAudio) {
     auto synth = synthesizer();
     EXPECT_TRUE(speak(*synth, "").samples.empty());
