@@ -116,7 +116,8 @@ net::awaitable<ChatOutcome> stream_chat(net::ip::tcp::endpoint server, ChatCall 
     while (!parser.is_done()) {
         parser.get().body().data = piece;
         parser.get().body().size = sizeof piece;
-        auto [ec, n] = co_await http::async_read(stream, buffer, parser, k_await);
+        // Whatever has arrived, not a full piece: a chunk is timed when it comes.
+        auto [ec, n] = co_await http::async_read_some(stream, buffer, parser, k_await);
         if (ec == http::error::need_buffer)
             ec = {};
         if (ec) {
