@@ -122,6 +122,9 @@ ErrorOr<Turn> Conversation::say(const std::string& text, const TurnOptions& opti
         c.last_recall = prepared.prepared.recalled;
     }
     request.conversation = HostCore::cache_key(*c.user, conversation);
+    // The engine may start a new conversation from the user's own earlier ones (never from
+    // another user's, past the persona).
+    request.cache_owner = "user:" + c.user->name;
     request.priority = llm::Priority::Live;
     request.grammar = options.grammar;
     request.stop = options.stop;

@@ -136,11 +136,13 @@ struct ChatRequest {
     // prompt. The local engine may copy its KV cache from another conversation whose prompt
     // starts the same way, instead of computing it again; nothing past it is ever shared.
     std::string shared_prefix;
-    // For a one-off request (no conversation): who may continue from its KV cache afterwards.
-    // The next one-off request with the same owner (a server's user) reuses the longest prefix
-    // its prompt shares with that cache, as a chat client that resends its whole history each
-    // time expects; a request of another owner, or of none, never does. Empty: the cache is
-    // dropped after the reply.
+    // Whose text the request's prompt holds (a server's user), so that caches are reused
+    // within an owner only. A one-off request (no conversation): the next one-off request with
+    // the same owner reuses the longest prefix its prompt shares with this one's cache, as a
+    // chat client that resends its whole history each time expects; empty, the cache is dropped
+    // after the reply. Any request: it may copy the longest prefix it shares with a cache of
+    // the same owner, where with another owner's it may copy only the shared_prefix. A request
+    // of another owner, or of none, never reuses more.
     std::string cache_owner;
 
     // An ErrorKind::InvalidInput error naming the first thing wrong: a sampling value out of

@@ -60,6 +60,7 @@ struct Slot {
     llama_seq_id seq = 0;
     std::string conversation;          // empty: unowned
     std::string one_off_owner;         // unowned, holding the cache of this owner's last one-off reply
+    std::string owner;                 // whose text the cache holds (ChatRequest::cache_owner), if known
     std::vector<llama_token> tokens;   // exactly the tokens in this sequence's cache
     std::vector<uint64_t> text_ends;   // end offset in `text` of each token
     std::string text;                  // what `tokens` spell, as rendered in prompts
@@ -143,8 +144,7 @@ public:
         auto job = std::make_unique<Job>();
         job->reply = reply;
         job->conversation = std::move(request.conversation);
-        if (job->conversation.empty())
-            job->cache_owner = std::move(request.cache_owner);
+        job->cache_owner = std::move(request.cache_owner);
         job->sampling = request.sampling;
         job->grammar = std::move(request.grammar);
         job->stop = std::move(request.stop);
@@ -314,8 +314,10 @@ private:
     }
 
     // A slot for a job, or null when it must wait:
-    // - a conversation: its own slot, else an unowned one, else the least recently used idle
-    //   conversation slot (whose cache is dropped); never the background slot;
+    // - a conversation: its own slot, else an unowned one, else an idle slot of the same owner
+    //   (the user's older conversation: its cache is kept, and the new prompt starts from
+    //   whatever the two share), else the least recently used idle conversation slot (whose
+    //   cache is dropped); never the background slot;
     // - one-off live work: the idle slot holding its owner's last one-off cache that shares the
     //   most of its prompt, else an unowned idle slot, else the least recently used idle one;
     // - background work: an unowned idle slot (the background slot is always one); it never
@@ -330,15 +332,29 @@ private:
         const bool may_evict = job.priority == Priority::Live || m_slots.size() == 1;
         Slot* unowned = nullptr;
         Slot* least_recent = nullptr;
+        Slot* same_owner = nullptr;
+        size_t same_owner_shared = 0;
         for (Slot& slot : m_slots) {
             if (slot.busy() || (!conversation.empty() && reserved_for_background(slot)))
                 continue;
             if (slot.conversation.empty()) {
                 if (!unowned || (!unowned->one_off_owner.empty() && slot.one_off_owner.empty()))
                     unowned = &slot;
-            } else if (!least_recent || slot.last_used < least_recent->last_used) {
-                least_recent = &slot;
+                continue;
             }
+            if (!least_recent || slot.last_used < least_recent->last_used)
+                least_recent = &slot;
+            if (!conversation.empty() && !job.cache_owner.empty() && slot.owner == job.cache_owner) {
+                const size_t shared = common_prefix_length(slot.text, job.prompt_text);
+                if (!same_owner || shared > same_owner_shared) {
+                    same_owner = &slot;
+                    same_owner_shared = shared;
+                }
+            }
+        }
+        if (!unowned && same_owner && may_evict) {
+            same_owner->conversation = conversation;  // start() keeps what the prompts share
+            return same_owner;
         }
         Slot* chosen = unowned ? unowned : (may_evict ? least_recent : nullptr);
         if (!chosen)
@@ -371,6 +387,7 @@ private:
         llama_memory_seq_rm(llama_get_memory(m_context.get()), slot.seq, -1, -1);
         slot.conversation.clear();
         slot.one_off_owner.clear();
+        slot.owner.clear();
         slot.truncate(0);
     }
 
@@ -415,6 +432,7 @@ private:
         slot.next_token = LLAMA_TOKEN_NULL;
         slot.prefill_start = Clock::now();
         slot.stats.match_ms = milliseconds_between(started, slot.prefill_start);
+        slot.owner = job->cache_owner;
         slot.job = std::move(job);
         if (sampler.is_error())
             return finish(slot, StopReason::Error, sampler.error().message);
@@ -429,23 +447,26 @@ private:
                       slot.text_ends.begin());
     }
 
-    // When another slot already holds more of the job's shared prefix than `slot` keeps of its
-    // own, copies that part of the other's cache into `slot` and returns its length in tokens;
-    // otherwise returns 0 and leaves `slot` alone. The copy covers only text both prompts spell
-    // and that the caller marked as holding no user data. The donor's cache is whole: start()
-    // runs before the next batch is filled, so every token it lists has been decoded, and
-    // llama.cpp makes the copy at the next decode, before that batch touches the donor.
+    // When another slot already holds more of the job's prompt than `slot` keeps of its own,
+    // copies that part of the other's cache into `slot` and returns its length in tokens;
+    // otherwise returns 0 and leaves `slot` alone. The copy covers only text both prompts spell,
+    // and of another owner's cache (or one of no known owner) only what the caller marked as
+    // holding no user data (the shared prefix); of the same owner's, all the text they share
+    // (a user's new conversation starts with what their last one's system message said). The
+    // donor's cache is whole: start() runs before the next batch is filled, so every token it
+    // lists has been decoded, and llama.cpp makes the copy at the next decode, before that
+    // batch touches the donor.
     size_t borrow_shared_prefix(Slot& slot, const Job& job, size_t own_keep) {
         // Copying a sequence's cache costs about as much as decoding a few tokens.
         constexpr size_t k_min_borrowed_tokens = 16;
-        if (job.shared_bytes == 0)
-            return 0;
         const Slot* donor = nullptr;
         size_t best = own_keep + k_min_borrowed_tokens;
         for (const Slot& other : m_slots) {
             if (&other == &slot || other.tokens.empty())
                 continue;
-            const size_t bytes = std::min(common_prefix_length(other.text, job.prompt_text), job.shared_bytes);
+            const bool same_owner = !job.cache_owner.empty() && other.owner == job.cache_owner;
+            const size_t shared = common_prefix_length(other.text, job.prompt_text);
+            const size_t bytes = same_owner ? shared : std::min(shared, job.shared_bytes);
             const size_t tokens = tokens_within(other, bytes);
             if (tokens >= best) {
                 donor = &other;

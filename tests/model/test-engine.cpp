@@ -207,6 +207,47 @@ TEST_F(Engine, ConversationsShareOnlyTheMarkedPrefixAndReplyAsIfAlone) {
     EXPECT_EQ(unmarked.text, alone.text);
 }
 
+// A user's new conversation starts from what their earlier one computed (its whole system
+// message, not only the marked persona), whether that conversation still holds its slot or
+// gives it up; another user's conversation with the very same system message borrows only the
+// persona.
+TEST_F(Engine, ANewConversationStartsFromItsOwnersEarlierOnesOnly) {
+    const std::string persona =
+        "You are Juniper, the user's companion. Be warm and genuinely curious about the user. Have your own views "
+        "and give them honestly, with reasons; disagree when you disagree. Keep replies short.";
+    const std::string system = persona + "\nThe user likes to be called Robin Quill and lives by the sea.";
+    auto request = [&](const std::string& conversation, const std::string& owner, const std::string& said) {
+        ChatRequest out{conversation, {{"system", system}, {"user", said}}, greedy(8)};
+        out.shared_prefix = persona;
+        out.cache_owner = owner;
+        return out;
+    };
+    const int32_t persona_tokens = count_tokens("<|im_start|>system\n" + persona);
+    const int32_t system_tokens = count_tokens("<|im_start|>system\n" + system + "<|im_end|>\n<|im_start|>user\n");
+    for (const int32_t parallel : {3, 2}) {  // a free slot for the new conversation, or none
+        SCOPED_TRACE(parallel == 3 ? "a free slot" : "the earlier conversation's slot");
+        auto engine = open_engine(parallel);
+        ASSERT_TRUE(engine);
+        auto run = [&](ChatRequest r) {
+            Result result;
+            auto text = engine->submit(std::move(r))->collect(&result.stats);
+            EXPECT_TRUE(text) << (text ? "" : text.error().message);
+            result.text = text ? text.value() : "";
+            return result;
+        };
+        const Result first = run(request("ada/1", "user:ada", "Hello there, how are you today?"));
+        EXPECT_EQ(first.stats.reused_tokens, 0);
+        const Result alone = run(request("", "", "What shall we cook tonight?"));
+        const Result second = run(request("ada/2", "user:ada", "What shall we cook tonight?"));
+        EXPECT_GE(second.stats.reused_tokens, system_tokens - 2) << "the owner's system message was computed again";
+        EXPECT_EQ(second.stats.reused_tokens + second.stats.prefill_tokens, second.stats.prompt_tokens);
+        EXPECT_EQ(second.text, alone.text) << "the reused cache changed the reply";
+        const Result stranger = run(request("bob/1", "user:bob", "What shall we cook tonight?"));
+        EXPECT_LE(stranger.stats.reused_tokens, persona_tokens) << "another owner's text past the persona was reused";
+        EXPECT_EQ(stranger.text, alone.text);
+    }
+}
+
 // A one-off request (a chat client that resends its whole history, on the model's own id)
 // continues from its owner's last one-off reply, and only its owner's: another owner's request
 // with the same prompt computes everything, and gets the reply computed from nothing. (The
