@@ -47,13 +47,17 @@ struct Result {
     ReplyStats stats;
 };
 
-Result ask(Backend& engine, const std::string& conversation, std::vector<Message> messages, SamplingParams params) {
+Result complete(Backend& engine, ChatRequest request) {
     Result result;
-    auto text = engine.submit({conversation, std::move(messages), params})->collect(&result.stats);
+    auto text = engine.submit(std::move(request))->collect(&result.stats);
     EXPECT_TRUE(text) << (text ? "" : text.error().message);
     if (text)
         result.text = text.value();
     return result;
+}
+
+Result ask(Backend& engine, const std::string& conversation, std::vector<Message> messages, SamplingParams params) {
+    return complete(engine, {conversation, std::move(messages), params});
 }
 
 // Token count of `text` when tokenized on its own (special tokens parsed, no BOS).
@@ -186,13 +190,7 @@ TEST_F(Engine, ConversationsShareOnlyTheMarkedPrefixAndReplyAsIfAlone) {
             out.shared_prefix = persona;
         return out;
     };
-    auto run = [&](ChatRequest r) {
-        Result result;
-        auto text = engine->submit(std::move(r))->collect(&result.stats);
-        EXPECT_TRUE(text) << (text ? "" : text.error().message);
-        result.text = text ? text.value() : "";
-        return result;
-    };
+    auto run = [&](ChatRequest r) { return complete(*engine, std::move(r)); };
     const Result alone = run(request("", false));
     const Result first = run(request("user-a", true));
     EXPECT_EQ(first.stats.reused_tokens, 0) << "nothing was cached yet";
@@ -228,13 +226,7 @@ TEST_F(Engine, ANewConversationStartsFromItsOwnersEarlierOnesOnly) {
         SCOPED_TRACE(parallel == 3 ? "a free slot" : "the earlier conversation's slot");
         auto engine = open_engine(parallel);
         ASSERT_TRUE(engine);
-        auto run = [&](ChatRequest r) {
-            Result result;
-            auto text = engine->submit(std::move(r))->collect(&result.stats);
-            EXPECT_TRUE(text) << (text ? "" : text.error().message);
-            result.text = text ? text.value() : "";
-            return result;
-        };
+        auto run = [&](ChatRequest r) { return complete(*engine, std::move(r)); };
         const Result first = run(request("ada/1", "user:ada", "Hello there, how are you today?"));
         EXPECT_EQ(first.stats.reused_tokens, 0);
         const Result alone = run(request("", "", "What shall we cook tonight?"));
@@ -262,11 +254,7 @@ TEST_F(Engine, OneOffRequestsContinueOnlyFromTheirOwnersCache) {
     auto run = [&](const std::vector<Message>& messages, const std::string& owner) {
         ChatRequest request{"", messages, greedy(12)};
         request.cache_owner = owner;
-        Result result;
-        auto text = engine->submit(std::move(request))->collect(&result.stats);
-        EXPECT_TRUE(text) << (text ? "" : text.error().message);
-        result.text = text ? text.value() : "";
-        return result;
+        return complete(*engine, std::move(request));
     };
     const Result first = run(history, "user:ada");
     EXPECT_EQ(first.stats.reused_tokens, 0);

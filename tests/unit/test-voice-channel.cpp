@@ -135,6 +135,14 @@ private:
     std::shared_ptr<Count> m_count;
 };
 
+// A reply of twelve sentences, far longer than any test lets it play.
+std::vector<std::string> long_story() {
+    std::vector<std::string> sentences;
+    for (int i = 0; i < 12; ++i)
+        sentences.push_back("This is sentence number " + std::to_string(i + 1) + " of a long answer. ");
+    return sentences;
+}
+
 server::SocketMessage pcm(const int16_t* samples, size_t count) {
     std::string bytes(count * 2, '\0');
     for (size_t i = 0; i < count; ++i) {
@@ -189,6 +197,17 @@ protected:
         return true;
     }
 
+    // Opens the session, asks for a story, and speaks on (silence) until half a second of the
+    // reply has come back.
+    void ask_for_a_story(server::VoiceChannel& session, const std::shared_ptr<FakePeer>& peer) {
+        session.opened(peer);
+        ASSERT_TRUE(peer->wait([&] { return !peer->events.empty(); }));
+        auto speech = test::concatenate(test::silence(300), test::flite_speech(m_dir, "tell me a story please"));
+        speech = test::concatenate(speech, test::silence(30'000));
+        ASSERT_TRUE(speak(session, *peer, speech.samples, [&] { return peer->voiced_samples() > 8000; }));
+        ASSERT_GT(peer->voiced_samples(), 8000u);
+    }
+
     std::filesystem::path m_dir;
     size_t m_sent = 0;
     std::function<uint64_t()> m_heard_report;  // sent after each chunk when set
@@ -235,20 +254,12 @@ TEST_F(VoiceChannelTest, AnswersSpeechAndSendsBackAsMuchAudioAsItHeard) {
 }
 
 TEST_F(VoiceChannelTest, ClosingMidReplyStoresOnlyWhatWasSpoken) {
-    std::vector<std::string> long_reply;
-    for (int i = 0; i < 12; ++i)
-        long_reply.push_back("This is sentence number " + std::to_string(i + 1) + " of a long answer. ");
+    const std::vector<std::string> long_reply = long_story();
     test::ScriptedReplySource replies(Scripts{long_reply});
     auto session = channel(replies, {"tell me a story"});
     auto peer = std::make_shared<FakePeer>();
-    session->opened(peer);
-    ASSERT_TRUE(peer->wait([&] { return !peer->events.empty(); }));
-
-    auto speech = test::concatenate(test::silence(300), test::flite_speech(m_dir, "tell me a story please"));
-    speech = test::concatenate(speech, test::silence(30'000));
     // Half a second of the reply played, then the client goes away.
-    ASSERT_TRUE(speak(*session, *peer, speech.samples, [&] { return peer->voiced_samples() > 8000; }));
-    ASSERT_GT(peer->voiced_samples(), 8000u);
+    ASSERT_NO_FATAL_FAILURE(ask_for_a_story(*session, peer));
     EXPECT_FALSE(peer->has_event("turn"));
     session->closed();
     session->stop_and_join();
@@ -271,10 +282,7 @@ TEST_F(VoiceChannelTest, ClosingMidReplyStoresOnlyWhatWasSpoken) {
 // tells the browser to drop its buffer; the reply, cut, is stored with nothing spoken, although
 // half a second of it had been sent.
 TEST_F(VoiceChannelTest, AReplyStillInTheBrowsersBufferWasNotSpoken) {
-    std::vector<std::string> long_reply;
-    for (int i = 0; i < 12; ++i)
-        long_reply.push_back("This is sentence number " + std::to_string(i + 1) + " of a long answer. ");
-    test::ScriptedReplySource replies(Scripts{long_reply});
+    test::ScriptedReplySource replies(Scripts{long_story()});
     auto session = channel(replies, {"tell me a story", "wait a moment"});
     auto peer = std::make_shared<FakePeer>();
     m_heard_report = [&] {
@@ -282,13 +290,7 @@ TEST_F(VoiceChannelTest, AReplyStillInTheBrowsersBufferWasNotSpoken) {
         const auto voice = std::find_if(peer->audio.begin(), peer->audio.end(), [](int16_t s) { return s != 0; });
         return uint64_t(voice - peer->audio.begin());
     };
-    session->opened(peer);
-    ASSERT_TRUE(peer->wait([&] { return !peer->events.empty(); }));
-
-    auto speech = test::concatenate(test::silence(300), test::flite_speech(m_dir, "tell me a story please"));
-    speech = test::concatenate(speech, test::silence(30'000));
-    ASSERT_TRUE(speak(*session, *peer, speech.samples, [&] { return peer->voiced_samples() > 8000; }));
-    ASSERT_GT(peer->voiced_samples(), 8000u);
+    ASSERT_NO_FATAL_FAILURE(ask_for_a_story(*session, peer));
     const uint64_t reply_start = m_heard_report();
     auto interruption = test::concatenate(test::flite_speech(m_dir, "wait a moment"), test::silence(3000));
     ASSERT_TRUE(speak(*session, *peer, interruption.samples, [&] { return peer->has_event("clear"); }));
