@@ -59,8 +59,9 @@ struct Job {
 struct Slot {
     llama_seq_id seq = 0;
     std::string conversation;          // empty: unowned
-    std::string one_off_owner;         // unowned, holding the cache of this owner's last one-off reply
-    std::string owner;                 // whose text the cache holds (ChatRequest::cache_owner), if known
+    // Whose text the cache holds (ChatRequest::cache_owner), if known. On an idle unowned slot,
+    // the owner whose last one-off reply it keeps (empty: it keeps none).
+    std::string owner;
     std::vector<llama_token> tokens;   // exactly the tokens in this sequence's cache
     std::vector<uint64_t> text_ends;   // end offset in `text` of each token
     std::string text;                  // what `tokens` spell, as rendered in prompts
@@ -338,7 +339,7 @@ private:
             if (slot.busy() || (!conversation.empty() && reserved_for_background(slot)))
                 continue;
             if (slot.conversation.empty()) {
-                if (!unowned || (!unowned->one_off_owner.empty() && slot.one_off_owner.empty()))
+                if (!unowned || (!unowned->owner.empty() && slot.owner.empty()))
                     unowned = &slot;
                 continue;
             }
@@ -372,7 +373,7 @@ private:
         Slot* best = nullptr;
         size_t best_shared = 0;
         for (Slot& slot : m_slots) {
-            if (slot.busy() || !slot.conversation.empty() || slot.one_off_owner != job.cache_owner)
+            if (slot.busy() || !slot.conversation.empty() || slot.owner != job.cache_owner)
                 continue;
             const size_t shared = common_prefix_length(slot.text, job.prompt_text);
             if (shared > best_shared) {
@@ -386,7 +387,6 @@ private:
     void release(Slot& slot) {
         llama_memory_seq_rm(llama_get_memory(m_context.get()), slot.seq, -1, -1);
         slot.conversation.clear();
-        slot.one_off_owner.clear();
         slot.owner.clear();
         slot.truncate(0);
     }
@@ -533,13 +533,10 @@ private:
         slot.sampler.reset();
         slot.prompt.clear();
         slot.last_used = Clock::now();
-        if (slot.conversation.empty()) {
-            // One-off requests leave nothing behind, unless their owner may continue from it.
-            if (owner.empty() || failed)
-                release(slot);
-            else
-                slot.one_off_owner = owner;
-        }
+        // One-off requests leave nothing behind, unless their owner (slot.owner, set when the
+        // job started) may continue from it.
+        if (slot.conversation.empty() && (owner.empty() || failed))
+            release(slot);
     }
 
     // Live jobs first, in order of arrival, then background ones. A job cancelled while it
