@@ -3,7 +3,6 @@
 #include <sphinxbase/err.h>
 #include <pocketsphinx.h>
 
-#include <algorithm>
 #include <system_error>
 
 namespace os1::voice {
@@ -11,9 +10,6 @@ namespace os1::voice {
 namespace fs = std::filesystem;
 
 namespace {
-
-// A pause this long (in 10 ms frames) is a place to cut a chunk without cutting a word.
-constexpr int k_pause_frames = 15;
 
 struct ConfigDeleter {
     void operator()(cmd_ln_t* config) const { cmd_ln_free_r(config); }
@@ -81,9 +77,7 @@ ErrorOr<std::unique_ptr<PocketsphinxRecognizer>> PocketsphinxRecognizer::open(co
 }
 
 PocketsphinxRecognizer::PocketsphinxRecognizer(const PocketsphinxOptions& options, std::unique_ptr<Decoder> decoder)
-    : m_options(options), m_decoder(std::move(decoder)) {
-    m_frame.reserve(k_frame_samples);
-}
+    : m_options(options), m_decoder(std::move(decoder)), m_cutter(options.chunk_at_pause, options.chunk_limit) {}
 
 PocketsphinxRecognizer::~PocketsphinxRecognizer() {
     if (m_in_utterance)
@@ -96,10 +90,7 @@ ErrorOr<void> PocketsphinxRecognizer::begin() {
         ps_end_utt(ps);
     m_in_utterance = false;
     m_earlier_chunks.clear();
-    m_chunk_samples = 0;
-    m_pause_detector.reset();
-    m_frame.clear();
-    m_silent_frames = 0;
+    m_cutter.reset();
     if (ps_start_utt(ps) < 0)
         return make_error("pocketsphinx could not start an utterance");
     m_in_utterance = true;
@@ -125,8 +116,6 @@ ErrorOr<void> PocketsphinxRecognizer::next_chunk() {
     if (ps_end_utt(ps) < 0)
         return make_error("pocketsphinx could not end a chunk of the utterance");
     m_earlier_chunks = join_words(std::move(m_earlier_chunks), hypothesis());
-    m_chunk_samples = 0;
-    m_silent_frames = 0;
     if (ps_start_utt(ps) < 0) {
         m_in_utterance = false;
         return make_error("pocketsphinx could not start the next chunk of the utterance");
@@ -137,26 +126,13 @@ ErrorOr<void> PocketsphinxRecognizer::next_chunk() {
 ErrorOr<void> PocketsphinxRecognizer::feed(std::span<const Sample> audio) {
     if (!m_in_utterance)
         return make_error(ErrorKind::Conflict, "audio was fed to the recogniser outside an utterance");
-    const size_t at_pause = samples_for(m_options.chunk_at_pause);
-    const size_t limit = samples_for(m_options.chunk_limit);
     size_t decoded = 0;
-    for (size_t i = 0; i < audio.size(); ++i) {
-        m_frame.push_back(audio[i]);
-        if (m_frame.size() < k_frame_samples)
-            continue;
-        const bool speech = m_pause_detector.is_speech(Frame(m_frame.data(), k_frame_samples));
-        m_frame.clear();
-        m_silent_frames = speech ? 0 : m_silent_frames + 1;
-        const size_t chunk = m_chunk_samples + (i + 1 - decoded);
-        if (chunk >= limit || (chunk >= at_pause && m_silent_frames >= k_pause_frames)) {
-            OS1_TRY(decode(audio.subspan(decoded, i + 1 - decoded)));
-            decoded = i + 1;
-            OS1_TRY(next_chunk());
-        }
+    for (const ChunkCutter::ChunkEnd& end : m_cutter.cuts(audio)) {
+        OS1_TRY(decode(audio.subspan(decoded, end.offset - decoded)));
+        decoded = end.offset;
+        OS1_TRY(next_chunk());
     }
-    OS1_TRY(decode(audio.subspan(decoded)));
-    m_chunk_samples += audio.size() - decoded;
-    return {};
+    return decode(audio.subspan(decoded));
 }
 
 std::string PocketsphinxRecognizer::partial() {

@@ -11,9 +11,8 @@
 #include <filesystem>
 #include <memory>
 #include <string>
-#include <vector>
 
-#include "voice/energy-detector.h"
+#include "voice/chunk-cutter.h"
 #include "voice/speech-recognizer.h"
 
 namespace os1::voice {
@@ -53,11 +52,7 @@ private:
     std::unique_ptr<Decoder> m_decoder;
     bool m_in_utterance = false;
     std::string m_earlier_chunks;  // the words of the utterance's finished chunks
-    size_t m_chunk_samples = 0;
-    // Pauses, for where to cut a chunk: 10 ms frames assembled from what feed() is given.
-    EnergyDetector m_pause_detector;
-    std::vector<Sample> m_frame;
-    int m_silent_frames = 0;
+    ChunkCutter m_cutter;
 };
 
 }  // namespace os1::voice
