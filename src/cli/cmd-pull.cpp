@@ -48,21 +48,27 @@ std::string file_name_of(const std::string& url) {
 }
 
 int list_catalog(const models::ModelStores& stores) {
-    std::printf("%-14s %-10s %-10s %s\n", "NAME", "SIZE", "INSTALLED", "DESCRIPTION");
+    std::printf("%-17s %-10s %-10s %s\n", "NAME", "SIZE", "INSTALLED", "DESCRIPTION");
     for (const auto& entry : models::catalog()) {
         std::error_code ec;
         bool installed = fs::is_regular_file(stores.os1_dir / entry.file, ec);
         std::string name = entry.name + (&entry == &models::default_catalog_entry() ? "*" : "");
-        std::printf("%-14s %-10s %-10s %s\n", name.c_str(), ("~" + models::format_bytes(entry.approx_bytes)).c_str(),
+        std::printf("%-17s %-10s %-10s %s\n", name.c_str(), ("~" + models::format_bytes(entry.approx_bytes)).c_str(),
                     installed ? "yes" : "no", entry.description.c_str());
     }
     std::printf("\n* the default. Files come from %s/<repo>:\n", models::hf_endpoint().c_str());
     for (const auto& entry : models::catalog())
-        std::printf("  %-14s %s/%s\n", entry.name.c_str(), entry.repo.c_str(), entry.file.c_str());
+        std::printf("  %-17s %s/%s\n", entry.name.c_str(), entry.repo.c_str(), entry.file.c_str());
     return 0;
 }
 
-void print_next_step(const models::ModelStores& stores, const fs::path& path, const std::string& name) {
+void print_next_step(const models::ModelStores& stores, const fs::path& path, const std::string& name,
+                     models::ModelKind kind = models::ModelKind::Chat) {
+    if (kind == models::ModelKind::Speech) {
+        std::printf("os1 talk and os1 serve now recognise speech with it (--stt whisper --whisper-model %s)\n",
+                    name.c_str());
+        return;
+    }
     auto chosen = models::default_model(stores);
     if (chosen && chosen->path == path)
         std::printf("start a conversation with: os1 chat\n");
@@ -140,7 +146,7 @@ int run_pull(PullOptions& options, const GlobalOptions& global) {
     std::error_code ec;
     if (fs::is_regular_file(destination, ec)) {
         std::printf("%s is already installed: %s\n", entry->name.c_str(), destination.string().c_str());
-        print_next_step(stores, destination, entry->name);
+        print_next_step(stores, destination, entry->name, entry->kind);
         return 0;
     }
     std::fprintf(stderr, "pulling %s (~%s) from %s/%s\n", entry->name.c_str(),
@@ -152,7 +158,7 @@ int run_pull(PullOptions& options, const GlobalOptions& global) {
     }
     std::printf("saved %s (%s)\n", pulled.value().string().c_str(),
                 models::format_bytes(fs::file_size(pulled.value(), ec)).c_str());
-    print_next_step(stores, pulled.value(), entry->name);
+    print_next_step(stores, pulled.value(), entry->name, entry->kind);
     return 0;
 }
 
@@ -180,6 +186,7 @@ void register_pull(CLI::App& app, GlobalOptions& global, int& exit_code) {
         "Examples:\n"
         "  os1 pull\n"
         "  os1 pull qwen2.5-0.5b\n"
+        "  os1 pull whisper-base.en     speech recognition for os1 talk (whisper.cpp)\n"
         "  os1 pull https://example.org/model.gguf --sha256 <64 hex digits>");
     cmd->callback([options, &global, &exit_code] { exit_code = run_pull(*options, global); });
 }

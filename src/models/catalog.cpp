@@ -1,5 +1,6 @@
 // The catalog of models that `os1 pull NAME` knows: small instruct GGUFs that run well on a
-// CPU, from the model vendors' own Hugging Face repositories where they publish GGUFs.
+// CPU, from the model vendors' own Hugging Face repositories where they publish GGUFs; and
+// whisper.cpp's English speech models, from whisper.cpp's own repository.
 #include <algorithm>
 #include <cctype>
 
@@ -27,6 +28,13 @@ const std::vector<CatalogEntry>& catalog() {
          "Llama 3.2 1B Instruct, Q4_K_M (Meta's weights, quantised with llama.cpp by bartowski)"},
         {"qwen2.5-3b", "Qwen/Qwen2.5-3B-Instruct-GGUF", "qwen2.5-3b-instruct-q4_k_m.gguf", 2'100'000'000,
          "Qwen2.5 3B Instruct, Q4_K_M: better answers, about half the speed of the 1.5B"},
+        {"whisper-base.en", "ggerganov/whisper.cpp", "ggml-base.en.bin", 148'000'000,
+         "Whisper base.en: the better speech recogniser (whisper.cpp) for os1 talk and the web voice",
+         ModelKind::Speech},
+        {"whisper-tiny.en", "ggerganov/whisper.cpp", "ggml-tiny.en.bin", 78'000'000,
+         "Whisper tiny.en: the fastest speech recognition model, for slow machines", ModelKind::Speech},
+        {"whisper-small.en", "ggerganov/whisper.cpp", "ggml-small.en.bin", 488'000'000,
+         "Whisper small.en: the most accurate of the three, and the slowest", ModelKind::Speech},
     };
     return entries;
 }

@@ -21,15 +21,19 @@ namespace os1::models {
 
 // ---- catalog ----------------------------------------------------------------------------
 
+// Chat: a GGUF language model. Speech: a whisper.cpp model for the optional speech recogniser.
+enum class ModelKind { Chat, Speech };
+
 struct CatalogEntry {
     std::string name;         // what `os1 pull NAME` takes: "qwen2.5-1.5b"
     std::string repo;         // Hugging Face repository: "Qwen/Qwen2.5-1.5B-Instruct-GGUF"
     std::string file;         // file in that repository, also its name on disk
     uint64_t approx_bytes;    // for listings and disk-space hints only
     std::string description;  // one line
+    ModelKind kind = ModelKind::Chat;
 };
 
-// The catalog, default entry first.
+// The catalog, default entry first (the chat models, then the speech models).
 const std::vector<CatalogEntry>& catalog();
 const CatalogEntry& default_catalog_entry();
 // The entry called `name` (case-insensitive), or nullptr.
@@ -127,6 +131,16 @@ ErrorOr<std::filesystem::path> resolve_model(const std::string& argument, const 
 // The model to use when none is named: the catalog default if installed, else another catalog
 // model, else any of os1's GGUFs, else the smallest Ollama chat model; nullopt when none.
 std::optional<InstalledModel> default_model(const ModelStores& stores);
+
+// ---- speech models (whisper.cpp) -------------------------------------------------------
+
+// Resolves a --whisper-model argument: a path to a model file, or the name or file name of a
+// speech model of the catalog installed in `os1_dir`. An empty argument means the installed
+// speech model that comes first in the catalog. NotFound says what to pull.
+ErrorOr<std::filesystem::path> resolve_speech_model(const std::string& argument, const std::filesystem::path& os1_dir);
+
+// The speech models of the catalog installed in `os1_dir`, in catalog order.
+std::vector<InstalledModel> list_speech_models(const std::filesystem::path& os1_dir);
 
 // ---- pulling ----------------------------------------------------------------------------
 

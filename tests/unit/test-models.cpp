@@ -227,8 +227,17 @@ TEST(Catalog, HasTheDefaultFirstAndFindsNamesCaseInsensitively) {
     ASSERT_NE(entry, nullptr);
     EXPECT_EQ(entry->file, "qwen2.5-0.5b-instruct-q4_k_m.gguf");
     EXPECT_EQ(find_catalog_entry("no-such-model"), nullptr);
-    for (const auto& e : catalog())
-        EXPECT_TRUE(e.file.ends_with(".gguf")) << e.file;
+    // Chat models are GGUFs; speech models are whisper.cpp's own files, after the chat models.
+    bool speech_seen = false;
+    for (const auto& e : catalog()) {
+        speech_seen = speech_seen || e.kind == ModelKind::Speech;
+        EXPECT_EQ(e.kind, speech_seen ? ModelKind::Speech : ModelKind::Chat) << e.name;
+        EXPECT_TRUE(e.file.ends_with(e.kind == ModelKind::Chat ? ".gguf" : ".bin")) << e.file;
+    }
+    const CatalogEntry* whisper = find_catalog_entry("whisper-base.en");
+    ASSERT_NE(whisper, nullptr);
+    EXPECT_EQ(whisper->repo, "ggerganov/whisper.cpp");
+    EXPECT_EQ(whisper->file, "ggml-base.en.bin");
 }
 
 TEST(FormatBytes, UsesDecimalUnits) {
@@ -517,6 +526,45 @@ TEST_F(InstalledTest, ListsOs1ModelsByCatalogNameOrFileStem) {
     ASSERT_EQ(all.size(), 7u);
     EXPECT_EQ(all[0].source, ModelSource::Os1);
     EXPECT_EQ(all[2].source, ModelSource::Ollama);
+}
+
+TEST_F(InstalledTest, FindsSpeechModelsByCatalogNameFileOrPath) {
+    auto none = resolve_speech_model("", stores.os1_dir);
+    ASSERT_FALSE(none);
+    EXPECT_EQ(none.error().kind, os1::ErrorKind::NotFound);
+    EXPECT_EQ(none.error().message, "no whisper model is installed; get one with: os1 pull whisper-base.en");
+    auto not_pulled = resolve_speech_model("whisper-tiny.en", stores.os1_dir);
+    ASSERT_FALSE(not_pulled);
+    EXPECT_EQ(not_pulled.error().message, "whisper-tiny.en: not downloaded yet; get it with: os1 pull whisper-tiny.en");
+    auto unknown = resolve_speech_model("whisper-huge", stores.os1_dir);
+    ASSERT_FALSE(unknown);
+    EXPECT_NE(unknown.error().message.find("os1 pull --list"), std::string::npos);
+
+    // A partial download and a chat model are not speech models.
+    write_file(stores.os1_dir / "ggml-small.en.bin.part", "lmgg");
+    write_file(stores.os1_dir / "qwen2.5-0.5b-instruct-q4_k_m.gguf", "GGUF....");
+    EXPECT_TRUE(list_speech_models(stores.os1_dir).empty());
+    EXPECT_EQ(list_os1_models(stores.os1_dir).size(), 1u);
+
+    // tiny.en installed first, base.en later: base.en comes first in the catalog, so it is the default.
+    write_file(stores.os1_dir / "ggml-tiny.en.bin", "lmgg....");
+    EXPECT_EQ(resolve_speech_model("", stores.os1_dir).value(), stores.os1_dir / "ggml-tiny.en.bin");
+    write_file(stores.os1_dir / "ggml-base.en.bin", "lmgg");
+    auto installed = list_speech_models(stores.os1_dir);
+    ASSERT_EQ(installed.size(), 2u);
+    EXPECT_EQ(installed[0].name, "whisper-base.en");
+    EXPECT_EQ(installed[1].name, "whisper-tiny.en");
+    EXPECT_EQ(installed[1].size_bytes, 8u);
+    EXPECT_FALSE(installed[0].chat);
+    EXPECT_EQ(resolve_speech_model("", stores.os1_dir).value(), stores.os1_dir / "ggml-base.en.bin");
+    EXPECT_EQ(resolve_speech_model("whisper-tiny.en", stores.os1_dir).value(), stores.os1_dir / "ggml-tiny.en.bin");
+    EXPECT_EQ(resolve_speech_model("ggml-tiny.en.bin", stores.os1_dir).value(), stores.os1_dir / "ggml-tiny.en.bin");
+    // Any file by its path; the recogniser checks what is inside.
+    write_file(dir() / "elsewhere" / "my-whisper.bin", "lmgg");
+    EXPECT_EQ(resolve_speech_model((dir() / "elsewhere" / "my-whisper.bin").string(), stores.os1_dir).value(),
+              dir() / "elsewhere" / "my-whisper.bin");
+    // Speech models are never offered as chat models.
+    EXPECT_EQ(list_os1_models(stores.os1_dir).size(), 1u);
 }
 
 TEST_F(InstalledTest, ResolvesPathsNamesAndOllamaNames) {
