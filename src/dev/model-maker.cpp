@@ -6,9 +6,9 @@
 #include <system_error>
 #include <thread>
 
-#include <unistd.h>
 
 #include "core/handles.h"
+#include "dev/output-file.h"
 #include "dev/model-shape.h"
 #include "dev/model-writer.h"
 #include "llama.h"
@@ -20,37 +20,6 @@
 namespace os1::dev {
 
 namespace {
-
-// Removes the file when it goes out of scope, unless it was renamed into place.
-class TempFile {
-public:
-    explicit TempFile(std::filesystem::path path) : m_path(std::move(path)) {}
-    ~TempFile() {
-        std::error_code ignored;
-        if (!m_path.empty())
-            std::filesystem::remove(m_path, ignored);
-    }
-    TempFile(const TempFile&) = delete;
-    TempFile& operator=(const TempFile&) = delete;
-
-    const std::filesystem::path& path() const { return m_path; }
-
-    ErrorOr<void> rename_onto(const std::filesystem::path& target) {
-        std::error_code ec;
-        std::filesystem::rename(m_path, target, ec);
-        if (ec)
-            return make_error(target.string() + ": cannot move " + m_path.string() + " into place: " + ec.message());
-        m_path.clear();
-        return {};
-    }
-
-private:
-    std::filesystem::path m_path;
-};
-
-std::filesystem::path temp_path_for(const std::filesystem::path& out, const char* tag) {
-    return out.string() + "." + std::to_string(::getpid()) + "." + tag + ".tmp";
-}
 
 ErrorOr<GgufPtr> load_vocab(const std::filesystem::path& path) {
     std::error_code ec;
@@ -65,19 +34,6 @@ ErrorOr<GgufPtr> load_vocab(const std::filesystem::path& path) {
     if (tokens < 0 || gguf_get_kv_type(vocab.get(), tokens) != GGUF_TYPE_ARRAY || gguf_get_arr_n(vocab.get(), tokens) == 0)
         return make_error(path.string() + ": has no tokenizer.ggml.tokens");
     return vocab;
-}
-
-// Creates the parent folder and refuses an `out` that is a folder.
-ErrorOr<void> prepare_out(const std::filesystem::path& out) {
-    if (out.empty())
-        return make_error("make-model: no output file given");
-    std::error_code ec;
-    if (std::filesystem::is_directory(out, ec))
-        return make_error(out.string() + ": is a folder, expected a file name");
-    const std::filesystem::path parent = out.parent_path();
-    if (!parent.empty() && !std::filesystem::create_directories(parent, ec) && ec)
-        return make_error(out.string() + ": cannot create folder " + parent.string() + ": " + ec.message());
-    return {};
 }
 
 llama_ftype ftype_for(ModelQuant quant) {
@@ -164,7 +120,7 @@ std::filesystem::path vocab_file_for(ModelArch arch, const std::filesystem::path
 }
 
 ErrorOr<void> make_model(const MakeModelOptions& options) {
-    OS1_TRY(prepare_out(options.out));
+    OS1_TRY(detail::prepare_out(options.out, "make-model"));
     const std::filesystem::path vocab_dir = options.vocab_dir.empty() ? default_vocab_dir() : options.vocab_dir;
     const GgufPtr vocab = OS1_TRY(load_vocab(vocab_file_for(options.arch, vocab_dir)));
     const int64_t tokens = gguf_find_key(vocab.get(), "tokenizer.ggml.tokens");
@@ -179,14 +135,14 @@ ErrorOr<void> make_model(const MakeModelOptions& options) {
     request.threads = threads;
     request.on_progress = &options.on_progress;
 
-    TempFile f16(temp_path_for(options.out, "f16"));
+    detail::TempFile f16(detail::temp_path_for(options.out, "f16"));
     OS1_TRY(detail::write_f16_model(request, f16.path()));
     if (options.quant == ModelQuant::F16)
         return f16.rename_onto(options.out);
 
     if (options.on_progress)
         options.on_progress({MakeModelStage::Quantizing, 0, 1});
-    TempFile quantized(temp_path_for(options.out, to_string(options.quant)));
+    detail::TempFile quantized(detail::temp_path_for(options.out, to_string(options.quant)));
     llama_model_quantize_params params = llama_model_quantize_default_params();
     params.nthread = threads;
     params.ftype = ftype_for(options.quant);
