@@ -75,7 +75,7 @@ npm_packages_stale() {
 if [ ! -f node_modules/.package-lock.json ] || ! cmp -s <(node -p "JSON.stringify(require('./package-lock.json').packages['node_modules/node-llama-cpp'].integrity)") \
         <(node -p "JSON.stringify((require('./node_modules/.package-lock.json').packages['node_modules/node-llama-cpp']||{}).integrity)") \
         || npm_packages_stale; then
-    step "fetching pinned sources with npm (node-llama-cpp's llama.cpp bundle, vader-sentiment, test tools)"
+    step "fetching pinned sources with npm (node-llama-cpp's llama.cpp bundle, nodejs-whisper's whisper.cpp, vader-sentiment, test tools)"
     npm ci --ignore-scripts --omit=optional --no-audit --no-fund --loglevel=error
 fi
 

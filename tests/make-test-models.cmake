@@ -17,3 +17,12 @@ foreach(spec "tiny;qwen2;f16" "tiny;llama;f16" "tiny;qwen2;q8_0")
         endif()
     endif()
 endforeach()
+
+# The whisper.cpp model of the speech-recognition tests (random weights; see os1 dev make-whisper-model).
+set(file ${OUT}/whisper-test.bin)
+if(NOT EXISTS ${file})
+    execute_process(COMMAND ${OS1} dev make-whisper-model --preset test --seed 1 --out ${file} RESULT_VARIABLE rc)
+    if(NOT rc EQUAL 0)
+        message(FATAL_ERROR "os1 dev make-whisper-model failed for ${file}")
+    endif()
+endif()
