@@ -20,11 +20,12 @@
 #include "cli/commands.h"
 #include "cli/json-error.h"
 #include "cli/scratch-folder.h"
+#include "cli/speech-options.h"
 #include "cli/terminal-text.h"
 #include "cli/voice-stt-bench.h"
+#include "core/paths.h"
 #include "voice/clip-turns.h"
 #include "voice/noise-mix.h"
-#include "voice/pocketsphinx-recognizer.h"
 #include "voice/stt-test-sentences.h"
 #include "voice/wav-file.h"
 #include "voice/word-error-rate.h"
@@ -184,9 +185,6 @@ ErrorOr<VoiceSttBenchResult> run_voice_stt_bench(const VoiceSttBenchOptions& opt
     const int sentence_count = std::clamp(options.sentences, 1, static_cast<int>(voice::k_stt_test_sentences.size()));
     const ScratchFolder folder = OS1_TRY(ScratchFolder::create("os1-bench-voice-stt"));
 
-    voice::PocketsphinxOptions engine;
-    if (!options.model_dir.empty())
-        engine.model_dir = options.model_dir;
     const AudioClip white = OS1_TRY(make_noise("whitenoise", folder.path() / "white.wav"));
     const AudioClip pink = OS1_TRY(make_noise("pinknoise", folder.path() / "pink.wav"));
 
@@ -203,7 +201,7 @@ ErrorOr<VoiceSttBenchResult> run_voice_stt_bench(const VoiceSttBenchOptions& opt
         for (const auto& [noise_name, snr] : noises) {
             // A recogniser per condition: pocketsphinx adapts its cepstral mean across utterances,
             // as it would across one user's turns, but not across conditions.
-            auto recognizer = OS1_TRY(voice::PocketsphinxRecognizer::open(engine));
+            auto recognizer = OS1_TRY(options.recognizers.open());
             VoiceSttCondition condition{bench_voice.name, noise_name};
             for (int i = 0; i < sentence_count; ++i) {
                 const AudioClip clean = padded(spoken[static_cast<size_t>(i)]);
@@ -265,6 +263,7 @@ namespace {
 
 struct BenchArgs {
     VoiceSttBenchOptions options;
+    SpeechOptions speech;
     bool json = false;
 };
 
@@ -274,14 +273,18 @@ double rounded(double value, int decimals) {
     return std::round(value * scale) / scale;
 }
 
-int run(const BenchArgs& args) {
+int run(const BenchArgs& args, const GlobalOptions& global) {
     VoiceSttBenchOptions options = args.options;
     if (!args.json)
         options.on_progress = [](const std::string& line) {
             std::fprintf(stderr, "%s\n", line.c_str());
             std::fflush(stderr);
         };
-    auto result = run_voice_stt_bench(options);
+    auto result = [&]() -> ErrorOr<VoiceSttBenchResult> {
+        const auto settings = OS1_TRY(recognizer_settings(args.speech, resolve_data_home(global.home)));
+        options.recognizers = OS1_TRY(voice::RecognizerFactory::prepare(settings));
+        return run_voice_stt_bench(options);
+    }();
     if (!result) {
         std::fprintf(stderr, "os1 bench voice-stt: %s\n", terminal_text(result.error().message).c_str());
         if (args.json)
@@ -315,6 +318,7 @@ int run(const BenchArgs& args) {
             if (by_noise.count(noise) && by_noise[noise].second)
                 noise_wer[noise] = rounded(static_cast<double>(by_noise[noise].first) / by_noise[noise].second, 4);
         nlohmann::ordered_json out = {
+            {"engine", voice::to_string(options.recognizers.engine())},
             {"sentences", options.sentences},
             {"conditions", conditions},
             {"wer_by_noise", noise_wer},
@@ -335,6 +339,7 @@ int run(const BenchArgs& args) {
         std::printf("%s\n", out.dump().c_str());
         return 0;
     }
+    std::printf("recogniser %s\n", voice::to_string(options.recognizers.engine()));
     for (const char* noise : {"clean", "20 dB", "10 dB"})
         if (by_noise.count(noise) && by_noise[noise].second)
             std::printf("WER %-6s %5.1f%%\n", noise,
@@ -351,11 +356,11 @@ int run(const BenchArgs& args) {
 
 }  // namespace
 
-void register_voice_stt_bench(CLI::App* bench, GlobalOptions&, int& exit_code) {
+void register_voice_stt_bench(CLI::App* bench, GlobalOptions& global, int& exit_code) {
     auto args = std::make_shared<BenchArgs>();
     CLI::App* command = bench->add_subcommand(
         "voice-stt",
-        "Speech recognition (pocketsphinx) on a test set synthesised now with flite (slt, rms, awb, kal) and "
+        "Speech recognition (pocketsphinx or whisper.cpp, see --stt) on a test set synthesised now with flite (slt, rms, awb, kal) and "
         "espeak-ng (en-us at 140, en at 190 words a minute), clean and in white or pink noise at 20 and 10 dB SNR: "
         "word error rate per condition, real-time factor, peak memory, and the voice-activity detector's false "
         "starts and cut-offs on the same clips. Needs flite, espeak-ng and sox; takes minutes");
@@ -367,9 +372,8 @@ void register_voice_stt_bench(CLI::App* bench, GlobalOptions&, int& exit_code) {
         ->check(CLI::Range(1, 30));
     command->add_option("--voice", args->options.voices, "Only these voices (repeatable)")
         ->check(CLI::IsMember(voice_stt_bench_voices()));
-    command->add_option("--model-dir", args->options.model_dir,
-                        "pocketsphinx model folder (default: /usr/share/pocketsphinx/model/en-us)");
-    command->callback([args, &exit_code] { exit_code = run(*args); });
+    add_speech_options(*command, args->speech, "--model-dir");
+    command->callback([args, &global, &exit_code] { exit_code = run(*args, global); });
 }
 
 }  // namespace os1::cli

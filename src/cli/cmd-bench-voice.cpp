@@ -21,17 +21,19 @@
 #include "cli/commands.h"
 #include "cli/model-setup.h"
 #include "cli/scratch-folder.h"
+#include "cli/speech-options.h"
 #include "cli/terminal-environment.h"
 #include "cli/terminal-text.h"
 #include "companion/host.h"
 #include "companion/voice-reply.h"
 #include "core/environment.h"
+#include "core/paths.h"
 #include "loadtest/latency-stats.h"
 #include "voice/clause-splitter.h"
 #include "voice/dialogue-simulation.h"
 #include "voice/energy-detector.h"
 #include "voice/flite-synthesizer.h"
-#include "voice/pocketsphinx-recognizer.h"
+#include "voice/recognizer-factory.h"
 
 namespace os1::cli {
 
@@ -47,6 +49,7 @@ struct VoiceBenchArgs {
     int32_t max_tokens = 48;
     uint32_t seed = 1;
     bool json = false;
+    SpeechOptions speech;
 };
 
 // Everyday things a user says, each its own turn.
@@ -152,7 +155,12 @@ int run_voice_bench(VoiceBenchArgs& args, const GlobalOptions& global) {
     }
 
     // The recogniser's real-time factor, decoding each utterance whole.
-    auto recognizer = voice::PocketsphinxRecognizer::open();
+    auto recognizers = [&]() -> ErrorOr<voice::RecognizerFactory> {
+        return voice::RecognizerFactory::prepare(OS1_TRY(recognizer_settings(args.speech, resolve_data_home(global.home))));
+    }();
+    if (recognizers.is_error())
+        return fail(recognizers.error().message);
+    auto recognizer = recognizers->open();
     if (recognizer.is_error())
         return fail(recognizer.error().message);
     double recognition_seconds = 0, recognized_seconds = 0;
@@ -217,6 +225,7 @@ int run_voice_bench(VoiceBenchArgs& args, const GlobalOptions& global) {
         {"turns", turns.size()},
         {"expected_turns", inputs.size()},
         {"endpoint_ms", summary(endpoint)},
+        {"stt_engine", voice::to_string(recognizers->engine())},
         {"stt_final_ms", summary(stt_final)},
         {"first_token_ms", summary(first_token)},
         {"first_clause_synthesis_ms", summary(synthesis)},
@@ -258,7 +267,7 @@ void register_voice_bench(CLI::App* bench, GlobalOptions& global, int& exit_code
     auto args = std::make_shared<VoiceBenchArgs>();
     CLI::App* voice = bench->add_subcommand(
         "voice", "Time from the end of speech to the first audio, stage by stage, through the spoken pipeline");
-    voice->footer("The user's sentences are synthesised, heard by the detector, endpointer and pocketsphinx, answered\n"
+    voice->footer("The user's sentences are synthesised, heard by the detector, endpointer and recogniser, answered\n"
                   "by the companion on --model, and spoken by flite. overhead = endpoint hangover + transcript\n"
                   "finalisation + synthesis of the first clause's first audio (flite streams its vocoder's output):\n"
                   "everything but the model's own compute. A generated model's gibberish is slow to synthesise, so\n"
@@ -270,6 +279,7 @@ void register_voice_bench(CLI::App* bench, GlobalOptions& global, int& exit_code
     voice->add_option("--max-tokens", args->max_tokens, "Longest reply, in tokens")->default_val(48)->check(CLI::Range(1, 4096));
     voice->add_option("--seed", args->seed, "Sampling seed")->default_val(1);
     voice->add_flag("--json", args->json, "Print the figures as JSON");
+    add_speech_options(*voice, args->speech, "--stt-model-dir");
     voice->callback([args, &global, &exit_code] { exit_code = run_voice_bench(*args, global); });
 }
 

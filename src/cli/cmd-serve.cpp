@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/companion-setup.h"
 #include "cli/model-setup.h"
+#include "cli/speech-options.h"
 #include "cli/terminal-environment.h"
 #include "cli/terminal-text.h"
 #include "companion/host.h"
@@ -34,7 +35,7 @@ struct ServeOptions {
     int grace_seconds = 30;
     llm::SamplingParams sampling;
     size_t voice_sessions = 4;
-    std::string stt_model_dir;
+    SpeechOptions speech;
 };
 
 // The id that /v1/models gives the loaded model: the file's name without .gguf, the installed
@@ -94,6 +95,18 @@ int run_serve(ServeOptions& options, const GlobalOptions& global) {
         std::fprintf(stderr, "os1 serve: %s\n", terminal_text(host_options.error().message).c_str());
         return 1;
     }
+    // Loaded once, before the first voice session: whisper's weights are shared by all of them.
+    voice::RecognizerFactory recognizers;
+    if (options.voice_sessions > 0) {
+        auto prepared = [&]() -> ErrorOr<voice::RecognizerFactory> {
+            return voice::RecognizerFactory::prepare(OS1_TRY(recognizer_settings(options.speech, home)));
+        }();
+        if (prepared.is_error()) {
+            std::fprintf(stderr, "os1 serve: %s\n", terminal_text(prepared.error().message).c_str());
+            return 1;
+        }
+        recognizers = prepared.release_value();
+    }
     companion::CompanionHost host(*backend.value(), host_options.release_value());
 
     server::ServerOptions server_options;
@@ -104,7 +117,7 @@ int run_serve(ServeOptions& options, const GlobalOptions& global) {
     server_options.model_id = model_id_for(options.backend, backend.value()->info());
     server_options.sampling = options.sampling;
     server_options.voice.max_sessions = options.voice_sessions;
-    server_options.voice.recognizer_model_dir = options.stt_model_dir;
+    server_options.voice.recognizers = std::move(recognizers);
     auto server = server::CompanionServer::start(host, *backend.value(), *accounts.value(), server_options, env);
     if (server.is_error()) {
         std::fprintf(stderr, "os1 serve: %s\n", terminal_text(server.error().message).c_str());
@@ -174,8 +187,7 @@ void register_serve(CLI::App& app, GlobalOptions& global, int& exit_code) {
                       "speech recogniser and a thread. 0 turns the voice off")
         ->default_val(4)
         ->check(CLI::Range(0, 64));
-    serve->add_option("--stt-model-dir", options->stt_model_dir,
-                      "pocketsphinx model folder for voice sessions (default: /usr/share/pocketsphinx/model/en-us)");
+    add_speech_options(*serve, options->speech, "--stt-model-dir");
     add_companion_options(*serve, options->companion, SystemPromptOption::Omit);
     serve->add_option("--max-tokens", options->sampling.max_tokens, "Longest reply by default, in tokens")
         ->check(CLI::Range(1, 1 << 20));

@@ -13,6 +13,7 @@
 #include "cli/companion-setup.h"
 #include "cli/json-error.h"
 #include "cli/model-setup.h"
+#include "cli/speech-options.h"
 #include "cli/terminal-environment.h"
 #include "cli/terminal-text.h"
 #include "cli/user-dir.h"
@@ -23,7 +24,6 @@
 #include "voice/dialogue-simulation.h"
 #include "voice/energy-detector.h"
 #include "voice/flite-synthesizer.h"
-#include "voice/pocketsphinx-recognizer.h"
 #include "voice/turn-json.h"
 #include "voice/wav-file.h"
 
@@ -45,7 +45,7 @@ struct TalkOptions {
     bool json = false;
     double echo_gain = 0.0;
     int echo_delay_ms = 20;
-    std::string stt_model_dir;
+    SpeechOptions speech;
 };
 
 std::atomic<bool> g_stop{false};
@@ -102,12 +102,10 @@ struct VoiceParts {
     std::unique_ptr<voice::SpeechRecognizer> recognizer;
 };
 
-ErrorOr<VoiceParts> open_voice(const TalkOptions& options) {
+ErrorOr<VoiceParts> open_voice(const TalkOptions& options, const fs::path& home) {
     VoiceParts parts;
-    voice::PocketsphinxOptions recognizer;
-    if (!options.stt_model_dir.empty())
-        recognizer.model_dir = options.stt_model_dir;
-    parts.recognizer = OS1_TRY(voice::PocketsphinxRecognizer::open(recognizer));
+    const voice::RecognizerSettings settings = OS1_TRY(recognizer_settings(options.speech, home));
+    parts.recognizer = OS1_TRY(OS1_TRY(voice::RecognizerFactory::prepare(settings)).open());
     parts.synthesizer = OS1_TRY(voice::FliteSynthesizer::create());
     return parts;
 }
@@ -216,7 +214,7 @@ int run_talk(TalkOptions& options, const GlobalOptions& global) {
             return fail(input.error().message);
         inputs.push_back(input.release_value());
     }
-    auto parts = open_voice(options);
+    auto parts = open_voice(options, home);
     if (parts.is_error())
         return fail(parts.error().message);
     auto backend = open_backend(options.backend, home, options.inputs.empty() ? Interaction::Ask : Interaction::Script);
@@ -245,8 +243,8 @@ void register_talk(CLI::App& app, GlobalOptions& global, int& exit_code) {
     talk->footer(
         "Live: speak whenever you like; the companion answers aloud and stops as soon as you talk over it\n"
         "(a cough or a short \"mm-hmm\" does not stop it). It remembers only what it actually said aloud.\n"
-        "Speech recognition is pocketsphinx (Debian's pocketsphinx-en-us), the voice is flite's cmu_us_slt;\n"
-        "both run offline. The voice's rate, pitch and volume follow the companion's mood.\n"
+        "Speech recognition is pocketsphinx (Debian's pocketsphinx-en-us), or whisper.cpp once a model is\n"
+        "installed (os1 pull whisper-base.en); the voice is flite's cmu_us_slt; all run offline. The voice's rate, pitch and volume follow the companion's mood.\n"
         "With --input, the recordings are the user's side of a simulated conversation: the first starts at\n"
         "once, each next one --gap ms after the reply before it, or FILE@MS: MS into that reply (to interrupt\n"
         "it). Time stands still while the model thinks, so what is said and cut is the same on any machine.\n"
@@ -279,8 +277,7 @@ void register_talk(CLI::App& app, GlobalOptions& global, int& exit_code) {
     talk->add_option("--echo-delay", options->echo_delay_ms, "With --echo: the echo's delay in ms")
         ->default_val(20)
         ->check(CLI::Range(0, 500));
-    talk->add_option("--stt-model-dir", options->stt_model_dir,
-                     "pocketsphinx model folder (default: /usr/share/pocketsphinx/model/en-us)");
+    add_speech_options(*talk, options->speech, "--stt-model-dir");
     add_sampling_options(*talk, options->sampling, 256);
     talk->callback([options, &global, &exit_code] {
         if (options->inputs.empty() && (options->json || !options->output.empty() || options->echo_gain > 0))

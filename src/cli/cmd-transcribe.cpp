@@ -11,8 +11,9 @@
 
 #include "cli/commands.h"
 #include "cli/json-error.h"
+#include "cli/speech-options.h"
 #include "cli/terminal-text.h"
-#include "voice/pocketsphinx-recognizer.h"
+#include "core/paths.h"
 #include "voice/wav-file.h"
 
 namespace os1::cli {
@@ -23,7 +24,7 @@ using Clock = std::chrono::steady_clock;
 
 struct TranscribeOptions {
     std::string file;
-    std::string model_dir;
+    SpeechOptions speech;
     bool json = false;
 };
 
@@ -34,14 +35,19 @@ int fail(const TranscribeOptions& options, const Error& error) {
     return 1;
 }
 
-int run_transcribe(const TranscribeOptions& options) {
+ErrorOr<voice::RecognizerFactory> prepare_recognizers(const TranscribeOptions& options, const GlobalOptions& global) {
+    const voice::RecognizerSettings settings = OS1_TRY(recognizer_settings(options.speech, resolve_data_home(global.home)));
+    return voice::RecognizerFactory::prepare(settings);
+}
+
+int run_transcribe(const TranscribeOptions& options, const GlobalOptions& global) {
     auto clip = voice::read_wav(options.file);
     if (!clip)
         return fail(options, clip.error());
-    voice::PocketsphinxOptions engine;
-    if (!options.model_dir.empty())
-        engine.model_dir = options.model_dir;
-    auto recognizer = voice::PocketsphinxRecognizer::open(engine);
+    auto recognizers = prepare_recognizers(options, global);
+    if (!recognizers)
+        return fail(options, recognizers.error());
+    auto recognizer = recognizers->open();
     if (!recognizer)
         return fail(options, recognizer.error());
 
@@ -67,6 +73,7 @@ int run_transcribe(const TranscribeOptions& options) {
             {"duration_ms", duration_ms},
             {"decode_ms", std::round(decode_ms * 10) / 10},
             {"real_time_factor", std::round(real_time_factor * 1000) / 1000},
+            {"engine", voice::to_string(recognizers->engine())},
         };
         std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
         return 0;
@@ -77,23 +84,22 @@ int run_transcribe(const TranscribeOptions& options) {
 
 }  // namespace
 
-void register_transcribe(CLI::App& app, GlobalOptions&, int& exit_code) {
+void register_transcribe(CLI::App& app, GlobalOptions& global, int& exit_code) {
     auto options = std::make_shared<TranscribeOptions>();
     CLI::App* command = app.add_subcommand(
         "transcribe",
-        "Print what the speech recogniser (pocketsphinx, offline) hears in a WAV recording: PCM of 8, 16, 24 or 32 "
+        "Print what the speech recogniser (pocketsphinx, or whisper.cpp; both offline) hears in a WAV recording: PCM "
+        "of 8, 16, 24 or 32 "
         "bits or float, any channel count and sample rate (it is mixed to mono and resampled to 16 kHz). Prints the "
         "words in lower case, or nothing for silence; exit code 1 when the file cannot be read or the model is "
         "missing");
     command->add_option("file", options->file, "The WAV file to transcribe")->required();
     command->add_flag("--json", options->json,
-                      "Print {\"text\", \"duration_ms\", \"decode_ms\", \"real_time_factor\"}: the recording's "
-                      "length, the time to decode it (the model's loading not included) and their ratio; an error "
-                      "is {\"error\"}");
-    command->add_option("--model-dir", options->model_dir,
-                        "pocketsphinx model folder holding en-us/, en-us.lm.bin and cmudict-en-us.dict (default: "
-                        "/usr/share/pocketsphinx/model/en-us, from the pocketsphinx-en-us package)");
-    command->callback([options, &exit_code] { exit_code = run_transcribe(*options); });
+                      "Print {\"text\", \"duration_ms\", \"decode_ms\", \"real_time_factor\", \"engine\"}: the "
+                      "recording's length, the time to decode it (the model's loading not included), their ratio, and "
+                      "the recogniser (pocketsphinx or whisper); an error is {\"error\"}");
+    add_speech_options(*command, options->speech, "--model-dir");
+    command->callback([options, &global, &exit_code] { exit_code = run_transcribe(*options, global); });
 }
 
 }  // namespace os1::cli

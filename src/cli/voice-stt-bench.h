@@ -1,7 +1,7 @@
 // The speech-recognition benchmark behind `os1 bench voice-stt`, callable from `os1 bench
 // voice` too: a test set synthesised on the spot with flite (voices slt, rms, awb, kal) and
 // espeak-ng (two voices at 140 and 190 words a minute), clean and in white or pink noise at 20
-// and 10 dB SNR, transcribed by pocketsphinx. It reports the word error rate per condition, the
+// and 10 dB SNR, transcribed by the chosen recogniser (pocketsphinx or whisper.cpp). It reports the word error rate per condition, the
 // real-time factor and the process's peak memory, and the energy detector's false-start and
 // cut-off rates on the same clips. Not thread-safe: one run at a time (it runs programs and
 // measures the process's own memory).
@@ -12,13 +12,14 @@
 #include <vector>
 
 #include "core/error.h"
+#include "voice/recognizer-factory.h"
 
 namespace os1::cli {
 
 struct VoiceSttBenchOptions {
     int sentences = 30;                   // the first N of voice::k_stt_test_sentences
     std::vector<std::string> voices;      // names from voice_stt_bench_voices(); empty: all
-    std::string model_dir;                // pocketsphinx model folder; empty: Debian's
+    voice::RecognizerFactory recognizers; // the engine under test; default: pocketsphinx
     std::function<void(const std::string&)> on_progress;  // a line per condition, for a terminal
 };
 

@@ -9,7 +9,6 @@
 #include "server/http-errors.h"
 #include "voice/energy-detector.h"
 #include "voice/flite-synthesizer.h"
-#include "voice/pocketsphinx-recognizer.h"
 
 namespace os1::server {
 
@@ -139,14 +138,11 @@ Response voice_socket(Call& call, VoiceSessions& sessions, ChargeReply charge) {
     if (opened.is_error())
         return error_response(opened.error());
     auto conversation = std::make_shared<companion::Conversation>(opened.release_value());
-    const std::filesystem::path model_dir = sessions.options().recognizer_model_dir;
-    auto started = sessions.start(call.caller->user, [conversation, model_dir, charge]() -> ErrorOr<VoiceParts> {
-        voice::PocketsphinxOptions recognizer;
-        if (!model_dir.empty())
-            recognizer.model_dir = model_dir;
+    auto started = sessions.start(call.caller->user, [conversation, recognizers = sessions.options().recognizers,
+                                                      charge]() -> ErrorOr<VoiceParts> {
         VoiceParts parts;
         parts.detector = std::make_unique<voice::EnergyDetector>();
-        parts.recognizer = OS1_TRY(voice::PocketsphinxRecognizer::open(recognizer));
+        parts.recognizer = OS1_TRY(recognizers.open());
         parts.synthesizer = OS1_TRY(voice::FliteSynthesizer::create());
         parts.replies = std::make_unique<ChargedReplies>(
             std::make_unique<companion::VoiceReplySource>(*conversation), charge);

@@ -21,6 +21,7 @@
 
 #include "server/router.h"
 #include "server/voice-channel.h"
+#include "voice/recognizer-factory.h"
 
 namespace os1::server {
 
@@ -29,7 +30,7 @@ struct Caller;
 struct VoiceOptions {
     size_t max_sessions = 4;  // 0: no voice
     size_t max_sessions_per_user = 1;
-    std::filesystem::path recognizer_model_dir;  // empty: Debian's pocketsphinx-en-us
+    voice::RecognizerFactory recognizers;  // one recogniser per session
 };
 
 class VoiceSessions {
