@@ -226,8 +226,10 @@ void DuplexSession::listen(Frame residual, bool speech) {
         return;
     }
     if (event == Endpointer::Event::None && m_endpointer.in_speech()) {
-        if (m_recognizing && !speech &&
-            m_endpointer.silence() + m_settings.early_finish >= m_endpointer.hangover_for(words_so_far)) {
+        const milliseconds lead = std::max(m_settings.early_finish, m_recognizer->final_pass_time());
+        const milliseconds final_pass_at =
+            std::max(m_endpointer.hangover_for(words_so_far) - lead, m_settings.final_pass_min_silence);
+        if (m_recognizing && !speech && m_endpointer.silence() >= final_pass_at) {
             // Probably the end: finish now, while the hangover runs out.
             m_early_finish_silence = m_endpointer.silence();
             ErrorOr<std::string> words = finish_part(m_early_finish_cost);

@@ -78,10 +78,13 @@ struct DuplexSettings {
     std::chrono::milliseconds barge_in_min_speech_with_words{200};
     // Silence this long after a pause that did not count resumes playback.
     std::chrono::milliseconds resume_after_silence{200};
-    // The recogniser finishes the utterance this long before the hangover would end it, so that
-    // its final pass runs while the endpointer still waits; speech that resumes in between
-    // starts a new part of the same utterance.
+    // The recogniser finishes the utterance this long before the hangover would end it (or as
+    // long as its final pass takes, when that is longer), so that its final pass runs while the
+    // endpointer still waits; speech that resumes in between starts a new part of the same
+    // utterance. Never before `final_pass_min_silence` of silence, though: shorter gaps fall
+    // within and between words.
     std::chrono::milliseconds early_finish{100};
+    std::chrono::milliseconds final_pass_min_silence{150};
     // How long the worker waits for a reply piece before it looks for a cancellation again.
     std::chrono::milliseconds piece_poll{20};
     // Output a reporting listener has not heard yet counts as heard once it is this old, so

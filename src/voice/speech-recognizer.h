@@ -3,6 +3,7 @@
 // time; an engine (pocketsphinx, whisper.cpp) implements it. Not thread-safe: one caller.
 #pragma once
 
+#include <chrono>
 #include <span>
 #include <string>
 
@@ -25,6 +26,10 @@ public:
     // Ends the utterance and returns its words, lower case, no punctuation; empty when nothing
     // was recognised.
     virtual ErrorOr<std::string> finish() = 0;
+    // About how long finish() takes: the dialogue starts it that long before the end of speech
+    // is certain, so that the words are ready then. Zero for an engine whose final pass is
+    // quick (the dialogue's own lead covers it).
+    virtual std::chrono::milliseconds final_pass_time() const { return std::chrono::milliseconds{0}; }
 };
 
 }  // namespace os1::voice

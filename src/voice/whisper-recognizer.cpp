@@ -176,7 +176,11 @@ ErrorOr<std::string> WhisperRecognizer::finish() {
     if (!m_in_utterance)
         return make_error(ErrorKind::Conflict, "the recogniser has no utterance to finish");
     m_in_utterance = false;
+    const auto started = std::chrono::steady_clock::now();
     OS1_TRY(close_chunk(m_cutter.chunk_has_speech()));
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    if (took.count() > 0)
+        m_final_pass_time = m_final_pass_time.count() == 0 ? took : (3 * m_final_pass_time + took) / 4;
     return std::exchange(m_earlier_chunks, {});
 }
 

@@ -72,6 +72,9 @@ public:
     ErrorOr<void> feed(std::span<const Sample> audio) override;
     std::string partial() override;
     ErrorOr<std::string> finish() override;
+    // How long its recent final passes took (a running mean; zero before the first), so that
+    // the dialogue starts the next one that much before the end of speech.
+    std::chrono::milliseconds final_pass_time() const override { return m_final_pass_time; }
 
 private:
     WhisperRecognizer(std::shared_ptr<const WhisperModel> model, whisper_state* state);
@@ -85,6 +88,7 @@ private:
     std::vector<float> m_chunk;    // the open chunk's audio, as whisper.cpp takes it
     std::string m_earlier_chunks;  // the words of the utterance's transcribed chunks
     ChunkCutter m_cutter;
+    std::chrono::milliseconds m_final_pass_time{0};
 };
 
 }  // namespace os1::voice

@@ -216,11 +216,14 @@ std::vector<size_t> clause_lengths(SpeechSynthesizer& synth, const std::vector<s
 
 const std::vector<std::string> k_question_words = {"what should i cook tonight"};
 
-// A FixedWordsRecognizer that notes the simulation frame of each finish().
+// A FixedWordsRecognizer that notes the simulation frame of each finish(), and says its final
+// pass takes `final_pass_time`.
 class FinishNotingRecognizer final : public SpeechRecognizer {
 public:
-    FinishNotingRecognizer(std::vector<std::string> transcripts, const size_t& clock, std::vector<size_t>& finished_at)
-        : m_inner(std::move(transcripts)), m_clock(clock), m_finished_at(finished_at) {}
+    FinishNotingRecognizer(std::vector<std::string> transcripts, const size_t& clock, std::vector<size_t>& finished_at,
+                           std::chrono::milliseconds final_pass_time = 0ms)
+        : m_inner(std::move(transcripts)), m_clock(clock), m_finished_at(finished_at),
+          m_final_pass_time(final_pass_time) {}
     ErrorOr<void> begin() override { return m_inner.begin(); }
     ErrorOr<void> feed(std::span<const Sample> audio) override { return m_inner.feed(audio); }
     std::string partial() override { return m_inner.partial(); }
@@ -228,11 +231,13 @@ public:
         m_finished_at.push_back(m_clock);
         return m_inner.finish();
     }
+    std::chrono::milliseconds final_pass_time() const override { return m_final_pass_time; }
 
 private:
     os1::test::FixedWordsRecognizer m_inner;
     const size_t& m_clock;
     std::vector<size_t>& m_finished_at;
+    std::chrono::milliseconds m_final_pass_time;
 };
 
 size_t frame_of_first(const Simulation& sim, DuplexEvent::Kind kind) {
@@ -324,6 +329,29 @@ TEST(DuplexSession, TheRecognisersFinalPassRunsBeforeTheHangoverEnds) {
     ASSERT_TRUE(sim.run_until([&] { return !sim.turns().empty(); }, 20s));
     EXPECT_EQ(sim.replies.heard(), k_question_words);
     EXPECT_EQ(sim.turns().front().timings.endpoint, defaults.endpointer.hangover_complete);
+}
+
+// A slower recogniser (whisper.cpp's pass takes hundreds of milliseconds) is finished as much
+// earlier as its pass takes, but never in the first 150 ms of a pause, which may be within a word.
+TEST(DuplexSession, ASlowRecognisersFinalPassStartsAsEarlyAsItTakes) {
+    const DuplexSettings defaults;
+    for (const auto& [words, hangover] :
+         {std::pair{std::string("what should i cook and"), defaults.endpointer.hangover_continuing},
+          std::pair{std::string("what should i cook tonight"), defaults.endpointer.hangover_complete}}) {
+        std::vector<size_t> finished_at;
+        Simulation sim({{"Something warm."}}, {}, {}, SIZE_MAX, [&](const size_t& frames) {
+            return std::make_unique<FinishNotingRecognizer>(std::vector<std::string>{words}, frames, finished_at,
+                                                            300ms);
+        });
+        sim.user.resize(k_second / 2, 0);
+        mix_into(sim.user, espeak("What should I cook tonight?"), sim.user.size());
+        sim.user.resize(sim.user.size() + 3 * k_second, 0);
+        ASSERT_TRUE(sim.run_until([&] { return sim.count(DuplexEvent::Kind::Transcript) > 0; }, 10s));
+        ASSERT_EQ(finished_at.size(), 1u) << words;
+        const size_t speech_ended = frame_of_first(sim, DuplexEvent::Kind::Transcript);
+        const auto expected_lead = std::min(300ms, hangover - defaults.final_pass_min_silence);
+        EXPECT_EQ(speech_ended - finished_at.front(), size_t(expected_lead / 10ms)) << words;
+    }
 }
 
 // Speech that resumes after the early final pass, before the hangover ends, goes on with the
