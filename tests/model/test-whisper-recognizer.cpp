@@ -1,18 +1,18 @@
 // whisper.cpp as the speech recogniser, on a whisper model that `os1 dev make-whisper-model`
 // generates (GPT-2's real tokenizer and whisper's mel filters, random weights): it loads and runs
-// on llama.cpp's ggml beside a llama model; its words keep the recogniser's contract (lower case,
-// no punctuation, no sound marks); silence costs nothing and is no words; a long utterance is
-// transcribed chunk by chunk as it arrives; recognisers sharing one model on two threads give
-// what each gives alone; a missing, foreign or damaged model is a clear error, never a crash.
-// The words themselves are nonsense (random weights); their accuracy is measured on a real model
-// with `os1 bench voice-stt --stt whisper`.
+// on llama.cpp's ggml (test-whisper-cli runs it beside a llama model, in os1 talk); its words keep
+// the recogniser's contract (lower case, no punctuation, no sound marks); silence costs nothing
+// and is no words; a long utterance is transcribed chunk by chunk as it arrives; recognisers
+// sharing one model on two threads give what each gives alone; a missing, foreign or damaged model
+// is a clear error, never a crash. The words themselves are nonsense (random weights); their
+// accuracy is measured on a real model with `os1 bench voice-stt --stt whisper`.
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <fstream>
 #include <thread>
 
-#include "llm/llm.h"
+#include "support/recognition.h"
 #include "support/temp-dir.h"
 #include "support/voice-audio.h"
 #include "voice/recognizer-factory.h"
@@ -32,18 +32,6 @@ std::shared_ptr<WhisperModel> load(WhisperOptions options = {}) {
     auto model = WhisperModel::load(options);
     EXPECT_TRUE(model) << model.error().message;
     return model ? *model : nullptr;
-}
-
-// Feeds `clip` in 100 ms pieces, as a microphone would deliver it.
-std::string transcribe(SpeechRecognizer& recognizer, const AudioClip& clip) {
-    EXPECT_TRUE(recognizer.begin());
-    const std::span<const Sample> audio = clip.samples;
-    const size_t piece = samples_for(100ms);
-    for (size_t at = 0; at < audio.size(); at += piece)
-        EXPECT_TRUE(recognizer.feed(audio.subspan(at, std::min(piece, audio.size() - at))));
-    auto words = recognizer.finish();
-    EXPECT_TRUE(words) << words.error().message;
-    return words ? *words : std::string();
 }
 
 // Lower-case letters, digits, apostrophes and UTF-8 bytes, in words joined by single spaces.
@@ -75,14 +63,13 @@ TEST(WhisperRecognizer, TranscribesSpeechIntoPlainLowerCaseWords) {
     EXPECT_TRUE(model->english_only());
     auto recognizer = WhisperRecognizer::open(model);
     ASSERT_TRUE(recognizer) << recognizer.error().message;
-    const std::string heard =
-        transcribe(**recognizer, test::flite_speech(dir, "Could you remind me to call my sister tomorrow evening."));
+    const AudioClip said = test::flite_speech(dir, "Could you remind me to call my sister tomorrow evening.");
+    const std::string heard = test::transcribe(**recognizer, said);
     std::printf("heard \"%s\"\n", heard.c_str());
     EXPECT_FALSE(heard.empty());  // random weights still write words (nonsense ones)
     EXPECT_TRUE(keeps_the_contract(heard)) << heard;
     // Greedy decoding: the same audio gives the same words.
-    EXPECT_EQ(transcribe(**recognizer, test::flite_speech(dir, "Could you remind me to call my sister tomorrow evening.")),
-              heard);
+    EXPECT_EQ(test::transcribe(**recognizer, said), heard);
 }
 
 TEST(WhisperRecognizer, SilenceIsNoWordsAndIsNotDecoded) {
@@ -91,8 +78,8 @@ TEST(WhisperRecognizer, SilenceIsNoWordsAndIsNotDecoded) {
     auto recognizer = WhisperRecognizer::open(model);
     ASSERT_TRUE(recognizer);
     // Whisper left to itself writes words for silence; these never reach it.
-    EXPECT_EQ(transcribe(**recognizer, test::silence(3000)), "");
-    EXPECT_EQ(transcribe(**recognizer, AudioClip{}), "");
+    EXPECT_EQ(test::transcribe(**recognizer, test::silence(3000)), "");
+    EXPECT_EQ(test::transcribe(**recognizer, AudioClip{}), "");
 }
 
 TEST(WhisperRecognizer, ALongUtteranceIsTranscribedChunkByChunkAsItArrives) {
@@ -133,12 +120,12 @@ TEST(WhisperRecognizer, RecognisersSharingAModelOnTwoThreadsHearWhatEachHearsAlo
     auto first = WhisperRecognizer::open(model);
     auto second = WhisperRecognizer::open(model);
     ASSERT_TRUE(first && second);
-    const std::string alone_a = transcribe(**first, a);
-    const std::string alone_b = transcribe(**second, b);
+    const std::string alone_a = test::transcribe(**first, a);
+    const std::string alone_b = test::transcribe(**second, b);
     ASSERT_NE(alone_a, alone_b);
     std::string together_a, together_b;
-    std::thread other([&] { together_b = transcribe(**second, b); });
-    together_a = transcribe(**first, a);
+    std::thread other([&] { together_b = test::transcribe(**second, b); });
+    together_a = test::transcribe(**first, a);
     other.join();
     EXPECT_EQ(together_a, alone_a);
     EXPECT_EQ(together_b, alone_b);

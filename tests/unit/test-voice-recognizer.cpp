@@ -6,6 +6,7 @@
 
 #include <cstdio>
 
+#include "support/recognition.h"
 #include "support/temp-dir.h"
 #include "support/voice-audio.h"
 #include "voice/pocketsphinx-recognizer.h"
@@ -15,22 +16,6 @@ using namespace os1;
 using namespace os1::voice;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-
-namespace {
-
-// Feeds `clip` in 100 ms pieces, as a microphone would deliver it.
-std::string transcribe(SpeechRecognizer& recognizer, const AudioClip& clip) {
-    EXPECT_TRUE(recognizer.begin());
-    const std::span<const Sample> audio = clip.samples;
-    const size_t piece = samples_for(100ms);
-    for (size_t at = 0; at < audio.size(); at += piece)
-        EXPECT_TRUE(recognizer.feed(audio.subspan(at, std::min(piece, audio.size() - at))));
-    auto words = recognizer.finish();
-    EXPECT_TRUE(words) << words.error().message;
-    return words ? *words : std::string();
-}
-
-}  // namespace
 
 TEST(VoiceWordErrorRate, CountsSubstitutionsDeletionsAndInsertions) {
     EXPECT_EQ(word_errors("the cat sat on the mat", "the cat sat on the mat").edits, 0u);
@@ -61,7 +46,7 @@ TEST(VoiceRecognizer, TranscribesFliteSpeechWithinAMeasuredErrorRate) {
     WordErrors errors;
     for (const std::string voice : {"slt", "rms"}) {
         for (const std::string& sentence : sentences) {
-            const std::string heard = transcribe(**recognizer, test::flite_speech(dir, sentence, voice));
+            const std::string heard = test::transcribe(**recognizer, test::flite_speech(dir, sentence, voice));
             std::printf("%s: \"%s\" heard as \"%s\"\n", voice.c_str(), sentence.c_str(), heard.c_str());
             errors += word_errors(sentence, heard);
         }
@@ -109,7 +94,7 @@ TEST(VoiceRecognizer, ALongUtteranceIsDecodedInChunksAndKeepsEveryChunksWords) {
         said += sentence + " ";
     }
     ASSERT_GT(monologue.duration(), 8s);  // so at least two chunks
-    const std::string heard = transcribe(**chunked, monologue);
+    const std::string heard = test::transcribe(**chunked, monologue);
     const WordErrors errors = word_errors(said, heard);
     EXPECT_LE(errors.rate(), 0.2) << heard;
     // The first and last sentences' words are both there.
@@ -120,8 +105,8 @@ TEST(VoiceRecognizer, ALongUtteranceIsDecodedInChunksAndKeepsEveryChunksWords) {
 TEST(VoiceRecognizer, SilenceIsNoWords) {
     auto recognizer = PocketsphinxRecognizer::open();
     ASSERT_TRUE(recognizer) << recognizer.error().message;
-    EXPECT_EQ(transcribe(**recognizer, test::silence(2000)), "");
-    EXPECT_EQ(transcribe(**recognizer, AudioClip{}), "");
+    EXPECT_EQ(test::transcribe(**recognizer, test::silence(2000)), "");
+    EXPECT_EQ(test::transcribe(**recognizer, AudioClip{}), "");
 }
 
 TEST(VoiceRecognizer, MisuseAndAMissingModelAreErrors) {
