@@ -56,6 +56,7 @@ max_len_of() {
         fuzz-time-expression) echo 1024 ;;
         fuzz-lorebook) echo 2048 ;;
         fuzz-model-check) echo 65536 ;;
+        fuzz-whisper-model-file) echo 16384 ;;
         *) echo 16384 ;;
     esac
 }
