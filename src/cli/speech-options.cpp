@@ -27,8 +27,11 @@ ErrorOr<voice::RecognizerSettings> recognizer_settings(const SpeechOptions& opti
         settings.pocketsphinx.model_dir = options.pocketsphinx_dir;
 
     const std::filesystem::path os1_dir = models::model_stores(data_home).os1_dir;
-    if (options.engine == "pocketsphinx")
+    if (options.engine == "pocketsphinx") {
+        if (!options.whisper_model.empty())
+            return make_error(ErrorKind::InvalidInput, "--whisper-model is for whisper.cpp; drop --stt pocketsphinx");
         return settings;
+    }
     if (options.engine == "auto" && options.whisper_model.empty() &&
         (!voice::whisper_available() || models::list_speech_models(os1_dir).empty()))
         return settings;

@@ -98,6 +98,11 @@ TEST(WhisperCli, AMissingOrForeignModelSaysWhatToDo) {
 
     const ProcessResult unknown = os1_run(dir / "home", {"transcribe", said, "--stt", "vosk"});
     EXPECT_EQ(unknown.exit_code, 2);
+
+    const ProcessResult contradicting = os1_run(
+        dir / "home", {"transcribe", said, "--stt", "pocketsphinx", "--whisper-model", k_whisper.string()});
+    EXPECT_EQ(contradicting.exit_code, 1);
+    EXPECT_NE(contradicting.err.find("drop --stt pocketsphinx"), std::string::npos) << contradicting.err;
 }
 
 TEST(WhisperCli, TalkHearsASpokenTurnWithWhisper) {
