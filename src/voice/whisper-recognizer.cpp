@@ -64,21 +64,14 @@ int default_threads() {
 // "*laughs*"); the recogniser's contract is the spoken words alone, lower case, unpunctuated.
 std::string spoken_words(std::string_view text) {
     std::string kept;
-    char closing = 0;
-    for (char c : text) {
-        if (closing) {
-            if (c == closing)
-                closing = 0;
-            continue;
-        }
-        if (c == '[')
-            closing = ']';
-        else if (c == '(')
-            closing = ')';
-        else if (c == '*')
-            closing = '*';
+    for (size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        const char closing = c == '[' ? ']' : c == '(' ? ')' : c == '*' ? '*' : 0;
+        const size_t end = closing ? text.find(closing, i + 1) : std::string_view::npos;
+        if (end == std::string_view::npos)
+            kept += c;  // not a mark, or one left open: keep what follows
         else
-            kept += c;
+            i = end;
     }
     std::string words;
     for (const std::string& word : normalized_words(kept)) {
