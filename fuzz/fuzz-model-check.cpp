@@ -2,15 +2,12 @@
 // through a memfd), as `os1 chat --model FILE` checks a file before llama.cpp loads it. It never
 // crashes, reads out of bounds or aborts in ggml; a file it accepts has an architecture and
 // tensors that lie inside the file.
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
-#include <string>
 
 #include "check.h"
 #include "llm/model-check.h"
+#include "memory-file.h"
 
 namespace {
 
@@ -20,16 +17,8 @@ constexpr uint64_t k_plenty_of_memory = uint64_t(1) << 40;
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    const int fd = memfd_create("model", MFD_CLOEXEC);
-    OS1_FUZZ_CHECK(fd >= 0);
-    size_t done = 0;
-    while (done < size) {
-        const ssize_t n = write(fd, data + done, size - done);
-        OS1_FUZZ_CHECK(n > 0);
-        done += size_t(n);
-    }
-    const std::string path = "/proc/self/fd/" + std::to_string(fd);
-    auto info = os1::llm::check_model_file(path, k_plenty_of_memory);
+    const MemoryFile input(data, size);
+    auto info = os1::llm::check_model_file(input.path(), k_plenty_of_memory);
     if (info) {
         OS1_FUZZ_CHECK(!info->architecture.empty());
         OS1_FUZZ_CHECK(info->tensor_count > 0);
@@ -38,6 +27,5 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     } else {
         OS1_FUZZ_CHECK(!info.error().message.empty());
     }
-    close(fd);
     return 0;
 }
