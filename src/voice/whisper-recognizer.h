@@ -1,19 +1,19 @@
-// Speech recognition with whisper.cpp, the optional engine: far better than pocketsphinx on real
-// voices and in noise, at the cost of a model download (`os1 pull whisper-base.en`) and more
-// compute. Built only when the whisper.cpp source was present (OS1_WHISPER; see
-// cmake/os1-whisper.cmake, which compiles it against llama.cpp's ggml).
+// Speech recognition with whisper.cpp, the optional engine for accuracy where pocketsphinx fails
+// (in noise above all; BENCHMARKS.md), at the cost of a model download (`os1 pull
+// whisper-base.en`) and more compute. Built only when the whisper.cpp source was present
+// (OS1_WHISPER; see cmake/os1-whisper.cmake, which compiles it against llama.cpp's ggml).
 //
 // whisper.cpp transcribes a whole window at once, not frame by frame. So feed() keeps the audio,
-// and finish() transcribes it; the dialogue finishes early, while the end-of-speech hangover
-// runs out, which hides most of that pass. A long utterance is transcribed in chunks as it goes
-// (cut at a pause after 20 s, at 28 s regardless: whisper's window is 30 s), so a monologue keeps
-// bounded memory and finish() only has the last chunk left. partial() is the words of the chunks
-// transcribed so far. A chunk with no frame of speech is not transcribed: whisper tends to
-// invent words ("thank you") for silence.
+// and finish() transcribes it; the dialogue finishes early, while the end-of-speech hangover runs
+// out, which hides part of that pass (final_pass_time()). A long utterance is transcribed in
+// chunks as it goes (cut at a pause after 20 s, at 28 s regardless: whisper's window is 30 s), so
+// a monologue keeps bounded memory and finish() only has the last chunk left. partial() is the
+// words of the chunks transcribed so far. A chunk with no frame of speech is not transcribed:
+// whisper tends to invent words ("thank you") for silence.
 //
-// The weights are loaded once into a WhisperModel and shared, read-only, by every recogniser;
-// each recogniser has its own decoding state, so separate recognisers may run on separate
-// threads. One recogniser: one caller.
+// The weights are loaded once into a WhisperModel and shared, read-only, by every recogniser; each
+// recogniser has its own decoding state, so separate recognisers may run on separate threads. One
+// recogniser: one caller.
 #pragma once
 
 #include <chrono>
@@ -36,8 +36,8 @@ struct WhisperOptions {
     std::chrono::seconds chunk_at_pause{20};
     std::chrono::seconds chunk_limit{28};
     // Encode only as much of the 30 s window as the audio fills, plus a margin, instead of the
-    // whole window: several times faster on the few seconds a turn usually is, at some cost
-    // in accuracy on the smallest models.
+    // whole window: about 3x faster on the few seconds a turn usually is (BENCHMARKS.md), at a
+    // cost in accuracy that real weights would show and generated ones cannot.
     bool fit_window_to_audio = true;
 };
 
