@@ -36,15 +36,6 @@ DuplexEvent make_event(DuplexEvent::Kind kind, std::string text = {}) {
     return event;
 }
 
-// Two parts of an utterance, as one.
-std::string joined(const std::string& first, const std::string& second) {
-    if (first.empty())
-        return second;
-    if (second.empty())
-        return first;
-    return first + " " + second;
-}
-
 }  // namespace
 
 const char* to_string(DuplexState state) {
@@ -214,7 +205,7 @@ ErrorOr<std::string> DuplexSession::finish_part(milliseconds& took) {
 void DuplexSession::listen(Frame residual, bool speech) {
     refresh_partial();
     const bool was_recognizing = m_recognizing;
-    const std::string words_so_far = joined(m_heard, trimmed(m_partial));
+    const std::string words_so_far = join_words(m_heard, trimmed(m_partial));
     Endpointer::Event event = m_endpointer.push(speech, words_so_far);
     if (was_recognizing) {
         if (auto fed = m_recognizer->feed(residual); !fed)
@@ -235,7 +226,7 @@ void DuplexSession::listen(Frame residual, bool speech) {
             ErrorOr<std::string> words = finish_part(m_early_finish_cost);
             if (!words)
                 return recognition_failed(words.error());
-            m_heard = joined(m_heard, trimmed(*words));
+            m_heard = join_words(m_heard, trimmed(*words));
             m_part_finished = true;
         } else if (m_part_finished && speech) {
             // The user went on: the rest is a new part of the same utterance.
@@ -251,7 +242,7 @@ void DuplexSession::listen(Frame residual, bool speech) {
         ErrorOr<std::string> last = finish_part(stt_final);
         if (!last)
             return recognition_failed(last.error());
-        words = joined(words, trimmed(*last));
+        words = join_words(words, trimmed(*last));
     } else {
         // Finished early: only what that finish took beyond the rest of the hangover is a wait.
         const milliseconds overlapped = m_endpointer.last_hangover() - m_early_finish_silence;

@@ -18,17 +18,6 @@ struct DecoderDeleter {
     void operator()(ps_decoder_t* decoder) const { ps_free(decoder); }
 };
 
-// "a b" + "c" with one space, either side possibly empty.
-std::string join_words(std::string left, std::string_view right) {
-    if (left.empty())
-        return std::string(right);
-    if (!right.empty()) {
-        left += ' ';
-        left += right;
-    }
-    return left;
-}
-
 ErrorOr<void> require(const fs::path& path, const char* what) {
     std::error_code ec;
     if (fs::exists(path, ec))

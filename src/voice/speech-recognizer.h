@@ -6,6 +6,7 @@
 #include <chrono>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "core/error.h"
 #include "voice/audio-clip.h"
@@ -31,5 +32,17 @@ public:
     // quick (the dialogue's own lead covers it).
     virtual std::chrono::milliseconds final_pass_time() const { return std::chrono::milliseconds{0}; }
 };
+
+// The words of two parts of an utterance, in the recognisers' form: joined by one space, either
+// part possibly empty.
+inline std::string join_words(std::string left, std::string_view right) {
+    if (left.empty())
+        return std::string(right);
+    if (!right.empty()) {
+        left += ' ';
+        left += right;
+    }
+    return left;
+}
 
 }  // namespace os1::voice

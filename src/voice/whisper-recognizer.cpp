@@ -82,14 +82,6 @@ std::string spoken_words(std::string_view text) {
     return words;
 }
 
-std::string join_words(std::string left, const std::string& right) {
-    if (left.empty())
-        return right;
-    if (!right.empty())
-        left += ' ' + right;
-    return left;
-}
-
 }  // namespace
 
 WhisperModel::WhisperModel(const WhisperOptions& options, whisper_context* context)
@@ -181,21 +173,16 @@ ErrorOr<void> WhisperRecognizer::close_chunk(bool had_speech) {
     std::vector<float> chunk = std::exchange(m_chunk, {});
     if (!had_speech)
         return {};
-    std::string words = OS1_TRY(transcribe(chunk));
+    std::string words = OS1_TRY(transcribe(std::move(chunk)));
     m_earlier_chunks = join_words(std::move(m_earlier_chunks), words);
     return {};
 }
 
-ErrorOr<std::string> WhisperRecognizer::transcribe(const std::vector<float>& audio) {
+ErrorOr<std::string> WhisperRecognizer::transcribe(std::vector<float> audio) {
     const WhisperOptions& options = m_model->options();
-    std::vector<float> padded;
-    const std::vector<float>* input = &audio;
-    if (audio.size() < k_min_samples) {
-        padded = audio;
-        padded.resize(k_min_samples, 0.0f);
-        input = &padded;
-    }
-    const int seconds = static_cast<int>(input->size() / k_sample_rate) + 1;
+    if (audio.size() < k_min_samples)
+        audio.resize(k_min_samples, 0.0f);
+    const int seconds = static_cast<int>(audio.size() / k_sample_rate) + 1;
 
     whisper_full_params params = whisper_full_default_params(WHISPER_SAMPLING_GREEDY);
     params.n_threads = options.threads > 0 ? options.threads : default_threads();
@@ -217,8 +204,8 @@ ErrorOr<std::string> WhisperRecognizer::transcribe(const std::vector<float>& aud
     if (options.fit_window_to_audio)
         params.audio_ctx = std::min(k_full_window, seconds * k_positions_per_second + k_window_margin);
 
-    if (int failed = whisper_full_with_state(m_model->m_context, m_state, params, input->data(),
-                                             static_cast<int>(input->size()));
+    if (int failed = whisper_full_with_state(m_model->m_context, m_state, params, audio.data(),
+                                             static_cast<int>(audio.size()));
         failed != 0)
         return make_error("whisper.cpp failed to transcribe the audio (error " + std::to_string(failed) + ")");
     std::string text;

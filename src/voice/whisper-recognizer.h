@@ -80,7 +80,7 @@ private:
     WhisperRecognizer(std::shared_ptr<const WhisperModel> model, whisper_state* state);
     // Transcribes the chunk just ended (nothing when it held no speech) and starts the next.
     ErrorOr<void> close_chunk(bool had_speech);
-    ErrorOr<std::string> transcribe(const std::vector<float>& audio);
+    ErrorOr<std::string> transcribe(std::vector<float> audio);
 
     std::shared_ptr<const WhisperModel> m_model;
     whisper_state* m_state;
