@@ -169,21 +169,24 @@ ErrorOr<ReferenceResult> reference(const EngineBenchArgs& args, int32_t prompt, 
 struct ThroughputRound {
     double pp_tps = 0;
     double gen_tps = 0;
+    double sample_us_per_token = 0;  // the engine's own work per generated token, at its least
 };
 
 // os1's prompt processing and generation: `repetitions` one-off requests, each with a prompt
 // of its own so that no cache is reused; the fastest of each, as on llama-bench's side.
 ErrorOr<ThroughputRound> measure_engine(llm::Backend& engine, const EngineBenchArgs& args, int32_t round,
                                         int32_t prompt_words) {
-    std::vector<double> pp, gen;
+    std::vector<double> pp, gen, sample_us;
     for (int32_t r = 0; r < args.repetitions; ++r) {
         const std::string prompt = std::to_string(round * args.repetitions + r) + " " + filler_text(prompt_words, r);
         llm::ReplyStats stats;
         OS1_TRY(engine.submit({"", {{"user", prompt}}, bench_sampling(args.gen_tokens)})->collect(&stats));
         pp.push_back(stats.prefill_tokens / (stats.prefill_ms / 1000.0));
         gen.push_back(stats.gen_tps);
+        sample_us.push_back(1000.0 * stats.sample_ms / std::max(stats.generated_tokens, 1));
     }
-    return ThroughputRound{*std::max_element(pp.begin(), pp.end()), *std::max_element(gen.begin(), gen.end())};
+    return ThroughputRound{*std::max_element(pp.begin(), pp.end()), *std::max_element(gen.begin(), gen.end()),
+                           *std::min_element(sample_us.begin(), sample_us.end())};
 }
 
 ErrorOr<ordered_json> measure_throughput(const EngineBenchArgs& args) {
@@ -198,7 +201,7 @@ ErrorOr<ordered_json> measure_throughput(const EngineBenchArgs& args) {
 
     // Each round runs llama-bench before and after os1 and holds os1 against the mean of the two;
     // how far the two disagree is the noise floor of the machine at that moment.
-    std::vector<double> os1_pp, os1_gen, ref_pp, ref_gen, before_pp, after_pp, before_gen, after_gen;
+    std::vector<double> os1_sample_us, os1_pp, os1_gen, ref_pp, ref_gen, before_pp, after_pp, before_gen, after_gen;
     for (int32_t round = 0; round < args.runs; ++round) {
         note(args, "  round %d of %d\n", round + 1, args.runs);
         const ReferenceResult pp_before = OS1_TRY(reference(args, prompt, 0, 0, args.repetitions));
@@ -208,6 +211,7 @@ ErrorOr<ordered_json> measure_throughput(const EngineBenchArgs& args) {
         const ReferenceResult gen_after = OS1_TRY(reference(args, 0, args.gen_tokens, prompt, args.repetitions));
         os1_pp.push_back(ours.pp_tps);
         os1_gen.push_back(ours.gen_tps);
+        os1_sample_us.push_back(ours.sample_us_per_token);
         ref_pp.push_back((pp_before.tps + pp_after.tps) / 2);
         ref_gen.push_back((gen_before.tps + gen_after.tps) / 2);
         before_pp.push_back(pp_before.tps);
@@ -219,6 +223,10 @@ ErrorOr<ordered_json> measure_throughput(const EngineBenchArgs& args) {
     ordered_json gen = ratio_summary(os1_gen, ref_gen);
     pp["noise_floor"] = ratio_summary(after_pp, before_pp);
     gen["noise_floor"] = ratio_summary(after_gen, before_gen);
+    // Where a generated token's time goes beyond llama.cpp's decode: the part of os1's time per
+    // token that no faster machine shortens, and that a GPU's fast decode leaves exposed.
+    gen["os1_sample_us_per_token"] = median(os1_sample_us);
+    gen["llama_bench_us_per_token"] = 1e6 / gen["llama_bench_tps"].get<double>();
     return ordered_json{{"prompt_tokens", prompt},
                         {"gen_tokens", args.gen_tokens},
                         {"prompt_processing", pp},
@@ -399,6 +407,10 @@ void print_report(const ordered_json& out, int32_t turns) {
                 throughput["generation"]["ratios"].size());
     print_ratio("prompt processing", throughput["prompt_processing"]);
     print_ratio("generation", throughput["generation"]);
+    std::printf("  os1's own work per generated token (sampling, text, stop strings): %.1f us of llama-bench's "
+                "%.1f us\n",
+                throughput["generation"]["os1_sample_us_per_token"].get<double>(),
+                throughput["generation"]["llama_bench_us_per_token"].get<double>());
 
     const ordered_json& conversation = out["conversation"];
     const std::string last = std::to_string(turns);

@@ -65,6 +65,10 @@ struct ReplyStats {
     double match_ms = 0;
     double first_sample_ms = 0;
     double gen_tps = 0;            // generated tokens per second after the first
+    // A local engine's own work on this reply's tokens between decodes, summed: ranking and
+    // sampling, detokenizing, stop strings, handing the text out. What a token costs beyond
+    // llama.cpp's decode.
+    double sample_ms = 0;
     StopReason stop_reason = StopReason::EndOfGeneration;
 };
 

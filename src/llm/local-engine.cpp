@@ -596,7 +596,9 @@ private:
         }
     }
 
-    void sample(Slot& slot) {
+    // Samples the slot's next token and hands out its text; returns why the reply ends, if it
+    // does. The engine's own work per token, between two decodes.
+    std::optional<StopReason> sample(Slot& slot) {
         const llama_token token = slot.sampler->sample(m_context.get(), slot.logits_index);
         Clock::time_point now = Clock::now();
         if (slot.stats.generated_tokens == 0) {
@@ -607,21 +609,22 @@ private:
             slot.reply_start = slot.text.size();
         }
         if (llama_vocab_is_eog(m_vocab, token))
-            return finish(slot, StopReason::EndOfGeneration);
+            return StopReason::EndOfGeneration;
         ++slot.stats.generated_tokens;
         std::string piece = token_piece(m_vocab, token, Special::Plain);
         StopMatcher::Output output = slot.stop.push(slot.utf8.push(piece));
         hand_out(slot, std::move(output.text));
         if (output.stopped) {
             keep_only_reply(slot);
-            return finish(slot, StopReason::EndOfGeneration);
+            return StopReason::EndOfGeneration;
         }
         if (slot.stats.generated_tokens >= slot.job->sampling.max_tokens)
-            return finish(slot, StopReason::MaxTokens);
+            return StopReason::MaxTokens;
         if (int64_t(slot.tokens.size()) + 1 >= m_context_per_sequence)
-            return finish(slot, StopReason::ContextFull);
+            return StopReason::ContextFull;
         slot.next_token = token;
         slot.next_piece = std::move(piece);
+        return std::nullopt;
     }
 
     void step() {
@@ -651,7 +654,11 @@ private:
         for (Slot& slot : m_slots) {
             if (slot.busy() && slot.logits_index >= 0) {
                 slot.decoded_at = decoded_at;
-                sample(slot);
+                const Clock::time_point sample_start = Clock::now();
+                const std::optional<StopReason> stop = sample(slot);
+                slot.stats.sample_ms += milliseconds_between(sample_start, Clock::now());
+                if (stop)
+                    finish(slot, *stop);
             }
         }
     }

@@ -62,6 +62,10 @@ TEST(BenchEngine, ComparesWithLlamaBenchAndBreaksTheFirstTokenDown) {
     EXPECT_EQ(throughput["gen_tokens"], 8);
     expect_ratio(throughput["prompt_processing"], "prompt_processing");
     expect_ratio(throughput["generation"], "generation");
+    // The engine's own time per token is measured, and is a part of llama-bench's whole token.
+    EXPECT_GT(throughput["generation"]["os1_sample_us_per_token"].get<double>(), 0);
+    EXPECT_LT(throughput["generation"]["os1_sample_us_per_token"].get<double>(),
+              throughput["generation"]["llama_bench_us_per_token"].get<double>());
 
     const json& conversation = report["conversation"];
     expect_stages(conversation["turn_1"], "conversation.turn_1");
