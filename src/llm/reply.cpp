@@ -1,6 +1,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <memory>
 #include <mutex>
 
 #include "llm/llm.h"
@@ -13,18 +14,22 @@ struct Reply::State {
     std::deque<ReplyEvent> events;
     std::optional<ReplyEvent> terminal;  // the Done/Failed event once it has been read
     std::atomic<bool> cancel_requested{false};
-    std::function<void()> watcher;  // under mutex
+    // Under mutex. Shared, so that handing it out with each event copies a pointer, not the
+    // function.
+    std::shared_ptr<const std::function<void()>> watcher;
 
-    // Wakes the blocked readers and the watcher; called after an event was queued.
-    void notify() {
-        ready.notify_all();
-        std::function<void()> wake;
+    // Queues an event, then wakes the blocked readers and the watcher. One lock per event: a
+    // token's event costs the engine thread little more than waking its reader.
+    void publish(ReplyEvent event) {
+        std::shared_ptr<const std::function<void()>> wake;
         {
             std::lock_guard lock(mutex);
+            events.push_back(std::move(event));
             wake = watcher;
         }
+        ready.notify_all();
         if (wake)
-            wake();
+            (*wake)();
     }
 };
 
@@ -54,14 +59,15 @@ std::optional<ReplyEvent> Reply::next_for(std::chrono::milliseconds timeout) {
 }
 
 void Reply::watch(std::function<void()> watcher) {
+    auto shared = watcher ? std::make_shared<const std::function<void()>>(std::move(watcher)) : nullptr;
     bool waiting = false;
     {
         std::lock_guard lock(m_state->mutex);
-        m_state->watcher = watcher;
+        m_state->watcher = shared;
         waiting = !m_state->events.empty() || m_state->terminal;
     }
-    if (waiting && watcher)
-        watcher();
+    if (waiting && shared)
+        (*shared)();
 }
 
 void Reply::cancel() { m_state->cancel_requested = true; }
@@ -90,19 +96,11 @@ ErrorOr<std::string> Reply::collect(ReplyStats* stats) {
 void Reply::push_text(std::string text) {
     if (text.empty())
         return;
-    {
-        std::lock_guard lock(m_state->mutex);
-        m_state->events.push_back(ReplyEvent{ReplyEvent::Kind::Text, std::move(text), {}});
-    }
-    m_state->notify();
+    m_state->publish(ReplyEvent{ReplyEvent::Kind::Text, std::move(text), {}});
 }
 
 void Reply::finish(const ReplyStats& stats) {
-    {
-        std::lock_guard lock(m_state->mutex);
-        m_state->events.push_back(ReplyEvent{ReplyEvent::Kind::Done, {}, stats});
-    }
-    m_state->notify();
+    m_state->publish(ReplyEvent{ReplyEvent::Kind::Done, {}, stats});
 }
 
 void Reply::fail(std::string message, const ReplyStats& stats) {
@@ -112,11 +110,7 @@ void Reply::fail(std::string message, const ReplyStats& stats) {
 void Reply::fail(const Error& error, const ReplyStats& stats) {
     ReplyStats final_stats = stats;
     final_stats.stop_reason = StopReason::Error;
-    {
-        std::lock_guard lock(m_state->mutex);
-        m_state->events.push_back(ReplyEvent{ReplyEvent::Kind::Failed, error.message, final_stats, error.kind});
-    }
-    m_state->notify();
+    m_state->publish(ReplyEvent{ReplyEvent::Kind::Failed, error.message, final_stats, error.kind});
 }
 
 }  // namespace os1::llm
