@@ -27,6 +27,7 @@ struct ServeBenchArgs {
     std::string llama_server = OS1_LLAMA_SERVER;
     bool no_reference = false;
     bool plain = false;
+    bool cold = false;
     std::string reference_attention = "same";
     std::vector<int32_t> users = {1, 4, 8, 16, 64};
     int32_t requests_per_user = 3;
@@ -166,6 +167,7 @@ ordered_json report_json(const ServeBenchArgs& args, const loadtest::ServeBenchR
                         {"threads", report.threads},
                         {"context_per_slot", args.context},
                         {"requests_per_user", args.requests_per_user},
+                        {"cold", args.cold},
                         {"max_tokens", args.max_tokens},
                         {"runs", args.runs},
                         {"reference_command", report.reference_command}};
@@ -244,8 +246,9 @@ void print_table(const ServeBenchArgs& args, const loadtest::ServeBenchReport& r
                  const std::vector<LevelSummary>& levels) {
     std::printf(
         "os1 bench serve: %s, %d threads, %d tokens of context per slot, %d requests per user, max_tokens "
-        "%d; median [min-max] over %d runs\n",
-        args.model.c_str(), report.threads, args.context, args.requests_per_user, args.max_tokens, args.runs);
+        "%d%s; median [min-max] over %d runs\n",
+        args.model.c_str(), report.threads, args.context, args.requests_per_user, args.max_tokens,
+        args.cold ? ", from a cold start (first contact timed)" : "", args.runs);
     std::printf("%5s  %-13s %-24s %-24s %-24s %s\n", "users", "server", "tokens/s", "TTFT p50 ms", "TTFT p95 ms",
                 "prompt tokens (computed)");
     const auto row = [](const char* users, const char* name, const ServerSummary& server) {
@@ -289,6 +292,7 @@ int run(const ServeBenchArgs& args) {
     if (!args.no_reference)
         options.llama_server = args.llama_server;
     options.plain = args.plain;
+    options.cold = args.cold;
     options.reference_same_attention = args.reference_attention == "same";
     options.users = args.users;
     options.requests_per_user = args.requests_per_user;
@@ -365,6 +369,11 @@ void register_serve_bench(CLI::App* bench, GlobalOptions&, int& exit_code) {
     serve->add_flag("--plain", args->plain,
                     "Also measure os1 serving the model's own id (no persona, memory or mood: llama-server's "
                     "prompts), to tell the engine apart from the companion");
+    serve->add_flag("--cold", args->cold,
+                    "Time each user's first contact too: no warm-up request, so both servers start with empty "
+                    "caches (os1 computes the persona once for everyone, llama-server once per slot, and the "
+                    "companion's loading of each user counts); by default each user sends one short untimed "
+                    "request first");
     serve->add_flag("--json", args->json,
                     "Print one JSON object: {\"levels\": [{\"users\", \"os1\", \"llama_server\", \"ratio\"}], "
                     "\"per_run\", \"idle\": {\"os1\", \"llama_server\"}, ...}");

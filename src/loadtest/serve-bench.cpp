@@ -118,6 +118,7 @@ LoadOptions load_options(const ServeBenchOptions& options, uint16_t port, std::s
     load.max_tokens = options.max_tokens;
     load.seed = options.seed;
     load.system_prompt = options.system_prompt;
+    load.warm_up = !options.cold;
     return load;
 }
 

@@ -32,6 +32,11 @@ struct ServeBenchOptions {
     // llama-server with the attention os1's engine uses (flash attention only with GPU layers),
     // like with like; false: llama-server's own default (flash attention on, the CPU included).
     bool reference_same_attention = true;
+    // Time each user's first contact too: no warm-up request before the timed ones, so both
+    // servers start with empty caches. os1 computes the persona once and copies it to every
+    // conversation; llama-server computes it in each slot. The companion's loading of each user
+    // is timed as well.
+    bool cold = false;
     std::vector<int32_t> users = {1, 4, 8, 16, 64};
     int32_t requests_per_user = 3;
     int32_t max_tokens = 32;

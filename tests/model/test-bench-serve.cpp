@@ -115,3 +115,30 @@ TEST(BenchServe, ReportsEachLevelAndTheWaitingCrowdAsJson) {
         EXPECT_EQ(*std::next(flag), "off");
     }
 }
+
+TEST(BenchServe, AColdStartTimesEachUsersFirstContact) {
+    // One user, one request, os1 alone. Warm, an untimed request first leaves the persona in the
+    // cache, so the timed one computes only what follows it; cold, the timed request is the
+    // first contact and computes its whole prompt.
+    const auto computed_and_prompt = [](bool cold) -> std::pair<double, double> {
+        std::vector<std::string> args = {OS1_BINARY, "bench", "serve", "--model", tiny_model.string(), "--users", "1",
+                                         "--requests-per-user", "1", "--max-tokens", "2", "--runs", "1",
+                                         "--idle-connections", "0", "--ctx-size", "512", "--no-reference", "--json"};
+        if (cold)
+            args.push_back("--cold");
+        ProcessResult r = run_process(args);
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        const json report = json::parse(r.out, nullptr, false);
+        if (!report.is_object() || report["levels"].empty())
+            return {-1, -1};
+        EXPECT_EQ(report["cold"], cold);
+        const json& os1 = report["levels"][0]["os1"];
+        return {os1["computed_prompt_tokens_mean"].get<double>(), os1["prompt_tokens_mean"].get<double>()};
+    };
+    const auto [cold_computed, cold_prompt] = computed_and_prompt(true);
+    const auto [warm_computed, warm_prompt] = computed_and_prompt(false);
+    EXPECT_GT(cold_prompt, 0);
+    EXPECT_EQ(cold_computed, cold_prompt);
+    EXPECT_GT(warm_prompt, 0);
+    EXPECT_LT(warm_computed * 2, warm_prompt);
+}
