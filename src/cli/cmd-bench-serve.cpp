@@ -64,6 +64,9 @@ struct LevelSummary {
     ServerSummary os1;
     std::optional<ServerSummary> plain, reference;
     loadtest::Spread tps_ratio, p95_ratio;  // os1 / llama-server: each run's own ratio, then their spread
+    // The same throughput ratio with each side's failed requests counted as whole replies (see
+    // LoadResult::tokens_per_s_failures_whole): fair to a server that fails some.
+    loadtest::Spread tps_ratio_failures_whole;
 };
 
 ServerSummary summarize_server(const loadtest::ServeBenchReport& report, size_t level,
@@ -91,7 +94,7 @@ ServerSummary summarize_server(const loadtest::ServeBenchReport& report, size_t 
     return out;
 }
 
-std::vector<LevelSummary> summarize(const loadtest::ServeBenchReport& report) {
+std::vector<LevelSummary> summarize(const loadtest::ServeBenchReport& report, int32_t max_tokens) {
     std::vector<LevelSummary> out;
     if (report.runs.empty())
         return out;
@@ -106,15 +109,19 @@ std::vector<LevelSummary> summarize(const loadtest::ServeBenchReport& report) {
         if (first.reference) {
             s.reference =
                 summarize_server(report, i, [](const Level& l) { return l.reference ? &*l.reference : nullptr; });
-            std::vector<double> tps, p95;
+            std::vector<double> tps, tps_whole, p95;
             for (const loadtest::RunResult& run : report.runs) {
                 const Level& l = run.levels[i];
                 if (l.reference && l.reference->tokens_per_s > 0)
                     tps.push_back(l.os1.tokens_per_s / l.reference->tokens_per_s);
+                if (l.reference && l.reference->tokens_per_s_failures_whole(max_tokens) > 0)
+                    tps_whole.push_back(l.os1.tokens_per_s_failures_whole(max_tokens) /
+                                        l.reference->tokens_per_s_failures_whole(max_tokens));
                 if (l.reference && l.reference->ttft_p95_ms > 0)
                     p95.push_back(l.os1.ttft_p95_ms / l.reference->ttft_p95_ms);
             }
             s.tps_ratio = loadtest::spread_of(tps);
+            s.tps_ratio_failures_whole = loadtest::spread_of(tps_whole);
             s.p95_ratio = loadtest::spread_of(p95);
         }
         out.push_back(s);
@@ -185,6 +192,7 @@ ordered_json report_json(const ServeBenchArgs& args, const loadtest::ServeBenchR
         if (s.reference) {
             level["llama_server"] = server_json(*s.reference);
             level["ratio"] = {{"tokens_per_s", spread_json(s.tps_ratio, 1000)},
+                              {"tokens_per_s_failures_whole", spread_json(s.tps_ratio_failures_whole, 1000)},
                               {"ttft_p95", spread_json(s.p95_ratio, 1000)}};
         }
         if (s.plain)
@@ -264,6 +272,9 @@ void print_table(const ServeBenchArgs& args, const loadtest::ServeBenchReport& r
             row("", "llama-server", *s.reference);
             std::printf("%5s  %-13s %-24s %-24s %-24s\n", "", "os1 / llama", range_text(s.tps_ratio, "%.2f").c_str(),
                         "", range_text(s.p95_ratio, "%.2f").c_str());
+            if (s.os1.failures + s.reference->failures > 0)
+                std::printf("%5s  %-13s %-24s (failed requests counted as %d tokens each)\n", "", "",
+                            range_text(s.tps_ratio_failures_whole, "%.2f").c_str(), args.max_tokens);
         }
         if (s.plain)
             row("", "os1 plain", *s.plain);
@@ -315,7 +326,7 @@ int run(const ServeBenchArgs& args) {
         std::fprintf(stderr, "os1 bench serve: %s\n", terminal_text(report.error().message).c_str());
         return 1;
     }
-    const std::vector<LevelSummary> levels = summarize(report.value());
+    const std::vector<LevelSummary> levels = summarize(report.value(), args.max_tokens);
     if (args.json)
         std::printf("%s\n", report_json(args, report.value(), levels).dump().c_str());
     else

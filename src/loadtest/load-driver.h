@@ -46,6 +46,12 @@ struct LoadResult {
     std::vector<double> ttft_ms;  // one per successful request with content
     double ttft_p50_ms = 0;
     double ttft_p95_ms = 0;
+
+    // The rate had every failed request generated `max_tokens`, the most it can have: a failed
+    // request's tokens reach no count, though the server spent the work.
+    double tokens_per_s_failures_whole(int32_t max_tokens) const {
+        return wall_s > 0 ? double(completion_tokens + int64_t(failures) * max_tokens) / wall_s : 0;
+    }
 };
 
 // The message user `user` sends at turn `turn` (both from 0): the same for every server, about

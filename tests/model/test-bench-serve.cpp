@@ -94,7 +94,10 @@ TEST(BenchServe, ReportsEachLevelAndTheWaitingCrowdAsJson) {
             continue;
         expect_server_level(level["llama_server"], where + ".llama_server");
         expect_spread(level["ratio"]["tokens_per_s"], where + ".ratio.tokens_per_s");
+        expect_spread(level["ratio"]["tokens_per_s_failures_whole"], where + ".ratio.tokens_per_s_failures_whole");
         expect_spread(level["ratio"]["ttft_p95"], where + ".ratio.ttft_p95");
+        // Neither server failed a request, so counting failures whole changes nothing.
+        EXPECT_EQ(level["ratio"]["tokens_per_s_failures_whole"], level["ratio"]["tokens_per_s"]) << where;
     }
     ASSERT_EQ(report["per_run"].size(), 1u);
     const json& run = report["per_run"][0];
