@@ -28,6 +28,7 @@ struct ServeBenchArgs {
     bool no_reference = false;
     bool plain = false;
     bool cold = false;
+    int32_t slots = 0;
     std::string reference_attention = "same";
     std::vector<int32_t> users = {1, 4, 8, 16, 64};
     int32_t requests_per_user = 3;
@@ -175,6 +176,7 @@ ordered_json report_json(const ServeBenchArgs& args, const loadtest::ServeBenchR
                         {"context_per_slot", args.context},
                         {"requests_per_user", args.requests_per_user},
                         {"cold", args.cold},
+                        {"slots", args.slots},
                         {"max_tokens", args.max_tokens},
                         {"runs", args.runs},
                         {"reference_command", report.reference_command}};
@@ -254,9 +256,10 @@ void print_table(const ServeBenchArgs& args, const loadtest::ServeBenchReport& r
                  const std::vector<LevelSummary>& levels) {
     std::printf(
         "os1 bench serve: %s, %d threads, %d tokens of context per slot, %d requests per user, max_tokens "
-        "%d%s; median [min-max] over %d runs\n",
+        "%d%s%s; median [min-max] over %d runs\n",
         args.model.c_str(), report.threads, args.context, args.requests_per_user, args.max_tokens,
-        args.cold ? ", from a cold start (first contact timed)" : "", args.runs);
+        args.cold ? ", from a cold start (first contact timed)" : "",
+        args.slots > 0 ? (", " + std::to_string(args.slots) + " slots on each server").c_str() : "", args.runs);
     std::printf("%5s  %-13s %-24s %-24s %-24s %s\n", "users", "server", "tokens/s", "TTFT p50 ms", "TTFT p95 ms",
                 "prompt tokens (computed)");
     const auto row = [](const char* users, const char* name, const ServerSummary& server) {
@@ -304,6 +307,7 @@ int run(const ServeBenchArgs& args) {
         options.llama_server = args.llama_server;
     options.plain = args.plain;
     options.cold = args.cold;
+    options.slots = args.slots;
     options.reference_same_attention = args.reference_attention == "same";
     options.users = args.users;
     options.requests_per_user = args.requests_per_user;
@@ -385,6 +389,12 @@ void register_serve_bench(CLI::App* bench, GlobalOptions&, int& exit_code) {
                     "caches (os1 computes the persona once for everyone, llama-server once per slot, and the "
                     "companion's loading of each user counts); by default each user sends one short untimed "
                     "request first");
+    serve
+        ->add_option("--slots", args->slots,
+                     "Conversations each server generates at once (os1's engine sequences, llama-server's "
+                     "--parallel); fewer than the users makes both evict and bring back conversations' caches "
+                     "(default: one per user)")
+        ->check(CLI::Range(1, 1024));
     serve->add_flag("--json", args->json,
                     "Print one JSON object: {\"levels\": [{\"users\", \"os1\", \"llama_server\", \"ratio\"}], "
                     "\"per_run\", \"idle\": {\"os1\", \"llama_server\"}, ...}");

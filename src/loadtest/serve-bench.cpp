@@ -122,11 +122,16 @@ LoadOptions load_options(const ServeBenchOptions& options, uint16_t port, std::s
     return load;
 }
 
+// How many conversations each server generates at once for `users` users.
+int32_t slots_for(const ServeBenchOptions& options, int32_t users) {
+    return options.slots > 0 ? options.slots : users;
+}
+
 // os1 at one level: the companion, and then the plain model on the same server when asked.
 ErrorOr<void> measure_os1(const ServeBenchOptions& options, int32_t threads, accounts::AccountStore& accounts,
                           const fs::path& home, const std::vector<std::string>& tokens, const Environment& env,
                           LevelResult& level) {
-    auto os1 = OS1_TRY(start_os1(options, threads, accounts, home, level.users, env));
+    auto os1 = OS1_TRY(start_os1(options, threads, accounts, home, slots_for(options, level.users), env));
     std::vector<std::string> bearers(tokens.begin(), tokens.begin() + level.users);
     level.os1 = OS1_TRY(run_load(load_options(options, os1->server->port(), "os1", bearers)));
     if (options.plain)
@@ -136,7 +141,7 @@ ErrorOr<void> measure_os1(const ServeBenchOptions& options, int32_t threads, acc
 }
 
 ErrorOr<LoadResult> measure_reference(const ServeBenchOptions& options, int32_t threads, int32_t users) {
-    auto reference = OS1_TRY(LlamaServer::start(reference_options(options, threads, users)));
+    auto reference = OS1_TRY(LlamaServer::start(reference_options(options, threads, slots_for(options, users))));
     return run_load(load_options(options, reference->port(), options.model.stem().string(),
                                  std::vector<std::string>(size_t(users))));
 }
@@ -351,8 +356,8 @@ ErrorOr<ServeBenchReport> run_serve_bench(const ServeBenchOptions& asked) {
     }
     if (with_reference) {
         const bool has_eight = std::find(options.users.begin(), options.users.end(), 8) != options.users.end();
-        report.reference_command =
-            llama_server_arguments(reference_options(options, report.threads, has_eight ? 8 : options.users.front()));
+        report.reference_command = llama_server_arguments(
+            reference_options(options, report.threads, slots_for(options, has_eight ? 8 : options.users.front())));
     }
 
     if (options.idle_connections > 0) {

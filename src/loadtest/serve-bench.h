@@ -37,6 +37,10 @@ struct ServeBenchOptions {
     // conversation; llama-server computes it in each slot. The companion's loading of each user
     // is timed as well.
     bool cold = false;
+    // Conversations each server generates at once (os1's engine sequences, llama-server's
+    // --parallel); 0: one per user. Fewer than the users makes both servers evict and bring back
+    // conversations' caches.
+    int32_t slots = 0;
     std::vector<int32_t> users = {1, 4, 8, 16, 64};
     int32_t requests_per_user = 3;
     int32_t max_tokens = 32;
