@@ -191,6 +191,9 @@ struct LocalEngineOptions {
     int32_t batch_size = 512;     // tokens per llama_decode call
     int32_t threads = 0;          // 1..k_max_threads; 0: all cores
     int32_t gpu_layers = -1;      // layers held on a GPU; negative: all of them (none without a GPU)
+    // Host memory for the caches of conversations evicted from the KV cache to make room for
+    // others, so that they come back without computing their prompts again; 0: none.
+    size_t parked_cache_bytes = size_t(1) << 30;
     // Called during loading with progress in [0, 1].
     std::function<void(float)> on_load_progress;
 };

@@ -18,6 +18,7 @@
 #include "llm/kv-file.h"
 #include "llm/llm.h"
 #include "llm/model-check.h"
+#include "llm/parked-caches.h"
 #include "llm/prompt-fit.h"
 #include "llm/sampler.h"
 #include "llm/stop-matcher.h"
@@ -105,7 +106,7 @@ public:
         : m_model(std::move(model)), m_context(std::move(context)), m_vocab(llama_model_get_vocab(m_model.get())),
           m_template(ChatTemplate::for_model(m_model.get())), m_token_counter(m_vocab),
           m_batch_size(options.batch_size),
-          m_context_per_sequence(int32_t(llama_n_ctx_seq(m_context.get()))) {
+          m_context_per_sequence(int32_t(llama_n_ctx_seq(m_context.get()))), m_parked(options.parked_cache_bytes) {
         int32_t parallel = int32_t(llama_n_seq_max(m_context.get()));
         m_slots.resize(size_t(parallel));
         for (int32_t i = 0; i < parallel; ++i)
@@ -227,6 +228,7 @@ public:
         run_on_engine<int>([&] {
             if (Slot* slot = find_slot(conversation); slot && !slot->busy())
                 release(*slot);
+            m_parked.forget(conversation);
             return 0;
         });
     }
@@ -353,16 +355,53 @@ private:
                 }
             }
         }
-        if (!unowned && same_owner && may_evict) {
+        const bool parked = !conversation.empty() && m_parked.holds(conversation);
+        if (!unowned && same_owner && may_evict && !parked) {
+            park(*same_owner);
             same_owner->conversation = conversation;  // start() keeps what the prompts share
             return same_owner;
         }
         Slot* chosen = unowned ? unowned : (may_evict ? least_recent : nullptr);
         if (!chosen)
             return nullptr;
+        park(*chosen);
         release(*chosen);
         chosen->conversation = conversation;
+        if (parked)
+            unpark(*chosen);
         return chosen;
+    }
+
+    // Copies an idle conversation's cache out of its sequence into host memory before the
+    // sequence is given to another conversation.
+    void park(const Slot& slot) {
+        if (slot.conversation.empty() || slot.tokens.empty())
+            return;
+        ParkedCache cache;
+        cache.snapshot.state.resize(llama_state_seq_get_size(m_context.get(), slot.seq));
+        const size_t written = llama_state_seq_get_data(m_context.get(), cache.snapshot.state.data(),
+                                                        cache.snapshot.state.size(), slot.seq);
+        if (written == 0)
+            return;
+        cache.snapshot.state.resize(written);
+        cache.snapshot.tokens = slot.tokens;
+        cache.snapshot.text_ends = slot.text_ends;
+        cache.snapshot.text = slot.text;
+        cache.owner = slot.owner;
+        m_parked.park(slot.conversation, std::move(cache));
+    }
+
+    // Brings the slot's conversation's parked cache back into its empty sequence. If llama.cpp
+    // refuses the state, the sequence stays empty and the prompt is computed.
+    void unpark(Slot& slot) {
+        std::optional<ParkedCache> cache = m_parked.take(slot.conversation);
+        if (!cache || llama_state_seq_set_data(m_context.get(), cache->snapshot.state.data(),
+                                               cache->snapshot.state.size(), slot.seq) == 0)
+            return;
+        slot.tokens = std::move(cache->snapshot.tokens);
+        slot.text_ends = std::move(cache->snapshot.text_ends);
+        slot.text = std::move(cache->snapshot.text);
+        slot.owner = std::move(cache->owner);
     }
 
     // The idle slot with the cache of `job`'s owner's last one-off reply that shares the most of
@@ -728,6 +767,7 @@ private:
     std::deque<std::unique_ptr<Job>> m_queue;
     std::deque<std::function<void()>> m_tasks;
     std::map<std::string, int32_t> m_dropped;  // per conversation: messages cut from the front
+    ParkedCaches m_parked;  // engine thread only
     bool m_stopping = false;
     std::thread m_thread;
 };

@@ -247,6 +247,32 @@ TEST_F(Engine, ANewConversationStartsFromItsOwnersEarlierOnesOnly) {
     }
 }
 
+// More live conversations than sequences: the one evicted to make room is parked in host memory
+// and comes back whole, computing only its new message; and one forgotten while parked comes
+// back with nothing.
+TEST_F(Engine, AnEvictedConversationComesBackFromHostMemory) {
+    auto engine = open_engine(2);  // one sequence for conversations, one kept for background work
+    ASSERT_TRUE(engine);
+    auto turn = [&](const std::string& conversation, std::vector<Message>& history, const std::string& said) {
+        history.push_back({"user", said});
+        Result result = ask(*engine, conversation, history, greedy(8));
+        history.push_back({"assistant", result.text});
+        return result.stats;
+    };
+    std::vector<Message> ada{{"system", "You are Ada's companion."}};
+    std::vector<Message> bob{{"system", "You are Bob's companion."}};
+    const ReplyStats ada_first = turn("ada/1", ada, "Hello, I am Ada and I like the sea.");
+    turn("bob/1", bob, "Hello, I am Bob and I like the mountains.");  // takes ada's sequence
+    const ReplyStats ada_back = turn("ada/1", ada, "Tell me about the tides.");
+    EXPECT_GE(ada_back.reused_tokens, ada_first.prompt_tokens) << "ada's conversation was computed again";
+    EXPECT_EQ(ada_back.reused_tokens + ada_back.prefill_tokens, ada_back.prompt_tokens);
+
+    turn("bob/1", bob, "And about the peaks?");  // ada is parked again
+    engine->forget_conversation("ada/1");
+    const ReplyStats ada_forgotten = turn("ada/1", ada, "Do you remember me?");
+    EXPECT_EQ(ada_forgotten.reused_tokens, 0) << "a forgotten conversation's cache came back";
+}
+
 // A one-off request (a chat client that resends its whole history, on the model's own id)
 // continues from its owner's last one-off reply, and only its owner's: another owner's request
 // with the same prompt computes everything, and gets the reply computed from nothing. (The
