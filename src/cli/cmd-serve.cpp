@@ -173,6 +173,12 @@ void register_serve(CLI::App& app, GlobalOptions& global, int& exit_code) {
                       "Conversations the engine decodes together (continuous batching)")
         ->default_val(4)
         ->check(CLI::Range(1, 256));
+    serve
+        ->add_option("--parked-cache", options->backend.parked_cache_mib,
+                     "Host memory, in MiB, for the caches of conversations moved out of the engine to make room "
+                     "for others, so that they come back without computing their prompts again; 0 turns it off")
+        ->default_val(1024)
+        ->check(CLI::Range(int64_t(0), int64_t(1) << 24));
     serve->add_option("--workers", options->workers, "Threads for request work (databases, sign-in)")
         ->default_val(4)
         ->check(CLI::Range(1, 64));

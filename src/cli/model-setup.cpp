@@ -163,6 +163,7 @@ ErrorOr<std::unique_ptr<llm::Backend>> open_backend(const BackendOptions& option
     local.parallel = options.parallel;
     local.threads = options.threads;
     local.gpu_layers = options.gpu_layers;
+    local.parked_cache_bytes = size_t(options.parked_cache_mib) << 20;
     local.on_load_progress = load_progress(model.filename().string());
     return llm::open_local_engine(local);
 }

@@ -25,6 +25,7 @@ struct BackendOptions {
     int32_t threads = 0;
     int32_t parallel = 1;
     int32_t gpu_layers = -1;  // negative: all
+    int64_t parked_cache_mib = 1024;  // see llm::LocalEngineOptions::parked_cache_bytes
 };
 
 // Whether a person is there to answer a question (offer a download) or a script is running.

@@ -176,7 +176,9 @@ TEST(ServeFaults, KillNineUnderLoadKeepsEveryDeliveredTurnAndSoundDatabases) {
         ASSERT_TRUE(tokens[user].starts_with("os1_")) << tokens[user];
     }
 
-    auto server = std::make_unique<Server>(home, std::vector<std::string>{"--max-tokens", "24"});
+    // Six conversations over the engine's three conversation sequences keep being parked in a
+    // small host cache and brought back while the server dies.
+    auto server = std::make_unique<Server>(home, std::vector<std::string>{"--max-tokens", "24", "--parked-cache", "8"});
     ASSERT_NE(server->port(), 0) << server->process().finish().err;
     const int port = server->port();
 
