@@ -273,6 +273,34 @@ TEST_F(Engine, AnEvictedConversationComesBackFromHostMemory) {
     EXPECT_EQ(ada_forgotten.reused_tokens, 0) << "a forgotten conversation's cache came back";
 }
 
+// A parked conversation may come back into another sequence than the one it left: its cache,
+// copied cell for cell, must answer exactly as if it had never left.
+TEST_F(Engine, AParkedConversationAnswersTheSameInAnotherSequence) {
+    const std::vector<Message> first{{"system", "You are Ada's companion."},
+                                     {"user", "Hello, I am Ada and I like the sea."}};
+    auto second_turn = [&first](const std::string& reply) {
+        std::vector<Message> messages = first;
+        messages.push_back({"assistant", reply});
+        messages.push_back({"user", "Tell me about the tides."});
+        return messages;
+    };
+    auto never_left = open_engine(4);
+    ASSERT_TRUE(never_left);
+    const Result reference_first = ask(*never_left, "ada/1", first, greedy(8));
+    const Result reference = ask(*never_left, "ada/1", second_turn(reference_first.text), greedy(8));
+
+    auto engine = open_engine(3);  // two sequences for conversations
+    ASSERT_TRUE(engine);
+    const Result ada_first = ask(*engine, "ada/1", first, greedy(8));  // sequence 0
+    ASSERT_EQ(ada_first.text, reference_first.text);
+    ask(*engine, "bob/1", {{"user", "Hello, I am Bob."}}, greedy(8));     // sequence 1
+    ask(*engine, "carol/1", {{"user", "Hello, I am Carol."}}, greedy(8));  // parks ada, takes sequence 0
+    const Result back = ask(*engine, "ada/1", second_turn(ada_first.text), greedy(8));  // parks bob: sequence 1
+    EXPECT_GE(back.stats.reused_tokens, ada_first.stats.prompt_tokens) << "ada's conversation was computed again";
+    EXPECT_EQ(back.stats.reused_tokens, reference.stats.reused_tokens);
+    EXPECT_EQ(back.text, reference.text);
+}
+
 // A one-off request (a chat client that resends its whole history, on the model's own id)
 // continues from its owner's last one-off reply, and only its owner's: another owner's request
 // with the same prompt computes everything, and gets the reply computed from nothing. (The
