@@ -178,8 +178,15 @@ public:
     ErrorOr<void> save_conversation(const std::string& conversation, const std::filesystem::path& file) override {
         return run_on_engine<ErrorOr<void>>([&]() -> ErrorOr<void> {
             Slot* slot = find_slot(conversation);
-            if (!slot || slot->tokens.empty())
-                return make_error(ErrorKind::NotFound, "conversation '" + conversation + "' has no cache to save");
+            if (!slot || slot->tokens.empty()) {
+                // Evicted to make room for another: its cache waits in host memory.
+                const ParkedCache* parked = m_parked.find(conversation);
+                if (!parked)
+                    return make_error(ErrorKind::NotFound, "conversation '" + conversation + "' has no cache to save");
+                KvSnapshot snapshot = parked->snapshot;
+                snapshot.model_fingerprint = m_fingerprint;
+                return write_kv_snapshot(file, snapshot);
+            }
             KvSnapshot snapshot;
             snapshot.model_fingerprint = m_fingerprint;
             snapshot.tokens = slot->tokens;

@@ -33,6 +33,11 @@ public:
     // Removes the conversation's cache and returns it, if one is kept.
     std::optional<ParkedCache> take(const std::string& conversation);
     bool holds(const std::string& conversation) const { return m_index.contains(conversation); }
+    // The conversation's cache, left in place; null when none is kept.
+    const ParkedCache* find(const std::string& conversation) const {
+        const auto found = m_index.find(conversation);
+        return found == m_index.end() ? nullptr : &found->second->second;
+    }
     // Drops the conversation's cache, so that none of its text stays in memory.
     void forget(const std::string& conversation);
 

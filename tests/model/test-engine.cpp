@@ -268,6 +268,19 @@ TEST_F(Engine, AnEvictedConversationComesBackFromHostMemory) {
     EXPECT_EQ(ada_back.reused_tokens + ada_back.prefill_tokens, ada_back.prompt_tokens);
 
     turn("bob/1", bob, "And about the peaks?");  // ada is parked again
+    // Parked, it is still saved for the engine's next run.
+    const fs::path file = os1::test::unique_temp_dir("engine-parked") / "ada.kv";
+    ASSERT_TRUE(engine->save_conversation("ada/1", file)) << "a parked conversation was not saved";
+    {
+        auto next_run = open_engine(2);
+        ASSERT_TRUE(next_run);
+        auto restored = next_run->restore_conversation("ada/1", file);
+        ASSERT_TRUE(restored && restored.value());
+        std::vector<Message> resumed = ada;
+        resumed.push_back({"user", "And the moon?"});
+        const Result again = ask(*next_run, "ada/1", resumed, greedy(8));
+        EXPECT_GE(again.stats.reused_tokens, ada_back.prompt_tokens) << "the saved cache was incomplete";
+    }
     engine->forget_conversation("ada/1");
     const ReplyStats ada_forgotten = turn("ada/1", ada, "Do you remember me?");
     EXPECT_EQ(ada_forgotten.reused_tokens, 0) << "a forgotten conversation's cache came back";
