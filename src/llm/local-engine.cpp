@@ -177,26 +177,12 @@ public:
 
     ErrorOr<void> save_conversation(const std::string& conversation, const std::filesystem::path& file) override {
         return run_on_engine<ErrorOr<void>>([&]() -> ErrorOr<void> {
-            Slot* slot = find_slot(conversation);
-            if (!slot || slot->tokens.empty()) {
-                // Evicted to make room for another: its cache waits in host memory.
-                const ParkedCache* parked = m_parked.find(conversation);
-                if (!parked)
-                    return make_error(ErrorKind::NotFound, "conversation '" + conversation + "' has no cache to save");
-                KvSnapshot snapshot = parked->snapshot;
-                snapshot.model_fingerprint = m_fingerprint;
-                return write_kv_snapshot(file, snapshot);
-            }
-            KvSnapshot snapshot;
-            snapshot.model_fingerprint = m_fingerprint;
-            snapshot.tokens = slot->tokens;
-            snapshot.text_ends = slot->text_ends;
-            snapshot.text = slot->text;
-            snapshot.state.resize(llama_state_seq_get_size(m_context.get(), slot->seq));
-            size_t written = llama_state_seq_get_data(m_context.get(), snapshot.state.data(), snapshot.state.size(),
-                                                      slot->seq);
-            snapshot.state.resize(written);
-            return write_kv_snapshot(file, snapshot);
+            if (Slot* slot = find_slot(conversation); slot && !slot->tokens.empty())
+                return write_kv_snapshot(file, snapshot_of(*slot));
+            // Evicted to make room for another, its cache may wait in host memory.
+            if (const ParkedCache* parked = m_parked.find(conversation))
+                return write_kv_snapshot(file, parked->snapshot);
+            return make_error(ErrorKind::NotFound, "conversation '" + conversation + "' has no cache to save");
         });
     }
 
@@ -213,15 +199,10 @@ public:
             Slot* slot = claim_slot(restoring);
             if (!slot)
                 return make_error("every sequence is busy; cannot restore conversation '" + conversation + "' now");
-            size_t read = llama_state_seq_set_data(m_context.get(), snapshot.state.data(), snapshot.state.size(),
-                                                   slot->seq);
-            if (read == 0) {
+            if (!load_snapshot(*slot, std::move(snapshot))) {
                 release(*slot);
                 return make_error(file.string() + ": llama.cpp rejected the saved conversation state");
             }
-            slot->tokens = std::move(snapshot.tokens);
-            slot->text_ends = std::move(snapshot.text_ends);
-            slot->text = std::move(snapshot.text);
             return true;
         });
     }
@@ -379,36 +360,47 @@ private:
         return chosen;
     }
 
+    // The slot's cache: its tokens, their text and llama.cpp's state of its sequence (empty
+    // when llama.cpp gives none).
+    KvSnapshot snapshot_of(const Slot& slot) const {
+        KvSnapshot snapshot;
+        snapshot.model_fingerprint = m_fingerprint;
+        snapshot.tokens = slot.tokens;
+        snapshot.text_ends = slot.text_ends;
+        snapshot.text = slot.text;
+        snapshot.state.resize(llama_state_seq_get_size(m_context.get(), slot.seq));
+        snapshot.state.resize(
+            llama_state_seq_get_data(m_context.get(), snapshot.state.data(), snapshot.state.size(), slot.seq));
+        return snapshot;
+    }
+
+    // Loads a cache into the slot's sequence; false when llama.cpp refuses the state, leaving
+    // the sequence empty.
+    bool load_snapshot(Slot& slot, KvSnapshot snapshot) {
+        if (llama_state_seq_set_data(m_context.get(), snapshot.state.data(), snapshot.state.size(), slot.seq) == 0)
+            return false;
+        slot.tokens = std::move(snapshot.tokens);
+        slot.text_ends = std::move(snapshot.text_ends);
+        slot.text = std::move(snapshot.text);
+        return true;
+    }
+
     // Copies an idle conversation's cache out of its sequence into host memory before the
     // sequence is given to another conversation.
     void park(const Slot& slot) {
         if (slot.conversation.empty() || slot.tokens.empty())
             return;
-        ParkedCache cache;
-        cache.snapshot.state.resize(llama_state_seq_get_size(m_context.get(), slot.seq));
-        const size_t written = llama_state_seq_get_data(m_context.get(), cache.snapshot.state.data(),
-                                                        cache.snapshot.state.size(), slot.seq);
-        if (written == 0)
-            return;
-        cache.snapshot.state.resize(written);
-        cache.snapshot.tokens = slot.tokens;
-        cache.snapshot.text_ends = slot.text_ends;
-        cache.snapshot.text = slot.text;
-        cache.owner = slot.owner;
-        m_parked.park(slot.conversation, std::move(cache));
+        ParkedCache cache{snapshot_of(slot), slot.owner};
+        if (!cache.snapshot.state.empty())
+            m_parked.park(slot.conversation, std::move(cache));
     }
 
     // Brings the slot's conversation's parked cache back into its empty sequence. If llama.cpp
     // refuses the state, the sequence stays empty and the prompt is computed.
     void unpark(Slot& slot) {
         std::optional<ParkedCache> cache = m_parked.take(slot.conversation);
-        if (!cache || llama_state_seq_set_data(m_context.get(), cache->snapshot.state.data(),
-                                               cache->snapshot.state.size(), slot.seq) == 0)
-            return;
-        slot.tokens = std::move(cache->snapshot.tokens);
-        slot.text_ends = std::move(cache->snapshot.text_ends);
-        slot.text = std::move(cache->snapshot.text);
-        slot.owner = std::move(cache->owner);
+        if (cache && load_snapshot(slot, std::move(cache->snapshot)))
+            slot.owner = std::move(cache->owner);
     }
 
     // The idle slot with the cache of `job`'s owner's last one-off reply that shares the most of
