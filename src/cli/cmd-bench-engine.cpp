@@ -223,8 +223,8 @@ ErrorOr<ordered_json> measure_throughput(const EngineBenchArgs& args) {
     ordered_json gen = ratio_summary(os1_gen, ref_gen);
     pp["noise_floor"] = ratio_summary(after_pp, before_pp);
     gen["noise_floor"] = ratio_summary(after_gen, before_gen);
-    // Where a generated token's time goes beyond llama.cpp's decode: the part of os1's time per
-    // token that no faster machine shortens, and that a GPU's fast decode leaves exposed.
+    // Where a generated token's time goes beyond llama.cpp's decode: os1's own work per token,
+    // which a GPU's fast decode leaves exposed.
     gen["os1_sample_us_per_token"] = median(os1_sample_us);
     gen["llama_bench_us_per_token"] = 1e6 / gen["llama_bench_tps"].get<double>();
     return ordered_json{{"prompt_tokens", prompt},

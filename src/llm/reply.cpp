@@ -18,8 +18,8 @@ struct Reply::State {
     // function.
     std::shared_ptr<const std::function<void()>> watcher;
 
-    // Queues an event, then wakes the blocked readers and the watcher. One lock per event: a
-    // token's event costs the engine thread little more than waking its reader.
+    // Queues an event and reads the watcher under one lock, then wakes the blocked readers and
+    // the watcher.
     void publish(ReplyEvent event) {
         std::shared_ptr<const std::function<void()>> wake;
         {
