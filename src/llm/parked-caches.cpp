@@ -23,11 +23,7 @@ std::optional<ParkedCache> ParkedCaches::take(const std::string& conversation) {
     const auto found = m_index.find(conversation);
     if (found == m_index.end())
         return std::nullopt;
-    ParkedCache cache = std::move(found->second->second);
-    m_bytes -= cache.bytes();
-    m_order.erase(found->second);
-    m_index.erase(found);
-    return cache;
+    return erase(found->second);
 }
 
 void ParkedCaches::forget(const std::string& conversation) {
@@ -35,10 +31,12 @@ void ParkedCaches::forget(const std::string& conversation) {
         erase(found->second);
 }
 
-void ParkedCaches::erase(std::list<Entry>::iterator entry) {
+ParkedCache ParkedCaches::erase(std::list<Entry>::iterator entry) {
     m_bytes -= entry->second.bytes();
+    ParkedCache cache = std::move(entry->second);
     m_index.erase(entry->first);
     m_order.erase(entry);
+    return cache;
 }
 
 }  // namespace os1::llm

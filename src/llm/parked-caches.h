@@ -46,7 +46,8 @@ public:
 
 private:
     using Entry = std::pair<std::string, ParkedCache>;
-    void erase(std::list<Entry>::iterator entry);
+    // Removes the entry, keeping the byte count, and returns its cache.
+    ParkedCache erase(std::list<Entry>::iterator entry);
 
     size_t m_budget;
     size_t m_bytes = 0;

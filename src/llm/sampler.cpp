@@ -78,18 +78,18 @@ std::vector<llama_token_data>& CandidateRanker::rank(const float* logits, int32_
                 group_max = m_block_max[size_t(b)] > group_max ? m_block_max[size_t(b)] : group_max;
             bar = std::min(bar, group_max);
         }
-        for (int32_t b = 0; b < blocks; ++b) {
-            if (m_block_max[size_t(b)] < bar)  // a NaN maximum may hide a number: read the block
-                continue;
-            for (llama_token id = b * k_block; id < (b + 1) * k_block; ++id) {
+        const auto collect = [&](llama_token from, llama_token to) {
+            for (llama_token id = from; id < to; ++id) {
                 if (logits[id] >= bar)
                     out.push_back({id, logits[id], 0.0f});
             }
+        };
+        for (int32_t b = 0; b < blocks; ++b) {
+            if (m_block_max[size_t(b)] < bar)  // a NaN maximum may hide a number: read the block
+                continue;
+            collect(b * k_block, (b + 1) * k_block);
         }
-        for (llama_token id = blocks * k_block; id < count; ++id) {
-            if (logits[id] >= bar)
-                out.push_back({id, logits[id], 0.0f});
-        }
+        collect(blocks * k_block, count);  // the logits after the last whole block
     }
     // Short rows, and rows whose k-th best is -inf or NaN: every logit competes.
     if (bar == -INFINITY || int32_t(out.size()) < k)
