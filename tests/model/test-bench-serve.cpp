@@ -145,3 +145,31 @@ TEST(BenchServe, AColdStartTimesEachUsersFirstContact) {
     EXPECT_GT(warm_prompt, 0);
     EXPECT_LT(warm_computed * 2, warm_prompt);
 }
+
+TEST(BenchServe, SlotsGiveBothServersFewerConversationsAtOnceThanUsers) {
+    // Two users over one conversation at a time: llama-server is started with --parallel 1, and
+    // os1 serves every request in full while its one sequence passes between them.
+    const bool reference = std::filesystem::exists(llama_server);
+    std::vector<std::string> args = {OS1_BINARY, "bench", "serve", "--model", tiny_model.string(), "--users", "2",
+                                     "--slots", "1", "--requests-per-user", "2", "--max-tokens", "2", "--runs", "1",
+                                     "--idle-connections", "0", "--ctx-size", "512", "--json"};
+    if (reference)
+        args.insert(args.end(), {"--llama-server", llama_server.string()});
+    else
+        args.push_back("--no-reference");
+    ProcessResult r = run_process(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json report = json::parse(r.out, nullptr, false);
+    ASSERT_TRUE(report.is_object()) << r.out;
+    EXPECT_EQ(report["slots"], 1);
+    const json& os1 = report["per_run"][0]["levels"][0]["os1"];
+    EXPECT_EQ(os1["requests"], 4);
+    EXPECT_EQ(os1["failures"], 0);
+    if (reference) {
+        const json& command = report["reference_command"];
+        const auto flag = std::find(command.begin(), command.end(), json("--parallel"));
+        ASSERT_NE(flag, command.end()) << command;
+        ASSERT_NE(std::next(flag), command.end());
+        EXPECT_EQ(*std::next(flag), "1");
+    }
+}
