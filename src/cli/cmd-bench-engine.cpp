@@ -166,27 +166,52 @@ ErrorOr<ReferenceResult> reference(const EngineBenchArgs& args, int32_t prompt, 
     return make_error(args.llama_bench + " reported no result for the test it was asked to run");
 }
 
+// Where one generated token's time went, in microseconds: inside llama_decode, waiting for its
+// result, os1's own sampling and text work, and the rest of the engine's loop (whole minus the
+// parts); and how many decodes built a new graph.
+struct TokenTime {
+    double whole_us = 0;
+    double decode_us = 0;
+    double wait_us = 0;
+    double sample_us = 0;
+    double rest_us = 0;
+    int32_t graph_builds = 0;
+};
+
+TokenTime token_time(const llm::ReplyStats& stats) {
+    TokenTime time;
+    const double decodes = std::max(stats.token_decodes, 1);
+    time.whole_us = stats.gen_tps > 0 ? 1e6 / stats.gen_tps : 0;
+    time.decode_us = 1000.0 * stats.token_decode_ms / decodes;
+    time.wait_us = 1000.0 * stats.token_wait_ms / decodes;
+    time.sample_us = 1000.0 * stats.sample_ms / std::max(stats.generated_tokens, 1);
+    time.rest_us = time.whole_us - time.decode_us - time.wait_us - time.sample_us;
+    time.graph_builds = stats.token_graph_builds;
+    return time;
+}
+
 struct ThroughputRound {
     double pp_tps = 0;
     double gen_tps = 0;
-    double sample_us_per_token = 0;  // the engine's own work per generated token, at its least
+    TokenTime token;  // of the fastest generation
 };
 
 // os1's prompt processing and generation: `repetitions` one-off requests, each with a prompt
 // of its own so that no cache is reused; the fastest of each, as on llama-bench's side.
 ErrorOr<ThroughputRound> measure_engine(llm::Backend& engine, const EngineBenchArgs& args, int32_t round,
                                         int32_t prompt_words) {
-    std::vector<double> pp, gen, sample_us;
+    ThroughputRound best;
     for (int32_t r = 0; r < args.repetitions; ++r) {
         const std::string prompt = std::to_string(round * args.repetitions + r) + " " + filler_text(prompt_words, r);
         llm::ReplyStats stats;
         OS1_TRY(engine.submit({"", {{"user", prompt}}, bench_sampling(args.gen_tokens)})->collect(&stats));
-        pp.push_back(stats.prefill_tokens / (stats.prefill_ms / 1000.0));
-        gen.push_back(stats.gen_tps);
-        sample_us.push_back(1000.0 * stats.sample_ms / std::max(stats.generated_tokens, 1));
+        best.pp_tps = std::max(best.pp_tps, stats.prefill_tokens / (stats.prefill_ms / 1000.0));
+        if (stats.gen_tps > best.gen_tps) {
+            best.gen_tps = stats.gen_tps;
+            best.token = token_time(stats);
+        }
     }
-    return ThroughputRound{*std::max_element(pp.begin(), pp.end()), *std::max_element(gen.begin(), gen.end()),
-                           *std::min_element(sample_us.begin(), sample_us.end())};
+    return best;
 }
 
 ErrorOr<ordered_json> measure_throughput(const EngineBenchArgs& args) {
@@ -201,7 +226,8 @@ ErrorOr<ordered_json> measure_throughput(const EngineBenchArgs& args) {
 
     // Each round runs llama-bench before and after os1 and holds os1 against the mean of the two;
     // how far the two disagree is the noise floor of the machine at that moment.
-    std::vector<double> os1_sample_us, os1_pp, os1_gen, ref_pp, ref_gen, before_pp, after_pp, before_gen, after_gen;
+    std::vector<TokenTime> os1_token;
+    std::vector<double> os1_pp, os1_gen, ref_pp, ref_gen, before_pp, after_pp, before_gen, after_gen;
     for (int32_t round = 0; round < args.runs; ++round) {
         note(args, "  round %d of %d\n", round + 1, args.runs);
         const ReferenceResult pp_before = OS1_TRY(reference(args, prompt, 0, 0, args.repetitions));
@@ -211,7 +237,7 @@ ErrorOr<ordered_json> measure_throughput(const EngineBenchArgs& args) {
         const ReferenceResult gen_after = OS1_TRY(reference(args, 0, args.gen_tokens, prompt, args.repetitions));
         os1_pp.push_back(ours.pp_tps);
         os1_gen.push_back(ours.gen_tps);
-        os1_sample_us.push_back(ours.sample_us_per_token);
+        os1_token.push_back(ours.token);
         ref_pp.push_back((pp_before.tps + pp_after.tps) / 2);
         ref_gen.push_back((gen_before.tps + gen_after.tps) / 2);
         before_pp.push_back(pp_before.tps);
@@ -223,9 +249,17 @@ ErrorOr<ordered_json> measure_throughput(const EngineBenchArgs& args) {
     ordered_json gen = ratio_summary(os1_gen, ref_gen);
     pp["noise_floor"] = ratio_summary(after_pp, before_pp);
     gen["noise_floor"] = ratio_summary(after_gen, before_gen);
-    // Where a generated token's time goes beyond llama.cpp's decode: os1's own work per token,
-    // which a GPU's fast decode leaves exposed.
-    gen["os1_sample_us_per_token"] = median(os1_sample_us);
+    // Where os1's generated token goes, against llama-bench's whole token: a GPU's fast decode
+    // leaves any work between two decodes, and any extra in them, exposed.
+    const auto median_of = [&](auto field) {
+        std::vector<double> values;
+        for (const TokenTime& time : os1_token)
+            values.push_back(double(time.*field));
+        return median(values);
+    };
+    gen["os1_token_us"] = {{"whole", median_of(&TokenTime::whole_us)},   {"decode", median_of(&TokenTime::decode_us)},
+                           {"wait", median_of(&TokenTime::wait_us)},     {"sample", median_of(&TokenTime::sample_us)},
+                           {"rest", median_of(&TokenTime::rest_us)},     {"graph_builds", median_of(&TokenTime::graph_builds)}};
     gen["llama_bench_us_per_token"] = 1e6 / gen["llama_bench_tps"].get<double>();
     return ordered_json{{"prompt_tokens", prompt},
                         {"gen_tokens", args.gen_tokens},
@@ -407,9 +441,11 @@ void print_report(const ordered_json& out, int32_t turns) {
                 throughput["generation"]["ratios"].size());
     print_ratio("prompt processing", throughput["prompt_processing"]);
     print_ratio("generation", throughput["generation"]);
-    std::printf("  os1's own work per generated token (sampling, text, stop strings): %.1f us of llama-bench's "
-                "%.1f us\n",
-                throughput["generation"]["os1_sample_us_per_token"].get<double>(),
+    const ordered_json& token = throughput["generation"]["os1_token_us"];
+    std::printf("  a generated token: os1 %.1f us (in llama_decode %.1f, waiting for it %.1f, sampling and text %.1f, "
+                "the rest %.1f; %d new graphs), llama-bench %.1f us\n",
+                token["whole"].get<double>(), token["decode"].get<double>(), token["wait"].get<double>(),
+                token["sample"].get<double>(), token["rest"].get<double>(), int(token["graph_builds"].get<double>()),
                 throughput["generation"]["llama_bench_us_per_token"].get<double>());
 
     const ordered_json& conversation = out["conversation"];

@@ -69,6 +69,15 @@ struct ReplyStats {
     // sampling, detokenizing, stop strings, handing the text out. What a token costs beyond
     // llama.cpp's decode.
     double sample_ms = 0;
+    // A local engine's decodes of this reply's tokens after the first, summed: the time inside
+    // llama_decode (finding or building the graph, setting its inputs, then computing on a CPU
+    // or queueing the work on a GPU), the time then waiting for the result (a GPU's
+    // computation), and how many of them built a new graph instead of reusing llama.cpp's last
+    // one. With the sampling above, these are where a generated token's time goes.
+    int32_t token_decodes = 0;
+    double token_decode_ms = 0;
+    double token_wait_ms = 0;
+    int32_t token_graph_builds = 0;
     StopReason stop_reason = StopReason::EndOfGeneration;
 };
 

@@ -673,6 +673,8 @@ private:
         fill_batch();
         if (m_batch->n_tokens == 0)
             return;
+        const int32_t graphs_reused = llama_perf_context(m_context.get()).n_reused;
+        const Clock::time_point decode_start = Clock::now();
         int32_t status = llama_decode(m_context.get(), *m_batch);
         if (status != 0) {
             std::string message = "llama_decode failed with status " + std::to_string(status) +
@@ -687,10 +689,20 @@ private:
         }
         // On a GPU llama_decode returns once the work is queued; wait for it, so that the prefill
         // time holds the computation and the first sample's time holds only the sampling.
+        const Clock::time_point queued_at = Clock::now();
         llama_synchronize(m_context.get());
         const Clock::time_point decoded_at = Clock::now();
+        // A decode of several ubatches counts as reusing when any of them did: these figures
+        // are for generation, where a decode is one ubatch.
+        const bool graph_built = llama_perf_context(m_context.get()).n_reused == graphs_reused;
         for (Slot& slot : m_slots) {
             if (slot.busy() && slot.logits_index >= 0) {
+                if (slot.stats.generated_tokens > 0) {
+                    ++slot.stats.token_decodes;
+                    slot.stats.token_decode_ms += milliseconds_between(decode_start, queued_at);
+                    slot.stats.token_wait_ms += milliseconds_between(queued_at, decoded_at);
+                    slot.stats.token_graph_builds += graph_built ? 1 : 0;
+                }
                 slot.decoded_at = decoded_at;
                 const Clock::time_point sample_start = Clock::now();
                 const std::optional<StopReason> stop = sample(slot);

@@ -113,6 +113,18 @@ TEST_F(Engine, StreamsValidUtf8PiecesAndReportsStats) {
         EXPECT_GT(stats.sample_ms, 0);
         const std::chrono::duration<double, std::milli> whole = std::chrono::steady_clock::now() - submitted;
         EXPECT_LT(stats.sample_ms, whole.count());
+        // Every token after the first came from a decode of the one before, and so did the end
+        // of generation. llama.cpp built a graph for the first of those decodes (the prefill's
+        // had another shape) and reused it for the rest.
+        const int32_t decodes =
+            stats.generated_tokens - 1 + (stats.stop_reason == StopReason::EndOfGeneration ? 1 : 0);
+        EXPECT_EQ(stats.token_decodes, decodes);
+        if (decodes > 1) {
+            EXPECT_GT(stats.token_decode_ms, 0);
+            EXPECT_EQ(stats.token_graph_builds, 1);
+        }
+        EXPECT_GE(stats.token_wait_ms, 0);
+        EXPECT_LT(stats.token_decode_ms + stats.token_wait_ms + stats.sample_ms, whole.count());
         break;
     }
     EXPECT_GT(pieces, 0);
