@@ -190,22 +190,46 @@ TokenTime token_time(const llm::ReplyStats& stats) {
     return time;
 }
 
+// A prompt-processing request's text: as many tokens for every `id`, and differing from the
+// previous id's from the first character on, so that no cached prefix is reused and
+// back-to-back prompts are all of one length. (Four digits are four tokens for Qwen, two for
+// Llama 3.)
+std::string numbered_prompt(int32_t id, int32_t words) {
+    std::string digits = std::to_string(10000 + id % 10000).substr(1);
+    std::reverse(digits.begin(), digits.end());  // the last digit first: it changes every time
+    return digits + " " + filler_text(words);
+}
+
 struct ThroughputRound {
     double pp_tps = 0;
+    double first_pp_tps = 0;      // the first prompt, which came after a reply
+    int32_t pp_graph_builds = 0;  // over all the prompts
     double gen_tps = 0;
     TokenTime token;  // of the fastest generation
 };
 
-// os1's prompt processing and generation: `repetitions` one-off requests, each with a prompt
-// of its own so that no cache is reused; the fastest of each, as on llama-bench's side.
+// os1's prompt processing and generation, the fastest of `repetitions` one-off requests each, as
+// on llama-bench's side. The prompts are processed back to back, with no reply between, as
+// llama-bench's repetitions are, so that llama.cpp reuses its graph after the first. The first
+// follows the previous round's replies and builds its graph anew, as every turn of a
+// conversation does; its speed is reported apart.
 ErrorOr<ThroughputRound> measure_engine(llm::Backend& engine, const EngineBenchArgs& args, int32_t round,
                                         int32_t prompt_words) {
     ThroughputRound best;
     for (int32_t r = 0; r < args.repetitions; ++r) {
+        const std::string prompt = numbered_prompt(1 + round * args.repetitions + r, prompt_words);
+        llm::ReplyStats stats;
+        OS1_TRY(engine.submit({"", {{"user", prompt}}, bench_sampling(1)})->collect(&stats));
+        const double tps = stats.prefill_tokens / (stats.prefill_ms / 1000.0);
+        best.pp_tps = std::max(best.pp_tps, tps);
+        if (r == 0)
+            best.first_pp_tps = tps;
+        best.pp_graph_builds += stats.prefill_graph_builds;
+    }
+    for (int32_t r = 0; r < args.repetitions; ++r) {
         const std::string prompt = std::to_string(round * args.repetitions + r) + " " + filler_text(prompt_words, r);
         llm::ReplyStats stats;
         OS1_TRY(engine.submit({"", {{"user", prompt}}, bench_sampling(args.gen_tokens)})->collect(&stats));
-        best.pp_tps = std::max(best.pp_tps, stats.prefill_tokens / (stats.prefill_ms / 1000.0));
         if (stats.gen_tps > best.gen_tps) {
             best.gen_tps = stats.gen_tps;
             best.token = token_time(stats);
@@ -220,14 +244,14 @@ ErrorOr<ordered_json> measure_throughput(const EngineBenchArgs& args) {
     // llama-bench processes exactly as many.
     const int32_t prompt_words = std::max(args.prompt_tokens - 10, 1);
     llm::ReplyStats warm;
-    OS1_TRY(engine->submit({"", {{"user", "warm " + filler_text(prompt_words)}}, bench_sampling(args.gen_tokens)})
+    OS1_TRY(engine->submit({"", {{"user", numbered_prompt(0, prompt_words)}}, bench_sampling(args.gen_tokens)})
                 ->collect(&warm));
     const int32_t prompt = warm.prefill_tokens;
 
     // Each round runs llama-bench before and after os1 and holds os1 against the mean of the two;
     // how far the two disagree is the noise floor of the machine at that moment.
     std::vector<TokenTime> os1_token;
-    std::vector<double> os1_pp, os1_gen, ref_pp, ref_gen, before_pp, after_pp, before_gen, after_gen;
+    std::vector<double> os1_pp, os1_first_pp, os1_pp_graph_builds, os1_gen, ref_pp, ref_gen, before_pp, after_pp, before_gen, after_gen;
     for (int32_t round = 0; round < args.runs; ++round) {
         note(args, "  round %d of %d\n", round + 1, args.runs);
         const ReferenceResult pp_before = OS1_TRY(reference(args, prompt, 0, 0, args.repetitions));
@@ -236,6 +260,8 @@ ErrorOr<ordered_json> measure_throughput(const EngineBenchArgs& args) {
         const ReferenceResult pp_after = OS1_TRY(reference(args, prompt, 0, 0, args.repetitions));
         const ReferenceResult gen_after = OS1_TRY(reference(args, 0, args.gen_tokens, prompt, args.repetitions));
         os1_pp.push_back(ours.pp_tps);
+        os1_first_pp.push_back(ours.first_pp_tps);
+        os1_pp_graph_builds.push_back(ours.pp_graph_builds);
         os1_gen.push_back(ours.gen_tps);
         os1_token.push_back(ours.token);
         ref_pp.push_back((pp_before.tps + pp_after.tps) / 2);
@@ -248,6 +274,8 @@ ErrorOr<ordered_json> measure_throughput(const EngineBenchArgs& args) {
     ordered_json pp = ratio_summary(os1_pp, ref_pp);
     ordered_json gen = ratio_summary(os1_gen, ref_gen);
     pp["noise_floor"] = ratio_summary(after_pp, before_pp);
+    pp["os1_first_prompt_tps"] = median(os1_first_pp);
+    pp["os1_graph_builds"] = median(os1_pp_graph_builds);
     gen["noise_floor"] = ratio_summary(after_gen, before_gen);
     // Where os1's generated token goes, against llama-bench's whole token: a GPU's fast decode
     // leaves any work between two decodes, and any extra in them, exposed.
@@ -440,6 +468,8 @@ void print_report(const ordered_json& out, int32_t turns) {
                 throughput["prompt_tokens"].get<int>(), throughput["gen_tokens"].get<int>(),
                 throughput["generation"]["ratios"].size());
     print_ratio("prompt processing", throughput["prompt_processing"]);
+    std::printf("  the first prompt of a round, after replies, building llama.cpp's graph anew: os1 %.1f t/s\n",
+                throughput["prompt_processing"]["os1_first_prompt_tps"].get<double>());
     print_ratio("generation", throughput["generation"]);
     const ordered_json& token = throughput["generation"]["os1_token_us"];
     std::printf("  a generated token: os1 %.1f us (in llama_decode %.1f, waiting for it %.1f, sampling and text %.1f, "
@@ -525,7 +555,9 @@ void register_engine_bench(CLI::App* bench, int& exit_code) {
     engine->footer(
         "Prompt processing and generation run --runs rounds of llama-bench, os1, llama-bench, each side counting\n"
         "its fastest of --repetitions; each ratio is the median over the rounds, with its spread and llama-bench's\n"
-        "spread against itself. Generation is compared at the depth the prompt leaves (llama-bench -d).\n"
+        "spread against itself. os1's prompts are processed back to back, as llama-bench's are, so that llama.cpp\n"
+        "reuses its graph; the first of a round, which builds it anew, is reported apart. Generation is compared at\n"
+        "the depth the prompt leaves (llama-bench -d).\n"
         "Time to first token: turn 1 (median of --runs fresh conversations) against turns 20 and --turns (each the\n"
         "median of it and the two turns before), with llama-bench's own prefill time for the same tokens at the\n"
         "same depth. The companion's: a scratch user with --memories memories, 20 turns, stage by stage.\n"

@@ -80,6 +80,7 @@ struct Slot {
     llama_token next_token = LLAMA_TOKEN_NULL;  // sampled, not yet decoded
     std::string next_piece;
     int32_t logits_index = -1;         // row of this slot's logits in the last batch
+    bool prefilled_in_batch = false;   // the last batch holds some of this slot's prompt
     ReplyStats stats;
     Clock::time_point prefill_start{};
     Clock::time_point decoded_at{};    // when the last batch holding this slot's logits was decoded
@@ -619,6 +620,7 @@ private:
         };
         for (Slot& slot : m_slots) {
             slot.logits_index = -1;
+            slot.prefilled_in_batch = false;
             if (slot.busy() && slot.next_token != LLAMA_TOKEN_NULL) {
                 add(slot, slot.next_token, true);
                 slot.append(slot.next_token, slot.next_piece);
@@ -628,6 +630,7 @@ private:
         for (Slot& slot : m_slots) {
             while (slot.busy() && slot.prompt_done < slot.prompt.size() && batch.n_tokens < m_batch_size) {
                 llama_token token = slot.prompt[slot.prompt_done++];
+                slot.prefilled_in_batch = true;
                 add(slot, token, slot.prompt_done == slot.prompt.size());
                 slot.append(token, token_piece(m_vocab, token, Special::Render));
             }
@@ -692,10 +695,12 @@ private:
         const Clock::time_point queued_at = Clock::now();
         llama_synchronize(m_context.get());
         const Clock::time_point decoded_at = Clock::now();
-        // A decode of several ubatches counts as reusing when any of them did: these figures
-        // are for generation, where a decode is one ubatch.
+        // A decode of several ubatches counts as reusing when any of them did; a generation
+        // decode is one ubatch, and so is a prompt chunk of one conversation.
         const bool graph_built = llama_perf_context(m_context.get()).n_reused == graphs_reused;
         for (Slot& slot : m_slots) {
+            if (slot.busy() && slot.prefilled_in_batch)
+                slot.stats.prefill_graph_builds += graph_built ? 1 : 0;
             if (slot.busy() && slot.logits_index >= 0) {
                 if (slot.stats.generated_tokens > 0) {
                     ++slot.stats.token_decodes;

@@ -124,6 +124,7 @@ TEST_F(Engine, StreamsValidUtf8PiecesAndReportsStats) {
             EXPECT_EQ(stats.token_graph_builds, 1);
         }
         EXPECT_GE(stats.token_wait_ms, 0);
+        EXPECT_EQ(stats.prefill_graph_builds, 1);  // the prompt is one batch, and the first
         EXPECT_LT(stats.token_decode_ms + stats.token_wait_ms + stats.sample_ms, whole.count());
         break;
     }
