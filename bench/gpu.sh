@@ -140,6 +140,10 @@ print(f"{name}: gpu={r.get('gpu')} pp {t['prompt_processing']['os1_tps']:.0f}/{t
       f" = {t['generation']['ratio']:.3f} (spread {t['generation']['spread']:.3f}),"
       f" ttft {c['turn_1']['ttft_ms']:.1f}/{c['turn_20']['ttft_ms']:.1f}/{c['turn_50']['ttft_ms']:.1f} ms,"
       f" turn 20/1 {c['ratio_20']:.2f}, turn 50/1 {c['ratio_50']:.2f}")
+k = t["generation"]["os1_token_us"]
+print(f"  a generated token: os1 {k['whole']:.0f} us = llama_decode {k['decode']:.0f} + waiting {k['wait']:.0f}"
+      f" + sampling and text {k['sample']:.0f} + the rest {k['rest']:.0f} ({k['graph_builds']:.0f} graphs built);"
+      f" llama-bench {t['generation']['llama_bench_us_per_token']:.0f} us")
 EOF
 }
 
