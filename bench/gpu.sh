@@ -9,8 +9,8 @@
 #       one GPU generation).
 #   bench/gpu.sh run BUNDLE OUT_DIR [SECONDS]
 #       On the GPU host: runs the model tests, then `os1 bench engine --json` on the generated
-#       0.5b model at q4_0, q8_0 and f16 and on the 8b shape at q4_0, each on the GPU and each
-#       against llama-bench. Writes gpu.txt, tests.log, engine-*.json, engine.log and
+#       0.5b model at q4_0 (again with 4 CPU threads instead of all), q8_0 and f16 and on the
+#       8b shape at q4_0, each on the GPU and each against llama-bench. Writes gpu.txt, tests.log, engine-*.json, engine.log and
 #       summary.txt into OUT_DIR as it goes, and skips what would not finish within SECONDS
 #       (default 480).
 #
@@ -106,6 +106,7 @@ run() {
     mkdir -p "$models"
     measure() {
         local name=$1 need=$2 preset=$3 arch=$4 quant=$5 runs=$6
+        local extra=("${@:7}")  # more options for os1 bench engine
         if [ $(($(date +%s) - started + need)) -gt "$budget" ]; then
             echo "$name: skipped, $need s would overrun the budget" | tee -a "$out/summary.txt" >&2
             return
@@ -115,12 +116,16 @@ run() {
         "$os1" dev make-model --preset "$preset" --arch "$arch" --quant "$quant" --seed 1 --out "$model" >&2 ||
             { echo "$name: os1 dev make-model failed" >>"$out/summary.txt"; return; }
         echo "== $name" >>"$out/engine.log"
-        "$os1" bench engine --model "$model" --runs "$runs" --json >"$out/engine-$name.json" 2>>"$out/engine.log" ||
+        "$os1" bench engine --model "$model" --runs "$runs" "${extra[@]}" --json >"$out/engine-$name.json" \
+            2>>"$out/engine.log" ||
             echo "$name: os1 bench engine failed, see engine.log" >>"$out/summary.txt"
         rm -f "$model"
         summarise "$name" "$out/engine-$name.json" >>"$out/summary.txt" 2>/dev/null || true
     }
     measure 0.5b-q4_0 75 0.5b qwen2 q4_0 5
+    # With every layer on the GPU the CPU threads only wait; whether fewer of them leave the
+    # engine's own threads (the reader of each reply) a free core.
+    measure 0.5b-q4_0-4-threads 75 0.5b qwen2 q4_0 5 --threads 4
     measure 0.5b-q8_0 75 0.5b qwen2 q8_0 5
     measure 0.5b-f16 60 0.5b qwen2 f16 3
     measure 8b-q4_0 200 8b llama q4_0 3
@@ -135,7 +140,8 @@ name, path = sys.argv[1], sys.argv[2]
 r = json.load(open(path))
 t, c = r["throughput"], r["conversation"]
 print(f"{name}: gpu={r.get('gpu')} pp {t['prompt_processing']['os1_tps']:.0f}/{t['prompt_processing']['llama_bench_tps']:.0f} t/s"
-      f" = {t['prompt_processing']['ratio']:.3f} (spread {t['prompt_processing']['spread']:.3f}),"
+      f" = {t['prompt_processing']['ratio']:.3f} (spread {t['prompt_processing']['spread']:.3f};"
+      f" os1's first prompt after replies {t['prompt_processing']['os1_first_prompt_tps']:.0f} t/s),"
       f" gen {t['generation']['os1_tps']:.0f}/{t['generation']['llama_bench_tps']:.0f} t/s"
       f" = {t['generation']['ratio']:.3f} (spread {t['generation']['spread']:.3f}),"
       f" ttft {c['turn_1']['ttft_ms']:.1f}/{c['turn_20']['ttft_ms']:.1f}/{c['turn_50']['ttft_ms']:.1f} ms,"
