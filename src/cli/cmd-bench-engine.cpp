@@ -251,7 +251,8 @@ ErrorOr<ordered_json> measure_throughput(const EngineBenchArgs& args) {
     // Each round runs llama-bench before and after os1 and holds os1 against the mean of the two;
     // how far the two disagree is the noise floor of the machine at that moment.
     std::vector<TokenTime> os1_token;
-    std::vector<double> os1_pp, os1_first_pp, os1_pp_graph_builds, os1_gen, ref_pp, ref_gen, before_pp, after_pp, before_gen, after_gen;
+    std::vector<double> os1_pp, os1_first_pp, os1_pp_graph_builds, os1_gen;
+    std::vector<double> ref_pp, ref_gen, before_pp, after_pp, before_gen, after_gen;
     for (int32_t round = 0; round < args.runs; ++round) {
         note(args, "  round %d of %d\n", round + 1, args.runs);
         const ReferenceResult pp_before = OS1_TRY(reference(args, prompt, 0, 0, args.repetitions));
@@ -285,9 +286,12 @@ ErrorOr<ordered_json> measure_throughput(const EngineBenchArgs& args) {
             values.push_back(double(time.*field));
         return median(values);
     };
-    gen["os1_token_us"] = {{"whole", median_of(&TokenTime::whole_us)},   {"decode", median_of(&TokenTime::decode_us)},
-                           {"wait", median_of(&TokenTime::wait_us)},     {"sample", median_of(&TokenTime::sample_us)},
-                           {"rest", median_of(&TokenTime::rest_us)},     {"graph_builds", median_of(&TokenTime::graph_builds)}};
+    gen["os1_token_us"] = {{"whole", median_of(&TokenTime::whole_us)},
+                           {"decode", median_of(&TokenTime::decode_us)},
+                           {"wait", median_of(&TokenTime::wait_us)},
+                           {"sample", median_of(&TokenTime::sample_us)},
+                           {"rest", median_of(&TokenTime::rest_us)},
+                           {"graph_builds", median_of(&TokenTime::graph_builds)}};
     gen["llama_bench_us_per_token"] = 1e6 / gen["llama_bench_tps"].get<double>();
     return ordered_json{{"prompt_tokens", prompt},
                         {"gen_tokens", args.gen_tokens},

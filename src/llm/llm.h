@@ -55,7 +55,8 @@ struct ReplyStats {
     int32_t dropped_messages = 0;  // oldest messages left out so that the prompt fits the context
     double ttft_ms = 0;            // from submit() to the first reply token
     double prefill_ms = 0;         // time spent processing the prompt
-    int32_t prefill_graph_builds = 0;  // of a local engine's decodes of the prompt, those that built a new graph
+    // Of a local engine's decodes of the prompt, those for which llama.cpp built a new graph.
+    int32_t prefill_graph_builds = 0;
     // Where the time to the first token went, for a local engine: the caller's thread renders
     // the prompt and tokenizes it (to fit it into the context); the request then waits for a
     // sequence; the engine matches the cached prefix and tokenizes what is new, prefills it
